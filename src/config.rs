@@ -1,0 +1,360 @@
+//! The TOML training configuration (`configs/*.toml`). Unknown keys are errors.
+
+use crate::model::Arch;
+use crate::schedule::SchedulerConfig;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// A whole training run: `[model]`, `[data]`, `[optimizer]`, `[scheduler]`, `[training]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    /// The network.
+    pub model: ModelConfig,
+    /// The dataset.
+    #[serde(default)]
+    pub data: DataConfig,
+    /// The optimizer and its base LR.
+    pub optimizer: OptimizerConfig,
+    /// The LR schedule (`type = ...`); default: a fixed LR.
+    #[serde(default = "fixed")]
+    pub scheduler: SchedulerConfig,
+    /// Epochs, batch size, device, artifacts.
+    pub training: TrainingConfig,
+}
+
+fn fixed() -> SchedulerConfig {
+    SchedulerConfig::Fixed
+}
+
+/// `[model]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// `resnet20`, `resnet32`, `resnet56`, `resnet18`, `resnet50` or `tiny`.
+    pub arch: Arch,
+}
+
+/// `[data]`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataConfig {
+    /// CIFAR-10 location (binary batches or image folder); none: download the official archive
+    /// into the cache directory on first use.
+    #[serde(default)]
+    pub dir: Option<PathBuf>,
+    /// Use only this many training images (class-balanced, seeded); none: all 50,000.
+    #[serde(default)]
+    pub train_limit: Option<usize>,
+    /// Use only this many test images (class-balanced); none: all 10,000.
+    #[serde(default)]
+    pub test_limit: Option<usize>,
+    /// Pad-4 random crop + horizontal flip on training images (default true).
+    #[serde(default = "yes")]
+    pub augment: Option<bool>,
+    /// Data-loading worker threads (default 2).
+    #[serde(default)]
+    pub num_workers: Option<usize>,
+}
+
+fn yes() -> Option<bool> {
+    Some(true)
+}
+
+/// The optimizer (`[optimizer] name`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerName {
+    /// SGD with optional momentum / Nesterov / weight decay (L2, as `torch.optim.SGD`).
+    Sgd,
+    /// AdamW (decoupled weight decay, as `torch.optim.AdamW`).
+    Adamw,
+}
+
+/// `[optimizer]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptimizerConfig {
+    /// `sgd` or `adamw`.
+    pub name: OptimizerName,
+    /// Base learning rate (PyTorch's `optimizer.lr`); schedules scale from it (OneCycle and
+    /// Cyclic use their own `max_lr`/`base_lr`, as in PyTorch). Values above 1 are allowed.
+    pub lr: f64,
+    /// SGD momentum (default 0.9; 0 disables). Dampening is 0, as in PyTorch.
+    #[serde(default = "d_momentum")]
+    pub momentum: f64,
+    /// SGD Nesterov momentum (default false).
+    #[serde(default)]
+    pub nesterov: bool,
+    /// Weight decay (default 5e-4 for SGD; AdamW uses it as its decoupled decay).
+    #[serde(default = "d_wd")]
+    pub weight_decay: f64,
+    /// AdamW `beta1` (default 0.9).
+    #[serde(default = "d_beta1")]
+    pub beta1: f64,
+    /// AdamW `beta2` (default 0.999).
+    #[serde(default = "d_beta2")]
+    pub beta2: f64,
+    /// AdamW `eps` (default 1e-8, as PyTorch).
+    #[serde(default = "d_eps")]
+    pub eps: f64,
+}
+
+fn d_momentum() -> f64 {
+    0.9
+}
+fn d_wd() -> f64 {
+    5e-4
+}
+fn d_beta1() -> f64 {
+    0.9
+}
+fn d_beta2() -> f64 {
+    0.999
+}
+fn d_eps() -> f64 {
+    1e-8
+}
+
+/// Where the run executes (`--device`, `[training] device`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceName {
+    /// Burn's flex CPU backend (all cores).
+    Cpu,
+    /// Burn's ndarray CPU backend (slow convolutions; used by the tests).
+    Ndarray,
+    /// wgpu (Vulkan / Metal / DX12); needs the `wgpu` cargo feature.
+    Wgpu,
+    /// CUDA; needs the `cuda` cargo feature.
+    Cuda,
+}
+
+/// `[training]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingConfig {
+    /// Number of epochs, >= 1.
+    pub epochs: usize,
+    /// Images per batch, >= 1.
+    pub batch_size: usize,
+    /// Batches per optimizer update (default 1).
+    #[serde(default = "one")]
+    pub grad_accumulation: usize,
+    /// Seed for weights, shuffling, subsets and augmentation (default 42).
+    #[serde(default = "d_seed")]
+    pub seed: u64,
+    /// Device (default `cpu`).
+    #[serde(default = "d_device")]
+    pub device: DeviceName,
+    /// Where checkpoints, logs, `metrics.csv` and `config.toml` go (default `artifacts/run`).
+    #[serde(default = "d_artifacts")]
+    pub artifact_dir: PathBuf,
+}
+
+fn one() -> usize {
+    1
+}
+fn d_seed() -> u64 {
+    42
+}
+fn d_device() -> DeviceName {
+    DeviceName::Cpu
+}
+fn d_artifacts() -> PathBuf {
+    PathBuf::from("artifacts/run")
+}
+
+/// Errors from reading a configuration file.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The TOML is malformed, has an unknown key or a wrong type.
+    #[error("invalid config {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message (it names the key and line).
+        message: String,
+    },
+    /// A value is out of range.
+    #[error("invalid config: `{field}` = {value}: {allowed}")]
+    Value {
+        /// The key.
+        field: &'static str,
+        /// The value.
+        value: String,
+        /// What is allowed.
+        allowed: &'static str,
+    },
+}
+
+impl TrainConfig {
+    /// Reads and validates a TOML file.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the file and the bad key or value.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.into(),
+            source,
+        })?;
+        Self::from_toml(&text).map_err(|e| match e {
+            ConfigError::Parse { message, .. } => ConfigError::Parse {
+                path: path.into(),
+                message,
+            },
+            other => other,
+        })
+    }
+
+    /// Parses and validates TOML text.
+    ///
+    /// # Errors
+    /// [`ConfigError::Parse`] or [`ConfigError::Value`].
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let cfg: Self = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: PathBuf::new(),
+            message: e.to_string(),
+        })?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Checks the ranges serde cannot express.
+    ///
+    /// # Errors
+    /// [`ConfigError::Value`] naming the key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let t = &self.training;
+        let o = &self.optimizer;
+        let bad = |field, value: String, allowed| {
+            Err(ConfigError::Value {
+                field,
+                value,
+                allowed,
+            })
+        };
+        if t.epochs == 0 {
+            return bad("training.epochs", "0".into(), "must be >= 1");
+        }
+        if t.batch_size == 0 {
+            return bad("training.batch_size", "0".into(), "must be >= 1");
+        }
+        if t.grad_accumulation == 0 {
+            return bad("training.grad_accumulation", "0".into(), "must be >= 1");
+        }
+        if !(o.lr.is_finite() && o.lr >= 0.0) {
+            return bad(
+                "optimizer.lr",
+                o.lr.to_string(),
+                "must be a finite number >= 0",
+            );
+        }
+        if !(o.momentum.is_finite() && (0.0..1.0).contains(&o.momentum)) {
+            return bad(
+                "optimizer.momentum",
+                o.momentum.to_string(),
+                "must be in [0, 1)",
+            );
+        }
+        if !(o.weight_decay.is_finite() && o.weight_decay >= 0.0) {
+            return bad(
+                "optimizer.weight_decay",
+                o.weight_decay.to_string(),
+                "must be a finite number >= 0",
+            );
+        }
+        if o.nesterov && o.momentum == 0.0 {
+            return bad(
+                "optimizer.nesterov",
+                "true".into(),
+                "needs momentum > 0 (as in PyTorch)",
+            );
+        }
+        for (field, v) in [("optimizer.beta1", o.beta1), ("optimizer.beta2", o.beta2)] {
+            if !(v.is_finite() && (0.0..1.0).contains(&v)) {
+                return bad(field, v.to_string(), "must be in [0, 1)");
+            }
+        }
+        if !(o.eps.is_finite() && o.eps > 0.0) {
+            return bad(
+                "optimizer.eps",
+                o.eps.to_string(),
+                "must be a finite number > 0",
+            );
+        }
+        if self.data.train_limit == Some(0) {
+            return bad(
+                "data.train_limit",
+                "0".into(),
+                "must be >= 1 (or left out for all images)",
+            );
+        }
+        if self.data.test_limit == Some(0) {
+            return bad(
+                "data.test_limit",
+                "0".into(),
+                "must be >= 1 (or left out for all images)",
+            );
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: &str = r#"
+[model]
+arch = "resnet20"
+[optimizer]
+name = "sgd"
+lr = 0.1
+[scheduler]
+type = "step"
+step_size = 30
+[training]
+epochs = 2
+batch_size = 8
+"#;
+
+    #[test]
+    fn parses_minimal() {
+        let cfg = TrainConfig::from_toml(MIN).unwrap();
+        assert_eq!(cfg.training.grad_accumulation, 1);
+        assert!(
+            matches!(cfg.scheduler, SchedulerConfig::Step(ref s) if s.step_size == 30 && s.gamma == 0.1)
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let err =
+            TrainConfig::from_toml(&MIN.replace("step_size = 30", "step_size = 30\nstepsize = 3"))
+                .unwrap_err();
+        assert!(err.to_string().contains("stepsize"), "{err}");
+        let err = TrainConfig::from_toml(&MIN.replace("lr = 0.1", "lr = 0.1\nlearning_rate = 1"))
+            .unwrap_err();
+        assert!(err.to_string().contains("learning_rate"), "{err}");
+        let err = TrainConfig::from_toml(&MIN.replace("type = \"step\"", "type = \"stepp\""))
+            .unwrap_err();
+        assert!(err.to_string().contains("stepp"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let err = TrainConfig::from_toml(&MIN.replace("epochs = 2", "epochs = 0")).unwrap_err();
+        assert!(err.to_string().contains("training.epochs"), "{err}");
+        let err = TrainConfig::from_toml(&MIN.replace("lr = 0.1", "lr = nan")).unwrap_err();
+        assert!(err.to_string().contains("optimizer.lr"), "{err}");
+    }
+}

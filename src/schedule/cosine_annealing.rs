@@ -1,0 +1,120 @@
+//! `CosineAnnealingLR` (SGDR without restarts, Loshchilov & Hutter 2017).
+
+use super::{non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
+use burn::optim::LearningRate;
+use serde::{Deserialize, Serialize};
+use std::f64::consts::PI;
+
+/// Configuration of [`CosineAnnealingLrScheduler`], PyTorch's
+/// [`torch.optim.lr_scheduler.CosineAnnealingLR`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.CosineAnnealingLR.html).
+///
+/// TOML: `[scheduler] type = "cosine_annealing"`, `t_max = 50`, `eta_min = 0.0`.
+///
+/// After `t_max` the LR follows PyTorch's periodic continuation (it rises back towards the
+/// base LR over the next `t_max` steps), as PyTorch does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CosineAnnealingLrSchedulerConfig {
+    /// Half period (PyTorch's `T_max`), in `unit`s; >= 1.
+    pub t_max: u64,
+    /// Minimum learning rate (PyTorch's `eta_min`, default 0); finite, >= 0.
+    #[serde(default)]
+    pub eta_min: f64,
+    /// What one step counts (`epoch` by default).
+    #[serde(default = "default_unit")]
+    pub unit: Unit,
+}
+
+fn default_unit() -> Unit {
+    Unit::Epoch
+}
+
+impl CosineAnnealingLrSchedulerConfig {
+    /// A CosineAnnealingLR config (`eta_min = 0`, epoch unit).
+    pub fn new(t_max: u64) -> Self {
+        Self {
+            t_max,
+            eta_min: 0.0,
+            unit: default_unit(),
+        }
+    }
+
+    /// Sets `eta_min`.
+    pub fn with_eta_min(mut self, eta_min: f64) -> Self {
+        self.eta_min = eta_min;
+        self
+    }
+
+    /// Sets the unit.
+    pub fn with_unit(mut self, unit: Unit) -> Self {
+        self.unit = unit;
+        self
+    }
+
+    /// Validates the parameters into the closed-form schedule starting at `base_lr`.
+    ///
+    /// # Errors
+    /// [`ScheduleError::InvalidParam`] for `t_max = 0` or a negative/non-finite `eta_min`.
+    pub fn build(&self, base_lr: LearningRate) -> Result<CosineAnnealingLr, ScheduleError> {
+        const S: &str = "cosine_annealing";
+        non_negative(S, "lr", base_lr)?;
+        if self.t_max == 0 {
+            return Err(ScheduleError::invalid(
+                S,
+                "t_max",
+                0,
+                "must be an integer >= 1",
+            ));
+        }
+        non_negative(S, "eta_min", self.eta_min)?;
+        Ok(CosineAnnealingLr {
+            base_lr,
+            t_max: self.t_max,
+            eta_min: self.eta_min,
+        })
+    }
+
+    /// Builds a scheduler whose every `step()` call is one PyTorch `scheduler.step()`.
+    ///
+    /// # Errors
+    /// As [`Self::build`].
+    pub fn init(&self, base_lr: LearningRate) -> Result<CosineAnnealingLrScheduler, ScheduleError> {
+        Ok(ClosedFormScheduler::new(self.build(base_lr)?))
+    }
+}
+
+/// CosineAnnealingLR in closed form:
+/// `lr(t) = eta_min + (base_lr - eta_min) * (1 + cos(pi * t / t_max)) / 2`.
+///
+/// `t` is reduced modulo the period `2 * t_max` in integers first, so huge `t` keeps full
+/// precision and never divides by zero.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CosineAnnealingLr {
+    /// Initial (maximum) learning rate.
+    pub base_lr: LearningRate,
+    /// Half period, in steps.
+    pub t_max: u64,
+    /// Minimum learning rate.
+    pub eta_min: f64,
+}
+
+impl ClosedForm for CosineAnnealingLr {
+    const KIND: &'static str = "cosine_annealing";
+
+    fn lr_at(&self, t: u64) -> LearningRate {
+        let t = t % self.t_max.saturating_mul(2);
+        self.eta_min
+            + (self.base_lr - self.eta_min) * (1.0 + (PI * t as f64 / self.t_max as f64).cos())
+                / 2.0
+    }
+
+    fn fingerprint(&self) -> String {
+        format!(
+            "base_lr={:?} t_max={} eta_min={:?}",
+            self.base_lr, self.t_max, self.eta_min
+        )
+    }
+}
+
+/// [`CosineAnnealingLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
+pub type CosineAnnealingLrScheduler = ClosedFormScheduler<CosineAnnealingLr>;

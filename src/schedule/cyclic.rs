@@ -1,0 +1,283 @@
+//! `CyclicLR` (Smith 2017, "Cyclical Learning Rates for Training Neural Networks").
+
+use super::{positive, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
+use burn::optim::LearningRate;
+use serde::{Deserialize, Serialize};
+
+/// The cycle policy (PyTorch's `mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CyclicMode {
+    /// Triangle of constant amplitude (default).
+    Triangular,
+    /// Amplitude halves every cycle.
+    Triangular2,
+    /// Amplitude scaled by `gamma^iteration`.
+    ExpRange,
+}
+
+/// What the amplitude scale is a function of (PyTorch's `scale_mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScaleMode {
+    /// The cycle number (used by `triangular` and `triangular2`).
+    Cycle,
+    /// The iteration count since the start (used by `exp_range`).
+    Iterations,
+}
+
+impl CyclicMode {
+    fn scale_mode(self) -> ScaleMode {
+        match self {
+            CyclicMode::Triangular | CyclicMode::Triangular2 => ScaleMode::Cycle,
+            CyclicMode::ExpRange => ScaleMode::Iterations,
+        }
+    }
+}
+
+/// Configuration of [`CyclicLrScheduler`], PyTorch's
+/// [`torch.optim.lr_scheduler.CyclicLR`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.CyclicLR.html).
+///
+/// As in PyTorch the optimizer's base LR is ignored: the cycle runs between `base_lr` and
+/// `max_lr`. PyTorch derives `scale_mode` from `mode` unless a custom `scale_fn` is given; here
+/// `scale_mode` may be left out, and a value that contradicts `mode` is an error.
+///
+/// TOML: `[scheduler] type = "cyclic"`, `base_lr = 0.001`, `max_lr = 0.006`,
+/// `step_size_up = 2000`, `mode = "triangular"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CyclicLrSchedulerConfig {
+    /// Lower LR bound (the cycle's start); finite, > 0.
+    pub base_lr: f64,
+    /// Upper LR bound; finite, > 0.
+    pub max_lr: f64,
+    /// Steps in the increasing half of a cycle (default 2000); >= 1.
+    #[serde(default = "d_up")]
+    pub step_size_up: u64,
+    /// Steps in the decreasing half (default: `step_size_up`); >= 1.
+    #[serde(default)]
+    pub step_size_down: Option<u64>,
+    /// `triangular` (default), `triangular2` or `exp_range`.
+    #[serde(default = "d_mode")]
+    pub mode: CyclicMode,
+    /// `exp_range` decay base (default 1.0); finite, > 0.
+    #[serde(default = "d_gamma")]
+    pub gamma: f64,
+    /// Must match `mode` when given (`cycle` for the triangular modes, `iterations` for
+    /// `exp_range`).
+    #[serde(default)]
+    pub scale_mode: Option<ScaleMode>,
+    /// Cycle momentum inversely to the LR (default true).
+    #[serde(default = "d_true")]
+    pub cycle_momentum: bool,
+    /// Lower momentum bound (default 0.8).
+    #[serde(default = "d_base_m")]
+    pub base_momentum: f64,
+    /// Upper momentum bound (default 0.9).
+    #[serde(default = "d_max_m")]
+    pub max_momentum: f64,
+    /// What one step counts (`iteration` by default, as in PyTorch).
+    #[serde(default = "d_unit")]
+    pub unit: Unit,
+}
+
+fn d_up() -> u64 {
+    2000
+}
+fn d_mode() -> CyclicMode {
+    CyclicMode::Triangular
+}
+fn d_gamma() -> f64 {
+    1.0
+}
+fn d_true() -> bool {
+    true
+}
+fn d_base_m() -> f64 {
+    0.8
+}
+fn d_max_m() -> f64 {
+    0.9
+}
+fn d_unit() -> Unit {
+    Unit::Iteration
+}
+
+impl CyclicLrSchedulerConfig {
+    /// A CyclicLR config with PyTorch's defaults.
+    pub fn new(base_lr: f64, max_lr: f64) -> Self {
+        Self {
+            base_lr,
+            max_lr,
+            step_size_up: d_up(),
+            step_size_down: None,
+            mode: d_mode(),
+            gamma: d_gamma(),
+            scale_mode: None,
+            cycle_momentum: true,
+            base_momentum: d_base_m(),
+            max_momentum: d_max_m(),
+            unit: d_unit(),
+        }
+    }
+
+    /// Sets `step_size_up` and `step_size_down`.
+    pub fn with_step_sizes(mut self, up: u64, down: Option<u64>) -> Self {
+        self.step_size_up = up;
+        self.step_size_down = down;
+        self
+    }
+
+    /// Sets `mode` and `gamma`.
+    pub fn with_mode(mut self, mode: CyclicMode, gamma: f64) -> Self {
+        self.mode = mode;
+        self.gamma = gamma;
+        self
+    }
+
+    /// Sets `cycle_momentum`, `base_momentum` and `max_momentum`.
+    pub fn with_momentum(mut self, cycle: bool, base_momentum: f64, max_momentum: f64) -> Self {
+        self.cycle_momentum = cycle;
+        self.base_momentum = base_momentum;
+        self.max_momentum = max_momentum;
+        self
+    }
+
+    /// Validates the parameters into the closed-form schedule.
+    ///
+    /// # Errors
+    /// [`ScheduleError::InvalidParam`] naming the field: non-positive or non-finite LRs or
+    /// `gamma`, zero step sizes, a `scale_mode` that contradicts `mode`, momenta outside [0, 1).
+    pub fn build(&self) -> Result<CyclicLr, ScheduleError> {
+        const S: &str = "cyclic";
+        positive(S, "base_lr", self.base_lr)?;
+        positive(S, "max_lr", self.max_lr)?;
+        positive(S, "gamma", self.gamma)?;
+        if self.step_size_up == 0 {
+            return Err(ScheduleError::invalid(
+                S,
+                "step_size_up",
+                0,
+                "must be an integer >= 1",
+            ));
+        }
+        if self.step_size_down == Some(0) {
+            return Err(ScheduleError::invalid(
+                S,
+                "step_size_down",
+                0,
+                "must be an integer >= 1 (or left out)",
+            ));
+        }
+        let scale_mode = self.mode.scale_mode();
+        if let Some(given) = self.scale_mode {
+            if given != scale_mode {
+                return Err(ScheduleError::invalid(
+                    S,
+                    "scale_mode",
+                    format!("{given:?}").to_lowercase(),
+                    format!(
+                        "mode {:?} uses scale_mode {:?} (PyTorch ignores scale_mode unless a custom scale_fn is given); leave it out",
+                        self.mode, scale_mode
+                    )
+                    .to_lowercase(),
+                ));
+            }
+        }
+        if self.cycle_momentum {
+            for (field, v) in [
+                ("base_momentum", self.base_momentum),
+                ("max_momentum", self.max_momentum),
+            ] {
+                if !(v.is_finite() && (0.0..1.0).contains(&v)) {
+                    return Err(ScheduleError::invalid(S, field, v, "must be in [0, 1)"));
+                }
+            }
+        }
+        let up = self.step_size_up as f64;
+        let down = self.step_size_down.unwrap_or(self.step_size_up) as f64;
+        let total_size = up + down;
+        Ok(CyclicLr {
+            base_lr: self.base_lr,
+            max_lr: self.max_lr,
+            total_size,
+            step_ratio: up / total_size,
+            mode: self.mode,
+            gamma: self.gamma,
+            cycle_momentum: self.cycle_momentum,
+            base_momentum: self.base_momentum,
+            max_momentum: self.max_momentum,
+        })
+    }
+
+    /// Builds a scheduler whose every `step()` call is one optimizer update.
+    ///
+    /// # Errors
+    /// As [`Self::build`].
+    pub fn init(&self) -> Result<CyclicLrScheduler, ScheduleError> {
+        Ok(ClosedFormScheduler::new(self.build()?))
+    }
+}
+
+/// CyclicLR in closed form (PyTorch's `CyclicLR.get_lr`, same float operations):
+/// `cycle = floor(1 + t / total)`, `x = 1 + t / total - cycle`, the triangle height
+/// `x / ratio` (rising) or `(x - 1) / (ratio - 1)` (falling), scaled by `1`, `2^-(cycle-1)` or
+/// `gamma^t`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CyclicLr {
+    base_lr: f64,
+    max_lr: f64,
+    total_size: f64,
+    step_ratio: f64,
+    mode: CyclicMode,
+    gamma: f64,
+    cycle_momentum: bool,
+    base_momentum: f64,
+    max_momentum: f64,
+}
+
+impl CyclicLr {
+    /// `(scale_factor, amplitude scale)` at `t`.
+    fn shape(&self, t: u64) -> (f64, f64) {
+        let t = t as f64;
+        let cycle = (1.0 + t / self.total_size).floor();
+        let x = 1.0 + t / self.total_size - cycle;
+        let scale_factor = if x <= self.step_ratio {
+            x / self.step_ratio
+        } else {
+            (x - 1.0) / (self.step_ratio - 1.0)
+        };
+        let scale = match self.mode {
+            CyclicMode::Triangular => 1.0,
+            CyclicMode::Triangular2 => 1.0 / 2f64.powf(cycle - 1.0),
+            CyclicMode::ExpRange => self.gamma.powf(t),
+        };
+        (scale_factor, scale)
+    }
+}
+
+impl ClosedForm for CyclicLr {
+    const KIND: &'static str = "cyclic";
+
+    fn lr_at(&self, t: u64) -> LearningRate {
+        let (scale_factor, scale) = self.shape(t);
+        let base_height = (self.max_lr - self.base_lr) * scale_factor;
+        self.base_lr + base_height * scale
+    }
+
+    fn momentum_at(&self, t: u64) -> Option<f64> {
+        self.cycle_momentum.then(|| {
+            let (scale_factor, scale) = self.shape(t);
+            let base_height = (self.max_momentum - self.base_momentum) * scale_factor;
+            self.max_momentum - base_height * scale
+        })
+    }
+
+    fn fingerprint(&self) -> String {
+        format!("{self:?}")
+    }
+}
+
+/// [`CyclicLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`; its `momentum()` gives the
+/// momentum of the current update when `cycle_momentum` is on.
+pub type CyclicLrScheduler = ClosedFormScheduler<CyclicLr>;

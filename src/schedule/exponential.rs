@@ -1,0 +1,94 @@
+//! `ExponentialLR`: decay by `gamma` every epoch.
+
+use super::step::pow_u64;
+use super::{finite, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
+use burn::optim::LearningRate;
+use serde::{Deserialize, Serialize};
+
+/// Configuration of [`ExponentialLrScheduler`], PyTorch's
+/// [`torch.optim.lr_scheduler.ExponentialLR`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.ExponentialLR.html).
+///
+/// TOML: `[scheduler] type = "exponential"`, `gamma = 0.95`, `unit = "epoch"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExponentialLrSchedulerConfig {
+    /// Multiplicative factor per step; finite and >= 0 (values above 1 grow the LR).
+    pub gamma: f64,
+    /// What one step counts (`epoch` by default, as in PyTorch).
+    #[serde(default = "default_unit")]
+    pub unit: Unit,
+}
+
+fn default_unit() -> Unit {
+    Unit::Epoch
+}
+
+impl ExponentialLrSchedulerConfig {
+    /// An ExponentialLR config (epoch unit).
+    pub fn new(gamma: f64) -> Self {
+        Self {
+            gamma,
+            unit: default_unit(),
+        }
+    }
+
+    /// Sets the unit.
+    pub fn with_unit(mut self, unit: Unit) -> Self {
+        self.unit = unit;
+        self
+    }
+
+    /// Validates the parameters into the closed-form schedule starting at `base_lr`.
+    ///
+    /// # Errors
+    /// [`ScheduleError::InvalidParam`] for a negative or non-finite `gamma` or `base_lr`.
+    pub fn build(&self, base_lr: LearningRate) -> Result<ExponentialLr, ScheduleError> {
+        const S: &str = "exponential";
+        super::non_negative(S, "lr", base_lr)?;
+        finite(S, "gamma", self.gamma)?;
+        if self.gamma < 0.0 {
+            return Err(ScheduleError::invalid(
+                S,
+                "gamma",
+                self.gamma,
+                "must be >= 0",
+            ));
+        }
+        Ok(ExponentialLr {
+            base_lr,
+            gamma: self.gamma,
+        })
+    }
+
+    /// Builds a scheduler whose every `step()` call is one PyTorch `scheduler.step()`.
+    ///
+    /// # Errors
+    /// As [`Self::build`].
+    pub fn init(&self, base_lr: LearningRate) -> Result<ExponentialLrScheduler, ScheduleError> {
+        Ok(ClosedFormScheduler::new(self.build(base_lr)?))
+    }
+}
+
+/// ExponentialLR in closed form: `lr(t) = base_lr * gamma^t`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExponentialLr {
+    /// Initial learning rate.
+    pub base_lr: LearningRate,
+    /// Decay factor per step.
+    pub gamma: f64,
+}
+
+impl ClosedForm for ExponentialLr {
+    const KIND: &'static str = "exponential";
+
+    fn lr_at(&self, t: u64) -> LearningRate {
+        self.base_lr * pow_u64(self.gamma, t)
+    }
+
+    fn fingerprint(&self) -> String {
+        format!("base_lr={:?} gamma={:?}", self.base_lr, self.gamma)
+    }
+}
+
+/// [`ExponentialLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
+pub type ExponentialLrScheduler = ClosedFormScheduler<ExponentialLr>;

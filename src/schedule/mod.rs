@@ -1,0 +1,352 @@
+//! Learning-rate schedules, exact to PyTorch 2.15's `torch.optim.lr_scheduler`, as Burn
+//! [`LrScheduler`]s.
+//!
+//! Every closed-form schedule is a pure function of its position `t` (PyTorch's `last_epoch`:
+//! the number of `scheduler.step()` calls PyTorch would have made), evaluated by one shared
+//! shell, [`ClosedFormScheduler`], that counts Burn's `step()` calls (one per optimizer update)
+//! and maps them to `t` through the schedule's [`Unit`]:
+//!
+//! - [`Unit::Iteration`]: `t = k`, the LR changes at every optimizer update;
+//! - [`Unit::Epoch`]: `t = floor(k / steps_per_epoch)`, the LR changes only at epoch boundaries,
+//!   exactly as PyTorch code that calls `scheduler.step()` once per epoch.
+//!
+//! The k-th call of [`LrScheduler::step`] (counting from 0) returns the LR that PyTorch's
+//! optimizer uses for its k-th update, i.e. PyTorch's `get_last_lr()` after `k` scheduler steps.
+//!
+//! [`ReduceLrOnPlateauScheduler`] is the one stateful schedule: it is fed one validation metric
+//! per epoch through a [`PlateauFeed`].
+
+mod config;
+mod cosine_annealing;
+mod cyclic;
+mod exponential;
+mod lambda;
+mod one_cycle;
+mod plateau;
+mod step;
+
+pub use config::{FixedLr, RunInfo, SchedulerConfig, TrainingScheduler, SCHEDULER_TYPES};
+pub use cosine_annealing::{
+    CosineAnnealingLr, CosineAnnealingLrScheduler, CosineAnnealingLrSchedulerConfig,
+};
+pub use cyclic::{CyclicLr, CyclicLrScheduler, CyclicLrSchedulerConfig, CyclicMode, ScaleMode};
+pub use exponential::{ExponentialLr, ExponentialLrScheduler, ExponentialLrSchedulerConfig};
+pub use lambda::{LambdaLr, LambdaLrScheduler};
+pub use one_cycle::{AnnealStrategy, OneCycleLr, OneCycleLrScheduler, OneCycleLrSchedulerConfig};
+pub use plateau::{
+    PlateauFeed, PlateauMode, PlateauState, ReduceLrOnPlateauScheduler,
+    ReduceLrOnPlateauSchedulerConfig, ThresholdMode,
+};
+pub use step::{StepLr, StepLrScheduler, StepLrSchedulerConfig};
+
+use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
+use burn::optim::LearningRate;
+use serde::{Deserialize, Serialize};
+
+/// Errors from building or restoring a schedule.
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum ScheduleError {
+    /// A parameter is outside its allowed range.
+    #[error("{scheduler}: invalid `{field}` = {value}: {allowed}")]
+    InvalidParam {
+        /// The schedule (its TOML `type` name).
+        scheduler: &'static str,
+        /// The parameter, by its PyTorch name in snake_case.
+        field: &'static str,
+        /// The value that was given.
+        value: String,
+        /// What is allowed.
+        allowed: String,
+    },
+    /// A record saved by another schedule, or by this schedule with other parameters.
+    #[error(
+        "scheduler record mismatch: the record was saved by {found}, but this run's scheduler is \
+         {expected}; resume with the configuration the checkpoint was written with, or start a \
+         new run in another artifact directory"
+    )]
+    RecordMismatch {
+        /// What this scheduler is.
+        expected: String,
+        /// What the record says.
+        found: String,
+    },
+    /// A record that lacks a key this scheduler needs.
+    #[error("scheduler record is missing `{0}`: it was not written by burn-lr")]
+    RecordIncomplete(String),
+}
+
+impl ScheduleError {
+    pub(crate) fn invalid(
+        scheduler: &'static str,
+        field: &'static str,
+        value: impl std::fmt::Display,
+        allowed: impl Into<String>,
+    ) -> Self {
+        Self::InvalidParam {
+            scheduler,
+            field,
+            value: value.to_string(),
+            allowed: allowed.into(),
+        }
+    }
+}
+
+/// Checks that `value` is finite; names the field otherwise.
+pub(crate) fn finite(s: &'static str, field: &'static str, v: f64) -> Result<f64, ScheduleError> {
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(ScheduleError::invalid(
+            s,
+            field,
+            v,
+            "must be a finite number",
+        ))
+    }
+}
+
+/// Checks that `value` is finite and `> 0`.
+pub(crate) fn positive(s: &'static str, field: &'static str, v: f64) -> Result<f64, ScheduleError> {
+    if v.is_finite() && v > 0.0 {
+        Ok(v)
+    } else {
+        Err(ScheduleError::invalid(
+            s,
+            field,
+            v,
+            "must be a finite number > 0",
+        ))
+    }
+}
+
+/// Checks that `value` is finite and `>= 0`.
+pub(crate) fn non_negative(
+    s: &'static str,
+    field: &'static str,
+    v: f64,
+) -> Result<f64, ScheduleError> {
+    if v.is_finite() && v >= 0.0 {
+        Ok(v)
+    } else {
+        Err(ScheduleError::invalid(
+            s,
+            field,
+            v,
+            "must be a finite number >= 0",
+        ))
+    }
+}
+
+/// The unit a schedule counts in: what one PyTorch `scheduler.step()` call stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// One step per epoch (PyTorch's convention for StepLR, ExponentialLR, CosineAnnealingLR,
+    /// ReduceLROnPlateau): inside Burn's per-update `Learner` the LR changes only at epoch
+    /// boundaries.
+    Epoch,
+    /// One step per optimizer update (PyTorch's convention for OneCycleLR and CyclicLR).
+    Iteration,
+}
+
+impl std::fmt::Display for Unit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Unit::Epoch => "epoch",
+            Unit::Iteration => "iteration",
+        })
+    }
+}
+
+/// A learning-rate schedule in closed form: the LR at PyTorch position `t` (`last_epoch`).
+pub trait ClosedForm: Clone + Send + Sync + 'static {
+    /// The schedule's TOML `type` name, stored in records (`"step"`, `"one_cycle"`, ...).
+    const KIND: &'static str;
+
+    /// Learning rate after `t` PyTorch `scheduler.step()` calls (`t` in the schedule's unit).
+    fn lr_at(&self, t: u64) -> LearningRate;
+
+    /// Momentum (or Adam's `beta1`) after `t` steps, for schedules that cycle it (PyTorch's
+    /// `cycle_momentum`); `None` for the others.
+    fn momentum_at(&self, _t: u64) -> Option<f64> {
+        None
+    }
+
+    /// A canonical description of every parameter, used to refuse records written with other
+    /// parameters.
+    fn fingerprint(&self) -> String;
+}
+
+/// FNV-1a 64-bit hash: stable across runs and platforms (unlike `DefaultHasher`).
+pub(crate) fn fnv1a(text: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in text.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
+}
+
+pub(crate) const KEY_KIND: &str = "burn_lr_kind";
+pub(crate) const KEY_PARAMS: &str = "burn_lr_params";
+pub(crate) const KEY_STEP: &str = "step";
+
+/// Writes the identity of a schedule (kind + parameter hash) into a record.
+pub(crate) fn tag_record(
+    record: LrSchedulerRecord,
+    kind: &str,
+    fingerprint: &str,
+) -> LrSchedulerRecord {
+    record
+        .with_scalar(KEY_KIND, fnv1a(kind))
+        .with_scalar(KEY_PARAMS, fnv1a(fingerprint))
+}
+
+/// Checks that a record was written by the schedule `kind` with the same parameters.
+pub(crate) fn check_record(
+    record: &LrSchedulerRecord,
+    kind: &str,
+    fingerprint: &str,
+) -> Result<(), ScheduleError> {
+    let found_kind: u64 = record
+        .scalar(KEY_KIND)
+        .ok_or_else(|| ScheduleError::RecordIncomplete(KEY_KIND.into()))?;
+    let found_params: u64 = record
+        .scalar(KEY_PARAMS)
+        .ok_or_else(|| ScheduleError::RecordIncomplete(KEY_PARAMS.into()))?;
+    if found_kind != fnv1a(kind) {
+        return Err(ScheduleError::RecordMismatch {
+            expected: format!("a `{kind}` schedule"),
+            found: "another kind of schedule".into(),
+        });
+    }
+    if found_params != fnv1a(fingerprint) {
+        return Err(ScheduleError::RecordMismatch {
+            expected: format!("`{kind}` with {fingerprint}"),
+            found: format!("`{kind}` with other parameters (hash {found_params:#018x})"),
+        });
+    }
+    Ok(())
+}
+
+/// A Burn [`LrScheduler`] over any [`ClosedForm`] schedule.
+///
+/// It counts its `step()` calls `k` (0-based: the first call returns the LR of optimizer update
+/// 0) and returns `lr_at(k / steps_per_unit)`. With `steps_per_unit = 1` one `step()` is one
+/// PyTorch `scheduler.step()`; for an epoch-unit schedule inside a `Learner`,
+/// `steps_per_unit` is the number of optimizer updates per epoch.
+///
+/// Its record holds the step count plus the schedule's kind and parameter hash;
+/// [`LrScheduler::load_record`] refuses (panics with the reason) a record from another schedule,
+/// and [`ClosedFormScheduler::try_load_record`] returns that reason as an error.
+#[derive(Clone, Debug)]
+pub struct ClosedFormScheduler<S: ClosedForm> {
+    schedule: S,
+    steps_per_unit: u64,
+    step: u64,
+}
+
+impl<S: ClosedForm> ClosedFormScheduler<S> {
+    /// Wraps `schedule`, one `step()` call per schedule unit.
+    pub fn new(schedule: S) -> Self {
+        Self {
+            schedule,
+            steps_per_unit: 1,
+            step: 0,
+        }
+    }
+
+    /// Wraps `schedule` so that its position advances once every `steps_per_unit` calls
+    /// (optimizer updates per epoch for an epoch-unit schedule). `0` is treated as `1`.
+    pub fn with_steps_per_unit(schedule: S, steps_per_unit: u64) -> Self {
+        Self {
+            schedule,
+            steps_per_unit: steps_per_unit.max(1),
+            step: 0,
+        }
+    }
+
+    /// The schedule's parameters.
+    pub fn schedule(&self) -> &S {
+        &self.schedule
+    }
+
+    /// Number of `step()` calls made so far (optimizer updates).
+    pub fn steps_taken(&self) -> u64 {
+        self.step
+    }
+
+    /// Optimizer updates per schedule unit (1 for iteration-unit schedules).
+    pub fn steps_per_unit(&self) -> u64 {
+        self.steps_per_unit
+    }
+
+    /// The LR of optimizer update `k` (0-based), without changing any state.
+    pub fn lr_at_update(&self, k: u64) -> LearningRate {
+        self.schedule.lr_at(k / self.steps_per_unit)
+    }
+
+    /// The momentum of optimizer update `k`, for momentum-cycling schedules.
+    pub fn momentum_at_update(&self, k: u64) -> Option<f64> {
+        self.schedule.momentum_at(k / self.steps_per_unit)
+    }
+
+    /// The momentum that goes with the LR returned by the last `step()` call (`None` before the
+    /// first call or for schedules that do not cycle momentum).
+    pub fn momentum(&self) -> Option<f64> {
+        self.step
+            .checked_sub(1)
+            .and_then(|k| self.momentum_at_update(k))
+    }
+
+    fn fingerprint(&self) -> String {
+        format!(
+            "{} steps_per_unit={}",
+            self.schedule.fingerprint(),
+            self.steps_per_unit
+        )
+    }
+
+    /// Restores the step count from `record`, refusing a record of another schedule or other
+    /// parameters.
+    ///
+    /// # Errors
+    /// [`ScheduleError::RecordMismatch`] or [`ScheduleError::RecordIncomplete`].
+    pub fn try_load_record(&mut self, record: &LrSchedulerRecord) -> Result<(), ScheduleError> {
+        check_record(record, S::KIND, &self.fingerprint())?;
+        self.step = record
+            .scalar(KEY_STEP)
+            .ok_or_else(|| ScheduleError::RecordIncomplete(KEY_STEP.into()))?;
+        Ok(())
+    }
+}
+
+impl<S: ClosedForm> LrScheduler for ClosedFormScheduler<S> {
+    fn step(&mut self) -> LearningRate {
+        let lr = self.lr_at_update(self.step);
+        self.step = self.step.saturating_add(1);
+        lr
+    }
+
+    fn to_record(&self) -> LrSchedulerRecord {
+        tag_record(LrSchedulerRecord::new(), S::KIND, &self.fingerprint())
+            .with_scalar(KEY_STEP, self.step)
+    }
+
+    fn load_record(&mut self, record: LrSchedulerRecord) {
+        if let Err(err) = self.try_load_record(&record) {
+            panic!("{err}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv_is_stable() {
+        assert_eq!(fnv1a(""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a("a"), 0xaf63_dc4c_8601_ec8c);
+    }
+}

@@ -1,0 +1,446 @@
+//! `OneCycleLR` (Smith & Topin 2017, "Super-Convergence").
+
+use super::{finite, positive, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
+use burn::optim::LearningRate;
+use serde::{Deserialize, Serialize};
+use std::f64::consts::PI;
+
+/// How OneCycle anneals between two values (PyTorch's `anneal_strategy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnnealStrategy {
+    /// Cosine annealing (PyTorch `"cos"`, the default).
+    Cos,
+    /// Linear annealing (PyTorch `"linear"`).
+    Linear,
+}
+
+impl AnnealStrategy {
+    /// PyTorch's `_annealing_cos` / `_annealing_linear`, same operation order.
+    fn anneal(self, start: f64, end: f64, pct: f64) -> f64 {
+        match self {
+            AnnealStrategy::Cos => {
+                let cos_out = (PI * pct).cos() + 1.0;
+                end + (start - end) / 2.0 * cos_out
+            }
+            AnnealStrategy::Linear => (end - start) * pct + start,
+        }
+    }
+}
+
+/// Configuration of [`OneCycleLrScheduler`], PyTorch's
+/// [`torch.optim.lr_scheduler.OneCycleLR`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.OneCycleLR.html),
+/// with the same parameter names and defaults.
+///
+/// The cycle length is `total_steps`, or `epochs * steps_per_epoch`; inside a training run
+/// leave all three out and the run's own length (epochs × optimizer updates per epoch, after
+/// gradient accumulation) is used, so the cycle runs exactly once. The base LR of the
+/// optimizer is ignored, as in PyTorch: the cycle starts at `max_lr / div_factor`.
+///
+/// TOML: `[scheduler] type = "one_cycle"`, `max_lr = 0.1`, `pct_start = 0.3`, ...
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OneCycleLrSchedulerConfig {
+    /// Peak learning rate; finite, > 0 (values above 1 are allowed).
+    pub max_lr: f64,
+    /// Length of the cycle in `unit`s; `None`: `epochs * steps_per_epoch`, or the run's length.
+    #[serde(default)]
+    pub total_steps: Option<u64>,
+    /// Number of epochs (with `steps_per_epoch`), PyTorch's alternative to `total_steps`.
+    #[serde(default)]
+    pub epochs: Option<u64>,
+    /// Steps per epoch (with `epochs`).
+    #[serde(default)]
+    pub steps_per_epoch: Option<u64>,
+    /// Fraction of the cycle spent increasing the LR, in (0, 1) (default 0.3).
+    #[serde(default = "d_pct_start")]
+    pub pct_start: f64,
+    /// `cos` (default) or `linear`.
+    #[serde(default = "d_anneal")]
+    pub anneal_strategy: AnnealStrategy,
+    /// Whether momentum is cycled inversely to the LR (default true).
+    #[serde(default = "d_true")]
+    pub cycle_momentum: bool,
+    /// Lower momentum bound (default 0.85).
+    #[serde(default = "d_base_momentum")]
+    pub base_momentum: f64,
+    /// Upper momentum bound (default 0.95).
+    #[serde(default = "d_max_momentum")]
+    pub max_momentum: f64,
+    /// `initial_lr = max_lr / div_factor` (default 25).
+    #[serde(default = "d_div")]
+    pub div_factor: f64,
+    /// `min_lr = initial_lr / final_div_factor` (default 1e4).
+    #[serde(default = "d_final_div")]
+    pub final_div_factor: f64,
+    /// Use the three-phase schedule (fast.ai's original) instead of two phases (default false).
+    #[serde(default)]
+    pub three_phase: bool,
+    /// What one step counts (`iteration` by default, as in PyTorch).
+    #[serde(default = "d_unit")]
+    pub unit: Unit,
+}
+
+fn d_pct_start() -> f64 {
+    0.3
+}
+fn d_anneal() -> AnnealStrategy {
+    AnnealStrategy::Cos
+}
+fn d_true() -> bool {
+    true
+}
+fn d_base_momentum() -> f64 {
+    0.85
+}
+fn d_max_momentum() -> f64 {
+    0.95
+}
+fn d_div() -> f64 {
+    25.0
+}
+fn d_final_div() -> f64 {
+    1e4
+}
+fn d_unit() -> Unit {
+    Unit::Iteration
+}
+
+struct Phase {
+    end_step: f64,
+    start_lr: f64,
+    end_lr: f64,
+    start_momentum: f64,
+    end_momentum: f64,
+}
+
+impl OneCycleLrSchedulerConfig {
+    /// A OneCycleLR config with PyTorch's defaults; the length comes from `with_total_steps`,
+    /// `with_epochs`, or the training run.
+    pub fn new(max_lr: f64) -> Self {
+        Self {
+            max_lr,
+            total_steps: None,
+            epochs: None,
+            steps_per_epoch: None,
+            pct_start: d_pct_start(),
+            anneal_strategy: d_anneal(),
+            cycle_momentum: true,
+            base_momentum: d_base_momentum(),
+            max_momentum: d_max_momentum(),
+            div_factor: d_div(),
+            final_div_factor: d_final_div(),
+            three_phase: false,
+            unit: d_unit(),
+        }
+    }
+
+    /// Sets `total_steps`.
+    pub fn with_total_steps(mut self, total_steps: u64) -> Self {
+        self.total_steps = Some(total_steps);
+        self
+    }
+
+    /// Sets `epochs` and `steps_per_epoch`.
+    pub fn with_epochs(mut self, epochs: u64, steps_per_epoch: u64) -> Self {
+        self.epochs = Some(epochs);
+        self.steps_per_epoch = Some(steps_per_epoch);
+        self
+    }
+
+    /// Sets `pct_start`.
+    pub fn with_pct_start(mut self, pct_start: f64) -> Self {
+        self.pct_start = pct_start;
+        self
+    }
+
+    /// Sets `anneal_strategy`.
+    pub fn with_anneal_strategy(mut self, anneal_strategy: AnnealStrategy) -> Self {
+        self.anneal_strategy = anneal_strategy;
+        self
+    }
+
+    /// Sets `three_phase`.
+    pub fn with_three_phase(mut self, three_phase: bool) -> Self {
+        self.three_phase = three_phase;
+        self
+    }
+
+    /// Sets `div_factor` and `final_div_factor`.
+    pub fn with_div_factors(mut self, div_factor: f64, final_div_factor: f64) -> Self {
+        self.div_factor = div_factor;
+        self.final_div_factor = final_div_factor;
+        self
+    }
+
+    /// Sets `cycle_momentum`, `base_momentum` and `max_momentum`.
+    pub fn with_momentum(mut self, cycle: bool, base_momentum: f64, max_momentum: f64) -> Self {
+        self.cycle_momentum = cycle;
+        self.base_momentum = base_momentum;
+        self.max_momentum = max_momentum;
+        self
+    }
+
+    /// The cycle length this config declares, if any (`total_steps`, else
+    /// `epochs * steps_per_epoch`).
+    ///
+    /// # Errors
+    /// When only one of `epochs` / `steps_per_epoch` is given, or either is 0.
+    pub fn declared_total_steps(&self) -> Result<Option<u64>, ScheduleError> {
+        const S: &str = "one_cycle";
+        if let Some(total) = self.total_steps {
+            return Ok(Some(total));
+        }
+        match (self.epochs, self.steps_per_epoch) {
+            (None, None) => Ok(None),
+            (Some(e), Some(s)) => {
+                if e == 0 {
+                    return Err(ScheduleError::invalid(
+                        S,
+                        "epochs",
+                        e,
+                        "must be an integer >= 1",
+                    ));
+                }
+                if s == 0 {
+                    return Err(ScheduleError::invalid(
+                        S,
+                        "steps_per_epoch",
+                        s,
+                        "must be an integer >= 1",
+                    ));
+                }
+                e.checked_mul(s).map(Some).ok_or_else(|| {
+                    ScheduleError::invalid(S, "epochs", e, "epochs * steps_per_epoch overflows u64")
+                })
+            }
+            (Some(e), None) => Err(ScheduleError::invalid(
+                S,
+                "steps_per_epoch",
+                "missing",
+                format!("required with epochs = {e} (or give total_steps)"),
+            )),
+            (None, Some(s)) => Err(ScheduleError::invalid(
+                S,
+                "epochs",
+                "missing",
+                format!("required with steps_per_epoch = {s} (or give total_steps)"),
+            )),
+        }
+    }
+
+    /// Validates the parameters into the closed-form schedule over `total_steps` steps.
+    ///
+    /// # Errors
+    /// [`ScheduleError::InvalidParam`] naming the field for a non-positive or non-finite
+    /// `max_lr`, `div_factor`, `final_div_factor`; `pct_start` outside (0, 1); momenta outside
+    /// [0, 1) or `base_momentum > max_momentum`; a phase shorter than one step.
+    pub fn build_with_total(&self, total_steps: u64) -> Result<OneCycleLr, ScheduleError> {
+        const S: &str = "one_cycle";
+        positive(S, "max_lr", self.max_lr)?;
+        positive(S, "div_factor", self.div_factor)?;
+        positive(S, "final_div_factor", self.final_div_factor)?;
+        finite(S, "pct_start", self.pct_start)?;
+        if !(self.pct_start > 0.0 && self.pct_start < 1.0) {
+            return Err(ScheduleError::invalid(
+                S,
+                "pct_start",
+                self.pct_start,
+                "must be in the open interval (0, 1)",
+            ));
+        }
+        if total_steps == 0 {
+            return Err(ScheduleError::invalid(
+                S,
+                "total_steps",
+                0,
+                "must be an integer >= 2",
+            ));
+        }
+        if self.cycle_momentum {
+            for (field, v) in [
+                ("base_momentum", self.base_momentum),
+                ("max_momentum", self.max_momentum),
+            ] {
+                if !(v.is_finite() && (0.0..1.0).contains(&v)) {
+                    return Err(ScheduleError::invalid(S, field, v, "must be in [0, 1)"));
+                }
+            }
+            if self.base_momentum > self.max_momentum {
+                return Err(ScheduleError::invalid(
+                    S,
+                    "base_momentum",
+                    self.base_momentum,
+                    format!("must be <= max_momentum = {}", self.max_momentum),
+                ));
+            }
+        }
+        let initial_lr = self.max_lr / self.div_factor;
+        let min_lr = initial_lr / self.final_div_factor;
+        let total = total_steps as f64;
+        let (bm, mm) = (self.base_momentum, self.max_momentum);
+        // PyTorch's phase table, same float expressions.
+        let phases = if self.three_phase {
+            vec![
+                Phase {
+                    end_step: self.pct_start * total - 1.0,
+                    start_lr: initial_lr,
+                    end_lr: self.max_lr,
+                    start_momentum: mm,
+                    end_momentum: bm,
+                },
+                Phase {
+                    end_step: 2.0 * self.pct_start * total - 2.0,
+                    start_lr: self.max_lr,
+                    end_lr: initial_lr,
+                    start_momentum: bm,
+                    end_momentum: mm,
+                },
+                Phase {
+                    end_step: total - 1.0,
+                    start_lr: initial_lr,
+                    end_lr: min_lr,
+                    start_momentum: mm,
+                    end_momentum: mm,
+                },
+            ]
+        } else {
+            vec![
+                Phase {
+                    end_step: self.pct_start * total - 1.0,
+                    start_lr: initial_lr,
+                    end_lr: self.max_lr,
+                    start_momentum: mm,
+                    end_momentum: bm,
+                },
+                Phase {
+                    end_step: total - 1.0,
+                    start_lr: self.max_lr,
+                    end_lr: min_lr,
+                    start_momentum: bm,
+                    end_momentum: mm,
+                },
+            ]
+        };
+        let mut start = 0.0;
+        for (i, phase) in phases.iter().enumerate() {
+            if phase.end_step - start < 1.0 {
+                return Err(ScheduleError::invalid(
+                    S,
+                    if i == 0 { "pct_start" } else { "total_steps" },
+                    if i == 0 { self.pct_start.to_string() } else { total_steps.to_string() },
+                    format!(
+                        "phase {} of the cycle would last {:.3} steps (total_steps = {total_steps}, pct_start = {}); every phase needs at least one step",
+                        i + 1,
+                        phase.end_step - start,
+                        self.pct_start
+                    ),
+                ));
+            }
+            start = phase.end_step;
+        }
+        Ok(OneCycleLr {
+            total_steps,
+            anneal: self.anneal_strategy,
+            cycle_momentum: self.cycle_momentum,
+            phases: phases
+                .into_iter()
+                .map(|p| {
+                    [
+                        p.end_step,
+                        p.start_lr,
+                        p.end_lr,
+                        p.start_momentum,
+                        p.end_momentum,
+                    ]
+                })
+                .collect(),
+        })
+    }
+
+    /// Validates into a closed-form schedule using the declared length.
+    ///
+    /// # Errors
+    /// As [`Self::build_with_total`]; also when no length is declared.
+    pub fn build(&self) -> Result<OneCycleLr, ScheduleError> {
+        let total = self.declared_total_steps()?.ok_or_else(|| {
+            ScheduleError::invalid(
+                "one_cycle",
+                "total_steps",
+                "missing",
+                "give total_steps, or epochs and steps_per_epoch (a training run fills it in)",
+            )
+        })?;
+        self.build_with_total(total)
+    }
+
+    /// Builds a scheduler whose every `step()` call is one optimizer update.
+    ///
+    /// # Errors
+    /// As [`Self::build`].
+    pub fn init(&self) -> Result<OneCycleLrScheduler, ScheduleError> {
+        Ok(ClosedFormScheduler::new(self.build()?))
+    }
+}
+
+/// OneCycleLR in closed form (PyTorch's `OneCycleLR.get_lr`, same float operations).
+///
+/// For `t` in `0..total_steps`, `t` falls in the phase `[start, end]` and
+/// `lr = anneal(start_lr, end_lr, (t - start) / (end - start))`. From `t = total_steps` on the
+/// LR and momentum hold their final values (PyTorch raises there, or, at exactly
+/// `total_steps`, bounces back up; we hold the final LR).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OneCycleLr {
+    total_steps: u64,
+    anneal: AnnealStrategy,
+    cycle_momentum: bool,
+    /// `[end_step, start_lr, end_lr, start_momentum, end_momentum]` per phase.
+    phases: Vec<[f64; 5]>,
+}
+
+impl OneCycleLr {
+    /// Number of steps in the cycle.
+    pub fn total_steps(&self) -> u64 {
+        self.total_steps
+    }
+
+    fn eval(&self, t: u64) -> (f64, f64) {
+        let step = t.min(self.total_steps - 1) as f64;
+        let mut start = 0.0;
+        let last = self.phases.len() - 1;
+        for (i, [end, lr0, lr1, m0, m1]) in self.phases.iter().copied().enumerate() {
+            if step <= end || i == last {
+                let pct = (step - start) / (end - start);
+                return (
+                    self.anneal.anneal(lr0, lr1, pct),
+                    self.anneal.anneal(m0, m1, pct),
+                );
+            }
+            start = end;
+        }
+        unreachable!("the last phase always matches")
+    }
+}
+
+impl ClosedForm for OneCycleLr {
+    const KIND: &'static str = "one_cycle";
+
+    fn lr_at(&self, t: u64) -> LearningRate {
+        self.eval(t).0
+    }
+
+    fn momentum_at(&self, t: u64) -> Option<f64> {
+        self.cycle_momentum.then(|| self.eval(t).1)
+    }
+
+    fn fingerprint(&self) -> String {
+        format!(
+            "total_steps={} anneal={:?} cycle_momentum={} phases={:?}",
+            self.total_steps, self.anneal, self.cycle_momentum, self.phases
+        )
+    }
+}
+
+/// [`OneCycleLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`; its `momentum()` gives the
+/// momentum of the current update when `cycle_momentum` is on.
+pub type OneCycleLrScheduler = ClosedFormScheduler<OneCycleLr>;

@@ -1,0 +1,130 @@
+//! `StepLR`: decay by `gamma` every `step_size` epochs.
+
+use super::{finite, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
+use burn::optim::LearningRate;
+use serde::{Deserialize, Serialize};
+
+/// Configuration of [`StepLrScheduler`], PyTorch's
+/// [`torch.optim.lr_scheduler.StepLR`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.StepLR.html).
+///
+/// TOML: `[scheduler] type = "step"`, `step_size = 30`, `gamma = 0.1`, `unit = "epoch"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepLrSchedulerConfig {
+    /// Period of the decay, in `unit`s (epochs by default); must be >= 1.
+    pub step_size: u64,
+    /// Multiplicative factor of the decay (PyTorch default 0.1); finite.
+    #[serde(default = "default_gamma")]
+    pub gamma: f64,
+    /// What one step counts (`epoch` by default, as in PyTorch).
+    #[serde(default = "default_unit")]
+    pub unit: Unit,
+}
+
+fn default_gamma() -> f64 {
+    0.1
+}
+fn default_unit() -> Unit {
+    Unit::Epoch
+}
+
+impl StepLrSchedulerConfig {
+    /// A StepLR config with PyTorch's defaults (`gamma = 0.1`, epoch unit).
+    pub fn new(step_size: u64) -> Self {
+        Self {
+            step_size,
+            gamma: default_gamma(),
+            unit: default_unit(),
+        }
+    }
+
+    /// Sets `gamma`.
+    pub fn with_gamma(mut self, gamma: f64) -> Self {
+        self.gamma = gamma;
+        self
+    }
+
+    /// Sets the unit.
+    pub fn with_unit(mut self, unit: Unit) -> Self {
+        self.unit = unit;
+        self
+    }
+
+    /// Validates the parameters into the closed-form schedule starting at `base_lr`.
+    ///
+    /// # Errors
+    /// [`ScheduleError::InvalidParam`] for `step_size = 0`, a non-finite `gamma` or a
+    /// non-finite or negative `base_lr`.
+    pub fn build(&self, base_lr: LearningRate) -> Result<StepLr, ScheduleError> {
+        const S: &str = "step";
+        super::non_negative(S, "lr", base_lr)?;
+        if self.step_size == 0 {
+            return Err(ScheduleError::invalid(
+                S,
+                "step_size",
+                0,
+                "must be an integer >= 1",
+            ));
+        }
+        finite(S, "gamma", self.gamma)?;
+        if self.gamma < 0.0 {
+            return Err(ScheduleError::invalid(
+                S,
+                "gamma",
+                self.gamma,
+                "must be >= 0",
+            ));
+        }
+        Ok(StepLr {
+            base_lr,
+            step_size: self.step_size,
+            gamma: self.gamma,
+        })
+    }
+
+    /// Builds a scheduler whose every `step()` call is one PyTorch `scheduler.step()`.
+    ///
+    /// # Errors
+    /// As [`Self::build`].
+    pub fn init(&self, base_lr: LearningRate) -> Result<StepLrScheduler, ScheduleError> {
+        Ok(ClosedFormScheduler::new(self.build(base_lr)?))
+    }
+}
+
+/// StepLR in closed form: `lr(t) = base_lr * gamma^floor(t / step_size)`, `t` in epochs
+/// (PyTorch's `StepLR._get_closed_form_lr`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepLr {
+    /// Initial learning rate (PyTorch's `base_lrs[0]`).
+    pub base_lr: LearningRate,
+    /// Decay period, in steps of the schedule's unit.
+    pub step_size: u64,
+    /// Decay factor.
+    pub gamma: f64,
+}
+
+impl ClosedForm for StepLr {
+    const KIND: &'static str = "step";
+
+    fn lr_at(&self, t: u64) -> LearningRate {
+        self.base_lr * pow_u64(self.gamma, t / self.step_size)
+    }
+
+    fn fingerprint(&self) -> String {
+        format!(
+            "base_lr={:?} step_size={} gamma={:?}",
+            self.base_lr, self.step_size, self.gamma
+        )
+    }
+}
+
+/// `x^n` for any `n`: exact repeated squaring (`powi`) where `n` fits an `i32`.
+pub(crate) fn pow_u64(x: f64, n: u64) -> f64 {
+    match i32::try_from(n) {
+        Ok(n) => x.powi(n),
+        Err(_) => x.powf(n as f64),
+    }
+}
+
+/// [`StepLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
+pub type StepLrScheduler = ClosedFormScheduler<StepLr>;

@@ -1,0 +1,667 @@
+//! A full CIFAR-10 training run through Burn's `SupervisedTraining` + `Learner`, with a
+//! `burn-lr` schedule stepped once per optimizer update, the plateau metric fed after each
+//! validation epoch, per-epoch lines, `metrics.csv`, checkpoints and resume.
+//!
+//! The pieces a user's own Burn run needs are public: [`PlateauCheckpointing`] and
+//! [`EpochHook`] feed a [`ReduceLrOnPlateauScheduler`](crate::schedule::ReduceLrOnPlateauScheduler)
+//! from the validation metric, and [`QuietRenderer`] replaces Burn's per-iteration printing.
+
+use crate::config::{DeviceName, OptimizerName, TrainConfig};
+use crate::data::{self, Cifar10, CifarBatcher};
+use crate::model::ResNet;
+use crate::schedule::{PlateauFeed, RunInfo, ScheduleError, SchedulerConfig, TrainingScheduler};
+use burn::data::dataloader::DataLoaderBuilder;
+use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::momentum::MomentumConfig;
+use burn::optim::{AdamWConfig, ModuleOptimizer, SgdConfig};
+use burn::tensor::Device;
+use burn::train::checkpoint::{
+    CheckpointingAction, CheckpointingStrategy, ComposedCheckpointingStrategy,
+    KeepLastNCheckpoints, MetricCheckpointingStrategy,
+};
+use burn::train::logger::{EvaluationProgressLogger, TrainingProgressLogger};
+use burn::train::metric::store::{Aggregate, Direction, EventStoreClient, Split};
+use burn::train::metric::{AccuracyMetric, LearningRateMetric, LossMetric, MetricDefinition};
+use burn::train::renderer::{
+    EvaluationName, MetricState, MetricsRenderer, MetricsRendererEvaluation,
+    MetricsRendererTraining,
+};
+use burn::train::{EarlyStoppingStrategy, Learner, SupervisedTraining};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// Errors of a training run.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// Bad data.
+    #[error(transparent)]
+    Data(#[from] data::DataError),
+    /// Bad schedule parameters or a checkpoint of another schedule.
+    #[error(transparent)]
+    Schedule(#[from] ScheduleError),
+    /// The requested device is not compiled in.
+    #[error("device `{0}` is not available in this build: rebuild with `--features {0}`")]
+    DeviceUnavailable(&'static str),
+    /// `--resume` without a checkpoint.
+    #[error("--resume: no complete checkpoint (model-N, optim-N and scheduler-N .bpk) in {0}")]
+    NoCheckpoint(PathBuf),
+    /// Writing artifacts failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// Burn reported a failure.
+    #[error("training failed: {0}")]
+    Burn(String),
+}
+
+/// One finished epoch, as printed and written to `metrics.csv`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpochRecord {
+    /// Epoch number, from 1.
+    pub epoch: usize,
+    /// Mean training loss over the epoch.
+    pub train_loss: f64,
+    /// Mean validation loss.
+    pub val_loss: f64,
+    /// Validation accuracy, percent.
+    pub val_acc: f64,
+    /// Learning rate of the epoch's last optimizer update.
+    pub lr: f64,
+}
+
+impl EpochRecord {
+    /// `epoch 3/30  train_loss 1.234  val_loss 1.102  val_acc 61.2%  lr 0.0841`.
+    pub fn line(&self, epochs: usize) -> String {
+        format!(
+            "epoch {}/{}  train_loss {:.3}  val_loss {:.3}  val_acc {:.1}%  lr {:.4e}",
+            self.epoch, epochs, self.train_loss, self.val_loss, self.val_acc, self.lr
+        )
+    }
+}
+
+/// Writes `contents` to `path` through a temporary file in the same folder and a rename, so the
+/// file is either the old or the new version, never half-written.
+///
+/// # Errors
+/// [`TrainError::Io`].
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), TrainError> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let io = |source| TrainError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    tmp.write_all(contents).map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}
+
+/// Feeds the validation metric of each epoch to a [`PlateauFeed`]. Burn calls it from
+/// [`CheckpointingStrategy::checkpointing`] (before the scheduler record of the epoch is saved,
+/// so the checkpoint holds it) and from [`EarlyStoppingStrategy::should_stop`] (runs without
+/// checkpoints); feeding an epoch twice is a no-op.
+#[derive(Clone, Debug)]
+pub struct PlateauMonitor {
+    feed: PlateauFeed,
+    metric: String,
+}
+
+impl PlateauMonitor {
+    /// Watches Burn's validation metric `metric` (`"Loss"`, `"Accuracy"`, any registered
+    /// numeric metric's name).
+    pub fn new(feed: PlateauFeed, metric: impl Into<String>) -> Self {
+        Self {
+            feed,
+            metric: metric.into(),
+        }
+    }
+
+    /// Reports epoch `epoch`'s validation mean of the metric (NaN when Burn has none, which
+    /// counts as a bad epoch).
+    pub fn report(&self, epoch: usize, store: &EventStoreClient) {
+        let value = store.find_metric(&self.metric, epoch, Aggregate::Mean, &Split::Valid);
+        if value.is_none() {
+            log::warn!(
+                "plateau scheduler: no validation `{}` for epoch {epoch}",
+                self.metric
+            );
+        }
+        self.feed.report(epoch as u64, value.unwrap_or(f64::NAN));
+    }
+}
+
+/// A [`CheckpointingStrategy`] that first feeds the plateau metric, then defers to `inner`.
+pub struct PlateauCheckpointing {
+    inner: Box<dyn CheckpointingStrategy>,
+    monitor: PlateauMonitor,
+}
+
+impl PlateauCheckpointing {
+    /// Wraps `inner` (Burn's default is keep-last-2 plus best-validation-loss).
+    pub fn new(inner: Box<dyn CheckpointingStrategy>, monitor: PlateauMonitor) -> Self {
+        Self { inner, monitor }
+    }
+}
+
+impl CheckpointingStrategy for PlateauCheckpointing {
+    fn checkpointing(
+        &mut self,
+        epoch: usize,
+        store: &EventStoreClient,
+    ) -> Vec<CheckpointingAction> {
+        self.monitor.report(epoch, store);
+        self.inner.checkpointing(epoch, store)
+    }
+}
+
+/// Burn's default checkpointing strategy (keep the last 2, plus the best validation loss).
+pub fn default_checkpointing() -> Box<dyn CheckpointingStrategy> {
+    Box::new(
+        ComposedCheckpointingStrategy::builder()
+            .add(KeepLastNCheckpoints::new(2))
+            .add(MetricCheckpointingStrategy::new(
+                &LossMetric::new(),
+                Aggregate::Mean,
+                Direction::Lowest,
+                Split::Valid,
+            ))
+            .build(),
+    )
+}
+
+struct EpochLog {
+    epochs: usize,
+    rows: Vec<EpochRecord>,
+    csv: Option<PathBuf>,
+    print: bool,
+}
+
+/// Runs at the end of every epoch (as Burn's early-stopping hook, never stopping): feeds the
+/// plateau metric, prints the epoch line and rewrites `metrics.csv`.
+#[derive(Clone)]
+pub struct EpochHook {
+    plateau: Option<PlateauMonitor>,
+    scheduler: TrainingScheduler,
+    steps_per_epoch: u64,
+    log: Arc<Mutex<EpochLog>>,
+}
+
+impl EpochHook {
+    fn record(&self, epoch: usize, store: &EventStoreClient) -> EpochRecord {
+        let get = |name: &str, split: Split| {
+            store
+                .find_metric(name, epoch, Aggregate::Mean, &split)
+                .unwrap_or(f64::NAN)
+        };
+        EpochRecord {
+            epoch,
+            train_loss: get("Loss", Split::Train),
+            val_loss: get("Loss", Split::Valid),
+            val_acc: get("Accuracy", Split::Valid),
+            lr: self
+                .scheduler
+                .lr_during_epoch(epoch as u64, self.steps_per_epoch),
+        }
+    }
+
+    /// The epochs logged so far.
+    pub fn rows(&self) -> Vec<EpochRecord> {
+        self.log
+            .lock()
+            .expect("epoch log lock poisoned")
+            .rows
+            .clone()
+    }
+}
+
+impl EarlyStoppingStrategy for EpochHook {
+    fn should_stop(&mut self, epoch: usize, store: &EventStoreClient) -> bool {
+        let row = self.record(epoch, store);
+        if let Some(monitor) = &self.plateau {
+            monitor.report(epoch, store);
+        }
+        let mut log = self.log.lock().expect("epoch log lock poisoned");
+        if log.print {
+            println!("{}", row.line(log.epochs));
+        }
+        log.rows.retain(|r| r.epoch < epoch);
+        log.rows.push(row);
+        if let Some(path) = &log.csv {
+            let mut text = String::from("epoch,train_loss,val_loss,val_acc,lr\n");
+            for r in &log.rows {
+                text += &format!(
+                    "{},{},{},{},{}\n",
+                    r.epoch, r.train_loss, r.val_loss, r.val_acc, r.lr
+                );
+            }
+            if let Err(err) = write_atomic(path, text.as_bytes()) {
+                eprintln!("warning: {err}");
+            }
+        }
+        false
+    }
+}
+
+/// A renderer that prints nothing per iteration; on a terminal it shows an `indicatif`
+/// progress bar per split.
+pub struct QuietRenderer {
+    bar: Option<indicatif::ProgressBar>,
+    tty: bool,
+    split: String,
+}
+
+impl QuietRenderer {
+    /// A renderer that draws progress bars only when stderr is a terminal.
+    pub fn new() -> Self {
+        use std::io::IsTerminal;
+        Self {
+            bar: None,
+            tty: std::io::stderr().is_terminal(),
+            split: String::new(),
+        }
+    }
+}
+
+impl Default for QuietRenderer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MetricsRendererTraining for QuietRenderer {
+    fn update_train(&mut self, _state: MetricState) {}
+    fn update_valid(&mut self, _state: MetricState) {}
+    fn on_train_end(
+        &mut self,
+        _summary: Option<burn::train::LearnerSummary>,
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        Ok(())
+    }
+}
+
+impl MetricsRendererEvaluation for QuietRenderer {
+    fn update_test(&mut self, _name: EvaluationName, _state: MetricState) {}
+    fn on_test_end(
+        &mut self,
+        _summary: Option<burn::train::LearnerSummary>,
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        Ok(())
+    }
+}
+
+impl TrainingProgressLogger for QuietRenderer {
+    fn start(
+        &mut self,
+        _total_epochs: usize,
+        _starting_epoch: usize,
+        _total_items: Option<usize>,
+        _label: Option<&str>,
+    ) {
+    }
+    fn update_epoch(&mut self, _epoch: usize) {}
+    fn start_split(&mut self, split: &str, total_items: usize) {
+        self.split = split.to_string();
+        if self.tty {
+            let bar = indicatif::ProgressBar::new(total_items as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{prefix:>6} [{bar:30}] {pos}/{len} images {elapsed_precise} eta {eta}",
+                )
+                .expect("valid progress template")
+                .progress_chars("=> "),
+            );
+            bar.set_prefix(self.split.clone());
+            self.bar = Some(bar);
+        }
+    }
+    fn update_split(&mut self, items_processed: usize) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(items_processed as u64);
+        }
+    }
+    fn end_split(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+    fn end(&mut self) {}
+    fn log_event_training(&mut self, _event: String) {}
+}
+
+impl EvaluationProgressLogger for QuietRenderer {
+    fn start_global_progress(&mut self, _total_tests: usize) {}
+    fn start_test(&mut self, _name: &str, _total_items: usize) {}
+    fn update_test_progress(&mut self, _items_processed: usize) {}
+    fn end_test(&mut self) {}
+    fn end_global_progress(&mut self) {}
+    fn log_event_evaluation(&mut self, _event: String) {}
+}
+
+impl MetricsRenderer for QuietRenderer {
+    fn manual_close(&mut self) {}
+    fn register_metric(&mut self, _definition: MetricDefinition) {}
+}
+
+/// Resolves a device name to a Burn device.
+///
+/// # Errors
+/// [`TrainError::DeviceUnavailable`] for `wgpu` / `cuda` without their cargo feature.
+#[allow(deprecated, unreachable_code)]
+pub fn device(name: DeviceName) -> Result<Device, TrainError> {
+    Ok(match name {
+        DeviceName::Cpu => Device::flex(),
+        DeviceName::Ndarray => Device::ndarray(),
+        DeviceName::Wgpu => {
+            #[cfg(feature = "wgpu")]
+            return Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice));
+            return Err(TrainError::DeviceUnavailable("wgpu"));
+        }
+        DeviceName::Cuda => {
+            #[cfg(feature = "cuda")]
+            return Ok(Device::cuda(0));
+            return Err(TrainError::DeviceUnavailable("cuda"));
+        }
+    })
+}
+
+/// The optimizer of `[optimizer]`, as PyTorch defines it (SGD dampening 0, L2 weight decay;
+/// AdamW decoupled decay).
+pub fn optimizer(cfg: &crate::config::OptimizerConfig) -> ModuleOptimizer {
+    match cfg.name {
+        OptimizerName::Sgd => {
+            let mut sgd = SgdConfig::new();
+            if cfg.momentum > 0.0 {
+                sgd = sgd.with_momentum(Some(
+                    MomentumConfig::new()
+                        .with_momentum(cfg.momentum)
+                        .with_dampening(0.0)
+                        .with_nesterov(cfg.nesterov),
+                ));
+            }
+            if cfg.weight_decay > 0.0 {
+                sgd = sgd.with_weight_decay(Some(WeightDecayConfig::new(cfg.weight_decay as f32)));
+            }
+            sgd.init()
+        }
+        OptimizerName::Adamw => AdamWConfig::new()
+            .with_beta_1(cfg.beta1 as f32)
+            .with_beta_2(cfg.beta2 as f32)
+            .with_epsilon(cfg.eps as f32)
+            .with_weight_decay(cfg.weight_decay as f32)
+            .init(),
+    }
+}
+
+/// Optimizer updates per epoch: `ceil(ceil(images / batch_size) / grad_accumulation)` (Burn
+/// steps once per accumulation window plus once for the epoch's leftover batches).
+pub fn steps_per_epoch(images: usize, batch_size: usize, grad_accumulation: usize) -> u64 {
+    images
+        .div_ceil(batch_size)
+        .div_ceil(grad_accumulation.max(1)) as u64
+}
+
+/// The newest epoch `N` with `model-N.bpk`, `optim-N.bpk` and `scheduler-N.bpk` in
+/// `artifact_dir/checkpoint`.
+pub fn latest_checkpoint(artifact_dir: &Path) -> Option<usize> {
+    let dir = artifact_dir.join("checkpoint");
+    std::fs::read_dir(&dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            name.strip_prefix("model-")?
+                .strip_suffix(".bpk")?
+                .parse::<usize>()
+                .ok()
+        })
+        .filter(|n| {
+            ["optim", "scheduler"]
+                .iter()
+                .all(|k| dir.join(format!("{k}-{n}.bpk")).is_file())
+        })
+        .max()
+}
+
+/// What [`train`] returns.
+#[derive(Debug, Clone)]
+pub struct TrainSummary {
+    /// One row per epoch trained in this call (and the earlier ones on resume).
+    pub epochs: Vec<EpochRecord>,
+    /// Optimizer updates per epoch.
+    pub steps_per_epoch: u64,
+    /// Where the artifacts are.
+    pub artifact_dir: PathBuf,
+}
+
+/// Options of [`train`] that are not part of the config.
+#[derive(Debug, Clone, Default)]
+pub struct TrainOptions {
+    /// Continue from the newest checkpoint in the artifact directory.
+    pub resume: bool,
+    /// Do not print epoch lines.
+    pub quiet: bool,
+    /// Stop after this epoch (the schedule still spans `training.epochs`); continue later with
+    /// `resume`.
+    pub stop_after_epoch: Option<usize>,
+}
+
+/// Loads the data a config asks for (downloading CIFAR-10 when no `dir` is set).
+///
+/// # Errors
+/// [`TrainError::Data`].
+pub fn load_data(cfg: &TrainConfig) -> Result<Cifar10, TrainError> {
+    let dir = match &cfg.data.dir {
+        Some(dir) => dir.clone(),
+        None => data::download_cifar10(&data::default_cache_dir())?,
+    };
+    let mut data = Cifar10::load(&dir)?;
+    if let Some(n) = cfg.data.train_limit {
+        data.limit_train(n, cfg.training.seed);
+    }
+    if let Some(n) = cfg.data.test_limit {
+        data.limit_test(n, cfg.training.seed);
+    }
+    Ok(data)
+}
+
+/// Trains `cfg.model` on CIFAR-10 as configured; see the module documentation.
+///
+/// # Errors
+/// [`TrainError`] for bad data, schedule parameters, an unavailable device, a missing or
+/// mismatched checkpoint on resume, or a failure reported by Burn.
+pub fn train(
+    cfg: &TrainConfig,
+    data: Cifar10,
+    opts: &TrainOptions,
+) -> Result<TrainSummary, TrainError> {
+    let t = &cfg.training;
+    let device = device(t.device)?;
+    let artifact_dir = t.artifact_dir.clone();
+    let spe = steps_per_epoch(data.train.len(), t.batch_size, t.grad_accumulation);
+    let run = RunInfo {
+        base_lr: cfg.optimizer.lr,
+        steps_per_epoch: spe,
+        total_steps: spe * t.epochs as u64,
+    };
+    let mut scheduler = cfg.scheduler.build(&run)?;
+
+    let resume_from = if opts.resume {
+        let n = latest_checkpoint(&artifact_dir)
+            .ok_or_else(|| TrainError::NoCheckpoint(artifact_dir.join("checkpoint")))?;
+        let path = artifact_dir
+            .join("checkpoint")
+            .join(format!("scheduler-{n}.bpk"));
+        let record = LrSchedulerRecord::load(&path)
+            .map_err(|e| TrainError::Burn(format!("{}: {e:?}", path.display())))?;
+        // Burn nests the base group's record under "0"; refuse a foreign record here, with a
+        // clear error, before Burn would load it.
+        scheduler.try_load_record(&record.record("0"))?;
+        Some(n)
+    } else {
+        None
+    };
+
+    write_atomic(
+        &artifact_dir.join("config.toml"),
+        toml::to_string_pretty(cfg)
+            .map_err(|e| TrainError::Burn(e.to_string()))?
+            .as_bytes(),
+    )?;
+
+    let previous_rows = match resume_from {
+        Some(n) => read_metrics_csv(&artifact_dir.join("metrics.csv"))
+            .into_iter()
+            .filter(|r| r.epoch <= n)
+            .collect(),
+        None => Vec::new(),
+    };
+    let log = Arc::new(Mutex::new(EpochLog {
+        epochs: t.epochs,
+        rows: previous_rows,
+        csv: Some(artifact_dir.join("metrics.csv")),
+        print: !opts.quiet,
+    }));
+    let plateau = match (&cfg.scheduler, scheduler.plateau_feed()) {
+        (SchedulerConfig::ReduceOnPlateau(c), Some(feed)) => {
+            Some(PlateauMonitor::new(feed, c.burn_metric_name()))
+        }
+        _ => None,
+    };
+    let hook = EpochHook {
+        plateau: plateau.clone(),
+        scheduler: scheduler.clone(),
+        steps_per_epoch: spe,
+        log,
+    };
+
+    let augment = cfg.data.augment.unwrap_or(true);
+    let workers = cfg.data.num_workers.unwrap_or(2);
+    let train_batcher = if augment {
+        CifarBatcher::train(t.seed)
+    } else {
+        CifarBatcher::eval()
+    };
+    let train_loader = DataLoaderBuilder::new(train_batcher)
+        .batch_size(t.batch_size)
+        .shuffle(t.seed)
+        .num_workers(workers)
+        .set_device(device.clone())
+        .build(data::dataset(data.train));
+    let valid_loader = DataLoaderBuilder::new(CifarBatcher::eval())
+        .batch_size(t.batch_size)
+        .num_workers(workers)
+        .set_device(device.clone())
+        .build(data::dataset(data.test));
+
+    device.seed(t.seed);
+    let model = ResNet::new(
+        cfg.model.arch,
+        data::CLASSES.len(),
+        &device.clone().autodiff(),
+    );
+
+    let checkpointing: Box<dyn CheckpointingStrategy> = match &plateau {
+        Some(m) => Box::new(PlateauCheckpointing::new(
+            default_checkpointing(),
+            m.clone(),
+        )),
+        None => default_checkpointing(),
+    };
+    let mut training = SupervisedTraining::new(&artifact_dir, train_loader, valid_loader)
+        .metrics((LossMetric::new(), AccuracyMetric::new()))
+        .metric_train_numeric(LearningRateMetric::new())
+        .with_default_checkpointers()
+        .with_checkpointing_strategy(checkpointing)
+        .early_stopping(hook.clone())
+        .renderer(Box::new(QuietRenderer::new()))
+        .num_epochs(opts.stop_after_epoch.map_or(t.epochs, |n| n.min(t.epochs)));
+    if t.grad_accumulation > 1 {
+        training = training.grads_accumulation(t.grad_accumulation);
+    }
+    if let Some(n) = resume_from {
+        training = training.checkpoint(n);
+    }
+    let result = training.launch(Learner::new(model, optimizer(&cfg.optimizer), scheduler));
+    if let Some(err) = result.error {
+        return Err(TrainError::Burn(err.to_string()));
+    }
+    Ok(TrainSummary {
+        epochs: hook.rows(),
+        steps_per_epoch: spe,
+        artifact_dir,
+    })
+}
+
+/// Reads `metrics.csv` rows (an unreadable file gives none).
+pub fn read_metrics_csv(path: &Path) -> Vec<EpochRecord> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    text.lines()
+        .skip(1)
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split(',').collect();
+            Some(EpochRecord {
+                epoch: f.first()?.parse().ok()?,
+                train_loss: f.get(1)?.parse().ok()?,
+                val_loss: f.get(2)?.parse().ok()?,
+                val_acc: f.get(3)?.parse().ok()?,
+                lr: f.get(4)?.parse().ok()?,
+            })
+        })
+        .collect()
+}
+
+/// Evaluates a schedule without training: the LR (and momentum) of each of `steps` optimizer
+/// updates, with `steps_per_epoch` updates per epoch. `metrics` feeds a plateau schedule one
+/// value per epoch: the updates of epoch `e` (from 0) use the LR after `e` metrics.
+///
+/// # Errors
+/// The schedule's [`ScheduleError`]; too few metrics for a plateau schedule.
+pub fn preview(
+    config: &SchedulerConfig,
+    base_lr: f64,
+    steps: u64,
+    steps_per_epoch: u64,
+    metrics: &[f64],
+) -> Result<Vec<(f64, Option<f64>)>, ScheduleError> {
+    let spe = steps_per_epoch.max(1);
+    let mut scheduler = config.build(&RunInfo {
+        base_lr,
+        steps_per_epoch: spe,
+        total_steps: steps.max(1),
+    })?;
+    let feed = scheduler.plateau_feed();
+    if feed.is_some() {
+        let needed = steps.saturating_sub(1) / spe;
+        if (metrics.len() as u64) < needed {
+            return Err(ScheduleError::invalid(
+                "reduce_on_plateau",
+                "metrics",
+                format!("{} values", metrics.len()),
+                format!("{steps} steps at {spe} per epoch need at least {needed} metrics (one per finished epoch)"),
+            ));
+        }
+    }
+    let mut out = Vec::with_capacity(steps.min(1 << 24) as usize);
+    for k in 0..steps {
+        if let Some(feed) = &feed {
+            if k > 0 && k % spe == 0 {
+                let epoch = k / spe;
+                feed.report(epoch, metrics[(epoch - 1) as usize]);
+            }
+        }
+        out.push((scheduler.step(), scheduler.momentum()));
+    }
+    Ok(out)
+}

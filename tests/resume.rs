@@ -1,0 +1,146 @@
+//! Stopping at any step and resuming from the record reproduces the uninterrupted sequence
+//! exactly; a record of another schedule or other parameters is refused.
+
+use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
+use burn_lr::schedule::*;
+
+fn run(cfg: &SchedulerConfig) -> TrainingScheduler {
+    cfg.build(&RunInfo {
+        base_lr: 0.1,
+        steps_per_epoch: 5,
+        total_steps: 200,
+    })
+    .unwrap()
+}
+
+fn configs() -> Vec<SchedulerConfig> {
+    vec![
+        SchedulerConfig::Fixed,
+        SchedulerConfig::Step(StepLrSchedulerConfig::new(3).with_gamma(0.5)),
+        SchedulerConfig::Exponential(ExponentialLrSchedulerConfig::new(0.9)),
+        SchedulerConfig::CosineAnnealing(
+            CosineAnnealingLrSchedulerConfig::new(10).with_eta_min(1e-3),
+        ),
+        SchedulerConfig::OneCycle(OneCycleLrSchedulerConfig::new(0.5)),
+        SchedulerConfig::OneCycle(OneCycleLrSchedulerConfig::new(0.5).with_three_phase(true)),
+        SchedulerConfig::Cyclic(
+            CyclicLrSchedulerConfig::new(0.01, 0.1)
+                .with_step_sizes(7, Some(4))
+                .with_mode(CyclicMode::ExpRange, 0.99),
+        ),
+        SchedulerConfig::ReduceOnPlateau(ReduceLrOnPlateauSchedulerConfig {
+            patience: 1,
+            cooldown: 1,
+            ..Default::default()
+        }),
+    ]
+}
+
+/// Metric of epoch e (from 1): improves, then plateaus, with a NaN.
+fn metric(epoch: u64) -> f64 {
+    match epoch {
+        1..=3 => 1.0 / epoch as f64,
+        7 => f64::NAN,
+        _ => 0.3,
+    }
+}
+
+/// Steps `s` from update `from` to `to`, feeding plateau metrics at epoch boundaries as the
+/// Learner does (epoch e's metric is reported after its last update, via bytes on disk in
+/// between when `roundtrip`).
+fn drive(s: &mut TrainingScheduler, from: u64, to: u64) -> Vec<f64> {
+    let spe = 5;
+    (from..to)
+        .map(|k| {
+            if let Some(feed) = s.plateau_feed() {
+                if k > 0 && k % spe == 0 {
+                    feed.report(k / spe, metric(k / spe));
+                }
+            }
+            s.step()
+        })
+        .collect()
+}
+
+#[test]
+fn resume_at_every_cut_reproduces_the_run() {
+    for cfg in configs() {
+        let mut whole = run(&cfg);
+        let expected = drive(&mut whole, 0, 200);
+        for cut in [0u64, 1, 4, 5, 6, 24, 25, 26, 59, 60, 61, 137, 199] {
+            let mut first = run(&cfg);
+            let mut got = drive(&mut first, 0, cut);
+            if let Some(feed) = first.plateau_feed() {
+                // The epoch that just ended has been reported before the checkpoint is taken.
+                if cut > 0 && cut % 5 == 0 {
+                    feed.report(cut / 5, metric(cut / 5));
+                }
+            }
+            // Through the on-disk format, as Burn's checkpointer does.
+            let bytes = first.to_record().into_bytes().unwrap();
+            let record = LrSchedulerRecord::from_bytes(bytes).unwrap();
+            let mut resumed = run(&cfg);
+            resumed.load_record(record);
+            got.extend(drive(&mut resumed, cut, 200));
+            assert_eq!(got.len(), expected.len());
+            for (k, (a, b)) in got.iter().zip(&expected).enumerate() {
+                assert!(
+                    a == b || (a.is_nan() && b.is_nan()),
+                    "{}: cut {cut}, update {k}: {a} != {b}",
+                    cfg.kind()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn records_of_other_schedules_are_refused() {
+    let cfgs = configs();
+    for (i, a) in cfgs.iter().enumerate() {
+        let mut sa = run(a);
+        sa.step();
+        let rec = sa.to_record();
+        for (j, b) in cfgs.iter().enumerate() {
+            let mut sb = run(b);
+            let res = sb.try_load_record(&rec);
+            if i == j {
+                res.unwrap();
+            } else {
+                let err = res.unwrap_err().to_string();
+                assert!(err.contains("record mismatch"), "{err}");
+            }
+        }
+    }
+}
+
+#[test]
+fn records_with_other_parameters_are_refused() {
+    let a = SchedulerConfig::Step(StepLrSchedulerConfig::new(3));
+    let b = SchedulerConfig::Step(StepLrSchedulerConfig::new(4));
+    let rec = run(&a).to_record();
+    let err = run(&b).try_load_record(&rec).unwrap_err().to_string();
+    assert!(err.contains("step_size=4"), "{err}");
+    // A different epoch length (batch size) is a different run too.
+    let other = a
+        .build(&RunInfo {
+            base_lr: 0.1,
+            steps_per_epoch: 6,
+            total_steps: 200,
+        })
+        .unwrap();
+    assert!(other.clone().try_load_record(&rec).is_err());
+    // An empty record (not written by burn-lr) is refused, not silently ignored.
+    let err = run(&a)
+        .try_load_record(&LrSchedulerRecord::new())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("missing"), "{err}");
+}
+
+#[test]
+#[should_panic(expected = "record mismatch")]
+fn load_record_panics_with_the_reason() {
+    let rec = run(&SchedulerConfig::Fixed).to_record();
+    run(&SchedulerConfig::Step(StepLrSchedulerConfig::new(3))).load_record(rec);
+}
