@@ -21,6 +21,36 @@ pub struct TrainConfig {
     pub scheduler: SchedulerConfig,
     /// Epochs, batch size, device, artifacts.
     pub training: TrainingConfig,
+    /// Per-parameter-group LR schedules (`[[param_groups]]`), on top of `[scheduler]` for the
+    /// rest of the model.
+    #[serde(default)]
+    pub param_groups: Vec<ParamGroupConfig>,
+}
+
+/// One parameter group with its own base LR and schedule, through Burn's `ModuleLrScheduler` /
+/// `ParamGroup` (e.g. a smaller LR for the backbone than for the head). The LR of each group is
+/// logged per iteration as `Learning Rate <params>`.
+///
+/// ```toml
+/// [[param_groups]]
+/// params = "fc"                 # parameters whose path contains "fc"
+/// lr = 0.01
+/// [param_groups.scheduler]
+/// type = "cosine_annealing"
+/// t_max = 30
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParamGroupConfig {
+    /// A substring of the parameter paths in the group (Burn's `ParamGroup::from_predicate`),
+    /// e.g. `"fc"` or `"blocks.0"`; later groups win over earlier ones.
+    pub params: String,
+    /// The group's base LR (default: `[optimizer] lr`).
+    #[serde(default)]
+    pub lr: Option<f64>,
+    /// The group's schedule (default: the same as `[scheduler]`).
+    #[serde(default)]
+    pub scheduler: Option<SchedulerConfig>,
 }
 
 fn fixed() -> SchedulerConfig {
@@ -52,7 +82,8 @@ pub struct DataConfig {
     /// Pad-4 random crop + horizontal flip on training images (default true).
     #[serde(default = "yes")]
     pub augment: Option<bool>,
-    /// Data-loading worker threads (default 2).
+    /// Data-loading worker threads (default 1: batches, and so the augmentation draws, come in a
+    /// fixed order).
     #[serde(default)]
     pub num_workers: Option<usize>,
 }
@@ -235,13 +266,7 @@ impl TrainConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let t = &self.training;
         let o = &self.optimizer;
-        let bad = |field, value: String, allowed| {
-            Err(ConfigError::Value {
-                field,
-                value,
-                allowed,
-            })
-        };
+        let bad = |field, value: String, allowed| Err(ConfigError::Value { field, value, allowed });
         if t.epochs == 0 {
             return bad("training.epochs", "0".into(), "must be >= 1");
         }
@@ -252,18 +277,10 @@ impl TrainConfig {
             return bad("training.grad_accumulation", "0".into(), "must be >= 1");
         }
         if !(o.lr.is_finite() && o.lr >= 0.0) {
-            return bad(
-                "optimizer.lr",
-                o.lr.to_string(),
-                "must be a finite number >= 0",
-            );
+            return bad("optimizer.lr", o.lr.to_string(), "must be a finite number >= 0");
         }
         if !(o.momentum.is_finite() && (0.0..1.0).contains(&o.momentum)) {
-            return bad(
-                "optimizer.momentum",
-                o.momentum.to_string(),
-                "must be in [0, 1)",
-            );
+            return bad("optimizer.momentum", o.momentum.to_string(), "must be in [0, 1)");
         }
         if !(o.weight_decay.is_finite() && o.weight_decay >= 0.0) {
             return bad(
@@ -285,11 +302,21 @@ impl TrainConfig {
             }
         }
         if !(o.eps.is_finite() && o.eps > 0.0) {
-            return bad(
-                "optimizer.eps",
-                o.eps.to_string(),
-                "must be a finite number > 0",
-            );
+            return bad("optimizer.eps", o.eps.to_string(), "must be a finite number > 0");
+        }
+        for g in &self.param_groups {
+            if g.params.is_empty() {
+                return bad(
+                    "param_groups.params",
+                    "\"\"".into(),
+                    "must name part of a parameter path, e.g. \"fc\"",
+                );
+            }
+            if let Some(lr) = g.lr {
+                if !(lr.is_finite() && lr >= 0.0) {
+                    return bad("param_groups.lr", lr.to_string(), "must be a finite number >= 0");
+                }
+            }
         }
         if self.data.train_limit == Some(0) {
             return bad(
@@ -331,22 +358,16 @@ batch_size = 8
     fn parses_minimal() {
         let cfg = TrainConfig::from_toml(MIN).unwrap();
         assert_eq!(cfg.training.grad_accumulation, 1);
-        assert!(
-            matches!(cfg.scheduler, SchedulerConfig::Step(ref s) if s.step_size == 30 && s.gamma == 0.1)
-        );
+        assert!(matches!(cfg.scheduler, SchedulerConfig::Step(ref s) if s.step_size == 30 && s.gamma == 0.1));
     }
 
     #[test]
     fn unknown_keys_are_errors() {
-        let err =
-            TrainConfig::from_toml(&MIN.replace("step_size = 30", "step_size = 30\nstepsize = 3"))
-                .unwrap_err();
+        let err = TrainConfig::from_toml(&MIN.replace("step_size = 30", "step_size = 30\nstepsize = 3")).unwrap_err();
         assert!(err.to_string().contains("stepsize"), "{err}");
-        let err = TrainConfig::from_toml(&MIN.replace("lr = 0.1", "lr = 0.1\nlearning_rate = 1"))
-            .unwrap_err();
+        let err = TrainConfig::from_toml(&MIN.replace("lr = 0.1", "lr = 0.1\nlearning_rate = 1")).unwrap_err();
         assert!(err.to_string().contains("learning_rate"), "{err}");
-        let err = TrainConfig::from_toml(&MIN.replace("type = \"step\"", "type = \"stepp\""))
-            .unwrap_err();
+        let err = TrainConfig::from_toml(&MIN.replace("type = \"step\"", "type = \"stepp\"")).unwrap_err();
         assert!(err.to_string().contains("stepp"), "{err}");
     }
 

@@ -201,7 +201,10 @@ pub fn read_batch(path: &Path) -> Result<Vec<CifarItem>, DataError> {
     if bytes.is_empty() || bytes.len() % (PIXELS + 1) != 0 {
         return Err(DataError::Invalid {
             path: path.to_path_buf(),
-            reason: format!("{} bytes is not a whole number of 3073-byte records (truncated or not a CIFAR-10 batch)", bytes.len()),
+            reason: format!(
+                "{} bytes is not a whole number of 3073-byte records (truncated or not a CIFAR-10 batch)",
+                bytes.len()
+            ),
         });
     }
     bytes
@@ -263,9 +266,9 @@ pub fn load_image_folder(root: &Path) -> Result<Vec<CifarItem>, DataError> {
         let mut class_files: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| {
-                p.extension().and_then(|x| x.to_str()).is_some_and(|x| {
-                    matches!(x.to_ascii_lowercase().as_str(), "png" | "jpg" | "jpeg")
-                })
+                p.extension()
+                    .and_then(|x| x.to_str())
+                    .is_some_and(|x| matches!(x.to_ascii_lowercase().as_str(), "png" | "jpg" | "jpeg"))
             })
             .collect();
         if class_files.is_empty() {
@@ -277,9 +280,7 @@ pub fn load_image_folder(root: &Path) -> Result<Vec<CifarItem>, DataError> {
         class_files.sort();
         files.extend(class_files.into_iter().map(|p| (p, label as u8)));
     }
-    let threads = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .max(1);
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).max(1);
     let chunk = files.len().div_ceil(threads);
     let results: Vec<Result<Vec<CifarItem>, DataError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = files
@@ -341,10 +342,7 @@ pub fn download_cifar10(cache_dir: &Path) -> Result<PathBuf, DataError> {
     fs::create_dir_all(cache_dir).map_err(io_err(cache_dir))?;
     let archive = cache_dir.join("cifar-10-binary.tar.gz");
     if !archive.is_file() || md5_file(&archive)? != CIFAR10_MD5 {
-        eprintln!(
-            "downloading {CIFAR10_URL} (163 MB) to {}",
-            archive.display()
-        );
+        eprintln!("downloading {CIFAR10_URL} (163 MB) to {}", archive.display());
         let response = ureq::get(CIFAR10_URL)
             .call()
             .map_err(|e| DataError::Download(e.to_string()))?;
@@ -352,9 +350,7 @@ pub fn download_cifar10(cache_dir: &Path) -> Result<PathBuf, DataError> {
         let mut reader = response.into_reader();
         let mut buf = vec![0u8; 1 << 16];
         loop {
-            let n = reader
-                .read(&mut buf)
-                .map_err(|e| DataError::Download(e.to_string()))?;
+            let n = reader.read(&mut buf).map_err(|e| DataError::Download(e.to_string()))?;
             if n == 0 {
                 break;
             }
@@ -363,10 +359,7 @@ pub fn download_cifar10(cache_dir: &Path) -> Result<PathBuf, DataError> {
         tmp.flush().map_err(io_err(tmp.path()))?;
         let found = md5_file(tmp.path())?;
         if found != CIFAR10_MD5 {
-            return Err(DataError::Checksum {
-                path: archive,
-                found,
-            });
+            return Err(DataError::Checksum { path: archive, found });
         }
         tmp.persist(&archive).map_err(|e| DataError::Io {
             path: archive.clone(),
@@ -393,11 +386,7 @@ pub fn md5_file(path: &Path) -> Result<String, DataError> {
         }
         hasher.update(&buf[..n]);
     }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Extracts a `.tar.gz` holding `cifar-10-batches-bin/` into `dest` atomically.
@@ -476,8 +465,7 @@ impl CifarBatcher {
                     let sx = if flip { 31 - x } else { x } + dx;
                     let sy = y + dy;
                     let v = if (0..32).contains(&sx) && (0..32).contains(&sy) {
-                        (f32::from(item.pixels[c * 1024 + (sy * 32 + sx) as usize]) / 255.0 - mean)
-                            / std
+                        (f32::from(item.pixels[c * 1024 + (sy * 32 + sx) as usize]) / 255.0 - mean) / std
                     } else {
                         pad
                     };

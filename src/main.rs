@@ -120,9 +120,7 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let mut cfg = match &config {
                 Some(path) => TrainConfig::from_file(path)?,
-                None => {
-                    TrainConfig::from_toml(DEFAULT_CONFIG).context("built-in default config")?
-                }
+                None => TrainConfig::from_toml(DEFAULT_CONFIG).context("built-in default config")?,
             };
             if let Some(d) = data_dir {
                 cfg.data.dir = Some(d);
@@ -166,6 +164,7 @@ fn run(cli: Cli) -> Result<()> {
                     resume,
                     quiet: false,
                     stop_after_epoch,
+                    momentum_cell: None,
                 },
             )?;
             if let Some(last) = summary.epochs.last() {
@@ -185,19 +184,18 @@ fn run(cli: Cli) -> Result<()> {
             steps_per_epoch,
             metrics,
         } => {
-            let text = std::fs::read_to_string(&config)
-                .with_context(|| format!("cannot read {}", config.display()))?;
-            let file: ScheduleFile = toml::from_str(&text)
-                .with_context(|| format!("invalid config {}", config.display()))?;
+            let text = std::fs::read_to_string(&config).with_context(|| format!("cannot read {}", config.display()))?;
+            let file: ScheduleFile =
+                toml::from_str(&text).with_context(|| format!("invalid config {}", config.display()))?;
             if steps_per_epoch == 0 {
                 bail!("--steps-per-epoch must be >= 1");
             }
             let metrics = metrics
                 .iter()
                 .map(|m| {
-                    m.trim().parse::<f64>().with_context(|| {
-                        format!("--metrics: `{m}` is not a number (nan is allowed)")
-                    })
+                    m.trim()
+                        .parse::<f64>()
+                        .with_context(|| format!("--metrics: `{m}` is not a number (nan is allowed)"))
                 })
                 .collect::<Result<Vec<_>>>()?;
             let uses_base_lr = !matches!(
@@ -213,8 +211,7 @@ fn run(cli: Cli) -> Result<()> {
                 ),
                 None => 0.0,
             };
-            let rows =
-                training::preview(&file.scheduler, base_lr, steps, steps_per_epoch, &metrics)?;
+            let rows = training::preview(&file.scheduler, base_lr, steps, steps_per_epoch, &metrics)?;
             let with_momentum = rows.iter().any(|(_, m)| m.is_some());
             let mut out = String::from(if with_momentum {
                 "step,lr,momentum\n"

@@ -172,10 +172,7 @@ impl ResNet {
             }
             Arch::Resnet50 => {
                 let mut c_in = 64;
-                for (stage, (w, n)) in [(64, 3), (128, 4), (256, 6), (512, 3)]
-                    .into_iter()
-                    .enumerate()
-                {
+                for (stage, (w, n)) in [(64, 3), (128, 4), (256, 6), (512, 3)].into_iter().enumerate() {
                     for i in 0..n {
                         let stride = if stage > 0 && i == 0 { 2 } else { 1 };
                         blocks.push(Block::bottleneck(c_in, w, stride, device));
@@ -192,6 +189,16 @@ impl ResNet {
             pool: AdaptiveAvgPool2dConfig::new([1, 1]).init(),
             fc: LinearConfig::new(c_final, num_classes).init(device),
         }
+    }
+
+    /// The classifier head (parameter paths `fc.weight`, `fc.bias`).
+    pub fn head(&self) -> &Linear {
+        &self.fc
+    }
+
+    /// The stem convolution (parameter path `stem.weight`).
+    pub fn stem(&self) -> &Conv2d {
+        &self.stem
     }
 
     /// Logits `[batch, num_classes]` for images `[batch, 3, 32, 32]`.

@@ -9,23 +9,25 @@
 use crate::config::{DeviceName, OptimizerName, TrainConfig};
 use crate::data::{self, Cifar10, CifarBatcher};
 use crate::model::ResNet;
+use crate::optim::{CycledAdamW, CycledSgd, MomentumCell};
 use crate::schedule::{PlateauFeed, RunInfo, ScheduleError, SchedulerConfig, TrainingScheduler};
 use burn::data::dataloader::DataLoaderBuilder;
+use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
 use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
+use burn::module::ParamGroup;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamWConfig, ModuleOptimizer, SgdConfig};
 use burn::tensor::Device;
 use burn::train::checkpoint::{
-    CheckpointingAction, CheckpointingStrategy, ComposedCheckpointingStrategy,
-    KeepLastNCheckpoints, MetricCheckpointingStrategy,
+    CheckpointingAction, CheckpointingStrategy, ComposedCheckpointingStrategy, KeepLastNCheckpoints,
+    MetricCheckpointingStrategy,
 };
 use burn::train::logger::{EvaluationProgressLogger, TrainingProgressLogger};
 use burn::train::metric::store::{Aggregate, Direction, EventStoreClient, Split};
 use burn::train::metric::{AccuracyMetric, LearningRateMetric, LossMetric, MetricDefinition};
 use burn::train::renderer::{
-    EvaluationName, MetricState, MetricsRenderer, MetricsRendererEvaluation,
-    MetricsRendererTraining,
+    EvaluationName, MetricState, MetricsRenderer, MetricsRendererEvaluation, MetricsRendererTraining,
 };
 use burn::train::{EarlyStoppingStrategy, Learner, SupervisedTraining};
 use std::io::Write;
@@ -131,35 +133,47 @@ impl PlateauMonitor {
     pub fn report(&self, epoch: usize, store: &EventStoreClient) {
         let value = store.find_metric(&self.metric, epoch, Aggregate::Mean, &Split::Valid);
         if value.is_none() {
-            log::warn!(
-                "plateau scheduler: no validation `{}` for epoch {epoch}",
-                self.metric
-            );
+            log::warn!("plateau scheduler: no validation `{}` for epoch {epoch}", self.metric);
         }
         self.feed.report(epoch as u64, value.unwrap_or(f64::NAN));
+    }
+}
+
+/// As an early-stopping hook (Burn runs it after each epoch), it only feeds the metric and never
+/// stops: use it in runs without checkpoints, or beside [`PlateauCheckpointing`].
+impl EarlyStoppingStrategy for PlateauMonitor {
+    fn should_stop(&mut self, epoch: usize, store: &EventStoreClient) -> bool {
+        self.report(epoch, store);
+        false
     }
 }
 
 /// A [`CheckpointingStrategy`] that first feeds the plateau metric, then defers to `inner`.
 pub struct PlateauCheckpointing {
     inner: Box<dyn CheckpointingStrategy>,
-    monitor: PlateauMonitor,
+    monitors: Vec<PlateauMonitor>,
 }
 
 impl PlateauCheckpointing {
     /// Wraps `inner` (Burn's default is keep-last-2 plus best-validation-loss).
     pub fn new(inner: Box<dyn CheckpointingStrategy>, monitor: PlateauMonitor) -> Self {
-        Self { inner, monitor }
+        Self {
+            inner,
+            monitors: vec![monitor],
+        }
+    }
+
+    /// Feeds several plateau schedulers (one per parameter group).
+    pub fn with_monitors(inner: Box<dyn CheckpointingStrategy>, monitors: Vec<PlateauMonitor>) -> Self {
+        Self { inner, monitors }
     }
 }
 
 impl CheckpointingStrategy for PlateauCheckpointing {
-    fn checkpointing(
-        &mut self,
-        epoch: usize,
-        store: &EventStoreClient,
-    ) -> Vec<CheckpointingAction> {
-        self.monitor.report(epoch, store);
+    fn checkpointing(&mut self, epoch: usize, store: &EventStoreClient) -> Vec<CheckpointingAction> {
+        for monitor in &self.monitors {
+            monitor.report(epoch, store);
+        }
         self.inner.checkpointing(epoch, store)
     }
 }
@@ -190,7 +204,7 @@ struct EpochLog {
 /// plateau metric, prints the epoch line and rewrites `metrics.csv`.
 #[derive(Clone)]
 pub struct EpochHook {
-    plateau: Option<PlateauMonitor>,
+    plateau: Vec<PlateauMonitor>,
     scheduler: TrainingScheduler,
     steps_per_epoch: u64,
     log: Arc<Mutex<EpochLog>>,
@@ -208,26 +222,20 @@ impl EpochHook {
             train_loss: get("Loss", Split::Train),
             val_loss: get("Loss", Split::Valid),
             val_acc: get("Accuracy", Split::Valid),
-            lr: self
-                .scheduler
-                .lr_during_epoch(epoch as u64, self.steps_per_epoch),
+            lr: self.scheduler.lr_during_epoch(epoch as u64, self.steps_per_epoch),
         }
     }
 
     /// The epochs logged so far.
     pub fn rows(&self) -> Vec<EpochRecord> {
-        self.log
-            .lock()
-            .expect("epoch log lock poisoned")
-            .rows
-            .clone()
+        self.log.lock().expect("epoch log lock poisoned").rows.clone()
     }
 }
 
 impl EarlyStoppingStrategy for EpochHook {
     fn should_stop(&mut self, epoch: usize, store: &EventStoreClient) -> bool {
         let row = self.record(epoch, store);
-        if let Some(monitor) = &self.plateau {
+        for monitor in &self.plateau {
             monitor.report(epoch, store);
         }
         let mut log = self.log.lock().expect("epoch log lock poisoned");
@@ -239,10 +247,7 @@ impl EarlyStoppingStrategy for EpochHook {
         if let Some(path) = &log.csv {
             let mut text = String::from("epoch,train_loss,val_loss,val_acc,lr\n");
             for r in &log.rows {
-                text += &format!(
-                    "{},{},{},{},{}\n",
-                    r.epoch, r.train_loss, r.val_loss, r.val_acc, r.lr
-                );
+                text += &format!("{},{},{},{},{}\n", r.epoch, r.train_loss, r.val_loss, r.val_acc, r.lr);
             }
             if let Err(err) = write_atomic(path, text.as_bytes()) {
                 eprintln!("warning: {err}");
@@ -291,10 +296,7 @@ impl MetricsRendererTraining for QuietRenderer {
 
 impl MetricsRendererEvaluation for QuietRenderer {
     fn update_test(&mut self, _name: EvaluationName, _state: MetricState) {}
-    fn on_test_end(
-        &mut self,
-        _summary: Option<burn::train::LearnerSummary>,
-    ) -> Result<(), Box<dyn std::error::Error>> {
+    fn on_test_end(&mut self, _summary: Option<burn::train::LearnerSummary>) -> Result<(), Box<dyn std::error::Error>> {
         Ok(())
     }
 }
@@ -375,8 +377,16 @@ pub fn device(name: DeviceName) -> Result<Device, TrainError> {
 }
 
 /// The optimizer of `[optimizer]`, as PyTorch defines it (SGD dampening 0, L2 weight decay;
-/// AdamW decoupled decay).
-pub fn optimizer(cfg: &crate::config::OptimizerConfig) -> ModuleOptimizer {
+/// AdamW decoupled decay). With a `momentum` cell (a schedule with `cycle_momentum`), SGD's
+/// momentum or AdamW's `beta1` is read from it at every update, overriding the configured one,
+/// as PyTorch's `cycle_momentum` overrides the optimizer's.
+pub fn optimizer(cfg: &crate::config::OptimizerConfig, momentum: Option<MomentumCell>) -> ModuleOptimizer {
+    if let Some(cell) = momentum {
+        return match cfg.name {
+            OptimizerName::Sgd => CycledSgd::new(cell, cfg.nesterov, cfg.weight_decay).init(),
+            OptimizerName::Adamw => CycledAdamW::new(cell, cfg.beta2, cfg.eps, cfg.weight_decay).init(),
+        };
+    }
     match cfg.name {
         OptimizerName::Sgd => {
             let mut sgd = SgdConfig::new();
@@ -405,9 +415,7 @@ pub fn optimizer(cfg: &crate::config::OptimizerConfig) -> ModuleOptimizer {
 /// Optimizer updates per epoch: `ceil(ceil(images / batch_size) / grad_accumulation)` (Burn
 /// steps once per accumulation window plus once for the epoch's leftover batches).
 pub fn steps_per_epoch(images: usize, batch_size: usize, grad_accumulation: usize) -> u64 {
-    images
-        .div_ceil(batch_size)
-        .div_ceil(grad_accumulation.max(1)) as u64
+    images.div_ceil(batch_size).div_ceil(grad_accumulation.max(1)) as u64
 }
 
 /// The newest epoch `N` with `model-N.bpk`, `optim-N.bpk` and `scheduler-N.bpk` in
@@ -419,10 +427,7 @@ pub fn latest_checkpoint(artifact_dir: &Path) -> Option<usize> {
         .filter_map(|e| e.ok())
         .filter_map(|e| {
             let name = e.file_name().into_string().ok()?;
-            name.strip_prefix("model-")?
-                .strip_suffix(".bpk")?
-                .parse::<usize>()
-                .ok()
+            name.strip_prefix("model-")?.strip_suffix(".bpk")?.parse::<usize>().ok()
         })
         .filter(|n| {
             ["optim", "scheduler"]
@@ -433,8 +438,10 @@ pub fn latest_checkpoint(artifact_dir: &Path) -> Option<usize> {
 }
 
 /// What [`train`] returns.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct TrainSummary {
+    /// The trained model.
+    pub model: ResNet,
     /// One row per epoch trained in this call (and the earlier ones on resume).
     pub epochs: Vec<EpochRecord>,
     /// Optimizer updates per epoch.
@@ -453,6 +460,10 @@ pub struct TrainOptions {
     /// Stop after this epoch (the schedule still spans `training.epochs`); continue later with
     /// `resume`.
     pub stop_after_epoch: Option<usize>,
+    /// The cell a momentum-cycling schedule writes to and the optimizer reads (one is made when
+    /// `None`); pass one made [`with_history`](MomentumCell::with_history) to see the momentum
+    /// each update used.
+    pub momentum_cell: Option<MomentumCell>,
 }
 
 /// Loads the data a config asks for (downloading CIFAR-10 when no `dir` is set).
@@ -479,11 +490,7 @@ pub fn load_data(cfg: &TrainConfig) -> Result<Cifar10, TrainError> {
 /// # Errors
 /// [`TrainError`] for bad data, schedule parameters, an unavailable device, a missing or
 /// mismatched checkpoint on resume, or a failure reported by Burn.
-pub fn train(
-    cfg: &TrainConfig,
-    data: Cifar10,
-    opts: &TrainOptions,
-) -> Result<TrainSummary, TrainError> {
+pub fn train(cfg: &TrainConfig, data: Cifar10, opts: &TrainOptions) -> Result<TrainSummary, TrainError> {
     let t = &cfg.training;
     let device = device(t.device)?;
     let artifact_dir = t.artifact_dir.clone();
@@ -495,17 +502,30 @@ pub fn train(
     };
     let mut scheduler = cfg.scheduler.build(&run)?;
 
+    let mut groups = Vec::with_capacity(cfg.param_groups.len());
+    for g in &cfg.param_groups {
+        let group_run = RunInfo {
+            base_lr: g.lr.unwrap_or(run.base_lr),
+            ..run
+        };
+        groups.push((
+            g.params.clone(),
+            g.scheduler.as_ref().unwrap_or(&cfg.scheduler).build(&group_run)?,
+        ));
+    }
+
     let resume_from = if opts.resume {
         let n = latest_checkpoint(&artifact_dir)
             .ok_or_else(|| TrainError::NoCheckpoint(artifact_dir.join("checkpoint")))?;
-        let path = artifact_dir
-            .join("checkpoint")
-            .join(format!("scheduler-{n}.bpk"));
-        let record = LrSchedulerRecord::load(&path)
-            .map_err(|e| TrainError::Burn(format!("{}: {e:?}", path.display())))?;
-        // Burn nests the base group's record under "0"; refuse a foreign record here, with a
-        // clear error, before Burn would load it.
+        let path = artifact_dir.join("checkpoint").join(format!("scheduler-{n}.bpk"));
+        let record =
+            LrSchedulerRecord::load(&path).map_err(|e| TrainError::Burn(format!("{}: {e:?}", path.display())))?;
+        // Burn nests group i's record under "i" (0 = the base group); refuse a foreign record
+        // here, with a clear error, before Burn would load it.
         scheduler.try_load_record(&record.record("0"))?;
+        for (i, (_, group)) in groups.iter_mut().enumerate() {
+            group.try_load_record(&record.record(&(i + 1).to_string()))?;
+        }
         Some(n)
     } else {
         None
@@ -531,12 +551,14 @@ pub fn train(
         csv: Some(artifact_dir.join("metrics.csv")),
         print: !opts.quiet,
     }));
-    let plateau = match (&cfg.scheduler, scheduler.plateau_feed()) {
-        (SchedulerConfig::ReduceOnPlateau(c), Some(feed)) => {
-            Some(PlateauMonitor::new(feed, c.burn_metric_name()))
-        }
+    let monitor = |config: &SchedulerConfig, s: &TrainingScheduler| match (config, s.plateau_feed()) {
+        (SchedulerConfig::ReduceOnPlateau(c), Some(feed)) => Some(PlateauMonitor::new(feed, c.burn_metric_name())),
         _ => None,
     };
+    let mut plateau: Vec<PlateauMonitor> = monitor(&cfg.scheduler, &scheduler).into_iter().collect();
+    for (g, (_, s)) in cfg.param_groups.iter().zip(&groups) {
+        plateau.extend(monitor(g.scheduler.as_ref().unwrap_or(&cfg.scheduler), s));
+    }
     let hook = EpochHook {
         plateau: plateau.clone(),
         scheduler: scheduler.clone(),
@@ -545,7 +567,7 @@ pub fn train(
     };
 
     let augment = cfg.data.augment.unwrap_or(true);
-    let workers = cfg.data.num_workers.unwrap_or(2);
+    let workers = cfg.data.num_workers.unwrap_or(1);
     let train_batcher = if augment {
         CifarBatcher::train(t.seed)
     } else {
@@ -564,18 +586,15 @@ pub fn train(
         .build(data::dataset(data.test));
 
     device.seed(t.seed);
-    let model = ResNet::new(
-        cfg.model.arch,
-        data::CLASSES.len(),
-        &device.clone().autodiff(),
-    );
+    let model = ResNet::new(cfg.model.arch, data::CLASSES.len(), &device.clone().autodiff());
 
-    let checkpointing: Box<dyn CheckpointingStrategy> = match &plateau {
-        Some(m) => Box::new(PlateauCheckpointing::new(
+    let checkpointing: Box<dyn CheckpointingStrategy> = if plateau.is_empty() {
+        default_checkpointing()
+    } else {
+        Box::new(PlateauCheckpointing::with_monitors(
             default_checkpointing(),
-            m.clone(),
-        )),
-        None => default_checkpointing(),
+            plateau.clone(),
+        ))
     };
     let mut training = SupervisedTraining::new(&artifact_dir, train_loader, valid_loader)
         .metrics((LossMetric::new(), AccuracyMetric::new()))
@@ -588,14 +607,34 @@ pub fn train(
     if t.grad_accumulation > 1 {
         training = training.grads_accumulation(t.grad_accumulation);
     }
+    for (params, _) in &groups {
+        training = training.metric_train_numeric(GroupLearningRateMetric::new(params.clone()));
+    }
     if let Some(n) = resume_from {
         training = training.checkpoint(n);
     }
-    let result = training.launch(Learner::new(model, optimizer(&cfg.optimizer), scheduler));
+    let (scheduler, momentum) = match scheduler.momentum_of_update(0) {
+        Some(m0) if cfg.scheduler.cycles_momentum() => {
+            let cell = opts.momentum_cell.clone().unwrap_or_else(|| MomentumCell::new(m0));
+            (scheduler.with_momentum_cell(cell.clone()), Some(cell))
+        }
+        _ => (scheduler, None),
+    };
+    let mut module_scheduler = ModuleLrScheduler::new(scheduler);
+    // The optimizer's momentum follows the base schedule (one momentum for all groups).
+    for (params, group) in groups {
+        module_scheduler = module_scheduler.with_group(ParamGroup::from_predicate(params), group);
+    }
+    let result = training.launch(Learner::new(
+        model,
+        optimizer(&cfg.optimizer, momentum),
+        module_scheduler,
+    ));
     if let Some(err) = result.error {
         return Err(TrainError::Burn(err.to_string()));
     }
     Ok(TrainSummary {
+        model: result.model,
         epochs: hook.rows(),
         steps_per_epoch: spe,
         artifact_dir,
@@ -664,4 +703,83 @@ pub fn preview(
         out.push((scheduler.step(), scheduler.momentum()));
     }
     Ok(out)
+}
+
+/// Logs the learning rate of one parameter group per iteration (Burn's `LearningRateMetric`
+/// logs only the base group). Named `Learning Rate <params>`, so Burn writes it to
+/// `train/epoch-N/Learning_Rate_<params>.log`.
+#[derive(Clone)]
+pub struct GroupLearningRateMetric {
+    name: burn::train::metric::MetricName,
+    path: String,
+    state: burn::train::metric::state::NumericMetricState,
+}
+
+impl GroupLearningRateMetric {
+    /// Tracks the LR Burn applies to parameters whose path contains `path` (the group's
+    /// `params` predicate).
+    pub fn new(path: impl Into<String>) -> Self {
+        let path = path.into();
+        Self {
+            name: Arc::new(format!("Learning Rate {path}")),
+            path,
+            state: burn::train::metric::state::NumericMetricState::new(),
+        }
+    }
+}
+
+impl burn::train::metric::Metric for GroupLearningRateMetric {
+    type Input = ();
+
+    fn update(
+        &mut self,
+        _item: &(),
+        metadata: &burn::train::metric::MetricMetadata,
+    ) -> Result<burn::train::metric::SerializedEntry, burn::tensor::TensorReadError> {
+        let lr = metadata
+            .lr
+            .as_ref()
+            .map(|lr| lr.lr_from_param(burn::module::ParamId::new(), Some(&self.path)))
+            .unwrap_or(0.0);
+        self.state.update(lr, 1);
+        Ok(self
+            .state
+            .compute_update(burn::train::metric::state::FormatOptions::new(self.name()).precision(2)))
+    }
+
+    fn compute(&mut self) -> Result<burn::train::metric::SerializedEntry, burn::tensor::TensorReadError> {
+        Ok(self
+            .state
+            .compute_final(burn::train::metric::state::FormatOptions::new(self.name()).precision(2)))
+    }
+
+    fn clear(&mut self) {
+        self.state.reset()
+    }
+
+    fn name(&self) -> burn::train::metric::MetricName {
+        self.name.clone()
+    }
+
+    fn attributes(&self) -> burn::train::metric::MetricAttributes {
+        burn::train::metric::NumericAttributes {
+            unit: None,
+            higher_is_better: false,
+        }
+        .into()
+    }
+}
+
+impl burn::train::metric::Numeric for GroupLearningRateMetric {
+    fn value(&self) -> Option<burn::train::metric::NumericEntry> {
+        Some(self.state.current_value())
+    }
+
+    fn running_value(&self) -> Option<burn::train::metric::NumericEntry> {
+        Some(self.state.running_value())
+    }
+
+    fn final_value(&self) -> burn::train::metric::NumericEntry {
+        self.state.final_value()
+    }
 }

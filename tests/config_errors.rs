@@ -19,9 +19,7 @@ fn err(cfg: SchedulerConfig) -> String {
 }
 
 fn toml_err(text: &str) -> String {
-    toml::from_str::<SchedulerConfig>(text)
-        .unwrap_err()
-        .to_string()
+    toml::from_str::<SchedulerConfig>(text).unwrap_err().to_string()
 }
 
 #[test]
@@ -31,22 +29,21 @@ fn step_and_cosine() {
         StepLrSchedulerConfig::new(3).with_gamma(f64::NAN)
     ))
     .contains("`gamma` = NaN"));
-    assert!(err(SchedulerConfig::Exponential(
-        ExponentialLrSchedulerConfig::new(f64::INFINITY)
-    ))
+    assert!(err(SchedulerConfig::Exponential(ExponentialLrSchedulerConfig::new(
+        f64::INFINITY
+    )))
     .contains("`gamma` = inf"));
-    assert!(err(SchedulerConfig::CosineAnnealing(
-        CosineAnnealingLrSchedulerConfig::new(0)
-    ))
-    .contains("`t_max` = 0"));
+    assert!(
+        err(SchedulerConfig::CosineAnnealing(CosineAnnealingLrSchedulerConfig::new(
+            0
+        )))
+        .contains("`t_max` = 0")
+    );
     assert!(err(SchedulerConfig::CosineAnnealing(
         CosineAnnealingLrSchedulerConfig::new(5).with_eta_min(-1.0)
     ))
     .contains("`eta_min` = -1"));
-    let bad_lr = StepLrSchedulerConfig::new(3)
-        .build(f64::NAN)
-        .unwrap_err()
-        .to_string();
+    let bad_lr = StepLrSchedulerConfig::new(3).build(f64::NAN).unwrap_err().to_string();
     assert!(bad_lr.contains("`lr` = NaN"), "{bad_lr}");
 }
 
@@ -58,9 +55,7 @@ fn one_cycle() {
         ));
         assert!(e.contains("pct_start"), "{e}");
     }
-    let e = err(SchedulerConfig::OneCycle(OneCycleLrSchedulerConfig::new(
-        -0.1,
-    )));
+    let e = err(SchedulerConfig::OneCycle(OneCycleLrSchedulerConfig::new(-0.1)));
     assert!(e.contains("`max_lr` = -0.1"), "{e}");
     let e = err(SchedulerConfig::OneCycle(
         OneCycleLrSchedulerConfig::new(0.1).with_div_factors(0.0, 1e4),
@@ -72,10 +67,7 @@ fn one_cycle() {
         .build()
         .unwrap_err()
         .to_string();
-    assert!(
-        e.contains("phase 1") && e.contains("at least one step"),
-        "{e}"
-    );
+    assert!(e.contains("phase 1") && e.contains("at least one step"), "{e}");
     let e = OneCycleLrSchedulerConfig::new(0.1)
         .with_total_steps(10)
         .with_pct_start(0.95)
@@ -111,64 +103,53 @@ fn cyclic() {
         CyclicLrSchedulerConfig::new(0.1, 1.0).with_step_sizes(5, Some(0)),
     ));
     assert!(e.contains("`step_size_down` = 0"), "{e}");
-    let e = err(SchedulerConfig::Cyclic(CyclicLrSchedulerConfig::new(
-        0.0, 1.0,
-    )));
+    let e = err(SchedulerConfig::Cyclic(CyclicLrSchedulerConfig::new(0.0, 1.0)));
     assert!(e.contains("`base_lr` = 0"), "{e}");
     // Parses, but contradicts `mode`: caught by build.
-    let cfg: SchedulerConfig = toml::from_str("type = \"cyclic\"\nbase_lr = 0.1\nmax_lr = 1.0\nmode = \"triangular\"\nscale_mode = \"iterations\"").unwrap();
+    let cfg: SchedulerConfig = toml::from_str(
+        "type = \"cyclic\"\nbase_lr = 0.1\nmax_lr = 1.0\nmode = \"triangular\"\nscale_mode = \"iterations\"",
+    )
+    .unwrap();
     assert!(err(cfg).contains("scale_mode"));
 }
 
 #[test]
 fn plateau() {
     for factor in [1.0, 1.5, -0.1, f64::NAN] {
-        let e = err(SchedulerConfig::ReduceOnPlateau(
-            ReduceLrOnPlateauSchedulerConfig {
-                factor,
-                ..Default::default()
-            },
-        ));
+        let e = err(SchedulerConfig::ReduceOnPlateau(ReduceLrOnPlateauSchedulerConfig {
+            factor,
+            ..Default::default()
+        }));
         assert!(e.contains("`factor`"), "{e}");
     }
-    let e = err(SchedulerConfig::ReduceOnPlateau(
-        ReduceLrOnPlateauSchedulerConfig {
-            monitor: "f1".into(),
-            ..Default::default()
-        },
-    ));
+    let e = err(SchedulerConfig::ReduceOnPlateau(ReduceLrOnPlateauSchedulerConfig {
+        monitor: "f1".into(),
+        ..Default::default()
+    }));
     assert!(e.contains("monitor"), "{e}");
-    let e = err(SchedulerConfig::ReduceOnPlateau(
-        ReduceLrOnPlateauSchedulerConfig {
-            unit: Unit::Iteration,
-            ..Default::default()
-        },
-    ));
+    let e = err(SchedulerConfig::ReduceOnPlateau(ReduceLrOnPlateauSchedulerConfig {
+        unit: Unit::Iteration,
+        ..Default::default()
+    }));
     assert!(e.contains("`unit` = iteration"), "{e}");
-    let e = err(SchedulerConfig::ReduceOnPlateau(
-        ReduceLrOnPlateauSchedulerConfig {
-            threshold: -1.0,
-            ..Default::default()
-        },
-    ));
+    let e = err(SchedulerConfig::ReduceOnPlateau(ReduceLrOnPlateauSchedulerConfig {
+        threshold: -1.0,
+        ..Default::default()
+    }));
     assert!(e.contains("`threshold` = -1"), "{e}");
 }
 
 #[test]
 fn toml_unknown_keys_and_types() {
     assert!(toml_err("type = \"step\"\nstep_size = 3\nstep_sise = 4").contains("step_sise"));
-    assert!(
-        toml_err("type = \"one_cycle\"\nmax_lr = 0.1\nanneal_strategy = \"cosine\"")
-            .contains("cosine")
-    );
+    assert!(toml_err("type = \"one_cycle\"\nmax_lr = 0.1\nanneal_strategy = \"cosine\"").contains("cosine"));
     assert!(toml_err("type = \"warp\"").contains("warp"));
     let e = toml_err("type = \"step\"\nstep_size = -3");
     assert!(e.contains("step_size") && e.contains("-3"), "{e}");
     let e = toml_err("type = \"one_cycle\"\nmax_lr = \"high\"");
     assert!(e.contains("max_lr"), "{e}");
     assert!(toml_err("step_size = 3").contains("type"));
-    let cfg: SchedulerConfig =
-        toml::from_str("type = \"cosine_annealing\"\nt_max = 30\nunit = \"iteration\"").unwrap();
+    let cfg: SchedulerConfig = toml::from_str("type = \"cosine_annealing\"\nt_max = 30\nunit = \"iteration\"").unwrap();
     assert_eq!(cfg.unit(), Unit::Iteration);
 }
 
@@ -178,9 +159,7 @@ fn huge_step_counts_stay_exact_and_finite() {
         .with_eta_min(1e-4)
         .build(0.1)
         .unwrap();
-    let closed = |t: u64| {
-        1e-4 + (0.1 - 1e-4) * (1.0 + (std::f64::consts::PI * (t % 100) as f64 / 50.0).cos()) / 2.0
-    };
+    let closed = |t: u64| 1e-4 + (0.1 - 1e-4) * (1.0 + (std::f64::consts::PI * (t % 100) as f64 / 50.0).cos()) / 2.0;
     use burn_lr::schedule::ClosedForm;
     for t in [1_000_000_000u64, u64::MAX - 1, 1_000_000_007] {
         assert_eq!(s.lr_at(t), closed(t));
@@ -190,9 +169,6 @@ fn huge_step_counts_stay_exact_and_finite() {
         .build()
         .unwrap();
     assert_eq!(one.lr_at(u64::MAX), one.lr_at(999));
-    let step = StepLrSchedulerConfig::new(1)
-        .with_gamma(0.5)
-        .build(1.0)
-        .unwrap();
+    let step = StepLrSchedulerConfig::new(1).with_gamma(0.5).build(1.0).unwrap();
     assert_eq!(step.lr_at(u64::MAX), 0.0);
 }

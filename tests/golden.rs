@@ -7,8 +7,7 @@ use serde_json::Value;
 
 fn load(name: &str) -> Value {
     let path = format!("{}/tests/golden/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).expect("golden file"))
-        .expect("golden json")
+    serde_json::from_str(&std::fs::read_to_string(&path).expect("golden file")).expect("golden json")
 }
 
 fn floats(v: &Value) -> Vec<f64> {
@@ -36,12 +35,7 @@ fn assert_close(name: &str, what: &str, k: usize, got: f64, want: f64, tol: f64)
 }
 
 /// Steps `s` once per expected value; checks LRs (and momenta when given).
-fn check<S: LrScheduler>(
-    name: &str,
-    mut s: S,
-    mut momentum: impl FnMut(&S) -> Option<f64>,
-    tol: f64,
-) {
+fn check<S: LrScheduler>(name: &str, mut s: S, mut momentum: impl FnMut(&S) -> Option<f64>, tol: f64) {
     let g = load(name);
     let lrs = floats(&g["lrs"]);
     let moms = g.get("momentums").map(floats);
@@ -91,14 +85,7 @@ fn cosine_annealing_lr_including_periodic_continuation() {
     let closed = floats(&g["closed_form_lrs"]);
     let mut s = s;
     for (k, want) in closed.iter().enumerate() {
-        assert_close(
-            "cosine_annealing_lr",
-            "closed_form",
-            k,
-            s.step(),
-            *want,
-            EXACT,
-        );
+        assert_close("cosine_annealing_lr", "closed_form", k, s.step(), *want, EXACT);
     }
 }
 
@@ -174,22 +161,16 @@ fn cyclic(name: &str) {
         "triangular2" => CyclicMode::Triangular2,
         _ => CyclicMode::ExpRange,
     };
-    let s = CyclicLrSchedulerConfig::new(
-        p["base_lr"].as_f64().unwrap(),
-        p["max_lr"].as_f64().unwrap(),
-    )
-    .with_step_sizes(
-        p["step_size_up"].as_u64().unwrap(),
-        p["step_size_down"].as_u64(),
-    )
-    .with_mode(mode, p["gamma"].as_f64().unwrap())
-    .with_momentum(
-        p["cycle_momentum"].as_bool().unwrap(),
-        p["base_momentum"].as_f64().unwrap(),
-        p["max_momentum"].as_f64().unwrap(),
-    )
-    .init()
-    .unwrap();
+    let s = CyclicLrSchedulerConfig::new(p["base_lr"].as_f64().unwrap(), p["max_lr"].as_f64().unwrap())
+        .with_step_sizes(p["step_size_up"].as_u64().unwrap(), p["step_size_down"].as_u64())
+        .with_mode(mode, p["gamma"].as_f64().unwrap())
+        .with_momentum(
+            p["cycle_momentum"].as_bool().unwrap(),
+            p["base_momentum"].as_f64().unwrap(),
+            p["max_momentum"].as_f64().unwrap(),
+        )
+        .init()
+        .unwrap();
     check(name, s, |s| s.momentum(), EXACT);
 }
 
@@ -346,4 +327,130 @@ fn epoch_unit_changes_only_at_epoch_boundaries() {
             assert_close("step_lr", "lr", epoch, s.step(), *want, EXACT);
         }
     }
+}
+
+/// Builds a TOML scheduler for a run with `steps_per_epoch` updates per epoch (base LR from the
+/// trace) and checks every value: update `k * steps_per_epoch + i` must equal `lrs[k]`.
+fn check_toml(name: &str, toml_text: &str, steps_per_epoch: u64) {
+    let g = load(name);
+    let lrs = floats(&g["lrs"]);
+    let cfg: SchedulerConfig = toml::from_str(toml_text).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let run = RunInfo {
+        base_lr: base_lr(&g),
+        steps_per_epoch,
+        total_steps: lrs.len() as u64 * steps_per_epoch,
+    };
+    let mut s = cfg.build(&run).unwrap();
+    for (k, want) in lrs.iter().enumerate() {
+        for _ in 0..steps_per_epoch {
+            assert_close(name, "lr", k, s.step(), *want, EXACT);
+        }
+    }
+}
+
+#[test]
+fn multi_step_lr() {
+    check_toml(
+        "multistep_lr",
+        "type = \"multi_step\"\nmilestones = [30, 80]\ngamma = 0.1",
+        1,
+    );
+    check_toml(
+        "multistep_lr",
+        "type = \"multi_step\"\nmilestones = [80, 30]\ngamma = 0.1",
+        3,
+    );
+}
+
+#[test]
+fn linear_lr() {
+    check_toml(
+        "linear_lr",
+        "type = \"linear\"\nstart_factor = 0.1\nend_factor = 1.0\ntotal_iters = 10",
+        2,
+    );
+}
+
+#[test]
+fn constant_lr() {
+    check_toml("constant_lr", "type = \"constant\"\nfactor = 0.5\ntotal_iters = 4", 1);
+}
+
+#[test]
+fn polynomial_lr() {
+    check_toml(
+        "polynomial_lr",
+        "type = \"polynomial\"\ntotal_iters = 50\npower = 2.0",
+        1,
+    );
+}
+
+#[test]
+fn multiplicative_lr() {
+    let g = load("multiplicative_lr");
+    let s = MultiplicativeLr::new(base_lr(&g), "0.95", |_| 0.95)
+        .unwrap()
+        .into_scheduler();
+    check("multiplicative_lr", s, |_| None, EXACT);
+}
+
+#[test]
+fn cosine_warm_restarts() {
+    check_toml(
+        "cosine_warm_restarts",
+        "type = \"cosine_warm_restarts\"\nt_0 = 10\nt_mult = 2\neta_min = 1e-5",
+        1,
+    );
+}
+
+#[test]
+fn cosine_warm_restarts_fractional_epochs() {
+    // PyTorch's per-batch usage `step(epoch + i / 4)`: our epoch-unit schedule inside a run with
+    // 4 updates per epoch is evaluated at the same fractional epochs.
+    let g = load("cosine_warm_restarts_fractional");
+    let lrs = floats(&g["lrs"]);
+    let cfg: SchedulerConfig =
+        toml::from_str("type = \"cosine_warm_restarts\"\nt_0 = 10\nt_mult = 2\neta_min = 1e-5").unwrap();
+    let mut s = cfg
+        .build(&RunInfo {
+            base_lr: 0.1,
+            steps_per_epoch: 4,
+            total_steps: 400,
+        })
+        .unwrap();
+    for (k, want) in lrs.iter().enumerate() {
+        assert_close("cosine_warm_restarts_fractional", "lr", k, s.step(), *want, EXACT);
+    }
+}
+
+const LINEAR_COSINE: &str = r#"
+type = "sequential"
+milestones = [5]
+[[schedulers]]
+type = "linear"
+start_factor = START
+end_factor = 1.0
+total_iters = 5
+[[schedulers]]
+type = "cosine_annealing"
+t_max = 45
+eta_min = 0.0
+"#;
+
+#[test]
+fn sequential_linear_cosine() {
+    check_toml("sequential_linear_cosine", &LINEAR_COSINE.replace("START", "0.1"), 1);
+    check_toml("sequential_linear_cosine", &LINEAR_COSINE.replace("START", "0.1"), 4);
+    check_toml(
+        "sequential_linear_cosine_default_start_factor",
+        &LINEAR_COSINE.replace("start_factor = START\n", ""),
+        1,
+    );
+}
+
+#[test]
+fn chained_constant_exponential() {
+    let text = "type = \"chained\"\n[[schedulers]]\ntype = \"constant\"\nfactor = 0.5\ntotal_iters = 4\n[[schedulers]]\ntype = \"exponential\"\ngamma = 0.9";
+    check_toml("chained_constant_exponential", text, 1);
+    check_toml("chained_constant_exponential", text, 3);
 }

@@ -10,17 +10,13 @@ use burn_lr::training::{self, TrainOptions};
 use std::path::Path;
 
 fn synthetic(n: usize, seed: u64) -> Vec<CifarItem> {
-    let mut x = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
+    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
     (0..n)
         .map(|i| {
             let label = (i % 10) as u8;
             let pixels = (0..3072)
                 .map(|p| {
-                    x = x
-                        .wrapping_mul(6364136223846793005)
-                        .wrapping_add(1442695040888963407);
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                     // Class-dependent brightness in one channel, so there is something to learn.
                     let base = if p / 1024 == (label as usize % 3) {
                         25 * label
@@ -93,13 +89,7 @@ fn quiet() -> TrainOptions {
 fn epoch_unit_schedule_changes_only_at_epoch_boundaries() {
     let dir = tempfile::tempdir().unwrap();
     // 20 images, batch 8: 3 batches = 3 optimizer updates per epoch.
-    let cfg = config(
-        dir.path(),
-        "type = \"step\"\nstep_size = 1\ngamma = 0.5",
-        3,
-        8,
-        1,
-    );
+    let cfg = config(dir.path(), "type = \"step\"\nstep_size = 1\ngamma = 0.5", 3, 8, 1);
     let summary = training::train(&cfg, data(20), &quiet()).unwrap();
     assert_eq!(summary.steps_per_epoch, 3);
     for (epoch, lr) in [(1, 0.1), (2, 0.05), (3, 0.025)] {
@@ -155,7 +145,8 @@ fn one_cycle_spans_the_run_with_gradient_accumulation() {
 fn plateau_is_fed_the_validation_loss_and_survives_resume() {
     // threshold_mode abs with a huge threshold: the first epoch improves on +inf, every later
     // epoch is bad; patience 0 halves the LR after each bad epoch, whatever the loss values.
-    let sched = "type = \"reduce_on_plateau\"\nfactor = 0.5\npatience = 0\nthreshold = 1000.0\nthreshold_mode = \"abs\"";
+    let sched =
+        "type = \"reduce_on_plateau\"\nfactor = 0.5\npatience = 0\nthreshold = 1000.0\nthreshold_mode = \"abs\"";
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path(), sched, 4, 8, 1);
     let first = TrainOptions {
@@ -198,12 +189,7 @@ fn plateau_follows_the_real_validation_loss() {
         expected.push(s.report(row.val_loss));
     }
     for (epoch, lr) in expected.iter().enumerate() {
-        assert_eq!(
-            logged_lrs(dir.path(), epoch + 1),
-            vec![*lr; 3],
-            "epoch {}",
-            epoch + 1
-        );
+        assert_eq!(logged_lrs(dir.path(), epoch + 1), vec![*lr; 3], "epoch {}", epoch + 1);
     }
 }
 
@@ -241,10 +227,7 @@ fn resume_reproduces_the_uninterrupted_schedule() {
         );
     }
     let rows = training::read_metrics_csv(&split.path().join("metrics.csv"));
-    assert_eq!(
-        rows.iter().map(|r| r.epoch).collect::<Vec<_>>(),
-        vec![1, 2, 3]
-    );
+    assert_eq!(rows.iter().map(|r| r.epoch).collect::<Vec<_>>(), vec![1, 2, 3]);
 }
 
 #[test]
@@ -271,10 +254,7 @@ fn resume_with_another_schedule_is_refused() {
     )
     .unwrap_err()
     .to_string();
-    assert!(
-        err.contains("record mismatch") && err.contains("step_size=2"),
-        "{err}"
-    );
+    assert!(err.contains("record mismatch") && err.contains("step_size=2"), "{err}");
     // And --resume with nothing to resume from.
     let empty = tempfile::tempdir().unwrap();
     let err = training::train(

@@ -18,9 +18,7 @@ fn configs() -> Vec<SchedulerConfig> {
         SchedulerConfig::Fixed,
         SchedulerConfig::Step(StepLrSchedulerConfig::new(3).with_gamma(0.5)),
         SchedulerConfig::Exponential(ExponentialLrSchedulerConfig::new(0.9)),
-        SchedulerConfig::CosineAnnealing(
-            CosineAnnealingLrSchedulerConfig::new(10).with_eta_min(1e-3),
-        ),
+        SchedulerConfig::CosineAnnealing(CosineAnnealingLrSchedulerConfig::new(10).with_eta_min(1e-3)),
         SchedulerConfig::OneCycle(OneCycleLrSchedulerConfig::new(0.5)),
         SchedulerConfig::OneCycle(OneCycleLrSchedulerConfig::new(0.5).with_three_phase(true)),
         SchedulerConfig::Cyclic(
@@ -67,7 +65,9 @@ fn resume_at_every_cut_reproduces_the_run() {
     for cfg in configs() {
         let mut whole = run(&cfg);
         let expected = drive(&mut whole, 0, 200);
-        for cut in [0u64, 1, 4, 5, 6, 24, 25, 26, 59, 60, 61, 137, 199] {
+        for cut in [
+            0u64, 1, 4, 5, 6, 13, 24, 25, 26, 37, 38, 39, 59, 60, 61, 64, 65, 66, 137, 199,
+        ] {
             let mut first = run(&cfg);
             let mut got = drive(&mut first, 0, cut);
             if let Some(feed) = first.plateau_feed() {

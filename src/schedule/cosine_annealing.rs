@@ -10,8 +10,9 @@ use std::f64::consts::PI;
 ///
 /// TOML: `[scheduler] type = "cosine_annealing"`, `t_max = 50`, `eta_min = 0.0`.
 ///
-/// After `t_max` the LR follows PyTorch's periodic continuation (it rises back towards the
-/// base LR over the next `t_max` steps), as PyTorch does.
+/// After `t_max` the LR follows PyTorch's periodic continuation by default (it rises back
+/// towards the base LR over the next `t_max` steps); `after_t_max = "clamp"` holds `eta_min`
+/// instead, which is what most users expect.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CosineAnnealingLrSchedulerConfig {
@@ -23,6 +24,23 @@ pub struct CosineAnnealingLrSchedulerConfig {
     /// What one step counts (`epoch` by default).
     #[serde(default = "default_unit")]
     pub unit: Unit,
+    /// `periodic` (default, PyTorch parity) or `clamp` (hold `eta_min` after `t_max`).
+    #[serde(default = "default_after")]
+    pub after_t_max: AfterTMax,
+}
+
+/// What CosineAnnealingLR does after `t_max` steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AfterTMax {
+    /// PyTorch's behaviour: the cosine continues, rising back to the base LR at `2 * t_max`.
+    Periodic,
+    /// Hold `eta_min` from `t_max` on.
+    Clamp,
+}
+
+fn default_after() -> AfterTMax {
+    AfterTMax::Periodic
 }
 
 fn default_unit() -> Unit {
@@ -36,12 +54,19 @@ impl CosineAnnealingLrSchedulerConfig {
             t_max,
             eta_min: 0.0,
             unit: default_unit(),
+            after_t_max: default_after(),
         }
     }
 
     /// Sets `eta_min`.
     pub fn with_eta_min(mut self, eta_min: f64) -> Self {
         self.eta_min = eta_min;
+        self
+    }
+
+    /// Sets what happens after `t_max`.
+    pub fn with_after_t_max(mut self, after: AfterTMax) -> Self {
+        self.after_t_max = after;
         self
     }
 
@@ -59,18 +84,14 @@ impl CosineAnnealingLrSchedulerConfig {
         const S: &str = "cosine_annealing";
         non_negative(S, "lr", base_lr)?;
         if self.t_max == 0 {
-            return Err(ScheduleError::invalid(
-                S,
-                "t_max",
-                0,
-                "must be an integer >= 1",
-            ));
+            return Err(ScheduleError::invalid(S, "t_max", 0, "must be an integer >= 1"));
         }
         non_negative(S, "eta_min", self.eta_min)?;
         Ok(CosineAnnealingLr {
             base_lr,
             t_max: self.t_max,
             eta_min: self.eta_min,
+            clamp: self.after_t_max == AfterTMax::Clamp,
         })
     }
 
@@ -96,16 +117,19 @@ pub struct CosineAnnealingLr {
     pub t_max: u64,
     /// Minimum learning rate.
     pub eta_min: f64,
+    /// Hold `eta_min` after `t_max` instead of PyTorch's periodic continuation.
+    pub clamp: bool,
 }
 
 impl ClosedForm for CosineAnnealingLr {
     const KIND: &'static str = "cosine_annealing";
 
     fn lr_at(&self, t: u64) -> LearningRate {
+        if self.clamp && t >= self.t_max {
+            return self.eta_min;
+        }
         let t = t % self.t_max.saturating_mul(2);
-        self.eta_min
-            + (self.base_lr - self.eta_min) * (1.0 + (PI * t as f64 / self.t_max as f64).cos())
-                / 2.0
+        self.eta_min + (self.base_lr - self.eta_min) * (1.0 + (PI * t as f64 / self.t_max as f64).cos()) / 2.0
     }
 
     fn fingerprint(&self) -> String {

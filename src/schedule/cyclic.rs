@@ -60,7 +60,7 @@ pub struct CyclicLrSchedulerConfig {
     /// `triangular` (default), `triangular2` or `exp_range`.
     #[serde(default = "d_mode")]
     pub mode: CyclicMode,
-    /// `exp_range` decay base (default 1.0); finite, > 0.
+    /// `exp_range` decay base (default 1.0); in (0, 1].
     #[serde(default = "d_gamma")]
     pub gamma: f64,
     /// Must match `mode` when given (`cycle` for the triangular modes, `iterations` for
@@ -153,13 +153,16 @@ impl CyclicLrSchedulerConfig {
         positive(S, "base_lr", self.base_lr)?;
         positive(S, "max_lr", self.max_lr)?;
         positive(S, "gamma", self.gamma)?;
-        if self.step_size_up == 0 {
+        if self.gamma > 1.0 {
             return Err(ScheduleError::invalid(
                 S,
-                "step_size_up",
-                0,
-                "must be an integer >= 1",
+                "gamma",
+                self.gamma,
+                "must be in (0, 1] (exp_range decays the amplitude)",
             ));
+        }
+        if self.step_size_up == 0 {
+            return Err(ScheduleError::invalid(S, "step_size_up", 0, "must be an integer >= 1"));
         }
         if self.step_size_down == Some(0) {
             return Err(ScheduleError::invalid(

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExponentialLrSchedulerConfig {
-    /// Multiplicative factor per step; finite and >= 0 (values above 1 grow the LR).
+    /// Multiplicative factor per step; in [0, 1].
     pub gamma: f64,
     /// What one step counts (`epoch` by default, as in PyTorch).
     #[serde(default = "default_unit")]
@@ -41,17 +41,18 @@ impl ExponentialLrSchedulerConfig {
     /// Validates the parameters into the closed-form schedule starting at `base_lr`.
     ///
     /// # Errors
-    /// [`ScheduleError::InvalidParam`] for a negative or non-finite `gamma` or `base_lr`.
+    /// [`ScheduleError::InvalidParam`] for a `gamma` outside [0, 1] or a negative or non-finite
+    /// `base_lr`.
     pub fn build(&self, base_lr: LearningRate) -> Result<ExponentialLr, ScheduleError> {
         const S: &str = "exponential";
         super::non_negative(S, "lr", base_lr)?;
         finite(S, "gamma", self.gamma)?;
-        if self.gamma < 0.0 {
+        if !(0.0..=1.0).contains(&self.gamma) {
             return Err(ScheduleError::invalid(
                 S,
                 "gamma",
                 self.gamma,
-                "must be >= 0",
+                "must be in [0, 1] (a decay factor; a growing LR would overflow)",
             ));
         }
         Ok(ExponentialLr {

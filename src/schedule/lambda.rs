@@ -2,7 +2,7 @@
 
 use super::{non_negative, ClosedForm, ClosedFormScheduler, ScheduleError};
 use burn::optim::LearningRate;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// PyTorch's
 /// [`torch.optim.lr_scheduler.LambdaLR`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.LambdaLR.html):
@@ -65,3 +65,85 @@ impl ClosedForm for LambdaLr {
 
 /// [`LambdaLr`]'s scheduler: a Burn `LrScheduler`.
 pub type LambdaLrScheduler = ClosedFormScheduler<LambdaLr>;
+
+/// PyTorch's
+/// [`torch.optim.lr_scheduler.MultiplicativeLR`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.MultiplicativeLR.html):
+/// `lr(0) = base_lr`, `lr(t) = lr(t - 1) * lr_lambda(t)`, i.e. `base_lr * prod(lr_lambda(1..=t))`.
+///
+/// The product is evaluated in PyTorch's order; the last value is cached so stepping costs one
+/// call of `lr_lambda` per step, and a jump (resume) recomputes the product from the start.
+pub struct MultiplicativeLr {
+    base_lr: LearningRate,
+    name: String,
+    lr_lambda: Arc<dyn Fn(u64) -> f64 + Send + Sync>,
+    cache: Arc<Mutex<(u64, f64)>>,
+}
+
+impl Clone for MultiplicativeLr {
+    fn clone(&self) -> Self {
+        let cache = *self.cache.lock().expect("multiplicative cache lock poisoned");
+        Self {
+            base_lr: self.base_lr,
+            name: self.name.clone(),
+            lr_lambda: self.lr_lambda.clone(),
+            cache: Arc::new(Mutex::new(cache)),
+        }
+    }
+}
+
+impl std::fmt::Debug for MultiplicativeLr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MultiplicativeLr")
+            .field("base_lr", &self.base_lr)
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+impl MultiplicativeLr {
+    /// A MultiplicativeLR starting at `base_lr`; `name` identifies the function in checkpoints.
+    ///
+    /// # Errors
+    /// [`ScheduleError::InvalidParam`] for a negative or non-finite `base_lr`.
+    pub fn new(
+        base_lr: LearningRate,
+        name: impl Into<String>,
+        lr_lambda: impl Fn(u64) -> f64 + Send + Sync + 'static,
+    ) -> Result<Self, ScheduleError> {
+        non_negative("multiplicative", "lr", base_lr)?;
+        Ok(Self {
+            base_lr,
+            name: name.into(),
+            lr_lambda: Arc::new(lr_lambda),
+            cache: Arc::new(Mutex::new((0, base_lr))),
+        })
+    }
+
+    /// A scheduler whose every `step()` call is one PyTorch `scheduler.step()`.
+    pub fn into_scheduler(self) -> MultiplicativeLrScheduler {
+        ClosedFormScheduler::new(self)
+    }
+}
+
+impl ClosedForm for MultiplicativeLr {
+    const KIND: &'static str = "multiplicative";
+
+    fn lr_at(&self, t: u64) -> LearningRate {
+        let mut cache = self.cache.lock().expect("multiplicative cache lock poisoned");
+        if cache.0 > t {
+            *cache = (0, self.base_lr);
+        }
+        while cache.0 < t {
+            cache.0 += 1;
+            cache.1 *= (self.lr_lambda)(cache.0);
+        }
+        cache.1
+    }
+
+    fn fingerprint(&self) -> String {
+        format!("base_lr={:?} name={}", self.base_lr, self.name)
+    }
+}
+
+/// [`MultiplicativeLr`]'s scheduler: a Burn `LrScheduler`.
+pub type MultiplicativeLrScheduler = ClosedFormScheduler<MultiplicativeLr>;

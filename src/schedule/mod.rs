@@ -16,28 +16,43 @@
 //! [`ReduceLrOnPlateauScheduler`] is the one stateful schedule: it is fed one validation metric
 //! per epoch through a [`PlateauFeed`].
 
+mod compose;
 mod config;
 mod cosine_annealing;
 mod cyclic;
 mod exponential;
 mod lambda;
+mod linear;
+mod multi_step;
 mod one_cycle;
 mod plateau;
 mod step;
+mod warm_restarts;
 
-pub use config::{FixedLr, RunInfo, SchedulerConfig, TrainingScheduler, SCHEDULER_TYPES};
+pub use compose::{Chained, Schedule, Sequential, Warmup, WarmupMode};
+pub use config::{
+    ChainedSchedulerConfig, DynScheduler, FixedLr, RunInfo, SchedulerConfig, SequentialLrSchedulerConfig,
+    TrainingScheduler, WarmupSchedulerConfig, WarmupSpec, SCHEDULER_TYPES,
+};
 pub use cosine_annealing::{
-    CosineAnnealingLr, CosineAnnealingLrScheduler, CosineAnnealingLrSchedulerConfig,
+    AfterTMax, CosineAnnealingLr, CosineAnnealingLrScheduler, CosineAnnealingLrSchedulerConfig,
 };
 pub use cyclic::{CyclicLr, CyclicLrScheduler, CyclicLrSchedulerConfig, CyclicMode, ScaleMode};
 pub use exponential::{ExponentialLr, ExponentialLrScheduler, ExponentialLrSchedulerConfig};
-pub use lambda::{LambdaLr, LambdaLrScheduler};
+pub use lambda::{LambdaLr, LambdaLrScheduler, MultiplicativeLr, MultiplicativeLrScheduler};
+pub use linear::{
+    ConstantLr, ConstantLrScheduler, ConstantLrSchedulerConfig, LinearLr, LinearLrScheduler, LinearLrSchedulerConfig,
+    PolynomialLr, PolynomialLrScheduler, PolynomialLrSchedulerConfig,
+};
+pub use multi_step::{MultiStepLr, MultiStepLrScheduler, MultiStepLrSchedulerConfig};
 pub use one_cycle::{AnnealStrategy, OneCycleLr, OneCycleLrScheduler, OneCycleLrSchedulerConfig};
 pub use plateau::{
-    PlateauFeed, PlateauMode, PlateauState, ReduceLrOnPlateauScheduler,
-    ReduceLrOnPlateauSchedulerConfig, ThresholdMode,
+    PlateauFeed, PlateauMode, PlateauState, ReduceLrOnPlateauScheduler, ReduceLrOnPlateauSchedulerConfig, ThresholdMode,
 };
 pub use step::{StepLr, StepLrScheduler, StepLrSchedulerConfig};
+pub use warm_restarts::{
+    CosineAnnealingWarmRestarts, CosineAnnealingWarmRestartsScheduler, CosineAnnealingWarmRestartsSchedulerConfig,
+};
 
 use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
 use burn::optim::LearningRate;
@@ -96,12 +111,7 @@ pub(crate) fn finite(s: &'static str, field: &'static str, v: f64) -> Result<f64
     if v.is_finite() {
         Ok(v)
     } else {
-        Err(ScheduleError::invalid(
-            s,
-            field,
-            v,
-            "must be a finite number",
-        ))
+        Err(ScheduleError::invalid(s, field, v, "must be a finite number"))
     }
 }
 
@@ -110,30 +120,16 @@ pub(crate) fn positive(s: &'static str, field: &'static str, v: f64) -> Result<f
     if v.is_finite() && v > 0.0 {
         Ok(v)
     } else {
-        Err(ScheduleError::invalid(
-            s,
-            field,
-            v,
-            "must be a finite number > 0",
-        ))
+        Err(ScheduleError::invalid(s, field, v, "must be a finite number > 0"))
     }
 }
 
 /// Checks that `value` is finite and `>= 0`.
-pub(crate) fn non_negative(
-    s: &'static str,
-    field: &'static str,
-    v: f64,
-) -> Result<f64, ScheduleError> {
+pub(crate) fn non_negative(s: &'static str, field: &'static str, v: f64) -> Result<f64, ScheduleError> {
     if v.is_finite() && v >= 0.0 {
         Ok(v)
     } else {
-        Err(ScheduleError::invalid(
-            s,
-            field,
-            v,
-            "must be a finite number >= 0",
-        ))
+        Err(ScheduleError::invalid(s, field, v, "must be a finite number >= 0"))
     }
 }
 
@@ -166,6 +162,13 @@ pub trait ClosedForm: Clone + Send + Sync + 'static {
     /// Learning rate after `t` PyTorch `scheduler.step()` calls (`t` in the schedule's unit).
     fn lr_at(&self, t: u64) -> LearningRate;
 
+    /// Learning rate at update `k` when one unit is `per` updates. The default is
+    /// `lr_at(k / per)` (the LR changes only at unit boundaries); schedules defined on
+    /// fractional epochs (warm restarts) override it.
+    fn lr_at_fraction(&self, k: u64, per: u64) -> LearningRate {
+        self.lr_at(k / per.max(1))
+    }
+
     /// Momentum (or Adam's `beta1`) after `t` steps, for schedules that cycle it (PyTorch's
     /// `cycle_momentum`); `None` for the others.
     fn momentum_at(&self, _t: u64) -> Option<f64> {
@@ -192,22 +195,14 @@ pub(crate) const KEY_PARAMS: &str = "burn_lr_params";
 pub(crate) const KEY_STEP: &str = "step";
 
 /// Writes the identity of a schedule (kind + parameter hash) into a record.
-pub(crate) fn tag_record(
-    record: LrSchedulerRecord,
-    kind: &str,
-    fingerprint: &str,
-) -> LrSchedulerRecord {
+pub(crate) fn tag_record(record: LrSchedulerRecord, kind: &str, fingerprint: &str) -> LrSchedulerRecord {
     record
         .with_scalar(KEY_KIND, fnv1a(kind))
         .with_scalar(KEY_PARAMS, fnv1a(fingerprint))
 }
 
 /// Checks that a record was written by the schedule `kind` with the same parameters.
-pub(crate) fn check_record(
-    record: &LrSchedulerRecord,
-    kind: &str,
-    fingerprint: &str,
-) -> Result<(), ScheduleError> {
+pub(crate) fn check_record(record: &LrSchedulerRecord, kind: &str, fingerprint: &str) -> Result<(), ScheduleError> {
     let found_kind: u64 = record
         .scalar(KEY_KIND)
         .ok_or_else(|| ScheduleError::RecordIncomplete(KEY_KIND.into()))?;
@@ -283,7 +278,7 @@ impl<S: ClosedForm> ClosedFormScheduler<S> {
 
     /// The LR of optimizer update `k` (0-based), without changing any state.
     pub fn lr_at_update(&self, k: u64) -> LearningRate {
-        self.schedule.lr_at(k / self.steps_per_unit)
+        self.schedule.lr_at_fraction(k, self.steps_per_unit)
     }
 
     /// The momentum of optimizer update `k`, for momentum-cycling schedules.
@@ -294,17 +289,11 @@ impl<S: ClosedForm> ClosedFormScheduler<S> {
     /// The momentum that goes with the LR returned by the last `step()` call (`None` before the
     /// first call or for schedules that do not cycle momentum).
     pub fn momentum(&self) -> Option<f64> {
-        self.step
-            .checked_sub(1)
-            .and_then(|k| self.momentum_at_update(k))
+        self.step.checked_sub(1).and_then(|k| self.momentum_at_update(k))
     }
 
     fn fingerprint(&self) -> String {
-        format!(
-            "{} steps_per_unit={}",
-            self.schedule.fingerprint(),
-            self.steps_per_unit
-        )
+        format!("{} steps_per_unit={}", self.schedule.fingerprint(), self.steps_per_unit)
     }
 
     /// Restores the step count from `record`, refusing a record of another schedule or other
@@ -329,8 +318,7 @@ impl<S: ClosedForm> LrScheduler for ClosedFormScheduler<S> {
     }
 
     fn to_record(&self) -> LrSchedulerRecord {
-        tag_record(LrSchedulerRecord::new(), S::KIND, &self.fingerprint())
-            .with_scalar(KEY_STEP, self.step)
+        tag_record(LrSchedulerRecord::new(), S::KIND, &self.fingerprint()).with_scalar(KEY_STEP, self.step)
     }
 
     fn load_record(&mut self, record: LrSchedulerRecord) {

@@ -195,12 +195,7 @@ impl OneCycleLrSchedulerConfig {
             (None, None) => Ok(None),
             (Some(e), Some(s)) => {
                 if e == 0 {
-                    return Err(ScheduleError::invalid(
-                        S,
-                        "epochs",
-                        e,
-                        "must be an integer >= 1",
-                    ));
+                    return Err(ScheduleError::invalid(S, "epochs", e, "must be an integer >= 1"));
                 }
                 if s == 0 {
                     return Err(ScheduleError::invalid(
@@ -210,9 +205,9 @@ impl OneCycleLrSchedulerConfig {
                         "must be an integer >= 1",
                     ));
                 }
-                e.checked_mul(s).map(Some).ok_or_else(|| {
-                    ScheduleError::invalid(S, "epochs", e, "epochs * steps_per_epoch overflows u64")
-                })
+                e.checked_mul(s)
+                    .map(Some)
+                    .ok_or_else(|| ScheduleError::invalid(S, "epochs", e, "epochs * steps_per_epoch overflows u64"))
             }
             (Some(e), None) => Err(ScheduleError::invalid(
                 S,
@@ -250,12 +245,7 @@ impl OneCycleLrSchedulerConfig {
             ));
         }
         if total_steps == 0 {
-            return Err(ScheduleError::invalid(
-                S,
-                "total_steps",
-                0,
-                "must be an integer >= 2",
-            ));
+            return Err(ScheduleError::invalid(S, "total_steps", 0, "must be an integer >= 2"));
         }
         if self.cycle_momentum {
             for (field, v) in [
@@ -345,15 +335,7 @@ impl OneCycleLrSchedulerConfig {
             cycle_momentum: self.cycle_momentum,
             phases: phases
                 .into_iter()
-                .map(|p| {
-                    [
-                        p.end_step,
-                        p.start_lr,
-                        p.end_lr,
-                        p.start_momentum,
-                        p.end_momentum,
-                    ]
-                })
+                .map(|p| [p.end_step, p.start_lr, p.end_lr, p.start_momentum, p.end_momentum])
                 .collect(),
         })
     }
@@ -411,10 +393,7 @@ impl OneCycleLr {
         for (i, [end, lr0, lr1, m0, m1]) in self.phases.iter().copied().enumerate() {
             if step <= end || i == last {
                 let pct = (step - start) / (end - start);
-                return (
-                    self.anneal.anneal(lr0, lr1, pct),
-                    self.anneal.anneal(m0, m1, pct),
-                );
+                return (self.anneal.anneal(lr0, lr1, pct), self.anneal.anneal(m0, m1, pct));
             }
             start = end;
         }

@@ -397,18 +397,14 @@ impl LrScheduler for ReduceLrOnPlateauScheduler {
 
     fn to_record(&self) -> LrSchedulerRecord {
         let s = self.state();
-        tag_record(
-            LrSchedulerRecord::new(),
-            "reduce_on_plateau",
-            &self.fingerprint(),
-        )
-        .with_scalar("lr", s.lr)
-        .with_scalar("best", s.best)
-        .with_scalar("num_bad_epochs", s.num_bad_epochs)
-        .with_scalar("cooldown_counter", s.cooldown_counter)
-        .with_scalar("last_epoch", s.last_epoch)
-        .with_scalar("fed_epoch", s.fed_epoch)
-        .with_scalar(KEY_STEP, self.step)
+        tag_record(LrSchedulerRecord::new(), "reduce_on_plateau", &self.fingerprint())
+            .with_scalar("lr", s.lr)
+            .with_scalar("best", s.best)
+            .with_scalar("num_bad_epochs", s.num_bad_epochs)
+            .with_scalar("cooldown_counter", s.cooldown_counter)
+            .with_scalar("last_epoch", s.last_epoch)
+            .with_scalar("fed_epoch", s.fed_epoch)
+            .with_scalar(KEY_STEP, self.step)
     }
 
     fn load_record(&mut self, record: LrSchedulerRecord) {

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 pub struct StepLrSchedulerConfig {
     /// Period of the decay, in `unit`s (epochs by default); must be >= 1.
     pub step_size: u64,
-    /// Multiplicative factor of the decay (PyTorch default 0.1); finite.
+    /// Multiplicative factor of the decay (PyTorch default 0.1); in [0, 1].
     #[serde(default = "default_gamma")]
     pub gamma: f64,
     /// What one step counts (`epoch` by default, as in PyTorch).
@@ -53,26 +53,21 @@ impl StepLrSchedulerConfig {
     /// Validates the parameters into the closed-form schedule starting at `base_lr`.
     ///
     /// # Errors
-    /// [`ScheduleError::InvalidParam`] for `step_size = 0`, a non-finite `gamma` or a
+    /// [`ScheduleError::InvalidParam`] for `step_size = 0`, a `gamma` outside [0, 1] or a
     /// non-finite or negative `base_lr`.
     pub fn build(&self, base_lr: LearningRate) -> Result<StepLr, ScheduleError> {
         const S: &str = "step";
         super::non_negative(S, "lr", base_lr)?;
         if self.step_size == 0 {
-            return Err(ScheduleError::invalid(
-                S,
-                "step_size",
-                0,
-                "must be an integer >= 1",
-            ));
+            return Err(ScheduleError::invalid(S, "step_size", 0, "must be an integer >= 1"));
         }
         finite(S, "gamma", self.gamma)?;
-        if self.gamma < 0.0 {
+        if !(0.0..=1.0).contains(&self.gamma) {
             return Err(ScheduleError::invalid(
                 S,
                 "gamma",
                 self.gamma,
-                "must be >= 0",
+                "must be in [0, 1] (a decay factor; a growing LR would overflow)",
             ));
         }
         Ok(StepLr {
@@ -118,12 +113,10 @@ impl ClosedForm for StepLr {
     }
 }
 
-/// `x^n` for any `n`: exact repeated squaring (`powi`) where `n` fits an `i32`.
+/// `x^n` through the C library's `pow` (as Python's `**`): correctly rounded to within an ulp
+/// for any `n`, where repeated squaring (`powi`) loses ~`log2(n)` bits at large `n`.
 pub(crate) fn pow_u64(x: f64, n: u64) -> f64 {
-    match i32::try_from(n) {
-        Ok(n) => x.powi(n),
-        Err(_) => x.powf(n as f64),
-    }
+    x.powf(n as f64)
 }
 
 /// [`StepLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.

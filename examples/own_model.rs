@@ -1,0 +1,138 @@
+//! burn-lr inside *your own* Burn training run: your model, your data, your
+//! `SupervisedTraining`, with an exact PyTorch `ReduceLROnPlateau` fed the validation loss.
+//! Run: `cargo run --release --example own_model`.
+
+use burn::data::dataloader::batcher::Batcher;
+use burn::data::dataloader::DataLoaderBuilder;
+use burn::data::dataset::InMemDataset;
+use burn::module::Module;
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::nn::{Linear, LinearConfig, Relu};
+use burn::optim::SgdConfig;
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::train::metric::{AccuracyMetric, LearningRateMetric, LossMetric};
+use burn::train::{ClassificationOutput, InferenceStep, Learner, SupervisedTraining, TrainOutput, TrainStep};
+use burn_lr::schedule::ReduceLrOnPlateauSchedulerConfig;
+use burn_lr::training::{default_checkpointing, PlateauCheckpointing, PlateauMonitor};
+
+/// Your model: a small MLP over 2-D points, `[batch, 2]` -> logits `[batch, 2]`.
+#[derive(Module, Debug)]
+struct Mlp {
+    hidden: Linear,
+    out: Linear,
+    act: Relu,
+}
+
+#[derive(Clone, Debug)]
+struct Batch {
+    points: Tensor<2>,
+    labels: Tensor<1, Int>,
+}
+
+/// Your data: points in the unit square, label = inside the circle of radius 0.6.
+#[derive(Clone, Debug)]
+struct Point {
+    xy: [f32; 2],
+    label: i64,
+}
+
+struct PointBatcher;
+
+impl Batcher<Point, Batch> for PointBatcher {
+    fn batch(&self, items: Vec<Point>, device: &Device) -> Batch {
+        let n = items.len();
+        let xy: Vec<f32> = items.iter().flat_map(|p| p.xy).collect();
+        let labels: Vec<i64> = items.iter().map(|p| p.label).collect();
+        Batch {
+            points: Tensor::from_data(TensorData::new(xy, [n, 2]), device),
+            labels: Tensor::from_data(TensorData::new(labels, [n]), device),
+        }
+    }
+}
+
+impl Mlp {
+    fn classify(&self, batch: Batch) -> ClassificationOutput {
+        let logits = self.out.forward(self.act.forward(self.hidden.forward(batch.points)));
+        let loss = CrossEntropyLossConfig::new()
+            .init(&logits.device())
+            .forward(logits.clone(), batch.labels.clone());
+        ClassificationOutput::new(loss, logits, batch.labels)
+    }
+}
+
+impl TrainStep for Mlp {
+    type Input = Batch;
+    type Output = ClassificationOutput;
+    fn step(&self, batch: Batch) -> TrainOutput<ClassificationOutput> {
+        let item = self.classify(batch);
+        TrainOutput::new(self, item.loss.backward(), item)
+    }
+}
+
+impl InferenceStep for Mlp {
+    type Input = Batch;
+    type Output = ClassificationOutput;
+    fn step(&self, batch: Batch) -> ClassificationOutput {
+        self.classify(batch)
+    }
+}
+
+fn points(n: usize, seed: u64) -> Vec<Point> {
+    let mut x = seed;
+    let mut next = move || {
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (x >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
+    };
+    (0..n)
+        .map(|_| {
+            let xy = [next(), next()];
+            Point {
+                xy,
+                label: i64::from(xy[0] * xy[0] + xy[1] * xy[1] < 0.36),
+            }
+        })
+        .collect()
+}
+
+fn main() {
+    let device = Device::default().autodiff();
+    let model = Mlp {
+        hidden: LinearConfig::new(2, 32).init(&device),
+        out: LinearConfig::new(32, 2).init(&device),
+        act: Relu::new(),
+    };
+    let train = DataLoaderBuilder::new(PointBatcher)
+        .batch_size(64)
+        .shuffle(1)
+        .build(InMemDataset::new(points(2048, 1)));
+    let valid = DataLoaderBuilder::new(PointBatcher)
+        .batch_size(256)
+        .build(InMemDataset::new(points(512, 2)));
+
+    // PyTorch: ReduceLROnPlateau(optimizer, mode="min", factor=0.5, patience=1); step(val_loss).
+    let scheduler = ReduceLrOnPlateauSchedulerConfig {
+        factor: 0.5,
+        patience: 1,
+        ..Default::default()
+    }
+    .init(0.5)
+    .expect("valid plateau parameters");
+    // Burn's validation loss of each epoch reaches the scheduler through its feed, before the
+    // epoch's checkpoint is written (so resuming keeps it) and in runs without checkpoints.
+    let monitor = PlateauMonitor::new(scheduler.feed(), "Loss");
+    let dir = std::env::temp_dir().join("burn-lr-own-model");
+    let result = SupervisedTraining::new(&dir, train, valid)
+        .metrics((LossMetric::new(), AccuracyMetric::new()))
+        .metric_train_numeric(LearningRateMetric::new())
+        .with_default_checkpointers()
+        .with_checkpointing_strategy(PlateauCheckpointing::new(default_checkpointing(), monitor.clone()))
+        .early_stopping(monitor)
+        .with_application_logger(None)
+        .num_epochs(6)
+        .launch(Learner::new(model, SgdConfig::new().init(), scheduler));
+    println!(
+        "trained; artifacts (per-iteration LR in train/epoch-N/Learning_Rate.log) in {}",
+        dir.display()
+    );
+    drop(result);
+}

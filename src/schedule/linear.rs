@@ -1,0 +1,316 @@
+//! `LinearLR` and `ConstantLR`: a factor on the base LR for the first `total_iters` steps.
+
+use super::{finite, non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
+use burn::optim::LearningRate;
+use serde::{Deserialize, Serialize};
+
+fn d_third() -> f64 {
+    1.0 / 3.0
+}
+fn d_one() -> f64 {
+    1.0
+}
+fn d_iters() -> u64 {
+    5
+}
+fn d_unit() -> Unit {
+    Unit::Epoch
+}
+
+/// Configuration of [`LinearLrScheduler`], PyTorch's
+/// [`torch.optim.lr_scheduler.LinearLR`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.LinearLR.html):
+/// the factor goes linearly from `start_factor` to `end_factor` over `total_iters` steps, then
+/// stays at `end_factor`.
+///
+/// TOML: `[scheduler] type = "linear"`, `start_factor = 0.1`, `end_factor = 1.0`, `total_iters = 5`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinearLrSchedulerConfig {
+    /// Factor at step 0, in (0, 1] as PyTorch requires (default 1/3).
+    #[serde(default = "d_third")]
+    pub start_factor: f64,
+    /// Factor from `total_iters` on, in [0, 1] (default 1.0).
+    #[serde(default = "d_one")]
+    pub end_factor: f64,
+    /// Steps of the ramp (default 5); 0 only with `start_factor = 1` (a no-op).
+    #[serde(default = "d_iters")]
+    pub total_iters: u64,
+    /// What one step counts (`epoch` by default).
+    #[serde(default = "d_unit")]
+    pub unit: Unit,
+}
+
+impl Default for LinearLrSchedulerConfig {
+    fn default() -> Self {
+        Self {
+            start_factor: d_third(),
+            end_factor: 1.0,
+            total_iters: 5,
+            unit: d_unit(),
+        }
+    }
+}
+
+impl LinearLrSchedulerConfig {
+    /// A LinearLR config.
+    pub fn new(start_factor: f64, end_factor: f64, total_iters: u64) -> Self {
+        Self {
+            start_factor,
+            end_factor,
+            total_iters,
+            unit: d_unit(),
+        }
+    }
+
+    /// Sets the unit.
+    pub fn with_unit(mut self, unit: Unit) -> Self {
+        self.unit = unit;
+        self
+    }
+
+    /// Validates into the closed form starting at `base_lr`.
+    ///
+    /// # Errors
+    /// [`ScheduleError::InvalidParam`]: `start_factor` outside (0, 1], `end_factor` outside
+    /// [0, 1], `total_iters = 0` with `start_factor != 1`, non-finite values.
+    pub fn build(&self, base_lr: LearningRate) -> Result<LinearLr, ScheduleError> {
+        const S: &str = "linear";
+        non_negative(S, "lr", base_lr)?;
+        finite(S, "start_factor", self.start_factor)?;
+        finite(S, "end_factor", self.end_factor)?;
+        if !(self.start_factor > 0.0 && self.start_factor <= 1.0) {
+            return Err(ScheduleError::invalid(
+                S,
+                "start_factor",
+                self.start_factor,
+                "must be in (0, 1]",
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.end_factor) {
+            return Err(ScheduleError::invalid(
+                S,
+                "end_factor",
+                self.end_factor,
+                "must be in [0, 1]",
+            ));
+        }
+        if self.total_iters == 0 && self.start_factor != 1.0 {
+            return Err(ScheduleError::invalid(
+                S,
+                "total_iters",
+                0,
+                format!(
+                    "must be >= 1 with start_factor = {} (0 is only a no-op with start_factor = 1)",
+                    self.start_factor
+                ),
+            ));
+        }
+        Ok(LinearLr {
+            base_lr,
+            start_factor: self.start_factor,
+            end_factor: self.end_factor,
+            total_iters: self.total_iters,
+        })
+    }
+
+    /// A scheduler whose every `step()` is one PyTorch `scheduler.step()`.
+    ///
+    /// # Errors
+    /// As [`Self::build`].
+    pub fn init(&self, base_lr: LearningRate) -> Result<LinearLrScheduler, ScheduleError> {
+        Ok(ClosedFormScheduler::new(self.build(base_lr)?))
+    }
+}
+
+/// LinearLR in closed form: `base_lr * (start + (end - start) * min(t, total_iters) / total_iters)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinearLr {
+    base_lr: LearningRate,
+    start_factor: f64,
+    end_factor: f64,
+    total_iters: u64,
+}
+
+impl ClosedForm for LinearLr {
+    const KIND: &'static str = "linear";
+
+    fn lr_at(&self, t: u64) -> LearningRate {
+        if self.total_iters == 0 {
+            // PyTorch never leaves start_factor (= 1 here) when total_iters is 0.
+            return self.base_lr * self.start_factor;
+        }
+        let t = t.min(self.total_iters) as f64;
+        self.base_lr * (self.start_factor + (self.end_factor - self.start_factor) * t / self.total_iters as f64)
+    }
+
+    fn fingerprint(&self) -> String {
+        format!("{self:?}")
+    }
+}
+
+/// [`LinearLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
+pub type LinearLrScheduler = ClosedFormScheduler<LinearLr>;
+
+/// Configuration of [`ConstantLrScheduler`], PyTorch's
+/// [`torch.optim.lr_scheduler.ConstantLR`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.ConstantLR.html):
+/// `base_lr * factor` for the first `total_iters` steps, then `base_lr`.
+///
+/// TOML: `[scheduler] type = "constant"`, `factor = 0.5`, `total_iters = 4`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConstantLrSchedulerConfig {
+    /// Factor, in (0, 1] (default 1/3).
+    #[serde(default = "d_third")]
+    pub factor: f64,
+    /// Steps at the reduced LR (default 5).
+    #[serde(default = "d_iters")]
+    pub total_iters: u64,
+    /// What one step counts (`epoch` by default).
+    #[serde(default = "d_unit")]
+    pub unit: Unit,
+}
+
+impl ConstantLrSchedulerConfig {
+    /// A ConstantLR config.
+    pub fn new(factor: f64, total_iters: u64) -> Self {
+        Self {
+            factor,
+            total_iters,
+            unit: d_unit(),
+        }
+    }
+
+    /// Validates into the closed form starting at `base_lr`.
+    ///
+    /// # Errors
+    /// [`ScheduleError::InvalidParam`] for `factor` outside (0, 1] (PyTorch allows 0 and then
+    /// divides by it in its recursive form) or a non-finite value.
+    pub fn build(&self, base_lr: LearningRate) -> Result<ConstantLr, ScheduleError> {
+        const S: &str = "constant";
+        non_negative(S, "lr", base_lr)?;
+        finite(S, "factor", self.factor)?;
+        if !(self.factor > 0.0 && self.factor <= 1.0) {
+            return Err(ScheduleError::invalid(S, "factor", self.factor, "must be in (0, 1]"));
+        }
+        Ok(ConstantLr {
+            base_lr,
+            factor: self.factor,
+            total_iters: self.total_iters,
+        })
+    }
+
+    /// A scheduler whose every `step()` is one PyTorch `scheduler.step()`.
+    ///
+    /// # Errors
+    /// As [`Self::build`].
+    pub fn init(&self, base_lr: LearningRate) -> Result<ConstantLrScheduler, ScheduleError> {
+        Ok(ClosedFormScheduler::new(self.build(base_lr)?))
+    }
+}
+
+/// ConstantLR in closed form: `base_lr * (factor if t < total_iters else 1)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConstantLr {
+    base_lr: LearningRate,
+    factor: f64,
+    total_iters: u64,
+}
+
+impl ClosedForm for ConstantLr {
+    const KIND: &'static str = "constant";
+
+    fn lr_at(&self, t: u64) -> LearningRate {
+        if t < self.total_iters {
+            self.base_lr * self.factor
+        } else {
+            self.base_lr
+        }
+    }
+
+    fn fingerprint(&self) -> String {
+        format!("{self:?}")
+    }
+}
+
+/// [`ConstantLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
+pub type ConstantLrScheduler = ClosedFormScheduler<ConstantLr>;
+
+/// Configuration of [`PolynomialLrScheduler`], PyTorch's
+/// [`torch.optim.lr_scheduler.PolynomialLR`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.PolynomialLR.html):
+/// `base_lr * (1 - min(t, total_iters) / total_iters)^power`.
+///
+/// TOML: `[scheduler] type = "polynomial"`, `total_iters = 50`, `power = 2.0`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolynomialLrSchedulerConfig {
+    /// Steps until the LR reaches 0 (default 5); >= 1.
+    #[serde(default = "d_iters")]
+    pub total_iters: u64,
+    /// Exponent (default 1.0); finite, >= 0.
+    #[serde(default = "d_one")]
+    pub power: f64,
+    /// What one step counts (`epoch` by default).
+    #[serde(default = "d_unit")]
+    pub unit: Unit,
+}
+
+impl PolynomialLrSchedulerConfig {
+    /// A PolynomialLR config.
+    pub fn new(total_iters: u64, power: f64) -> Self {
+        Self {
+            total_iters,
+            power,
+            unit: d_unit(),
+        }
+    }
+
+    /// Validates into the closed form starting at `base_lr`.
+    ///
+    /// # Errors
+    /// [`ScheduleError::InvalidParam`] for `total_iters = 0` or a negative/non-finite `power`.
+    pub fn build(&self, base_lr: LearningRate) -> Result<PolynomialLr, ScheduleError> {
+        const S: &str = "polynomial";
+        non_negative(S, "lr", base_lr)?;
+        if self.total_iters == 0 {
+            return Err(ScheduleError::invalid(S, "total_iters", 0, "must be an integer >= 1"));
+        }
+        non_negative(S, "power", self.power)?;
+        Ok(PolynomialLr {
+            base_lr,
+            total_iters: self.total_iters,
+            power: self.power,
+        })
+    }
+
+    /// A scheduler whose every `step()` is one PyTorch `scheduler.step()`.
+    ///
+    /// # Errors
+    /// As [`Self::build`].
+    pub fn init(&self, base_lr: LearningRate) -> Result<PolynomialLrScheduler, ScheduleError> {
+        Ok(ClosedFormScheduler::new(self.build(base_lr)?))
+    }
+}
+
+/// PolynomialLR in closed form (PyTorch's `_get_closed_form_lr`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolynomialLr {
+    base_lr: LearningRate,
+    total_iters: u64,
+    power: f64,
+}
+
+impl ClosedForm for PolynomialLr {
+    const KIND: &'static str = "polynomial";
+
+    fn lr_at(&self, t: u64) -> LearningRate {
+        let t = t.min(self.total_iters) as f64;
+        self.base_lr * (1.0 - t / self.total_iters as f64).powf(self.power)
+    }
+
+    fn fingerprint(&self) -> String {
+        format!("{self:?}")
+    }
+}
+
+/// [`PolynomialLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
+pub type PolynomialLrScheduler = ClosedFormScheduler<PolynomialLr>;

@@ -1,0 +1,107 @@
+//! `MultiStepLR`: decay by `gamma` at each milestone.
+
+use super::step::pow_u64;
+use super::{finite, non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
+use burn::optim::LearningRate;
+use serde::{Deserialize, Serialize};
+
+/// Configuration of [`MultiStepLrScheduler`], PyTorch's
+/// [`torch.optim.lr_scheduler.MultiStepLR`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.MultiStepLR.html).
+///
+/// TOML: `[scheduler] type = "multi_step"`, `milestones = [30, 80]`, `gamma = 0.1`. A milestone
+/// listed twice decays twice at that step, as in PyTorch (which counts milestones with a
+/// `Counter`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MultiStepLrSchedulerConfig {
+    /// Steps (in `unit`s) at which the LR is multiplied by `gamma`; any order, repeats compound.
+    pub milestones: Vec<u64>,
+    /// Decay factor (default 0.1); in [0, 1].
+    #[serde(default = "d_gamma")]
+    pub gamma: f64,
+    /// What one step counts (`epoch` by default).
+    #[serde(default = "d_unit")]
+    pub unit: Unit,
+}
+
+fn d_gamma() -> f64 {
+    0.1
+}
+fn d_unit() -> Unit {
+    Unit::Epoch
+}
+
+impl MultiStepLrSchedulerConfig {
+    /// A MultiStepLR config with PyTorch's default `gamma = 0.1`.
+    pub fn new(milestones: Vec<u64>) -> Self {
+        Self {
+            milestones,
+            gamma: d_gamma(),
+            unit: d_unit(),
+        }
+    }
+
+    /// Sets `gamma`.
+    pub fn with_gamma(mut self, gamma: f64) -> Self {
+        self.gamma = gamma;
+        self
+    }
+
+    /// Validates into the closed form starting at `base_lr`.
+    ///
+    /// # Errors
+    /// [`ScheduleError::InvalidParam`] for a `gamma` outside [0, 1] or `lr`.
+    pub fn build(&self, base_lr: LearningRate) -> Result<MultiStepLr, ScheduleError> {
+        const S: &str = "multi_step";
+        non_negative(S, "lr", base_lr)?;
+        finite(S, "gamma", self.gamma)?;
+        if !(0.0..=1.0).contains(&self.gamma) {
+            return Err(ScheduleError::invalid(
+                S,
+                "gamma",
+                self.gamma,
+                "must be in [0, 1] (a decay factor; a growing LR would overflow)",
+            ));
+        }
+        let mut milestones = self.milestones.clone();
+        milestones.sort_unstable();
+        Ok(MultiStepLr {
+            base_lr,
+            milestones,
+            gamma: self.gamma,
+        })
+    }
+
+    /// A scheduler whose every `step()` is one PyTorch `scheduler.step()`.
+    ///
+    /// # Errors
+    /// As [`Self::build`].
+    pub fn init(&self, base_lr: LearningRate) -> Result<MultiStepLrScheduler, ScheduleError> {
+        Ok(ClosedFormScheduler::new(self.build(base_lr)?))
+    }
+}
+
+/// MultiStepLR in closed form: `lr(t) = base_lr * gamma^(number of milestones <= t)`
+/// (PyTorch's `_get_closed_form_lr`, `bisect_right` over the sorted milestones).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MultiStepLr {
+    base_lr: LearningRate,
+    milestones: Vec<u64>,
+    gamma: f64,
+}
+
+impl ClosedForm for MultiStepLr {
+    const KIND: &'static str = "multi_step";
+
+    fn lr_at(&self, t: u64) -> LearningRate {
+        let passed = self.milestones.partition_point(|m| *m <= t) as u64;
+        self.base_lr * pow_u64(self.gamma, passed)
+    }
+
+    fn fingerprint(&self) -> String {
+        format!("{self:?}")
+    }
+}
+
+/// [`MultiStepLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
+pub type MultiStepLrScheduler = ClosedFormScheduler<MultiStepLr>;

@@ -1,0 +1,158 @@
+//! `CosineAnnealingWarmRestarts` (SGDR, Loshchilov & Hutter 2017).
+
+use super::{non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
+use burn::optim::LearningRate;
+use serde::{Deserialize, Serialize};
+use std::f64::consts::PI;
+
+/// Configuration of [`CosineAnnealingWarmRestartsScheduler`], PyTorch's
+/// [`torch.optim.lr_scheduler.CosineAnnealingWarmRestarts`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.CosineAnnealingWarmRestarts.html).
+///
+/// Cycle `i` lasts `t_0 * t_mult^i` epochs. Inside a training run an epoch-unit schedule is
+/// evaluated at fractional epochs `epoch + i / iters_per_epoch` (the per-batch usage of the
+/// PyTorch docstring). Cycle boundaries are computed in exact integer arithmetic: PyTorch's
+/// floating-point logarithm picks the wrong cycle at some exact restarts (e.g. `t_0 = 10,
+/// t_mult = 3` at epoch 1210, which is a restart).
+///
+/// TOML: `[scheduler] type = "cosine_warm_restarts"`, `t_0 = 10`, `t_mult = 2`, `eta_min = 1e-5`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CosineAnnealingWarmRestartsSchedulerConfig {
+    /// Length of the first cycle (PyTorch's `T_0`), in `unit`s; >= 1.
+    pub t_0: u64,
+    /// Cycle length multiplier (PyTorch's `T_mult`, default 1); >= 1.
+    #[serde(default = "d_mult")]
+    pub t_mult: u64,
+    /// Minimum learning rate (default 0); finite, >= 0.
+    #[serde(default)]
+    pub eta_min: f64,
+    /// What one step counts (`epoch` by default, fractional inside a run).
+    #[serde(default = "d_unit")]
+    pub unit: Unit,
+}
+
+fn d_mult() -> u64 {
+    1
+}
+fn d_unit() -> Unit {
+    Unit::Epoch
+}
+
+impl CosineAnnealingWarmRestartsSchedulerConfig {
+    /// A warm-restarts config (`t_mult = 1`, `eta_min = 0`).
+    pub fn new(t_0: u64) -> Self {
+        Self {
+            t_0,
+            t_mult: 1,
+            eta_min: 0.0,
+            unit: d_unit(),
+        }
+    }
+
+    /// Sets `t_mult`.
+    pub fn with_t_mult(mut self, t_mult: u64) -> Self {
+        self.t_mult = t_mult;
+        self
+    }
+
+    /// Sets `eta_min`.
+    pub fn with_eta_min(mut self, eta_min: f64) -> Self {
+        self.eta_min = eta_min;
+        self
+    }
+
+    /// Validates into the closed form starting at `base_lr`.
+    ///
+    /// # Errors
+    /// [`ScheduleError::InvalidParam`] for `t_0 = 0`, `t_mult = 0` or a negative `eta_min`.
+    pub fn build(&self, base_lr: LearningRate) -> Result<CosineAnnealingWarmRestarts, ScheduleError> {
+        const S: &str = "cosine_warm_restarts";
+        non_negative(S, "lr", base_lr)?;
+        if self.t_0 == 0 {
+            return Err(ScheduleError::invalid(S, "t_0", 0, "must be an integer >= 1"));
+        }
+        if self.t_mult == 0 {
+            return Err(ScheduleError::invalid(S, "t_mult", 0, "must be an integer >= 1"));
+        }
+        non_negative(S, "eta_min", self.eta_min)?;
+        Ok(CosineAnnealingWarmRestarts {
+            base_lr,
+            t_0: self.t_0,
+            t_mult: self.t_mult,
+            eta_min: self.eta_min,
+        })
+    }
+
+    /// A scheduler whose every `step()` is one PyTorch `scheduler.step()` (whole epochs).
+    ///
+    /// # Errors
+    /// As [`Self::build`].
+    pub fn init(&self, base_lr: LearningRate) -> Result<CosineAnnealingWarmRestartsScheduler, ScheduleError> {
+        Ok(ClosedFormScheduler::new(self.build(base_lr)?))
+    }
+}
+
+/// CosineAnnealingWarmRestarts in closed form at the fractional epoch `k / per`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CosineAnnealingWarmRestarts {
+    base_lr: LearningRate,
+    t_0: u64,
+    t_mult: u64,
+    eta_min: f64,
+}
+
+impl CosineAnnealingWarmRestarts {
+    /// `(T_cur, T_i)` at epoch `k / per`, with the cycle found in integers.
+    pub fn cycle_position(&self, k: u64, per: u64) -> (f64, f64) {
+        let (k, per) = (u128::from(k), u128::from(per.max(1)));
+        let t_0 = u128::from(self.t_0);
+        if self.t_mult == 1 {
+            let len = t_0 * per;
+            return ((k % len) as f64 / per as f64, self.t_0 as f64);
+        }
+        let mult = u128::from(self.t_mult);
+        // Cycle n starts at epoch T_0 * (mult^n - 1) / (mult - 1) and lasts T_0 * mult^n.
+        let (mut start, mut len) = (0u128, t_0);
+        loop {
+            match start
+                .checked_add(len)
+                .and_then(|next| next.checked_mul(per).map(|n| (next, n)))
+            {
+                Some((next, next_updates)) if next_updates <= k => {
+                    start = next;
+                    len = match len.checked_mul(mult) {
+                        Some(l) => l,
+                        None => break,
+                    };
+                }
+                _ => break,
+            }
+        }
+        ((k - start * per) as f64 / per as f64, len as f64)
+    }
+
+    /// The LR at fractional epoch `k / per`.
+    pub fn lr_at_epoch_fraction(&self, k: u64, per: u64) -> LearningRate {
+        let (t_cur, t_i) = self.cycle_position(k, per);
+        self.eta_min + (self.base_lr - self.eta_min) * (1.0 + (PI * t_cur / t_i).cos()) / 2.0
+    }
+}
+
+impl ClosedForm for CosineAnnealingWarmRestarts {
+    const KIND: &'static str = "cosine_warm_restarts";
+
+    fn lr_at(&self, t: u64) -> LearningRate {
+        self.lr_at_epoch_fraction(t, 1)
+    }
+
+    fn lr_at_fraction(&self, k: u64, per: u64) -> LearningRate {
+        self.lr_at_epoch_fraction(k, per)
+    }
+
+    fn fingerprint(&self) -> String {
+        format!("{self:?}")
+    }
+}
+
+/// [`CosineAnnealingWarmRestartsSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
+pub type CosineAnnealingWarmRestartsScheduler = ClosedFormScheduler<CosineAnnealingWarmRestarts>;

@@ -1,0 +1,216 @@
+//! Property tests over random configs of every schedule.
+//! Valid configs: no panic, every LR finite and >= 0, `load_record(to_record())` at a random step
+//! continues identically. Invalid configs: an error, never a panic.
+
+use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
+use burn_lr::schedule::*;
+use proptest::prelude::*;
+
+fn unit() -> impl Strategy<Value = Unit> {
+    prop_oneof![Just(Unit::Epoch), Just(Unit::Iteration)]
+}
+
+fn leaf() -> impl Strategy<Value = SchedulerConfig> {
+    prop_oneof![
+        Just(SchedulerConfig::Fixed),
+        (1u64..50, 0.0f64..=1.0, unit())
+            .prop_map(|(s, g, u)| SchedulerConfig::Step(StepLrSchedulerConfig::new(s).with_gamma(g).with_unit(u))),
+        (proptest::collection::vec(0u64..60, 0..5), 0.0f64..1.0)
+            .prop_map(|(m, g)| SchedulerConfig::MultiStep(MultiStepLrSchedulerConfig::new(m).with_gamma(g))),
+        (0.0f64..=1.0, unit())
+            .prop_map(|(g, u)| SchedulerConfig::Exponential(ExponentialLrSchedulerConfig::new(g).with_unit(u))),
+        (0.01f64..=1.0, 0.0f64..=1.0, 1u64..30)
+            .prop_map(|(s, e, n)| SchedulerConfig::Linear(LinearLrSchedulerConfig::new(s, e, n))),
+        (0.01f64..=1.0, 0u64..30).prop_map(|(f, n)| SchedulerConfig::Constant(ConstantLrSchedulerConfig::new(f, n))),
+        (1u64..60, 0.0f64..4.0).prop_map(|(n, p)| SchedulerConfig::Polynomial(PolynomialLrSchedulerConfig::new(n, p))),
+        (1u64..40, 0.0f64..0.05, any::<bool>()).prop_map(|(t, e, clamp)| SchedulerConfig::CosineAnnealing(
+            CosineAnnealingLrSchedulerConfig::new(t)
+                .with_eta_min(e)
+                .with_after_t_max(if clamp { AfterTMax::Clamp } else { AfterTMax::Periodic })
+        )),
+        (1u64..20, 1u64..4, 0.0f64..0.05).prop_map(|(t0, m, e)| SchedulerConfig::CosineWarmRestarts(
+            CosineAnnealingWarmRestartsSchedulerConfig::new(t0)
+                .with_t_mult(m)
+                .with_eta_min(e)
+        )),
+        (0.001f64..5.0, 0.05f64..0.95, any::<bool>(), 1.0f64..100.0, 1.0f64..1e5).prop_map(|(m, p, three, d, fd)| {
+            SchedulerConfig::OneCycle(
+                OneCycleLrSchedulerConfig::new(m)
+                    .with_pct_start(p)
+                    .with_three_phase(three)
+                    .with_div_factors(d, fd),
+            )
+        }),
+        (
+            0.0001f64..0.1,
+            0.1f64..3.0,
+            1u64..50,
+            proptest::option::of(1u64..50),
+            0u8..3,
+            0.9f64..1.0
+        )
+            .prop_map(|(b, m, up, down, mode, g)| {
+                let mode = [CyclicMode::Triangular, CyclicMode::Triangular2, CyclicMode::ExpRange][mode as usize];
+                SchedulerConfig::Cyclic(
+                    CyclicLrSchedulerConfig::new(b, m)
+                        .with_step_sizes(up, down)
+                        .with_mode(mode, g),
+                )
+            }),
+    ]
+}
+
+fn composite() -> impl Strategy<Value = SchedulerConfig> {
+    leaf().prop_recursive(3, 12, 3, |inner| {
+        prop_oneof![
+            (
+                proptest::collection::vec(inner.clone(), 1..4),
+                proptest::collection::vec(0u64..20, 3),
+                unit()
+            )
+                .prop_map(|(children, mut ms, unit)| {
+                    ms.truncate(children.len() - 1);
+                    ms.sort_unstable();
+                    SchedulerConfig::Sequential(SequentialLrSchedulerConfig {
+                        schedulers: children,
+                        milestones: ms,
+                        unit,
+                    })
+                }),
+            proptest::collection::vec(inner.clone(), 1..3)
+                .prop_map(|children| SchedulerConfig::Chained(ChainedSchedulerConfig { schedulers: children })),
+            (inner, 0u64..20, 0.01f64..=1.0, any::<bool>()).prop_map(|(schedule, steps, start_factor, exp)| {
+                SchedulerConfig::Warmup(Box::new(WarmupSchedulerConfig {
+                    warmup: WarmupSpec {
+                        steps: Some(steps),
+                        epochs: None,
+                        start_factor,
+                        mode: if exp {
+                            WarmupMode::Exponential
+                        } else {
+                            WarmupMode::Linear
+                        },
+                    },
+                    schedule,
+                }))
+            }),
+        ]
+    })
+}
+
+fn plateau() -> impl Strategy<Value = SchedulerConfig> {
+    (
+        0.0f64..1.0,
+        0u64..4,
+        0.0f64..0.5,
+        any::<bool>(),
+        any::<bool>(),
+        0u64..3,
+        0.0f64..0.01,
+    )
+        .prop_map(|(factor, patience, threshold, max, abs, cooldown, min_lr)| {
+            SchedulerConfig::ReduceOnPlateau(ReduceLrOnPlateauSchedulerConfig {
+                mode: if max { PlateauMode::Max } else { PlateauMode::Min },
+                factor,
+                patience,
+                threshold,
+                threshold_mode: if abs { ThresholdMode::Abs } else { ThresholdMode::Rel },
+                cooldown,
+                min_lr,
+                ..Default::default()
+            })
+        })
+}
+
+fn drive(s: &mut TrainingScheduler, from: u64, to: u64, spe: u64, metrics: &[f64]) -> Vec<f64> {
+    (from..to)
+        .map(|k| {
+            if let Some(feed) = s.plateau_feed() {
+                if k > 0 && k % spe == 0 {
+                    let e = k / spe;
+                    feed.report(e, metrics[(e as usize - 1) % metrics.len()]);
+                }
+            }
+            s.step()
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn valid_configs_are_finite_and_resume_exactly(
+        cfg in prop_oneof![4 => composite(), 1 => plateau()],
+        base_lr in 0.0f64..3.0,
+        spe in 1u64..6,
+        epochs in 1u64..12,
+        cut_frac in 0.0f64..1.0,
+        metrics in proptest::collection::vec(prop_oneof![Just(f64::NAN), -2.0f64..2.0], 1..6),
+    ) {
+        let run = RunInfo { base_lr, steps_per_epoch: spe, total_steps: spe * epochs };
+        let Ok(mut whole) = cfg.build(&run) else {
+            // Random composites can be invalid (e.g. a OneCycle child too short for its phases):
+            // an error is fine, a panic is not.
+            return Ok(());
+        };
+        let n = spe * epochs + 5;
+        let expected = drive(&mut whole, 0, n, spe, &metrics);
+        for (k, lr) in expected.iter().enumerate() {
+            prop_assert!(lr.is_finite() && *lr >= 0.0, "{}: update {k}: lr {lr}", cfg.kind());
+        }
+        if let Some(lr) = whole.lr_of_update(1_000_000_000) {
+            prop_assert!(lr.is_finite() && lr >= 0.0);
+        }
+        let cut = ((n as f64) * cut_frac) as u64;
+        let mut first = cfg.build(&run).unwrap();
+        let mut got = drive(&mut first, 0, cut, spe, &metrics);
+        if let Some(feed) = first.plateau_feed() {
+            if cut > 0 && cut % spe == 0 {
+                let e = cut / spe;
+                feed.report(e, metrics[(e as usize - 1) % metrics.len()]);
+            }
+        }
+        let record = LrSchedulerRecord::from_bytes(first.to_record().into_bytes().unwrap()).unwrap();
+        let mut resumed = cfg.build(&run).unwrap();
+        resumed.load_record(record);
+        got.extend(drive(&mut resumed, cut, n, spe, &metrics));
+        prop_assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn invalid_configs_are_errors_not_panics(
+        a in prop_oneof![Just(f64::NAN), Just(f64::INFINITY), Just(-1.0), Just(0.0), Just(1.0), Just(2.0), -1e3f64..1e3],
+        b in prop_oneof![Just(f64::NAN), Just(f64::NEG_INFINITY), Just(0.0), Just(1.0), -1e3f64..1e3],
+        n in prop_oneof![Just(0u64), Just(1), Just(u64::MAX), 0u64..10],
+        m in prop_oneof![Just(0u64), Just(1), Just(u64::MAX), 0u64..10],
+        base_lr in prop_oneof![Just(f64::NAN), Just(-0.1), Just(0.1), Just(f64::INFINITY)],
+    ) {
+        let run = RunInfo { base_lr, steps_per_epoch: m.clamp(1, 1000), total_steps: n.clamp(1, 10_000) };
+        let configs = vec![
+            SchedulerConfig::Step(StepLrSchedulerConfig::new(n).with_gamma(a)),
+            SchedulerConfig::MultiStep(MultiStepLrSchedulerConfig::new(vec![n, m]).with_gamma(a)),
+            SchedulerConfig::Exponential(ExponentialLrSchedulerConfig::new(a)),
+            SchedulerConfig::Linear(LinearLrSchedulerConfig::new(a, b, n)),
+            SchedulerConfig::Constant(ConstantLrSchedulerConfig::new(a, n)),
+            SchedulerConfig::Polynomial(PolynomialLrSchedulerConfig::new(n, a)),
+            SchedulerConfig::CosineAnnealing(CosineAnnealingLrSchedulerConfig::new(n).with_eta_min(a)),
+            SchedulerConfig::CosineWarmRestarts(CosineAnnealingWarmRestartsSchedulerConfig::new(n).with_t_mult(m).with_eta_min(b)),
+            SchedulerConfig::OneCycle(OneCycleLrSchedulerConfig::new(a).with_pct_start(b).with_div_factors(a, b)),
+            SchedulerConfig::OneCycle(OneCycleLrSchedulerConfig::new(0.1).with_total_steps(n)),
+            SchedulerConfig::Cyclic(CyclicLrSchedulerConfig::new(a, b).with_step_sizes(n, Some(m)).with_mode(CyclicMode::ExpRange, a)),
+            SchedulerConfig::ReduceOnPlateau(ReduceLrOnPlateauSchedulerConfig { factor: a, threshold: b, min_lr: a, eps: b, ..Default::default() }),
+            SchedulerConfig::Sequential(SequentialLrSchedulerConfig { schedulers: vec![SchedulerConfig::Fixed], milestones: vec![n], unit: Unit::Epoch }),
+            SchedulerConfig::Chained(ChainedSchedulerConfig { schedulers: vec![] }),
+        ];
+        for cfg in configs {
+            if let Ok(mut s) = cfg.build(&run) {
+                // Accepted: it must then behave.
+                for _ in 0..20 {
+                    let lr = s.step();
+                    prop_assert!(lr.is_finite() && lr >= 0.0, "{cfg:?} accepted but gave lr {lr}");
+                }
+            }
+        }
+    }
+}
