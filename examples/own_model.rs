@@ -13,7 +13,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use burn::train::metric::{AccuracyMetric, LearningRateMetric, LossMetric};
 use burn::train::{ClassificationOutput, InferenceStep, Learner, SupervisedTraining, TrainOutput, TrainStep};
 use burn_lr::schedule::ReduceLrOnPlateauSchedulerConfig;
-use burn_lr::training::{default_checkpointing, PlateauCheckpointing, PlateauMonitor};
+use burn_lr::training::{default_checkpointing, PlateauCheckpointing, PlateauMonitor, QuietRenderer};
 
 /// Your model: a small MLP over 2-D points, `[batch, 2]` -> logits `[batch, 2]`.
 #[derive(Module, Debug)]
@@ -128,6 +128,7 @@ fn main() {
         .with_checkpointing_strategy(PlateauCheckpointing::new(default_checkpointing(), monitor.clone()))
         .early_stopping(monitor)
         .with_application_logger(None)
+        .renderer(Box::new(QuietRenderer::new()))
         .num_epochs(6)
         .launch(Learner::new(model, SgdConfig::new().init(), scheduler));
     println!(
