@@ -185,3 +185,30 @@ fn lr_at_step_1e9_equals_the_closed_form() {
         assert!(((got - want) / want).abs() < 1e-12, "{text}: {got} vs {want}");
     }
 }
+
+#[test]
+fn warm_restart_cycles_match_a_plain_walk() {
+    for t_0 in 1..5u64 {
+        for t_mult in 1..5u64 {
+            let s = CosineAnnealingWarmRestartsSchedulerConfig::new(t_0)
+                .with_t_mult(t_mult)
+                .build(1.0)
+                .unwrap();
+            for per in [1u64, 3, 391] {
+                let (mut start, mut len) = (0u64, t_0);
+                for k in 0..3000u64 {
+                    while (start + len) * per <= k {
+                        start += len;
+                        len *= t_mult;
+                    }
+                    let want = ((k - start * per) as f64 / per as f64, len as f64);
+                    assert_eq!(
+                        s.cycle_position(k, per),
+                        want,
+                        "t_0 {t_0} t_mult {t_mult} per {per} k {k}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -75,11 +75,23 @@ impl CosineAnnealingWarmRestartsSchedulerConfig {
             return Err(ScheduleError::invalid(S, "t_mult", 0, "must be an integer >= 1"));
         }
         non_negative(S, "eta_min", self.eta_min)?;
+        let (mut starts, mut lens) = (vec![0u64], vec![self.t_0 as f64]);
+        if self.t_mult > 1 {
+            let (mut start, mut len) = (0u64, self.t_0);
+            while let Some(next) = start.checked_add(len) {
+                start = next;
+                len = len.saturating_mul(self.t_mult);
+                starts.push(start);
+                lens.push(len as f64);
+            }
+        }
         Ok(CosineAnnealingWarmRestarts {
             base_lr,
             t_0: self.t_0,
             t_mult: self.t_mult,
             eta_min: self.eta_min,
+            starts,
+            lens,
         })
     }
 
@@ -99,6 +111,10 @@ pub struct CosineAnnealingWarmRestarts {
     t_0: u64,
     t_mult: u64,
     eta_min: f64,
+    /// Start epoch of each cycle (t_mult > 1), until the next would overflow u64.
+    starts: Vec<u64>,
+    /// Length of each cycle, in epochs.
+    lens: Vec<f64>,
 }
 
 impl CosineAnnealingWarmRestarts {
@@ -110,25 +126,12 @@ impl CosineAnnealingWarmRestarts {
             let len = t_0 * per;
             return ((k % len) as f64 / per as f64, self.t_0 as f64);
         }
-        let mult = u128::from(self.t_mult);
-        // Cycle n starts at epoch T_0 * (mult^n - 1) / (mult - 1) and lasts T_0 * mult^n.
-        let (mut start, mut len) = (0u128, t_0);
-        loop {
-            match start
-                .checked_add(len)
-                .and_then(|next| next.checked_mul(per).map(|n| (next, n)))
-            {
-                Some((next, next_updates)) if next_updates <= k => {
-                    start = next;
-                    len = match len.checked_mul(mult) {
-                        Some(l) => l,
-                        None => break,
-                    };
-                }
-                _ => break,
-            }
-        }
-        ((k - start * per) as f64 / per as f64, len as f64)
+        // Cycle starts in epochs, exact integers, precomputed at build (at most 64 when
+        // t_mult >= 2): the cycle is right at every exact restart, where PyTorch's float
+        // logarithm can be off by one.
+        let n = self.starts.partition_point(|s| u128::from(*s) * per <= k) - 1;
+        let start = u128::from(self.starts[n]);
+        ((k - start * per) as f64 / per as f64, self.lens[n])
     }
 
     /// The LR at fractional epoch `k / per`.
@@ -150,7 +153,10 @@ impl ClosedForm for CosineAnnealingWarmRestarts {
     }
 
     fn fingerprint(&self) -> String {
-        format!("{self:?}")
+        format!(
+            "base_lr={:?} t_0={} t_mult={} eta_min={:?}",
+            self.base_lr, self.t_0, self.t_mult, self.eta_min
+        )
     }
 }
 
