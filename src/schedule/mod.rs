@@ -15,6 +15,27 @@
 //!
 //! [`ReduceLrOnPlateauScheduler`] is the one stateful schedule: it is fed one validation metric
 //! per epoch through a [`PlateauFeed`].
+//!
+//! ```
+//! use burn::lr_scheduler::LrScheduler;
+//! use burn_lr::schedule::{OneCycleLrSchedulerConfig, RunInfo, SchedulerConfig, StepLrSchedulerConfig};
+//!
+//! # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+//! // PyTorch semantics, one step() per scheduler.step():
+//! let mut one_cycle = OneCycleLrSchedulerConfig::new(0.1).with_total_steps(1000).init()?;
+//! assert!((one_cycle.step() - 0.004).abs() < 1e-15); // max_lr / div_factor
+//! assert_eq!(one_cycle.momentum(), Some(0.95));
+//!
+//! // Inside a Learner: an epoch-unit StepLR that changes every 391 updates.
+//! let step = SchedulerConfig::Step(StepLrSchedulerConfig::new(30));
+//! let mut scheduler = step.build(&RunInfo { base_lr: 0.1, steps_per_epoch: 391, total_steps: 391 * 90 })?;
+//! let lrs: Vec<f64> = (0..391 * 31).map(|_| scheduler.step()).collect();
+//! assert_eq!(lrs[391 * 30 - 1], 0.1);
+//! assert!((lrs[391 * 30] - 0.01).abs() < 1e-15);
+//! // Learner::new(model, optimizer, scheduler)
+//! # Ok(())
+//! # }
+//! ```
 
 mod compose;
 mod config;
