@@ -151,6 +151,9 @@ fn d_eps() -> f64 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum DeviceName {
+    /// The best device this build has: CUDA with `--features cuda`, else wgpu with
+    /// `--features wgpu`, else the CPU (flex). The default.
+    Auto,
     /// Burn's flex CPU backend (all cores).
     Cpu,
     /// Burn's ndarray CPU backend (slow convolutions; used by the tests).
@@ -175,7 +178,7 @@ pub struct TrainingConfig {
     /// Seed for weights, shuffling, subsets and augmentation (default 42).
     #[serde(default = "d_seed")]
     pub seed: u64,
-    /// Device (default `cpu`).
+    /// Device (default `auto`).
     #[serde(default = "d_device")]
     pub device: DeviceName,
     /// Where checkpoints, logs, `metrics.csv` and `config.toml` go (default `artifacts/run`).
@@ -190,7 +193,7 @@ fn d_seed() -> u64 {
     42
 }
 fn d_device() -> DeviceName {
-    DeviceName::Cpu
+    DeviceName::Auto
 }
 fn d_artifacts() -> PathBuf {
     PathBuf::from("artifacts/run")

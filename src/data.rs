@@ -526,6 +526,94 @@ mod tests {
         assert!(err.contains("3073-byte records"), "{err}");
     }
 
+    fn batch_bytes(n: usize, seed: u8) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for i in 0..n {
+            bytes.push((i % 10) as u8);
+            bytes.extend((0..PIXELS).map(|p| (p as u8).wrapping_mul(seed).wrapping_add(i as u8)));
+        }
+        bytes
+    }
+
+    #[test]
+    fn archive_extracts_atomically_and_loads() {
+        // A miniature cifar-10-binary.tar.gz with the official layout.
+        let dir = tempfile::tempdir().unwrap();
+        let archive = dir.path().join("cifar-10-binary.tar.gz");
+        {
+            let gz = flate2::write::GzEncoder::new(fs::File::create(&archive).unwrap(), flate2::Compression::fast());
+            let mut tar = tar::Builder::new(gz);
+            for (name, n) in [
+                ("data_batch_1", 3),
+                ("data_batch_2", 2),
+                ("data_batch_3", 2),
+                ("data_batch_4", 2),
+                ("data_batch_5", 1),
+                ("test_batch", 4),
+            ] {
+                let bytes = batch_bytes(n, 7);
+                let mut header = tar::Header::new_gnu();
+                header.set_size(bytes.len() as u64);
+                header.set_mode(0o644);
+                header.set_cksum();
+                tar.append_data(
+                    &mut header,
+                    format!("cifar-10-batches-bin/{name}.bin"),
+                    bytes.as_slice(),
+                )
+                .unwrap();
+            }
+            tar.into_inner().unwrap().finish().unwrap();
+        }
+        assert_eq!(md5_file(&archive).unwrap().len(), 32);
+        let cache = dir.path().join("cache");
+        fs::create_dir_all(&cache).unwrap();
+        extract_archive(&archive, &cache).unwrap();
+        // Only the finished folder is left: no temporary extraction folder.
+        let entries: Vec<_> = fs::read_dir(&cache).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(entries, vec![std::ffi::OsString::from("cifar-10-batches-bin")]);
+        let data = Cifar10::load(&cache).unwrap();
+        assert_eq!((data.train.len(), data.test.len()), (10, 4));
+        assert_eq!(data.test[3].label, 3);
+        // download_cifar10 finds the extracted copy and does not download.
+        assert_eq!(download_cifar10(&cache).unwrap(), cache);
+    }
+
+    #[test]
+    fn image_folder_loads_and_reports_problems() {
+        let dir = tempfile::tempdir().unwrap();
+        for split in ["train", "test"] {
+            for (label, class) in CLASSES.iter().enumerate() {
+                let d = dir.path().join(split).join(class);
+                fs::create_dir_all(&d).unwrap();
+                let img = image::RgbImage::from_fn(32, 32, |x, y| image::Rgb([label as u8 * 20, x as u8, y as u8]));
+                img.save(d.join("0000.png")).unwrap();
+            }
+        }
+        let data = Cifar10::load(dir.path()).unwrap();
+        assert_eq!((data.train.len(), data.test.len()), (10, 10));
+        let horse = &data.train[7];
+        assert_eq!(horse.label, 7);
+        assert_eq!(horse.pixels[0], 140); // red plane, pixel (0, 0)
+        assert_eq!(horse.pixels[1024 + 5], 5); // green plane, x = 5
+        assert_eq!(horse.pixels[2048 + 32 * 9], 9); // blue plane, y = 9
+
+        // Wrong size, undecodable file, missing class folder: each a clear error.
+        image::RgbImage::new(16, 16)
+            .save(dir.path().join("test/cat/0001.png"))
+            .unwrap();
+        let err = Cifar10::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("16x16, expected 32x32"), "{err}");
+        fs::write(dir.path().join("test/cat/0001.png"), b"not a png").unwrap();
+        let err = Cifar10::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("cannot decode image"), "{err}");
+        fs::remove_dir_all(dir.path().join("test/cat")).unwrap();
+        let err = Cifar10::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("missing class folder"), "{err}");
+        let err = Cifar10::load(&dir.path().join("nowhere")).unwrap_err().to_string();
+        assert!(err.contains("no CIFAR-10 found"), "{err}");
+    }
+
     #[test]
     fn balanced_subset_has_every_class() {
         let items: Vec<_> = (0..1000).map(|i| item((i % 10) as u8, 0)).collect();

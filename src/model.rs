@@ -239,3 +239,34 @@ impl InferenceStep for ResNet {
         self.forward_classification(batch)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[allow(deprecated)]
+    fn shapes_and_sizes() {
+        let device = Device::ndarray();
+        for (arch, params) in [
+            (Arch::Tiny, 0..10_000),
+            (Arch::Resnet8, 70_000..90_000),
+            (Arch::Resnet20, 265_000..285_000),
+        ] {
+            let model = ResNet::new(arch, 10, &device);
+            let n = model.num_params();
+            assert!(params.contains(&n), "{arch:?}: {n} parameters");
+            let logits = model.forward(Tensor::zeros([2, 3, 32, 32], &device));
+            assert_eq!(logits.dims(), [2, 10]);
+        }
+        // The big ones: sizes only (their forward pass is slow on ndarray).
+        for (arch, params) in [
+            (Arch::Resnet56, 840_000..880_000),
+            (Arch::Resnet18, 11_100_000..11_250_000),
+            (Arch::Resnet50, 23_400_000..23_700_000),
+        ] {
+            let n = ResNet::new(arch, 10, &device).num_params();
+            assert!(params.contains(&n), "{arch:?}: {n} parameters");
+        }
+    }
+}

@@ -361,6 +361,13 @@ impl MetricsRenderer for QuietRenderer {
 #[allow(deprecated, unreachable_code)]
 pub fn device(name: DeviceName) -> Result<Device, TrainError> {
     Ok(match name {
+        DeviceName::Auto => {
+            #[cfg(feature = "cuda")]
+            return Ok(Device::cuda(0));
+            #[cfg(all(feature = "wgpu", not(feature = "cuda")))]
+            return Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice));
+            Device::flex()
+        }
         DeviceName::Cpu => Device::flex(),
         DeviceName::Ndarray => Device::ndarray(),
         DeviceName::Wgpu => {
