@@ -702,7 +702,7 @@ pub fn preview(
     let mut out = Vec::with_capacity(steps.min(1 << 24) as usize);
     for k in 0..steps {
         if let Some(feed) = &feed {
-            if k > 0 && k % spe == 0 {
+            if k > 0 && k.is_multiple_of(spe) {
                 let epoch = k / spe;
                 feed.report(epoch, metrics[(epoch - 1) as usize]);
             }

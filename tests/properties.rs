@@ -126,7 +126,7 @@ fn drive(s: &mut TrainingScheduler, from: u64, to: u64, spe: u64, metrics: &[f64
     (from..to)
         .map(|k| {
             if let Some(feed) = s.plateau_feed() {
-                if k > 0 && k % spe == 0 {
+                if k > 0 && k.is_multiple_of(spe) {
                     let e = k / spe;
                     feed.report(e, metrics[(e as usize - 1) % metrics.len()]);
                 }
@@ -166,7 +166,7 @@ proptest! {
         let mut first = cfg.build(&run).unwrap();
         let mut got = drive(&mut first, 0, cut, spe, &metrics);
         if let Some(feed) = first.plateau_feed() {
-            if cut > 0 && cut % spe == 0 {
+            if cut > 0 && cut.is_multiple_of(spe) {
                 let e = cut / spe;
                 feed.report(e, metrics[(e as usize - 1) % metrics.len()]);
             }

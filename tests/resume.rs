@@ -51,7 +51,7 @@ fn drive(s: &mut TrainingScheduler, from: u64, to: u64) -> Vec<f64> {
     (from..to)
         .map(|k| {
             if let Some(feed) = s.plateau_feed() {
-                if k > 0 && k % spe == 0 {
+                if k > 0 && k.is_multiple_of(spe) {
                     feed.report(k / spe, metric(k / spe));
                 }
             }
@@ -72,7 +72,7 @@ fn resume_at_every_cut_reproduces_the_run() {
             let mut got = drive(&mut first, 0, cut);
             if let Some(feed) = first.plateau_feed() {
                 // The epoch that just ended has been reported before the checkpoint is taken.
-                if cut > 0 && cut % 5 == 0 {
+                if cut > 0 && cut.is_multiple_of(5) {
                     feed.report(cut / 5, metric(cut / 5));
                 }
             }
