@@ -335,8 +335,7 @@ pub fn default_cache_dir() -> PathBuf {
 /// # Errors
 /// [`DataError::Download`], [`DataError::Checksum`], [`DataError::Io`].
 pub fn download_cifar10(cache_dir: &Path) -> Result<PathBuf, DataError> {
-    let target = cache_dir.join("cifar-10-batches-bin");
-    if target.join("test_batch.bin").is_file() {
+    if binary_complete(&cache_dir.join("cifar-10-batches-bin")) {
         return Ok(cache_dir.to_path_buf());
     }
     fs::create_dir_all(cache_dir).map_err(io_err(cache_dir))?;
@@ -357,6 +356,7 @@ pub fn download_cifar10(cache_dir: &Path) -> Result<PathBuf, DataError> {
             tmp.write_all(&buf[..n]).map_err(io_err(tmp.path()))?;
         }
         tmp.flush().map_err(io_err(tmp.path()))?;
+        tmp.as_file().sync_all().map_err(io_err(tmp.path()))?;
         let found = md5_file(tmp.path())?;
         if found != CIFAR10_MD5 {
             return Err(DataError::Checksum { path: archive, found });
@@ -389,10 +389,30 @@ pub fn md5_file(path: &Path) -> Result<String, DataError> {
     Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// Extracts a `.tar.gz` holding `cifar-10-batches-bin/` into `dest` atomically.
+/// The six batch files of the binary layout, in order.
+pub const BATCH_FILES: [&str; 6] = [
+    "data_batch_1.bin",
+    "data_batch_2.bin",
+    "data_batch_3.bin",
+    "data_batch_4.bin",
+    "data_batch_5.bin",
+    "test_batch.bin",
+];
+
+/// Whether `dir` holds all six batch files, each a non-empty whole number of 3073-byte records
+/// (30,730,000 bytes in the official archive).
+pub fn binary_complete(dir: &Path) -> bool {
+    BATCH_FILES.iter().all(|f| {
+        fs::metadata(dir.join(f)).is_ok_and(|m| m.is_file() && m.len() > 0 && m.len() % (PIXELS as u64 + 1) == 0)
+    })
+}
+
+/// Extracts a `.tar.gz` holding `cifar-10-batches-bin/` into `dest` atomically: into a temporary
+/// folder first, files synced to disk, then renamed into place. An incomplete folder already
+/// there is replaced; a complete one (another run finished first) is kept.
 ///
 /// # Errors
-/// [`DataError::Invalid`] when the archive does not contain `cifar-10-batches-bin/test_batch.bin`.
+/// [`DataError::Invalid`] when the archive does not contain the six batch files.
 pub fn extract_archive(archive: &Path, dest: &Path) -> Result<(), DataError> {
     let tmp = tempfile::tempdir_in(dest).map_err(io_err(dest))?;
     let file = fs::File::open(archive).map_err(io_err(archive))?;
@@ -403,14 +423,28 @@ pub fn extract_archive(archive: &Path, dest: &Path) -> Result<(), DataError> {
             reason: format!("cannot extract: {e}"),
         })?;
     let extracted = tmp.path().join("cifar-10-batches-bin");
-    if !extracted.join("test_batch.bin").is_file() {
+    if !binary_complete(&extracted) {
         return Err(DataError::Invalid {
             path: archive.to_path_buf(),
-            reason: "archive has no cifar-10-batches-bin/test_batch.bin".into(),
+            reason: format!("archive lacks cifar-10-batches-bin/ with {}", BATCH_FILES.join(", ")),
         });
     }
+    for f in BATCH_FILES {
+        let path = extracted.join(f);
+        fs::File::open(&path)
+            .and_then(|file| file.sync_all())
+            .map_err(io_err(&path))?;
+    }
     let target = dest.join("cifar-10-batches-bin");
-    fs::rename(&extracted, &target).map_err(io_err(&target))?;
+    if fs::rename(&extracted, &target).is_err() {
+        if binary_complete(&target) {
+            return Ok(());
+        }
+        if target.exists() {
+            fs::remove_dir_all(&target).map_err(io_err(&target))?;
+        }
+        fs::rename(&extracted, &target).map_err(io_err(&target))?;
+    }
     Ok(())
 }
 

@@ -505,7 +505,14 @@ pub fn train(cfg: &TrainConfig, data: Cifar10, opts: &TrainOptions) -> Result<Tr
     let run = RunInfo {
         base_lr: cfg.optimizer.lr,
         steps_per_epoch: spe,
-        total_steps: spe * t.epochs as u64,
+        total_steps: spe.checked_mul(t.epochs as u64).ok_or_else(|| {
+            ScheduleError::invalid(
+                "training",
+                "epochs",
+                t.epochs,
+                "epochs x updates per epoch overflows u64",
+            )
+        })?,
     };
     let mut scheduler = cfg.scheduler.build(&run)?;
 
@@ -620,12 +627,20 @@ pub fn train(cfg: &TrainConfig, data: Cifar10, opts: &TrainOptions) -> Result<Tr
     if let Some(n) = resume_from {
         training = training.checkpoint(n);
     }
-    let (scheduler, momentum) = match scheduler.momentum_of_update(0) {
-        Some(m0) if cfg.scheduler.cycles_momentum() => {
-            let cell = opts.momentum_cell.clone().unwrap_or_else(|| MomentumCell::new(m0));
-            (scheduler.with_momentum_cell(cell.clone()), Some(cell))
-        }
-        _ => (scheduler, None),
+    // A schedule that cycles momentum anywhere (even in a later child of a sequential) drives
+    // the optimizer; until it first sets a value, the configured momentum / beta1 applies.
+    let (scheduler, momentum) = if cfg.scheduler.cycles_momentum() {
+        let configured = match cfg.optimizer.name {
+            OptimizerName::Sgd => cfg.optimizer.momentum,
+            OptimizerName::Adamw => cfg.optimizer.beta1,
+        };
+        let cell = opts
+            .momentum_cell
+            .clone()
+            .unwrap_or_else(|| MomentumCell::new(configured));
+        (scheduler.with_momentum_cell(cell.clone()), Some(cell))
+    } else {
+        (scheduler, None)
     };
     let mut module_scheduler = ModuleLrScheduler::new(scheduler);
     // The optimizer's momentum follows the base schedule (one momentum for all groups).

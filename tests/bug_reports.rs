@@ -133,6 +133,15 @@ fn degenerate_configs_are_errors() {
         ("type = \"step\"\nstep_size = 0", "step_size"),
         ("type = \"linear\"\nstart_factor = 0.5\ntotal_iters = 0", "total_iters"),
         ("type = \"constant\"\nfactor = 0.0", "factor"),
+        ("type = \"constant\"\nfactor = 0.5\ntotal_iters = 0", "total_iters"),
+        (
+            "type = \"chained\"\n[[schedulers]]\ntype = \"one_cycle\"\nmax_lr = 0.1",
+            "schedulers",
+        ),
+        (
+            "type = \"chained\"\n[[schedulers]]\ntype = \"cosine_annealing\"\nt_max = 5\neta_min = 0.01",
+            "schedulers",
+        ),
         (
             "type = \"cyclic\"\nbase_lr = 0.1\nmax_lr = 1.0\nstep_size_up = 0",
             "step_size_up",

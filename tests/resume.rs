@@ -31,8 +31,54 @@ fn configs() -> Vec<SchedulerConfig> {
             cooldown: 1,
             ..Default::default()
         }),
+        toml::from_str("type = \"multi_step\"\nmilestones = [2, 2, 9]").unwrap(),
+        toml::from_str("type = \"cosine_warm_restarts\"\nt_0 = 2\nt_mult = 2").unwrap(),
+        toml::from_str("type = \"polynomial\"\ntotal_iters = 7\npower = 1.5").unwrap(),
+        toml::from_str(NESTED).unwrap(),
+        toml::from_str("type = \"cosine_annealing\"\nt_max = 30\n[warmup]\nsteps = 7\nmode = \"exponential\"").unwrap(),
     ]
 }
+
+/// A chain and a sequential inside a sequential, with warmup and mixed units (milestones at
+/// epochs 5 and 12 = updates 25 and 60; the inner one 13 updates later, at 73).
+const NESTED: &str = r#"
+type = "sequential"
+milestones = [5, 12]
+unit = "epoch"
+[[schedulers]]
+type = "linear"
+start_factor = 0.2
+total_iters = 9
+unit = "iteration"
+[[schedulers]]
+type = "chained"
+[[schedulers.schedulers]]
+type = "exponential"
+gamma = 0.97
+unit = "iteration"
+[[schedulers.schedulers]]
+type = "step"
+step_size = 2
+gamma = 0.5
+[[schedulers.schedulers]]
+type = "constant"
+factor = 0.5
+total_iters = 3
+[[schedulers]]
+type = "sequential"
+milestones = [13]
+unit = "iteration"
+[[schedulers.schedulers]]
+type = "one_cycle"
+max_lr = 0.3
+[schedulers.schedulers.warmup]
+epochs = 1
+start_factor = 0.5
+[[schedulers.schedulers]]
+type = "cosine_warm_restarts"
+t_0 = 2
+t_mult = 2
+"#;
 
 /// Metric of epoch e (from 1): improves, then plateaus, with a NaN.
 fn metric(epoch: u64) -> f64 {
@@ -65,8 +111,12 @@ fn resume_at_every_cut_reproduces_the_run() {
     for cfg in configs() {
         let mut whole = run(&cfg);
         let expected = drive(&mut whole, 0, 200);
+        if cfg.kind() == "sequential" {
+            let distinct: std::collections::HashSet<u64> = expected.iter().map(|v| v.to_bits()).collect();
+            assert!(distinct.len() > 50, "the nested composite should vary: {expected:?}");
+        }
         for cut in [
-            0u64, 1, 4, 5, 6, 13, 24, 25, 26, 37, 38, 39, 59, 60, 61, 64, 65, 66, 137, 199,
+            0u64, 1, 4, 5, 6, 13, 24, 25, 26, 37, 38, 39, 59, 60, 61, 64, 65, 66, 72, 73, 74, 137, 199,
         ] {
             let mut first = run(&cfg);
             let mut got = drive(&mut first, 0, cut);

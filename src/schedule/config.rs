@@ -287,6 +287,23 @@ impl SchedulerConfig {
         }
     }
 
+    /// Whether the schedule only scales the LR by a factor (so that chaining multiplies factors
+    /// exactly as PyTorch's `ChainedScheduler` does).
+    pub fn is_multiplicative(&self) -> bool {
+        match self {
+            Self::Fixed
+            | Self::Step(_)
+            | Self::MultiStep(_)
+            | Self::Exponential(_)
+            | Self::Linear(_)
+            | Self::Constant(_)
+            | Self::Polynomial(_) => true,
+            Self::CosineAnnealing(c) => c.eta_min == 0.0,
+            Self::Chained(c) => c.schedulers.iter().all(Self::is_multiplicative),
+            _ => false,
+        }
+    }
+
     /// Whether the LR cycles momentum (OneCycle / Cyclic with `cycle_momentum`, anywhere inside).
     pub fn cycles_momentum(&self) -> bool {
         match self {
@@ -410,7 +427,10 @@ impl SchedulerConfig {
                 let mut children = Vec::with_capacity(c.schedulers.len());
                 for (i, child) in c.schedulers.iter().enumerate() {
                     let start = if i == 0 { 0 } else { starts[i - 1] };
-                    let end = starts.get(i).copied().unwrap_or(run.total_steps.max(start + 1));
+                    let end = starts
+                        .get(i)
+                        .copied()
+                        .unwrap_or(run.total_steps.max(start.saturating_add(1)));
                     let child_run = RunInfo {
                         total_steps: end.saturating_sub(start).max(1),
                         ..*run
@@ -426,6 +446,17 @@ impl SchedulerConfig {
                         "schedulers",
                         "[]",
                         "needs at least one scheduler",
+                    ));
+                }
+                if let Some(bad) = c.schedulers.iter().find(|s| !s.is_multiplicative()) {
+                    return Err(ScheduleError::invalid(
+                        "chained",
+                        "schedulers",
+                        bad.kind(),
+                        "children must be multiplicative (step, multi_step, exponential, linear, constant, polynomial, \
+                         fixed, cosine_annealing with eta_min = 0, or chained of those): PyTorch's ChainedScheduler \
+                         lets schedules that set an absolute LR (one_cycle, cyclic, warm restarts, eta_min > 0) discard \
+                         the other factors; combine those with sequential or warmup instead",
                     ));
                 }
                 let children = c

@@ -134,8 +134,8 @@ impl ClosedForm for CosineAnnealingLr {
 
     fn fingerprint(&self) -> String {
         format!(
-            "base_lr={:?} t_max={} eta_min={:?}",
-            self.base_lr, self.t_max, self.eta_min
+            "base_lr={:?} t_max={} eta_min={:?} clamp={}",
+            self.base_lr, self.t_max, self.eta_min, self.clamp
         )
     }
 }

@@ -192,6 +192,17 @@ impl ConstantLrSchedulerConfig {
         if !(self.factor > 0.0 && self.factor <= 1.0) {
             return Err(ScheduleError::invalid(S, "factor", self.factor, "must be in (0, 1]"));
         }
+        if self.total_iters == 0 && self.factor != 1.0 {
+            return Err(ScheduleError::invalid(
+                S,
+                "total_iters",
+                0,
+                format!(
+                    "must be >= 1 with factor = {} (PyTorch's two code paths disagree at 0)",
+                    self.factor
+                ),
+            ));
+        }
         Ok(ConstantLr {
             base_lr,
             factor: self.factor,
