@@ -1,7 +1,7 @@
 //! `ExponentialLR`: decay by `gamma` every epoch.
 
 use super::step::pow_u64;
-use super::{finite, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
+use super::{decay_factor, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 
@@ -46,15 +46,7 @@ impl ExponentialLrSchedulerConfig {
     pub fn build(&self, base_lr: LearningRate) -> Result<ExponentialLr, ScheduleError> {
         const S: &str = "exponential";
         super::non_negative(S, "lr", base_lr)?;
-        finite(S, "gamma", self.gamma)?;
-        if !(0.0..=1.0).contains(&self.gamma) {
-            return Err(ScheduleError::invalid(
-                S,
-                "gamma",
-                self.gamma,
-                "must be in [0, 1] (a decay factor; a growing LR would overflow)",
-            ));
-        }
+        decay_factor(S, "gamma", self.gamma)?;
         Ok(ExponentialLr {
             base_lr,
             gamma: self.gamma,

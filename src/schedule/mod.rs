@@ -154,6 +154,20 @@ pub(crate) fn non_negative(s: &'static str, field: &'static str, v: f64) -> Resu
     }
 }
 
+/// Checks that a decay factor is in [0, 1] (a growing LR would overflow to infinity).
+pub(crate) fn decay_factor(s: &'static str, field: &'static str, v: f64) -> Result<f64, ScheduleError> {
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(ScheduleError::invalid(
+            s,
+            field,
+            v,
+            "must be in [0, 1] (a decay factor; a growing LR would overflow)",
+        ))
+    }
+}
+
 /// The unit a schedule counts in: what one PyTorch `scheduler.step()` call stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -1,7 +1,7 @@
 //! `MultiStepLR`: decay by `gamma` at each milestone.
 
 use super::step::pow_u64;
-use super::{finite, non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
+use super::{decay_factor, non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 
@@ -54,15 +54,7 @@ impl MultiStepLrSchedulerConfig {
     pub fn build(&self, base_lr: LearningRate) -> Result<MultiStepLr, ScheduleError> {
         const S: &str = "multi_step";
         non_negative(S, "lr", base_lr)?;
-        finite(S, "gamma", self.gamma)?;
-        if !(0.0..=1.0).contains(&self.gamma) {
-            return Err(ScheduleError::invalid(
-                S,
-                "gamma",
-                self.gamma,
-                "must be in [0, 1] (a decay factor; a growing LR would overflow)",
-            ));
-        }
+        decay_factor(S, "gamma", self.gamma)?;
         let mut milestones = self.milestones.clone();
         milestones.sort_unstable();
         Ok(MultiStepLr {

@@ -1,6 +1,6 @@
 //! `StepLR`: decay by `gamma` every `step_size` epochs.
 
-use super::{finite, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
+use super::{decay_factor, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 
@@ -61,15 +61,7 @@ impl StepLrSchedulerConfig {
         if self.step_size == 0 {
             return Err(ScheduleError::invalid(S, "step_size", 0, "must be an integer >= 1"));
         }
-        finite(S, "gamma", self.gamma)?;
-        if !(0.0..=1.0).contains(&self.gamma) {
-            return Err(ScheduleError::invalid(
-                S,
-                "gamma",
-                self.gamma,
-                "must be in [0, 1] (a decay factor; a growing LR would overflow)",
-            ));
-        }
+        decay_factor(S, "gamma", self.gamma)?;
         Ok(StepLr {
             base_lr,
             step_size: self.step_size,
