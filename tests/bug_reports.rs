@@ -221,3 +221,52 @@ fn warm_restart_cycles_match_a_plain_walk() {
         }
     }
 }
+
+#[test]
+fn warmup_in_front_of_any_schedule() {
+    let run = RunInfo {
+        base_lr: 0.1,
+        steps_per_epoch: 2,
+        total_steps: 40,
+    };
+    let lrs = |text: &str| -> Vec<f64> {
+        let cfg: SchedulerConfig = toml::from_str(text).unwrap();
+        let mut s = cfg.build(&run).unwrap();
+        (0..8).map(|_| s.step()).collect()
+    };
+    // Linear from 0.25 over 4 updates, then StepLR (per epoch = 2 updates) from its own step 0.
+    let got = lrs("type = \"step\"\nstep_size = 1\ngamma = 0.5\n[warmup]\nsteps = 4\nstart_factor = 0.25");
+    let want = [0.025, 0.04375, 0.0625, 0.08125, 0.1, 0.1, 0.05, 0.05];
+    for (g, w) in got.iter().zip(want) {
+        assert!((g - w).abs() < 1e-15, "{got:?}");
+    }
+    // Exponential over 2 epochs (4 updates): start_factor^(1 - k/4).
+    let got = lrs("type = \"fixed\"\n[warmup]\nepochs = 2\nstart_factor = 0.01\nmode = \"exponential\"");
+    let want = [
+        0.001,
+        0.1 * 0.01f64.powf(0.75),
+        0.01,
+        0.1 * 0.01f64.powf(0.25),
+        0.1,
+        0.1,
+        0.1,
+        0.1,
+    ];
+    for (g, w) in got.iter().zip(want) {
+        assert!((g - w).abs() < 1e-15, "{got:?}");
+    }
+    // A zero-length warmup is a no-op.
+    assert_eq!(
+        lrs("type = \"cosine_annealing\"\nt_max = 3\n[warmup]\nsteps = 0"),
+        lrs("type = \"cosine_annealing\"\nt_max = 3")
+    );
+    // A warmup needs exactly one length and a start factor in (0, 1].
+    for bad in [
+        "[warmup]\nstart_factor = 0.1",
+        "[warmup]\nsteps = 2\nepochs = 1",
+        "[warmup]\nsteps = 2\nstart_factor = 0.0",
+    ] {
+        let cfg: SchedulerConfig = toml::from_str(&format!("type = \"fixed\"\n{bad}")).unwrap();
+        assert!(cfg.build(&run).is_err(), "{bad}");
+    }
+}
