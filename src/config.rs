@@ -211,7 +211,7 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// The TOML is malformed, has an unknown key or a wrong type.
-    #[error("invalid config {path}: {message}")]
+    #[error("invalid config{}: {message}", in_file(path))]
     Parse {
         /// The file.
         path: PathBuf,
@@ -228,6 +228,73 @@ pub enum ConfigError {
         /// What is allowed.
         allowed: &'static str,
     },
+}
+
+/// Parses TOML text into `T`; an error is one line: `line L, column C: [table] key: what is
+/// wrong` (the parser's own message names the value and what is allowed).
+///
+/// # Errors
+/// That line, for malformed TOML, unknown keys, wrong types and invalid schedule parameters.
+pub fn parse_toml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    serde_path_to_error::deserialize(toml::Deserializer::new(text)).map_err(|err| {
+        let inner = err.inner();
+        let location = inner
+            .span()
+            .map(|span| {
+                let start = key_offset(text, span.clone(), inner.message()).unwrap_or(span.start.min(text.len()));
+                let before = &text[..start];
+                let line = before.matches('\n').count() + 1;
+                let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                format!("line {line}, column {column}: ")
+            })
+            .unwrap_or_default();
+        format!(
+            "{location}{}{}",
+            key_path(&err.path().to_string()),
+            one_line(inner.message())
+        )
+    })
+}
+
+/// Where, inside the table `span` an error points at, the key the message names (its first
+/// `` `key` ``) is written, so that the position is the offending line, not the table header.
+fn key_offset(text: &str, span: std::ops::Range<usize>, message: &str) -> Option<usize> {
+    let key = message.split('`').nth(1)?.rsplit('.').next()?;
+    let table = text.get(span.clone())?;
+    let mut offset = span.start;
+    for line in table.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if let Some(rest) = trimmed.strip_prefix(key) {
+            if rest.trim_start().starts_with('=') {
+                return Some(offset + (line.len() - trimmed.len()));
+            }
+        }
+        offset += line.len();
+    }
+    None
+}
+
+fn in_file(path: &Path) -> String {
+    if path.as_os_str().is_empty() {
+        String::new()
+    } else {
+        format!(" {}", path.display())
+    }
+}
+
+/// `training.epochs` -> `[training] epochs: `, `scheduler` -> `[scheduler] `, `.` -> ``.
+fn key_path(path: &str) -> String {
+    if path.is_empty() || path == "." || path == "?" {
+        return String::new();
+    }
+    match path.split_once('.') {
+        Some((table, key)) => format!("[{table}] {key}: "),
+        None => format!("[{path}] "),
+    }
+}
+
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 impl TrainConfig {
@@ -254,9 +321,9 @@ impl TrainConfig {
     /// # Errors
     /// [`ConfigError::Parse`] or [`ConfigError::Value`].
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        let cfg: Self = toml::from_str(text).map_err(|e| ConfigError::Parse {
+        let cfg: Self = parse_toml(text).map_err(|message| ConfigError::Parse {
             path: PathBuf::new(),
-            message: e.to_string(),
+            message,
         })?;
         cfg.validate()?;
         Ok(cfg)
@@ -372,6 +439,27 @@ batch_size = 8
         assert!(err.to_string().contains("learning_rate"), "{err}");
         let err = TrainConfig::from_toml(&MIN.replace("type = \"step\"", "type = \"stepp\"")).unwrap_err();
         assert!(err.to_string().contains("stepp"), "{err}");
+    }
+
+    #[test]
+    fn parse_errors_are_one_line_with_position_and_key() {
+        let err = TrainConfig::from_toml(&MIN.replace("epochs = 2", "epochs = \"two\"")).unwrap_err();
+        let msg = err.to_string();
+        assert!(!msg.contains('\n'), "{msg}");
+        assert!(
+            msg.contains("line 11, column 10: [training] epochs: invalid type: string \"two\""),
+            "{msg}"
+        );
+        let err = TrainConfig::from_toml(&MIN.replace("step_size = 30", "step_size = 30\nstepsize = 3")).unwrap_err();
+        let msg = err.to_string();
+        assert!(!msg.contains('\n'), "{msg}");
+        assert!(
+            msg.contains("[scheduler] ") && msg.contains("unknown field `stepsize`"),
+            "{msg}"
+        );
+        assert!(msg.contains("line 10, column 1: "), "{msg}");
+        let err = TrainConfig::from_toml("[model\narch = 1").unwrap_err().to_string();
+        assert!(err.starts_with("invalid config: line 1, column 7: "), "{err}");
     }
 
     #[test]

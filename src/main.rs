@@ -68,8 +68,9 @@ enum Command {
         /// Optimizer updates per epoch (epoch-unit schedules change every K rows).
         #[arg(long, default_value_t = 1)]
         steps_per_epoch: u64,
-        /// Plateau metrics, one per epoch, comma-separated (`nan` allowed).
-        #[arg(long, value_delimiter = ',')]
+        /// Plateau metrics, one per epoch, comma-separated (`nan` allowed; negative values
+        /// such as `-0.70,-0.75` too).
+        #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
         metrics: Vec<String>,
     },
 }
@@ -185,8 +186,8 @@ fn run(cli: Cli) -> Result<()> {
             metrics,
         } => {
             let text = std::fs::read_to_string(&config).with_context(|| format!("cannot read {}", config.display()))?;
-            let file: ScheduleFile =
-                toml::from_str(&text).with_context(|| format!("invalid config {}", config.display()))?;
+            let file: ScheduleFile = burn_lr::config::parse_toml(&text)
+                .map_err(|message| anyhow::anyhow!("invalid config {}: {message}", config.display()))?;
             if steps_per_epoch == 0 {
                 bail!("--steps-per-epoch must be >= 1");
             }
@@ -200,7 +201,7 @@ fn run(cli: Cli) -> Result<()> {
                 .collect::<Result<Vec<_>>>()?;
             let uses_base_lr = !matches!(
                 file.scheduler,
-                SchedulerConfig::OneCycle(_) | SchedulerConfig::Cyclic(_)
+                SchedulerConfig::OneCycle(_) | SchedulerConfig::Cyclic(_) | SchedulerConfig::Noam(_)
             );
             let base_lr = match file.optimizer.and_then(|o| o.lr) {
                 Some(lr) => lr,

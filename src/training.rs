@@ -515,6 +515,11 @@ pub fn train(cfg: &TrainConfig, data: Cifar10, opts: &TrainOptions) -> Result<Tr
         })?,
     };
     let mut scheduler = cfg.scheduler.build(&run)?;
+    if !opts.quiet {
+        for warning in cfg.scheduler.length_warnings(&run) {
+            eprintln!("warning: {warning}");
+        }
+    }
 
     let mut groups = Vec::with_capacity(cfg.param_groups.len());
     for g in &cfg.param_groups {

@@ -35,13 +35,31 @@ fn assert_close(name: &str, what: &str, k: usize, got: f64, want: f64, tol: f64)
 }
 
 /// Steps `s` once per expected value; checks LRs (and momenta when given).
-fn check<S: LrScheduler>(name: &str, mut s: S, mut momentum: impl FnMut(&S) -> Option<f64>, tol: f64) {
+fn check<S: LrScheduler>(name: &str, s: S, momentum: impl FnMut(&S) -> Option<f64>, tol: f64) {
+    check_with_end(name, s, momentum, tol, None);
+}
+
+/// As [`check`]; at the defined end point `(k, lr)` our LR must be exactly `lr`, where PyTorch
+/// may leave a rounding residue (within 1e-10 of it).
+fn check_with_end<S: LrScheduler>(
+    name: &str,
+    mut s: S,
+    mut momentum: impl FnMut(&S) -> Option<f64>,
+    tol: f64,
+    end: Option<(usize, f64)>,
+) {
     let g = load(name);
     let lrs = floats(&g["lrs"]);
     let moms = g.get("momentums").map(floats);
     for (k, want) in lrs.iter().enumerate() {
         let got = s.step();
-        assert_close(name, "lr", k, got, *want, tol);
+        match end {
+            Some((at, exact)) if at == k => {
+                assert_eq!(got, exact, "{name}: lr[{k}] must be the exact end point");
+                assert_close(name, "lr (PyTorch's residue)", k, got, *want, 1e-10);
+            }
+            _ => assert_close(name, "lr", k, got, *want, tol),
+        }
         if let Some(moms) = &moms {
             let m = momentum(&s).unwrap_or_else(|| panic!("{name}: no momentum at step {k}"));
             assert_close(name, "momentum", k, m, moms[k], tol);
@@ -121,7 +139,9 @@ fn one_cycle(name: &str) {
             p["max_momentum"].as_f64().unwrap(),
         );
     let s = cfg.init().unwrap();
-    check(name, s.clone(), |s| s.momentum(), EXACT);
+    let total = p["total_steps"].as_u64().unwrap() as usize;
+    let final_lr = cfg.max_lr / cfg.div_factor / cfg.final_div_factor;
+    check_with_end(name, s.clone(), |s| s.momentum(), EXACT, Some((total - 1, final_lr)));
 
     // Past the end: hold the final LR and momentum, never bounce back up.
     let lrs = floats(&g["lrs"]);
@@ -130,8 +150,9 @@ fn one_cycle(name: &str) {
     for _ in 0..lrs.len() {
         s.step();
     }
+    assert!((final_lr - lrs.last().unwrap()).abs() <= 1e-10 * final_lr);
     for _ in 0..10 {
-        assert_eq!(s.step(), *lrs.last().unwrap());
+        assert_eq!(s.step(), final_lr);
         assert_eq!(s.momentum(), Some(*moms.last().unwrap()));
     }
     let pytorch_bounce = g["lr_after_total_steps_calls"].as_f64().unwrap();

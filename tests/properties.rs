@@ -28,7 +28,7 @@ fn leaf() -> impl Strategy<Value = SchedulerConfig> {
                 .with_eta_min(e)
                 .with_after_t_max(if clamp { AfterTMax::Clamp } else { AfterTMax::Periodic })
         )),
-        (1u64..20, 1u64..4, 0.0f64..0.05).prop_map(|(t0, m, e)| SchedulerConfig::CosineWarmRestarts(
+        (1u64..20, 1u64..4, 0.0f64..0.05).prop_map(|(t0, m, e)| SchedulerConfig::CosineAnnealingWarmRestarts(
             CosineAnnealingWarmRestartsSchedulerConfig::new(t0)
                 .with_t_mult(m)
                 .with_eta_min(e)
@@ -57,6 +57,77 @@ fn leaf() -> impl Strategy<Value = SchedulerConfig> {
                         .with_mode(mode, g),
                 )
             }),
+        reference_leaf(),
+    ]
+}
+
+/// The Hugging Face, Burn and timm schedules.
+fn reference_leaf() -> impl Strategy<Value = SchedulerConfig> {
+    let shape = || {
+        prop_oneof![
+            Just(WsdShape::Linear),
+            Just(WsdShape::Cosine),
+            Just(WsdShape::OneMinusSqrt)
+        ]
+    };
+    prop_oneof![
+        (
+            0u64..10,
+            0u64..20,
+            proptest::option::of(0u64..10),
+            shape(),
+            shape(),
+            0.0f64..=1.0
+        )
+            .prop_map(|(w, d, stable, wt, dt, r)| {
+                let mut c = WarmupStableDecayLrSchedulerConfig::new(w, d)
+                    .with_types(wt, dt)
+                    .with_min_lr_ratio(r);
+                c.num_stable_steps = stable;
+                SchedulerConfig::WarmupStableDecay(c)
+            }),
+        (0u64..20, proptest::option::of(1u64..50)).prop_map(|(w, ts)| SchedulerConfig::InverseSqrt(
+            InverseSqrtLrSchedulerConfig {
+                timescale: ts,
+                ..InverseSqrtLrSchedulerConfig::new(w)
+            }
+        )),
+        (0.01f64..10.0, 1u64..100, 1u64..1024).prop_map(|(f, w, m)| SchedulerConfig::Noam(
+            NoamLrSchedulerConfig::new(f).with_warmup_steps(w).with_model_size(m)
+        )),
+        (0u64..10, 0.5f64..4.0).prop_map(|(w, n)| {
+            let mut c = CosineWithHardRestartsLrSchedulerConfig::new(w, 0).with_num_cycles(n);
+            c.num_training_steps = None;
+            SchedulerConfig::CosineWithRestarts(c)
+        }),
+        (0u64..10, 0.0f64..1e-3, 0.0f64..3.0).prop_map(|(w, end, p)| {
+            let mut c = PolynomialDecayLrSchedulerConfig::new(w, 0).with_end(end, p);
+            c.num_training_steps = None;
+            SchedulerConfig::PolynomialDecay(c)
+        }),
+        (
+            1u64..20,
+            0.0f64..0.01,
+            1.0f64..3.0,
+            0.0f64..=1.0,
+            1u64..4,
+            0u64..5,
+            0.1f64..3.0,
+            any::<bool>(),
+            proptest::option::of(0u64..10)
+        )
+            .prop_map(|(t, lr_min, mul, decay, limit, warm, k, uniform, noise)| {
+                let mut c = TimmCosineLrSchedulerConfig::new(t)
+                    .with_lr_min(lr_min)
+                    .with_cycles(mul, decay, limit)
+                    .with_warmup(warm, 0.0, k > 1.5)
+                    .with_k_decay(k);
+                if let Some(start) = noise {
+                    let kind = if uniform { NoiseType::Uniform } else { NoiseType::Normal };
+                    c = c.with_noise(NoiseRange::From(start), 0.5, 1.0, kind, 3);
+                }
+                SchedulerConfig::TimmCosine(c)
+            }),
     ]
 }
 
@@ -74,11 +145,15 @@ fn composite() -> impl Strategy<Value = SchedulerConfig> {
                     SchedulerConfig::Sequential(SequentialLrSchedulerConfig {
                         schedulers: children,
                         milestones: ms,
-                        unit,
+                        unit: Some(unit),
                     })
                 }),
-            proptest::collection::vec(inner.clone(), 1..3)
-                .prop_map(|children| SchedulerConfig::Chained(ChainedSchedulerConfig { schedulers: children })),
+            proptest::collection::vec(inner.clone(), 1..3).prop_map(|children| SchedulerConfig::Chained(
+                ChainedSchedulerConfig {
+                    schedulers: children,
+                    unit: None
+                }
+            )),
             (inner, 0u64..20, 0.01f64..=1.0, any::<bool>()).prop_map(|(schedule, steps, start_factor, exp)| {
                 SchedulerConfig::Warmup(Box::new(WarmupSchedulerConfig {
                     warmup: WarmupSpec {
@@ -195,13 +270,21 @@ proptest! {
             SchedulerConfig::Constant(ConstantLrSchedulerConfig::new(a, n)),
             SchedulerConfig::Polynomial(PolynomialLrSchedulerConfig::new(n, a)),
             SchedulerConfig::CosineAnnealing(CosineAnnealingLrSchedulerConfig::new(n).with_eta_min(a)),
-            SchedulerConfig::CosineWarmRestarts(CosineAnnealingWarmRestartsSchedulerConfig::new(n).with_t_mult(m).with_eta_min(b)),
+            SchedulerConfig::CosineAnnealingWarmRestarts(CosineAnnealingWarmRestartsSchedulerConfig::new(n).with_t_mult(m).with_eta_min(b)),
             SchedulerConfig::OneCycle(OneCycleLrSchedulerConfig::new(a).with_pct_start(b).with_div_factors(a, b)),
             SchedulerConfig::OneCycle(OneCycleLrSchedulerConfig::new(0.1).with_total_steps(n)),
             SchedulerConfig::Cyclic(CyclicLrSchedulerConfig::new(a, b).with_step_sizes(n, Some(m)).with_mode(CyclicMode::ExpRange, a)),
             SchedulerConfig::ReduceOnPlateau(ReduceLrOnPlateauSchedulerConfig { factor: a, threshold: b, min_lr: a, eps: b, ..Default::default() }),
-            SchedulerConfig::Sequential(SequentialLrSchedulerConfig { schedulers: vec![SchedulerConfig::Fixed], milestones: vec![n], unit: Unit::Epoch }),
-            SchedulerConfig::Chained(ChainedSchedulerConfig { schedulers: vec![] }),
+            SchedulerConfig::Sequential(SequentialLrSchedulerConfig { schedulers: vec![SchedulerConfig::Fixed], milestones: vec![n], unit: Some(Unit::Epoch) }),
+            SchedulerConfig::Chained(ChainedSchedulerConfig { schedulers: vec![], unit: None }),
+            SchedulerConfig::WarmupStableDecay(WarmupStableDecayLrSchedulerConfig::new(n, m).with_min_lr_ratio(a)),
+            SchedulerConfig::WarmupStableDecay(WarmupStableDecayLrSchedulerConfig::new(n, m).with_num_training_steps(m)),
+            SchedulerConfig::InverseSqrt(InverseSqrtLrSchedulerConfig::new(n).with_timescale(m)),
+            SchedulerConfig::Noam(NoamLrSchedulerConfig::new(a).with_warmup_steps(n).with_model_size(m)),
+            SchedulerConfig::CosineWithRestarts(CosineWithHardRestartsLrSchedulerConfig::new(n, m).with_num_cycles(a)),
+            SchedulerConfig::PolynomialDecay(PolynomialDecayLrSchedulerConfig::new(n, m).with_end(a, b)),
+            SchedulerConfig::TimmCosine(TimmCosineLrSchedulerConfig::new(n).with_cycles(a, b, m).with_k_decay(a)),
+            SchedulerConfig::TimmCosine(TimmCosineLrSchedulerConfig::new(3).with_noise(NoiseRange::Between([n, m]), a, b, NoiseType::Normal, n)),
         ];
         for cfg in configs {
             if let Ok(mut s) = cfg.build(&run) {

@@ -1,6 +1,7 @@
 //! The one scheduler configuration used by TOML files, the CLI and the training loop.
 
 use super::compose::{Chained, Schedule, Sequential, Warmup, WarmupMode};
+use super::types::type_list;
 use super::*;
 use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
 
@@ -48,9 +49,10 @@ pub struct SequentialLrSchedulerConfig {
     /// Where child `i + 1` takes over (non-decreasing, in `unit`s); a milestone at 0 skips the
     /// first child, as PyTorch 2.15 does.
     pub milestones: Vec<u64>,
-    /// The unit of `milestones` (`epoch` by default).
-    #[serde(default = "d_epoch")]
-    pub unit: Unit,
+    /// The unit of `milestones` (`epoch` when left out). In TOML it is also the default `unit`
+    /// of every child that does not set its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<Unit>,
 }
 
 /// `ChainedScheduler`: all children at once, their multiplicative factors combined.
@@ -61,6 +63,10 @@ pub struct SequentialLrSchedulerConfig {
 pub struct ChainedSchedulerConfig {
     /// The children (at least one); any schedule but `reduce_on_plateau`.
     pub schedulers: Vec<SchedulerConfig>,
+    /// In TOML, the default `unit` of every child that does not set its own (a child's own
+    /// `unit` wins); no effect of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<Unit>,
 }
 
 /// A warmup phase in front of any schedule (timm's `warmup_t`, Lightning's warmup recipes).
@@ -94,9 +100,6 @@ pub struct WarmupSchedulerConfig {
     pub schedule: SchedulerConfig,
 }
 
-fn d_epoch() -> Unit {
-    Unit::Epoch
-}
 fn d_third() -> f64 {
     1.0 / 3.0
 }
@@ -104,27 +107,35 @@ fn d_linear() -> WarmupMode {
     WarmupMode::Linear
 }
 
-/// Every schedule that has a TOML form, tagged by `type`:
+/// Every schedule that has a TOML form, tagged by `type` (see [`SCHEDULE_TYPES`](super::SCHEDULE_TYPES)
+/// for every accepted name: the canonical one, the reference class or function name in
+/// snake_case, short forms):
 ///
-/// | `type` | PyTorch | default `unit` |
+/// | `type` | reference | default `unit` |
 /// |---|---|---|
 /// | `fixed` | no scheduler | – |
-/// | `step` | `StepLR` | epoch |
-/// | `multi_step` | `MultiStepLR` | epoch |
-/// | `exponential` | `ExponentialLR` | epoch |
-/// | `linear` | `LinearLR` | epoch |
-/// | `constant` | `ConstantLR` | epoch |
-/// | `polynomial` | `PolynomialLR` | epoch |
-/// | `cosine_annealing` | `CosineAnnealingLR` | epoch |
-/// | `cosine_warm_restarts` | `CosineAnnealingWarmRestarts` | epoch (fractional) |
-/// | `reduce_on_plateau` | `ReduceLROnPlateau` | epoch |
-/// | `one_cycle` | `OneCycleLR` | iteration |
-/// | `cyclic` | `CyclicLR` | iteration |
-/// | `sequential` | `SequentialLR` | epoch (milestones) |
-/// | `chained` | `ChainedScheduler` | – |
+/// | `step` | PyTorch `StepLR` | epoch |
+/// | `multi_step` | PyTorch `MultiStepLR` | epoch |
+/// | `exponential` | PyTorch `ExponentialLR` | epoch |
+/// | `linear` | PyTorch `LinearLR` | epoch |
+/// | `constant` | PyTorch `ConstantLR` | epoch |
+/// | `polynomial` | PyTorch `PolynomialLR` | epoch |
+/// | `cosine_annealing` | PyTorch `CosineAnnealingLR` | epoch |
+/// | `cosine_annealing_warm_restarts` | PyTorch `CosineAnnealingWarmRestarts` | epoch (fractional) |
+/// | `reduce_on_plateau` | PyTorch `ReduceLROnPlateau` | epoch |
+/// | `one_cycle` | PyTorch `OneCycleLR` | iteration |
+/// | `cyclic` | PyTorch `CyclicLR` | iteration |
+/// | `sequential` | PyTorch `SequentialLR` | epoch (milestones) |
+/// | `chained` | PyTorch `ChainedScheduler` | – |
+/// | `warmup_stable_decay` | HF `get_wsd_schedule` | iteration |
+/// | `inverse_sqrt` | HF `get_inverse_sqrt_schedule` | iteration |
+/// | `noam` | Burn `NoamLrScheduler` | iteration |
+/// | `cosine_with_restarts` | HF `get_cosine_with_hard_restarts_schedule_with_warmup` | iteration |
+/// | `polynomial_decay` | HF `get_polynomial_decay_schedule_with_warmup` | iteration |
+/// | `timm_cosine` | timm `CosineLRScheduler` | epoch |
 ///
 /// Any of them (but `reduce_on_plateau`) takes a `warmup` table. Unknown keys are errors that
-/// name the key.
+/// name the key; an unknown `type` suggests the closest valid name.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SchedulerConfig {
@@ -145,7 +156,7 @@ pub enum SchedulerConfig {
     /// [`CosineAnnealingLrSchedulerConfig`].
     CosineAnnealing(CosineAnnealingLrSchedulerConfig),
     /// [`CosineAnnealingWarmRestartsSchedulerConfig`].
-    CosineWarmRestarts(CosineAnnealingWarmRestartsSchedulerConfig),
+    CosineAnnealingWarmRestarts(CosineAnnealingWarmRestartsSchedulerConfig),
     /// [`ReduceLrOnPlateauSchedulerConfig`].
     ReduceOnPlateau(ReduceLrOnPlateauSchedulerConfig),
     /// [`OneCycleLrSchedulerConfig`].
@@ -158,29 +169,23 @@ pub enum SchedulerConfig {
     Chained(ChainedSchedulerConfig),
     /// [`WarmupSchedulerConfig`] (written as a `warmup` table inside any scheduler table).
     Warmup(Box<WarmupSchedulerConfig>),
+    /// [`WarmupStableDecayLrSchedulerConfig`].
+    WarmupStableDecay(WarmupStableDecayLrSchedulerConfig),
+    /// [`InverseSqrtLrSchedulerConfig`].
+    InverseSqrt(InverseSqrtLrSchedulerConfig),
+    /// [`NoamLrSchedulerConfig`].
+    Noam(NoamLrSchedulerConfig),
+    /// [`CosineWithHardRestartsLrSchedulerConfig`].
+    CosineWithRestarts(CosineWithHardRestartsLrSchedulerConfig),
+    /// [`PolynomialDecayLrSchedulerConfig`].
+    PolynomialDecay(PolynomialDecayLrSchedulerConfig),
+    /// [`TimmCosineLrSchedulerConfig`].
+    TimmCosine(TimmCosineLrSchedulerConfig),
 }
 
-/// The `type` names, for error messages.
-pub const SCHEDULER_TYPES: [&str; 15] = [
-    "fixed",
-    "step",
-    "multi_step",
-    "exponential",
-    "linear",
-    "constant",
-    "polynomial",
-    "cosine_annealing",
-    "cosine_warm_restarts",
-    "reduce_on_plateau",
-    "one_cycle",
-    "cyclic",
-    "sequential",
-    "chained",
-    "warmup",
-];
-
 // Hand-written so that an error names the offending key (serde's internally tagged enums lose
-// the field path), and so that a `warmup` table can sit in any scheduler table.
+// the field path), so that a `warmup` table can sit in any scheduler table, so that every name
+// of a type is accepted, and so that a composite's `unit` becomes its children's default.
 impl<'de> Deserialize<'de> for SchedulerConfig {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         use serde::de::Error;
@@ -189,61 +194,59 @@ impl<'de> Deserialize<'de> for SchedulerConfig {
     }
 }
 
+/// The schedule type of a table's `type` value (any accepted name).
+fn type_of(value: Option<&toml::Value>) -> Result<&'static ScheduleType, String> {
+    match value {
+        Some(toml::Value::String(name)) => resolve_type(name).ok_or_else(|| {
+            format!(
+                "unknown scheduler type `{name}`: did you mean `{}`? (one of {})",
+                closest_type(name),
+                type_list()
+            )
+        }),
+        Some(other) => Err(format!("scheduler `type` must be a string, got {other}")),
+        None => Err(format!("missing scheduler `type` (one of {})", type_list())),
+    }
+}
+
+/// A composite's `unit` becomes the `unit` of each child table that does not set its own.
+fn inherit_unit(table: &mut toml::Table) {
+    let Some(unit) = table.get("unit").cloned() else {
+        return;
+    };
+    let Some(toml::Value::Array(children)) = table.get_mut("schedulers") else {
+        return;
+    };
+    for child in children {
+        if let toml::Value::Table(child) = child {
+            let takes_unit = !matches!(type_of(child.get("type")), Ok(t) if t.name == "fixed" || t.name == "warmup");
+            if takes_unit && !child.contains_key("unit") {
+                child.insert("unit".into(), unit.clone());
+            }
+        }
+    }
+}
+
 impl SchedulerConfig {
     fn from_table(mut table: toml::Table) -> Result<Self, String> {
-        fn parse<'a, T: Deserialize<'a>>(kind: &str, table: toml::Table) -> Result<T, String> {
-            serde_path_to_error::deserialize(toml::Value::Table(table))
-                .map_err(|e| format!("scheduler type = \"{kind}\": `{}`: {}", e.path(), e.inner()))
-        }
-        let kind = match table.remove("type") {
-            Some(toml::Value::String(kind)) => kind,
-            Some(other) => return Err(format!("scheduler `type` must be a string, got {other}")),
-            None => {
-                return Err(format!(
-                    "scheduler: missing `type` (one of {})",
-                    SCHEDULER_TYPES.join(", ")
-                ))
-            }
-        };
-        if kind != "warmup" {
+        let ty = type_of(table.get("type"))?;
+        table.remove("type");
+        if ty.name != "warmup" {
             if let Some(warmup) = table.remove("warmup") {
                 let warmup: WarmupSpec = match warmup {
-                    toml::Value::Table(t) => parse("warmup", t)?,
+                    toml::Value::Table(t) => serde_path_to_error::deserialize(toml::Value::Table(t))
+                        .map_err(|e| format!("[scheduler.warmup] `{}`: {}", e.path(), e.inner()))?,
                     other => return Err(format!("scheduler `warmup` must be a table, got {other}")),
                 };
-                table.insert("type".into(), toml::Value::String(kind));
+                table.insert("type".into(), toml::Value::String(ty.name.into()));
                 let schedule = Self::from_table(table)?;
                 return Ok(Self::Warmup(Box::new(WarmupSchedulerConfig { warmup, schedule })));
             }
         }
-        Ok(match kind.as_str() {
-            "fixed" => {
-                if let Some(key) = table.keys().next() {
-                    return Err(format!("scheduler type = \"fixed\" takes no parameters, got `{key}`"));
-                }
-                Self::Fixed
-            }
-            "step" => Self::Step(parse(&kind, table)?),
-            "multi_step" => Self::MultiStep(parse(&kind, table)?),
-            "exponential" => Self::Exponential(parse(&kind, table)?),
-            "linear" => Self::Linear(parse(&kind, table)?),
-            "constant" => Self::Constant(parse(&kind, table)?),
-            "polynomial" => Self::Polynomial(parse(&kind, table)?),
-            "cosine_annealing" => Self::CosineAnnealing(parse(&kind, table)?),
-            "cosine_warm_restarts" => Self::CosineWarmRestarts(parse(&kind, table)?),
-            "reduce_on_plateau" => Self::ReduceOnPlateau(parse(&kind, table)?),
-            "one_cycle" => Self::OneCycle(parse(&kind, table)?),
-            "cyclic" => Self::Cyclic(parse(&kind, table)?),
-            "sequential" => Self::Sequential(parse(&kind, table)?),
-            "chained" => Self::Chained(parse(&kind, table)?),
-            "warmup" => Self::Warmup(Box::new(parse(&kind, table)?)),
-            other => {
-                return Err(format!(
-                    "unknown scheduler type `{other}`, expected one of {}",
-                    SCHEDULER_TYPES.join(", ")
-                ))
-            }
-        })
+        if ty.name == "sequential" || ty.name == "chained" {
+            inherit_unit(&mut table);
+        }
+        ty.parse(table)
     }
 
     /// The TOML `type` name.
@@ -257,13 +260,19 @@ impl SchedulerConfig {
             Self::Constant(_) => "constant",
             Self::Polynomial(_) => "polynomial",
             Self::CosineAnnealing(_) => "cosine_annealing",
-            Self::CosineWarmRestarts(_) => "cosine_warm_restarts",
+            Self::CosineAnnealingWarmRestarts(_) => "cosine_annealing_warm_restarts",
             Self::ReduceOnPlateau(_) => "reduce_on_plateau",
             Self::OneCycle(_) => "one_cycle",
             Self::Cyclic(_) => "cyclic",
             Self::Sequential(_) => "sequential",
             Self::Chained(_) => "chained",
             Self::Warmup(_) => "warmup",
+            Self::WarmupStableDecay(_) => "warmup_stable_decay",
+            Self::InverseSqrt(_) => "inverse_sqrt",
+            Self::Noam(_) => "noam",
+            Self::CosineWithRestarts(_) => "cosine_with_restarts",
+            Self::PolynomialDecay(_) => "polynomial_decay",
+            Self::TimmCosine(_) => "timm_cosine",
         }
     }
 
@@ -278,12 +287,18 @@ impl SchedulerConfig {
             Self::Constant(c) => c.unit,
             Self::Polynomial(c) => c.unit,
             Self::CosineAnnealing(c) => c.unit,
-            Self::CosineWarmRestarts(c) => c.unit,
+            Self::CosineAnnealingWarmRestarts(c) => c.unit,
             Self::ReduceOnPlateau(c) => c.unit,
             Self::OneCycle(c) => c.unit,
             Self::Cyclic(c) => c.unit,
-            Self::Sequential(c) => c.unit,
+            Self::Sequential(c) => c.milestone_unit(),
             Self::Warmup(c) => c.schedule.unit(),
+            Self::WarmupStableDecay(c) => c.unit,
+            Self::InverseSqrt(c) => c.unit,
+            Self::Noam(c) => c.unit,
+            Self::CosineWithRestarts(c) => c.unit,
+            Self::PolynomialDecay(c) => c.unit,
+            Self::TimmCosine(c) => c.unit,
         }
     }
 
@@ -316,13 +331,69 @@ impl SchedulerConfig {
         }
     }
 
+    /// Warnings for a run whose length differs from a length the config declares (a OneCycle
+    /// `total_steps` or `epochs × steps_per_epoch`, anywhere in the tree): a longer run holds
+    /// the final LR, a shorter one stops early in the cycle. Meant to be printed once at the
+    /// start of a training run; a config that leaves the length out never warns.
+    pub fn length_warnings(&self, run: &RunInfo) -> Vec<String> {
+        let mut out = Vec::new();
+        self.collect_length_warnings(run, &mut out);
+        out
+    }
+
+    fn collect_length_warnings(&self, run: &RunInfo, out: &mut Vec<String>) {
+        match self {
+            Self::OneCycle(c) => {
+                if let Ok(Some(declared)) = c.declared_total_steps() {
+                    out.extend(length_warning(self.kind(), "total_steps", declared, c.unit, run));
+                }
+            }
+            Self::WarmupStableDecay(c) => {
+                let field = if c.num_stable_steps.is_some() {
+                    "num_warmup_steps + num_stable_steps + num_decay_steps"
+                } else {
+                    "num_training_steps"
+                };
+                if let Some(declared) = c.declared_length() {
+                    out.extend(length_warning(self.kind(), field, declared, c.unit, run));
+                }
+            }
+            Self::CosineWithRestarts(c) => {
+                if let Some(declared) = c.num_training_steps {
+                    out.extend(length_warning(self.kind(), "num_training_steps", declared, c.unit, run));
+                }
+            }
+            Self::PolynomialDecay(c) => {
+                if let Some(declared) = c.num_training_steps {
+                    out.extend(length_warning(self.kind(), "num_training_steps", declared, c.unit, run));
+                }
+            }
+            Self::Sequential(c) => {
+                if let Ok((_, runs)) = c.child_runs(run, run_per(run, c.milestone_unit())) {
+                    c.schedulers
+                        .iter()
+                        .zip(&runs)
+                        .for_each(|(s, r)| s.collect_length_warnings(r, out));
+                }
+            }
+            Self::Chained(c) => c.schedulers.iter().for_each(|s| s.collect_length_warnings(run, out)),
+            Self::Warmup(c) => {
+                if let Ok(updates) = c.warmup.updates(run) {
+                    c.schedule
+                        .collect_length_warnings(&c.warmup.inner_run(run, updates), out);
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// Builds the scheduler for a run: an epoch-unit schedule advances once every
-    /// `run.steps_per_epoch` optimizer updates, OneCycle spans exactly the run.
+    /// `run.steps_per_epoch` optimizer updates; a OneCycle without a declared length spans
+    /// exactly the run, one with a declared length uses it as given.
     ///
     /// # Errors
-    /// Every [`ScheduleError::InvalidParam`] of the schedule's own validation, and for
-    /// `one_cycle` a declared `total_steps` (or `epochs × steps_per_epoch`) that differs from the
-    /// run's length.
+    /// Every [`ScheduleError::InvalidParam`] of the schedule's own validation (parameters
+    /// first, then lengths).
     pub fn build(&self, run: &RunInfo) -> Result<TrainingScheduler, ScheduleError> {
         if run.steps_per_epoch == 0 {
             return Err(ScheduleError::invalid(
@@ -343,10 +414,7 @@ impl SchedulerConfig {
     /// # Errors
     /// As [`Self::build`]; `reduce_on_plateau` (it needs metrics, so it cannot be composed).
     pub fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
-        let per = |unit: Unit| match unit {
-            Unit::Epoch => run.steps_per_epoch.max(1),
-            Unit::Iteration => 1,
-        };
+        let per = |unit: Unit| run_per(run, unit);
         fn leaf<S: ClosedForm + std::fmt::Debug>(s: S, per: u64) -> Box<dyn Schedule> {
             Box::new(ClosedFormScheduler::with_steps_per_unit(s, per))
         }
@@ -363,27 +431,18 @@ impl SchedulerConfig {
             Self::Constant(c) => leaf(c.build(base)?, per(c.unit)),
             Self::Polynomial(c) => leaf(c.build(base)?, per(c.unit)),
             Self::CosineAnnealing(c) => leaf(c.build(base)?, per(c.unit)),
-            Self::CosineWarmRestarts(c) => leaf(c.build(base)?, per(c.unit)),
+            Self::CosineAnnealingWarmRestarts(c) => leaf(c.build(base)?, per(c.unit)),
             Self::Cyclic(c) => leaf(c.build()?, per(c.unit)),
+            Self::WarmupStableDecay(c) => leaf(c.build(base, Some(run_length(run, c.unit)))?, per(c.unit)),
+            Self::InverseSqrt(c) => leaf(c.build(base)?, per(c.unit)),
+            Self::Noam(c) => leaf(c.build()?, per(c.unit)),
+            Self::CosineWithRestarts(c) => leaf(c.build(base, Some(run_length(run, c.unit)))?, per(c.unit)),
+            Self::PolynomialDecay(c) => leaf(c.build(base, Some(run_length(run, c.unit)))?, per(c.unit)),
+            Self::TimmCosine(c) => leaf(c.build(base)?, per(c.unit)),
             Self::OneCycle(c) => {
-                let run_len = match c.unit {
-                    Unit::Iteration => run.total_steps,
-                    Unit::Epoch => run.total_steps.div_ceil(run.steps_per_epoch.max(1)),
-                };
-                if let Some(declared) = c.declared_total_steps()? {
-                    if declared != run_len {
-                        return Err(ScheduleError::invalid(
-                            "one_cycle",
-                            "total_steps",
-                            declared,
-                            format!(
-                                "this run has {run_len} {}s ({} optimizer updates, {} per epoch); leave total_steps/epochs/steps_per_epoch out and the run's length is used",
-                                c.unit, run.total_steps, run.steps_per_epoch
-                            ),
-                        ));
-                    }
-                }
-                leaf(c.build_with_total(run_len)?, per(c.unit))
+                c.validate_params()?;
+                let total = c.declared_total_steps()?.unwrap_or_else(|| run_length(run, c.unit));
+                leaf(c.build_with_total(total)?, per(c.unit))
             }
             Self::ReduceOnPlateau(_) => return Err(ScheduleError::invalid(
                 "reduce_on_plateau",
@@ -392,51 +451,13 @@ impl SchedulerConfig {
                 "cannot be nested in sequential, chained or warmup: it is driven by a metric, not by the step count",
             )),
             Self::Sequential(c) => {
-                const S: &str = "sequential";
-                if c.schedulers.len() != c.milestones.len() + 1 {
-                    return Err(ScheduleError::invalid(
-                        S,
-                        "milestones",
-                        format!("{:?}", c.milestones),
-                        format!(
-                            "needs exactly one fewer milestone than schedulers ({} given)",
-                            c.schedulers.len()
-                        ),
-                    ));
-                }
-                if c.milestones.windows(2).any(|w| w[0] > w[1]) {
-                    return Err(ScheduleError::invalid(
-                        S,
-                        "milestones",
-                        format!("{:?}", c.milestones),
-                        "must be non-decreasing",
-                    ));
-                }
-                let unit = per(c.unit);
-                let starts = c
-                    .milestones
+                let (starts, child_runs) = c.child_runs(run, per(c.milestone_unit()))?;
+                let children = c
+                    .schedulers
                     .iter()
-                    .map(|m| {
-                        m.checked_mul(unit).ok_or_else(|| {
-                            ScheduleError::invalid(S, "milestones", m, "too large (overflows the update count)")
-                        })
-                    })
+                    .zip(&child_runs)
+                    .map(|(child, child_run)| child.build_schedule(child_run))
                     .collect::<Result<Vec<_>, _>>()?;
-                // Each child sees the run from its own start: a OneCycle child spans the rest of
-                // the run (or up to the next milestone).
-                let mut children = Vec::with_capacity(c.schedulers.len());
-                for (i, child) in c.schedulers.iter().enumerate() {
-                    let start = if i == 0 { 0 } else { starts[i - 1] };
-                    let end = starts
-                        .get(i)
-                        .copied()
-                        .unwrap_or(run.total_steps.max(start.saturating_add(1)));
-                    let child_run = RunInfo {
-                        total_steps: end.saturating_sub(start).max(1),
-                        ..*run
-                    };
-                    children.push(child.build_schedule(&child_run)?);
-                }
                 Box::new(Sequential::new(children, starts))
             }
             Self::Chained(c) => {
@@ -469,20 +490,7 @@ impl SchedulerConfig {
             Self::Warmup(c) => {
                 const S: &str = "warmup";
                 let w = &c.warmup;
-                let updates = match (w.steps, w.epochs) {
-                    (Some(s), None) => s,
-                    (None, Some(e)) => e
-                        .checked_mul(run.steps_per_epoch)
-                        .ok_or_else(|| ScheduleError::invalid(S, "epochs", e, "too large"))?,
-                    (s, e) => {
-                        return Err(ScheduleError::invalid(
-                            S,
-                            "steps",
-                            format!("{s:?} / epochs {e:?}"),
-                            "give exactly one of `steps` (optimizer updates) or `epochs`",
-                        ))
-                    }
-                };
+                let updates = w.updates(run)?;
                 finite(S, "start_factor", w.start_factor)?;
                 if !(w.start_factor > 0.0 && w.start_factor <= 1.0) {
                     return Err(ScheduleError::invalid(
@@ -492,10 +500,7 @@ impl SchedulerConfig {
                         "must be in (0, 1]",
                     ));
                 }
-                let inner_run = RunInfo {
-                    total_steps: run.total_steps.saturating_sub(updates).max(1),
-                    ..*run
-                };
+                let inner_run = w.inner_run(run, updates);
                 let inner = c.schedule.build_schedule(&inner_run)?;
                 if updates == 0 {
                     inner
@@ -504,6 +509,124 @@ impl SchedulerConfig {
                 }
             }
         })
+    }
+}
+
+impl SequentialLrSchedulerConfig {
+    /// The unit of `milestones` (`epoch` unless `unit` is given).
+    pub fn milestone_unit(&self) -> Unit {
+        self.unit.unwrap_or(Unit::Epoch)
+    }
+
+    /// The children's start updates and the part of the run each child sees (a OneCycle child
+    /// without a length spans it), `per` optimizer updates per milestone unit.
+    fn child_runs(&self, run: &RunInfo, per: u64) -> Result<(Vec<u64>, Vec<RunInfo>), ScheduleError> {
+        const S: &str = "sequential";
+        if self.schedulers.len() != self.milestones.len() + 1 {
+            return Err(ScheduleError::invalid(
+                S,
+                "milestones",
+                format!("{:?}", self.milestones),
+                format!(
+                    "needs exactly one fewer milestone than schedulers ({} given)",
+                    self.schedulers.len()
+                ),
+            ));
+        }
+        if self.milestones.windows(2).any(|w| w[0] > w[1]) {
+            return Err(ScheduleError::invalid(
+                S,
+                "milestones",
+                format!("{:?}", self.milestones),
+                "must be non-decreasing",
+            ));
+        }
+        let starts = self
+            .milestones
+            .iter()
+            .map(|m| {
+                m.checked_mul(per)
+                    .ok_or_else(|| ScheduleError::invalid(S, "milestones", m, "too large (overflows the update count)"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let runs = (0..self.schedulers.len())
+            .map(|i| {
+                let start = if i == 0 { 0 } else { starts[i - 1] };
+                let end = starts
+                    .get(i)
+                    .copied()
+                    .unwrap_or(run.total_steps.max(start.saturating_add(1)));
+                RunInfo {
+                    total_steps: end.saturating_sub(start).max(1),
+                    ..*run
+                }
+            })
+            .collect();
+        Ok((starts, runs))
+    }
+}
+
+impl WarmupSpec {
+    /// The warmup's length in optimizer updates.
+    ///
+    /// # Errors
+    /// Unless exactly one of `steps` / `epochs` is given; an overflowing `epochs`.
+    pub fn updates(&self, run: &RunInfo) -> Result<u64, ScheduleError> {
+        const S: &str = "warmup";
+        match (self.steps, self.epochs) {
+            (Some(s), None) => Ok(s),
+            (None, Some(e)) => e
+                .checked_mul(run.steps_per_epoch)
+                .ok_or_else(|| ScheduleError::invalid(S, "epochs", e, "too large")),
+            (s, e) => Err(ScheduleError::invalid(
+                S,
+                "steps",
+                format!("{s:?} / epochs {e:?}"),
+                "give exactly one of `steps` (optimizer updates) or `epochs`",
+            )),
+        }
+    }
+
+    /// The part of the run after a warmup of `updates` optimizer updates.
+    fn inner_run(&self, run: &RunInfo, updates: u64) -> RunInfo {
+        RunInfo {
+            total_steps: run.total_steps.saturating_sub(updates).max(1),
+            ..*run
+        }
+    }
+}
+
+/// The warning for a schedule whose declared length (`field` = `declared` `unit`s) differs from
+/// the run's; `None` when they agree.
+fn length_warning(kind: &str, field: &str, declared: u64, unit: Unit, run: &RunInfo) -> Option<String> {
+    let run_len = run_length(run, unit);
+    let what = if declared < run_len {
+        "the steps after it hold the schedule's final LR"
+    } else if declared > run_len {
+        "the run ends before the schedule does (its LR never reaches the final value)"
+    } else {
+        return None;
+    };
+    Some(format!(
+        "{kind}: {field} = {declared} {unit}s, but this run has {run_len} {unit}s ({} optimizer updates, {} per \
+         epoch): {what}; leave the length out to span the run",
+        run.total_steps, run.steps_per_epoch
+    ))
+}
+
+/// Optimizer updates per `unit`.
+fn run_per(run: &RunInfo, unit: Unit) -> u64 {
+    match unit {
+        Unit::Epoch => run.steps_per_epoch.max(1),
+        Unit::Iteration => 1,
+    }
+}
+
+/// The run's length in `unit`s: its optimizer updates, or its epochs (rounded up).
+fn run_length(run: &RunInfo, unit: Unit) -> u64 {
+    match unit {
+        Unit::Iteration => run.total_steps,
+        Unit::Epoch => run.total_steps.div_ceil(run.steps_per_epoch.max(1)),
     }
 }
 
@@ -556,7 +679,7 @@ impl DynScheduler {
 
 impl LrScheduler for DynScheduler {
     fn step(&mut self) -> LearningRate {
-        let lr = self.schedule.lr(self.step);
+        let lr = clamp_lr(self.schedule.lr(self.step));
         if let Some(cell) = &self.momentum_cell {
             if let Some(m) = self.schedule.momentum(self.step) {
                 cell.set(self.step, m);

@@ -129,7 +129,11 @@ impl ClosedForm for CosineAnnealingLr {
             return self.eta_min;
         }
         let t = t % self.t_max.saturating_mul(2);
-        self.eta_min + (self.base_lr - self.eta_min) * (1.0 + (PI * t as f64 / self.t_max as f64).cos()) / 2.0
+        super::cosine_between(
+            self.eta_min,
+            self.base_lr,
+            1.0 + (PI * t as f64 / self.t_max as f64).cos(),
+        )
     }
 
     fn fingerprint(&self) -> String {

@@ -265,14 +265,19 @@ impl ClosedForm for CyclicLr {
     fn lr_at(&self, t: u64) -> LearningRate {
         let (scale_factor, scale) = self.shape(t);
         let base_height = (self.max_lr - self.base_lr) * scale_factor;
-        self.base_lr + base_height * scale
+        super::land(self.base_lr, self.max_lr, scale_factor * scale, base_height * scale)
     }
 
     fn momentum_at(&self, t: u64) -> Option<f64> {
         self.cycle_momentum.then(|| {
             let (scale_factor, scale) = self.shape(t);
             let base_height = (self.max_momentum - self.base_momentum) * scale_factor;
-            self.max_momentum - base_height * scale
+            super::land(
+                self.max_momentum,
+                self.base_momentum,
+                scale_factor * scale,
+                -(base_height * scale),
+            )
         })
     }
 

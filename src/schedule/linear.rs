@@ -1,6 +1,6 @@
 //! `LinearLR` and `ConstantLR`: a factor on the base LR for the first `total_iters` steps.
 
-use super::{finite, non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
+use super::{finite, land, non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 
@@ -122,7 +122,8 @@ impl LinearLrSchedulerConfig {
     }
 }
 
-/// LinearLR in closed form: `base_lr * (start + (end - start) * min(t, total_iters) / total_iters)`.
+/// LinearLR in closed form: `base_lr * (start + (end - start) * min(t, total_iters) / total_iters)`,
+/// exactly `base_lr * end_factor` from `t = total_iters` on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LinearLr {
     base_lr: LearningRate,
@@ -139,8 +140,12 @@ impl ClosedForm for LinearLr {
             // PyTorch never leaves start_factor (= 1 here) when total_iters is 0.
             return self.base_lr * self.start_factor;
         }
+        // PyTorch's closed form, landing exactly on `end_factor` from `total_iters` on (the plain
+        // formula leaves -1.4e-17 for start 0.1, end 0, 3 iterations).
         let t = t.min(self.total_iters) as f64;
-        self.base_lr * (self.start_factor + (self.end_factor - self.start_factor) * t / self.total_iters as f64)
+        let weight = t / self.total_iters as f64;
+        let delta = (self.end_factor - self.start_factor) * t / self.total_iters as f64;
+        self.base_lr * land(self.start_factor, self.end_factor, weight, delta)
     }
 
     fn fingerprint(&self) -> String {

@@ -40,39 +40,59 @@
 mod compose;
 mod config;
 mod cosine_annealing;
+mod cosine_with_hard_restarts;
 mod cyclic;
 mod exponential;
+mod inverse_sqrt;
 mod lambda;
 mod linear;
+mod lr_noise;
 mod multi_step;
+mod noam;
 mod one_cycle;
 mod plateau;
+mod polynomial_decay;
 mod step;
+mod timm_cosine;
+mod types;
 mod warm_restarts;
+mod warmup_stable_decay;
 
 pub use compose::{Chained, Schedule, Sequential, Warmup, WarmupMode};
 pub use config::{
     ChainedSchedulerConfig, DynScheduler, FixedLr, RunInfo, SchedulerConfig, SequentialLrSchedulerConfig,
-    TrainingScheduler, WarmupSchedulerConfig, WarmupSpec, SCHEDULER_TYPES,
+    TrainingScheduler, WarmupSchedulerConfig, WarmupSpec,
 };
 pub use cosine_annealing::{
     AfterTMax, CosineAnnealingLr, CosineAnnealingLrScheduler, CosineAnnealingLrSchedulerConfig,
 };
+pub use cosine_with_hard_restarts::{
+    CosineWithHardRestarts, CosineWithHardRestartsLrScheduler, CosineWithHardRestartsLrSchedulerConfig,
+};
 pub use cyclic::{CyclicLr, CyclicLrScheduler, CyclicLrSchedulerConfig, CyclicMode, ScaleMode};
 pub use exponential::{ExponentialLr, ExponentialLrScheduler, ExponentialLrSchedulerConfig};
+pub use inverse_sqrt::{InverseSqrt, InverseSqrtLrScheduler, InverseSqrtLrSchedulerConfig};
 pub use lambda::{LambdaLr, LambdaLrScheduler, MultiplicativeLr, MultiplicativeLrScheduler};
 pub use linear::{
     ConstantLr, ConstantLrScheduler, ConstantLrSchedulerConfig, LinearLr, LinearLrScheduler, LinearLrSchedulerConfig,
     PolynomialLr, PolynomialLrScheduler, PolynomialLrSchedulerConfig,
 };
+pub use lr_noise::{LrNoise, NoiseRange, NoiseType};
 pub use multi_step::{MultiStepLr, MultiStepLrScheduler, MultiStepLrSchedulerConfig};
+pub use noam::{Noam, NoamLrScheduler, NoamLrSchedulerConfig};
 pub use one_cycle::{AnnealStrategy, OneCycleLr, OneCycleLrScheduler, OneCycleLrSchedulerConfig};
 pub use plateau::{
     PlateauFeed, PlateauMode, PlateauState, ReduceLrOnPlateauScheduler, ReduceLrOnPlateauSchedulerConfig, ThresholdMode,
 };
+pub use polynomial_decay::{PolynomialDecay, PolynomialDecayLrScheduler, PolynomialDecayLrSchedulerConfig};
 pub use step::{StepLr, StepLrScheduler, StepLrSchedulerConfig};
+pub use timm_cosine::{TimmCosine, TimmCosineLrScheduler, TimmCosineLrSchedulerConfig};
+pub use types::{closest_type, resolve_type, ScheduleType, SCHEDULE_TYPES};
 pub use warm_restarts::{
     CosineAnnealingWarmRestarts, CosineAnnealingWarmRestartsScheduler, CosineAnnealingWarmRestartsSchedulerConfig,
+};
+pub use warmup_stable_decay::{
+    WarmupStableDecay, WarmupStableDecayLrScheduler, WarmupStableDecayLrSchedulerConfig, WsdShape,
 };
 
 use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
@@ -165,6 +185,47 @@ pub(crate) fn decay_factor(s: &'static str, field: &'static str, v: f64) -> Resu
             v,
             "must be in [0, 1] (a decay factor; a growing LR would overflow)",
         ))
+    }
+}
+
+/// An interpolation `from + (to - from) * weight` that lands exactly on its ends: `from` at
+/// `weight = 0`, `to` at `weight = 1` (the plain formula can miss `to` by a rounding residue,
+/// e.g. `0.1 + (0.0 - 0.1) * 3.0 / 3.0 = -1.4e-17`). `weight` may be given pre-split as
+/// `scaled = (to - from) * weight` evaluated by the caller in PyTorch's operation order.
+pub(crate) fn land(from: f64, to: f64, weight: f64, scaled: f64) -> f64 {
+    if weight <= 0.0 {
+        from
+    } else if weight >= 1.0 {
+        to
+    } else {
+        from + scaled
+    }
+}
+
+/// Hugging Face's linear warmup factor from 0: `t / max(1, warmup)`.
+pub(crate) fn hf_warmup(t: u64, warmup: u64) -> f64 {
+    t as f64 / warmup.max(1) as f64
+}
+
+/// PyTorch's cosine form `low + (high - low) * (1 + cos(x)) / 2`, given `cos_out = 1 + cos(x)`,
+/// landing exactly on `high` at `cos_out = 2` and on `low` at `cos_out = 0`.
+pub(crate) fn cosine_between(low: f64, high: f64, cos_out: f64) -> f64 {
+    if cos_out >= 2.0 {
+        high
+    } else if cos_out <= 0.0 {
+        low
+    } else {
+        low + (high - low) * cos_out / 2.0
+    }
+}
+
+/// A returned learning rate is never below zero (nor `-0.0`): the last guard of every
+/// schedule, after each has landed exactly on its endpoints.
+pub(crate) fn clamp_lr(lr: LearningRate) -> LearningRate {
+    if lr <= 0.0 {
+        0.0
+    } else {
+        lr
     }
 }
 
@@ -313,7 +374,7 @@ impl<S: ClosedForm> ClosedFormScheduler<S> {
 
     /// The LR of optimizer update `k` (0-based), without changing any state.
     pub fn lr_at_update(&self, k: u64) -> LearningRate {
-        self.schedule.lr_at_fraction(k, self.steps_per_unit)
+        clamp_lr(self.schedule.lr_at_fraction(k, self.steps_per_unit))
     }
 
     /// The momentum of optimizer update `k`, for momentum-cycling schedules.

@@ -16,9 +16,13 @@ pub enum AnnealStrategy {
 }
 
 impl AnnealStrategy {
-    /// PyTorch's `_annealing_cos` / `_annealing_linear`, same operation order.
+    /// PyTorch's `_annealing_cos` / `_annealing_linear`, same operation order, exactly `start`
+    /// at `pct = 0` and `end` at `pct = 1`.
     fn anneal(self, start: f64, end: f64, pct: f64) -> f64 {
         match self {
+            _ if pct <= 0.0 => start,
+            // The exact final value (the linear form can miss it by a rounding residue).
+            _ if pct >= 1.0 => end,
             AnnealStrategy::Cos => {
                 let cos_out = (PI * pct).cos() + 1.0;
                 end + (start - end) / 2.0 * cos_out
@@ -32,10 +36,12 @@ impl AnnealStrategy {
 /// [`torch.optim.lr_scheduler.OneCycleLR`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.OneCycleLR.html),
 /// with the same parameter names and defaults.
 ///
-/// The cycle length is `total_steps`, or `epochs * steps_per_epoch`; inside a training run
-/// leave all three out and the run's own length (epochs × optimizer updates per epoch, after
-/// gradient accumulation) is used, so the cycle runs exactly once. The base LR of the
-/// optimizer is ignored, as in PyTorch: the cycle starts at `max_lr / div_factor`.
+/// The cycle length is `total_steps`, or `epochs * steps_per_epoch` (in the schedule's `unit`,
+/// optimizer updates by default), used as given: a run longer than the cycle holds the final LR
+/// and momentum, a shorter one simply stops early in the cycle (a training run warns once about
+/// either). Leave all three out and a training run fills in its own length (epochs × optimizer
+/// updates per epoch, after gradient accumulation), so the cycle runs exactly once. The base LR
+/// of the optimizer is ignored, as in PyTorch: the cycle starts at `max_lr / div_factor`.
 ///
 /// TOML: `[scheduler] type = "one_cycle"`, `max_lr = 0.1`, `pct_start = 0.3`, ...
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -224,13 +230,14 @@ impl OneCycleLrSchedulerConfig {
         }
     }
 
-    /// Validates the parameters into the closed-form schedule over `total_steps` steps.
+    /// Checks every parameter but the length: the errors a user must see first, whatever the
+    /// length of the run.
     ///
     /// # Errors
     /// [`ScheduleError::InvalidParam`] naming the field for a non-positive or non-finite
     /// `max_lr`, `div_factor`, `final_div_factor`; `pct_start` outside (0, 1); momenta outside
-    /// [0, 1) or `base_momentum > max_momentum`; a phase shorter than one step.
-    pub fn build_with_total(&self, total_steps: u64) -> Result<OneCycleLr, ScheduleError> {
+    /// [0, 1) or `base_momentum > max_momentum` (with `cycle_momentum`).
+    pub fn validate_params(&self) -> Result<(), ScheduleError> {
         const S: &str = "one_cycle";
         positive(S, "max_lr", self.max_lr)?;
         positive(S, "div_factor", self.div_factor)?;
@@ -243,9 +250,6 @@ impl OneCycleLrSchedulerConfig {
                 self.pct_start,
                 "must be in the open interval (0, 1)",
             ));
-        }
-        if total_steps == 0 {
-            return Err(ScheduleError::invalid(S, "total_steps", 0, "must be an integer >= 2"));
         }
         if self.cycle_momentum {
             for (field, v) in [
@@ -264,6 +268,25 @@ impl OneCycleLrSchedulerConfig {
                     format!("must be <= max_momentum = {}", self.max_momentum),
                 ));
             }
+        }
+        Ok(())
+    }
+
+    /// Validates the parameters into the closed-form schedule over `total_steps` steps (in the
+    /// schedule's unit). Parameter errors come first, then the length.
+    ///
+    /// A phase shorter than one step is allowed wherever PyTorch computes finite values (e.g.
+    /// `total_steps = 6, pct_start = 0.25`: a 0.5-step warmup, the same values as PyTorch).
+    ///
+    /// # Errors
+    /// As [`Self::validate_params`]; `total_steps = 0`; a phase of length exactly zero
+    /// (`pct_start * total_steps = 1`, or a three-phase cycle whose last phase is empty), where
+    /// PyTorch divides by zero.
+    pub fn build_with_total(&self, total_steps: u64) -> Result<OneCycleLr, ScheduleError> {
+        const S: &str = "one_cycle";
+        self.validate_params()?;
+        if total_steps == 0 {
+            return Err(ScheduleError::invalid(S, "total_steps", 0, "must be an integer >= 1"));
         }
         let initial_lr = self.max_lr / self.div_factor;
         let min_lr = initial_lr / self.final_div_factor;
@@ -314,16 +337,15 @@ impl OneCycleLrSchedulerConfig {
         };
         let mut start = 0.0;
         for (i, phase) in phases.iter().enumerate() {
-            if phase.end_step - start < 1.0 {
+            if phase.end_step == start {
                 return Err(ScheduleError::invalid(
                     S,
-                    if i == 0 { "pct_start" } else { "total_steps" },
-                    if i == 0 { self.pct_start.to_string() } else { total_steps.to_string() },
+                    "pct_start",
+                    self.pct_start,
                     format!(
-                        "phase {} of the cycle would last {:.3} steps (total_steps = {total_steps}, pct_start = {}); every phase needs at least one step",
-                        i + 1,
-                        phase.end_step - start,
-                        self.pct_start
+                        "with total_steps = {total_steps} phase {} of the cycle has length exactly 0 (PyTorch divides \
+                         by zero there); change pct_start or total_steps",
+                        i + 1
                     ),
                 ));
             }
@@ -345,6 +367,7 @@ impl OneCycleLrSchedulerConfig {
     /// # Errors
     /// As [`Self::build_with_total`]; also when no length is declared.
     pub fn build(&self) -> Result<OneCycleLr, ScheduleError> {
+        self.validate_params()?;
         let total = self.declared_total_steps()?.ok_or_else(|| {
             ScheduleError::invalid(
                 "one_cycle",

@@ -14,7 +14,7 @@ use std::f64::consts::PI;
 /// floating-point logarithm picks the wrong cycle at some exact restarts (e.g. `t_0 = 10,
 /// t_mult = 3` at epoch 1210, which is a restart).
 ///
-/// TOML: `[scheduler] type = "cosine_warm_restarts"`, `t_0 = 10`, `t_mult = 2`, `eta_min = 1e-5`.
+/// TOML: `[scheduler] type = "cosine_annealing_warm_restarts"` (alias `cosine_warm_restarts`), `t_0 = 10`, `t_mult = 2`, `eta_min = 1e-5`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CosineAnnealingWarmRestartsSchedulerConfig {
@@ -66,7 +66,7 @@ impl CosineAnnealingWarmRestartsSchedulerConfig {
     /// # Errors
     /// [`ScheduleError::InvalidParam`] for `t_0 = 0`, `t_mult = 0` or a negative `eta_min`.
     pub fn build(&self, base_lr: LearningRate) -> Result<CosineAnnealingWarmRestarts, ScheduleError> {
-        const S: &str = "cosine_warm_restarts";
+        const S: &str = "cosine_annealing_warm_restarts";
         non_negative(S, "lr", base_lr)?;
         if self.t_0 == 0 {
             return Err(ScheduleError::invalid(S, "t_0", 0, "must be an integer >= 1"));
@@ -137,12 +137,12 @@ impl CosineAnnealingWarmRestarts {
     /// The LR at fractional epoch `k / per`.
     pub fn lr_at_epoch_fraction(&self, k: u64, per: u64) -> LearningRate {
         let (t_cur, t_i) = self.cycle_position(k, per);
-        self.eta_min + (self.base_lr - self.eta_min) * (1.0 + (PI * t_cur / t_i).cos()) / 2.0
+        super::cosine_between(self.eta_min, self.base_lr, 1.0 + (PI * t_cur / t_i).cos())
     }
 }
 
 impl ClosedForm for CosineAnnealingWarmRestarts {
-    const KIND: &'static str = "cosine_warm_restarts";
+    const KIND: &'static str = "cosine_annealing_warm_restarts";
 
     fn lr_at(&self, t: u64) -> LearningRate {
         self.lr_at_epoch_fraction(t, 1)

@@ -1,0 +1,126 @@
+//! Inverse square root decay after a linear warmup: Hugging Face's `get_inverse_sqrt_schedule`
+//! (from big_vision; Vaswani et al. 2017 in the `timescale = warmup` form).
+
+use super::{hf_warmup, non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
+use burn::optim::LearningRate;
+use serde::{Deserialize, Serialize};
+
+/// Configuration of [`InverseSqrtLrScheduler`], Hugging Face's
+/// [`get_inverse_sqrt_schedule`](https://huggingface.co/docs/transformers/main_classes/optimizer_schedules#transformers.get_inverse_sqrt_schedule).
+///
+/// With `base` the optimizer's `lr`, `W = num_warmup_steps`, `T = timescale` (in `unit`s):
+/// `base * t / W` for `t < W`, then `base / sqrt((t + T - W) / T)` (exactly `base` at `t = W`).
+///
+/// TOML: `[scheduler] type = "inverse_sqrt"`, `num_warmup_steps = 4000`, `timescale = 4000`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InverseSqrtLrSchedulerConfig {
+    /// Length of the linear warmup from 0, in `unit`s.
+    pub num_warmup_steps: u64,
+    /// Time scale of the decay, in `unit`s; default `num_warmup_steps`, or 10,000 when that is 0
+    /// (as HF); >= 1.
+    #[serde(default)]
+    pub timescale: Option<u64>,
+    /// What one step counts (`iteration` by default, as in HF).
+    #[serde(default = "d_unit")]
+    pub unit: Unit,
+}
+
+fn d_unit() -> Unit {
+    Unit::Iteration
+}
+
+impl InverseSqrtLrSchedulerConfig {
+    /// An inverse-sqrt config with HF's default time scale.
+    pub fn new(num_warmup_steps: u64) -> Self {
+        Self {
+            num_warmup_steps,
+            timescale: None,
+            unit: d_unit(),
+        }
+    }
+
+    /// Sets `timescale`.
+    pub fn with_timescale(mut self, timescale: u64) -> Self {
+        self.timescale = Some(timescale);
+        self
+    }
+
+    /// Validates into the closed form starting at `base_lr`.
+    ///
+    /// # Errors
+    /// [`ScheduleError::InvalidParam`] for `timescale = 0` or a negative `lr`.
+    pub fn build(&self, base_lr: LearningRate) -> Result<InverseSqrt, ScheduleError> {
+        const S: &str = "inverse_sqrt";
+        non_negative(S, "lr", base_lr)?;
+        let timescale = match self.timescale {
+            Some(0) => return Err(ScheduleError::invalid(S, "timescale", 0, "must be an integer >= 1")),
+            Some(t) => t,
+            None if self.num_warmup_steps == 0 => 10_000,
+            None => self.num_warmup_steps,
+        };
+        Ok(InverseSqrt {
+            base_lr,
+            warmup: self.num_warmup_steps,
+            timescale,
+        })
+    }
+
+    /// A scheduler whose every `step()` is one HF `scheduler.step()`.
+    ///
+    /// # Errors
+    /// As [`Self::build`].
+    pub fn init(&self, base_lr: LearningRate) -> Result<InverseSqrtLrScheduler, ScheduleError> {
+        Ok(ClosedFormScheduler::new(self.build(base_lr)?))
+    }
+}
+
+/// Inverse square root in closed form (HF's `_get_inverse_sqrt_schedule_lr_lambda`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InverseSqrt {
+    base_lr: LearningRate,
+    warmup: u64,
+    timescale: u64,
+}
+
+impl ClosedForm for InverseSqrt {
+    const KIND: &'static str = "inverse_sqrt";
+
+    fn lr_at(&self, t: u64) -> LearningRate {
+        if t < self.warmup {
+            return self.base_lr * hf_warmup(t, self.warmup);
+        }
+        // Integer `t + shift` as Python computes it, then one float division.
+        let shifted = i128::from(t) + i128::from(self.timescale) - i128::from(self.warmup);
+        self.base_lr * (1.0 / (shifted as f64 / self.timescale as f64).sqrt())
+    }
+
+    fn fingerprint(&self) -> String {
+        format!("{self:?}")
+    }
+}
+
+/// [`InverseSqrtLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
+pub type InverseSqrtLrScheduler = ClosedFormScheduler<InverseSqrt>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn by_hand() {
+        let s = InverseSqrtLrSchedulerConfig::new(4).build(2.0).unwrap();
+        assert_eq!(s.lr_at(0), 0.0);
+        assert_eq!(s.lr_at(2), 1.0);
+        assert_eq!(s.lr_at(4), 2.0);
+        assert_eq!(s.lr_at(16), 1.0); // 2 / sqrt(16 / 4)
+        assert_eq!(
+            InverseSqrtLrSchedulerConfig::new(0).build(1.0).unwrap().timescale,
+            10_000
+        );
+        assert!(InverseSqrtLrSchedulerConfig::new(4)
+            .with_timescale(0)
+            .build(1.0)
+            .is_err());
+    }
+}

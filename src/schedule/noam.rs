@@ -1,0 +1,138 @@
+//! Noam: Burn's `NoamLrScheduler` (Vaswani et al. 2017, "Attention Is All You Need", eq. 3).
+
+use super::{positive, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
+use burn::optim::LearningRate;
+use serde::{Deserialize, Serialize};
+
+/// Configuration of [`NoamLrScheduler`], Burn's `NoamLrSchedulerConfig` with the same
+/// parameter names and defaults.
+///
+/// The k-th `step()` (from 0; `n = k + 1`, in `unit`s) returns
+/// `factor * model_size^-0.5 * min(n^-0.5, n * warmup_steps^-1.5)`: a linear rise for
+/// `warmup_steps` steps, then an inverse-square-root decay. The optimizer's `lr` is not used
+/// (`factor` sets the scale), as in Burn.
+///
+/// TOML: `[scheduler] type = "noam"`, `factor = 1.0`, `warmup_steps = 4000`, `model_size = 512`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoamLrSchedulerConfig {
+    /// Overall scale of the learning rate; finite, > 0.
+    pub factor: f64,
+    /// Steps of the warmup (default 4000); >= 1.
+    #[serde(default = "d_warmup")]
+    pub warmup_steps: u64,
+    /// The model's embedding size (default 512); >= 1.
+    #[serde(default = "d_model_size")]
+    pub model_size: u64,
+    /// What one step counts (`iteration` by default, as in Burn).
+    #[serde(default = "d_unit")]
+    pub unit: Unit,
+}
+
+fn d_warmup() -> u64 {
+    4000
+}
+fn d_model_size() -> u64 {
+    512
+}
+fn d_unit() -> Unit {
+    Unit::Iteration
+}
+
+impl NoamLrSchedulerConfig {
+    /// A Noam config with Burn's defaults.
+    pub fn new(factor: f64) -> Self {
+        Self {
+            factor,
+            warmup_steps: d_warmup(),
+            model_size: d_model_size(),
+            unit: d_unit(),
+        }
+    }
+
+    /// Sets `warmup_steps`.
+    pub fn with_warmup_steps(mut self, warmup_steps: u64) -> Self {
+        self.warmup_steps = warmup_steps;
+        self
+    }
+
+    /// Sets `model_size`.
+    pub fn with_model_size(mut self, model_size: u64) -> Self {
+        self.model_size = model_size;
+        self
+    }
+
+    /// Validates into the closed form.
+    ///
+    /// # Errors
+    /// [`ScheduleError::InvalidParam`] for `warmup_steps = 0`, `model_size = 0` (as Burn) or a
+    /// non-positive `factor`.
+    pub fn build(&self) -> Result<Noam, ScheduleError> {
+        const S: &str = "noam";
+        positive(S, "factor", self.factor)?;
+        if self.warmup_steps == 0 {
+            return Err(ScheduleError::invalid(S, "warmup_steps", 0, "must be an integer >= 1"));
+        }
+        if self.model_size == 0 {
+            return Err(ScheduleError::invalid(S, "model_size", 0, "must be an integer >= 1"));
+        }
+        Ok(Noam {
+            factor: self.factor,
+            warmup_steps: self.warmup_steps as f64,
+            model_size: self.model_size as f64,
+        })
+    }
+
+    /// A scheduler whose every `step()` is one Burn `NoamLrScheduler::step()`.
+    ///
+    /// # Errors
+    /// As [`Self::build`].
+    pub fn init(&self) -> Result<NoamLrScheduler, ScheduleError> {
+        Ok(ClosedFormScheduler::new(self.build()?))
+    }
+}
+
+/// Noam in closed form (Burn's `NoamLrScheduler::step`, same float operations).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Noam {
+    factor: f64,
+    warmup_steps: f64,
+    model_size: f64,
+}
+
+impl ClosedForm for Noam {
+    const KIND: &'static str = "noam";
+
+    fn lr_at(&self, t: u64) -> LearningRate {
+        let n = t as f64 + 1.0;
+        let rise = n * self.warmup_steps.powf(-1.5);
+        self.factor * self.model_size.powf(-0.5) * f64::min(n.powf(-0.5), rise)
+    }
+
+    fn fingerprint(&self) -> String {
+        format!("{self:?}")
+    }
+}
+
+/// [`NoamLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
+pub type NoamLrScheduler = ClosedFormScheduler<Noam>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn by_hand() {
+        // factor 2, model 4, warmup 4: 2 * 0.5 * min(n^-0.5, n / 8).
+        let s = NoamLrSchedulerConfig::new(2.0)
+            .with_model_size(4)
+            .with_warmup_steps(4)
+            .build()
+            .unwrap();
+        assert_eq!(s.lr_at(0), 0.125);
+        assert_eq!(s.lr_at(3), 0.5);
+        assert_eq!(s.lr_at(15), 0.25);
+        assert!(NoamLrSchedulerConfig::new(1.0).with_warmup_steps(0).build().is_err());
+        assert!(NoamLrSchedulerConfig::new(1.0).with_model_size(0).build().is_err());
+    }
+}

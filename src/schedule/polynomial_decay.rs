@@ -1,0 +1,171 @@
+//! Polynomial decay to `lr_end` after a linear warmup: Hugging Face's
+//! `get_polynomial_decay_schedule_with_warmup` (BERT's and fairseq's schedule).
+
+use super::cosine_with_hard_restarts::training_steps;
+use super::{finite, hf_warmup, non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
+use burn::optim::LearningRate;
+use serde::{Deserialize, Serialize};
+
+/// Configuration of [`PolynomialDecayLrScheduler`], Hugging Face's
+/// [`get_polynomial_decay_schedule_with_warmup`](https://huggingface.co/docs/transformers/main_classes/optimizer_schedules#transformers.get_polynomial_decay_schedule_with_warmup).
+///
+/// With `base` the optimizer's `lr` (HF's `lr_init`), `W = num_warmup_steps`,
+/// `T = num_training_steps` (in `unit`s): `base * t / W` for `t < W`, then
+/// `(base - lr_end) * (1 - (t - W) / (T - W))^power + lr_end`, exactly `lr_end` from `t = T`
+/// on. A training run fills in `num_training_steps` when it is left out. (PyTorch's
+/// `PolynomialLR` is `type = "polynomial"`.)
+///
+/// TOML: `[scheduler] type = "polynomial_decay"`, `num_warmup_steps = 100`, `lr_end = 1e-7`,
+/// `power = 1.0`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolynomialDecayLrSchedulerConfig {
+    /// Length of the linear warmup from 0, in `unit`s.
+    #[serde(default)]
+    pub num_warmup_steps: u64,
+    /// Total length, in `unit`s; `None`: the training run's length.
+    #[serde(default)]
+    pub num_training_steps: Option<u64>,
+    /// The final learning rate (default 1e-7); finite, >= 0 and below the optimizer's `lr`.
+    #[serde(default = "d_lr_end")]
+    pub lr_end: f64,
+    /// Exponent of the decay (default 1.0, linear); finite, >= 0.
+    #[serde(default = "d_power")]
+    pub power: f64,
+    /// What one step counts (`iteration` by default, as in HF).
+    #[serde(default = "d_unit")]
+    pub unit: Unit,
+}
+
+fn d_lr_end() -> f64 {
+    1e-7
+}
+fn d_power() -> f64 {
+    1.0
+}
+fn d_unit() -> Unit {
+    Unit::Iteration
+}
+
+impl PolynomialDecayLrSchedulerConfig {
+    /// A config with HF's defaults (`lr_end = 1e-7`, `power = 1`).
+    pub fn new(num_warmup_steps: u64, num_training_steps: u64) -> Self {
+        Self {
+            num_warmup_steps,
+            num_training_steps: Some(num_training_steps),
+            lr_end: d_lr_end(),
+            power: d_power(),
+            unit: d_unit(),
+        }
+    }
+
+    /// Sets `lr_end` and `power`.
+    pub fn with_end(mut self, lr_end: f64, power: f64) -> Self {
+        self.lr_end = lr_end;
+        self.power = power;
+        self
+    }
+
+    /// Validates into the closed form starting at `base_lr`; `run_length` (in `unit`s) fills in
+    /// a missing `num_training_steps`.
+    ///
+    /// # Errors
+    /// [`ScheduleError::InvalidParam`]: `lr_end` negative or not below `lr` (HF raises too), a
+    /// negative `power`, no length, or `num_training_steps <= num_warmup_steps` (HF divides by
+    /// zero at the end of the warmup).
+    pub fn build(&self, base_lr: LearningRate, run_length: Option<u64>) -> Result<PolynomialDecay, ScheduleError> {
+        const S: &str = "polynomial_decay";
+        finite(S, "lr", base_lr)?;
+        non_negative(S, "lr_end", self.lr_end)?;
+        if base_lr <= self.lr_end {
+            return Err(ScheduleError::invalid(
+                S,
+                "lr_end",
+                self.lr_end,
+                format!("must be smaller than the optimizer's lr = {base_lr}"),
+            ));
+        }
+        non_negative(S, "power", self.power)?;
+        let total = training_steps(S, self.num_training_steps.or(run_length), self.num_warmup_steps)?;
+        if total == self.num_warmup_steps {
+            return Err(ScheduleError::invalid(
+                S,
+                "num_training_steps",
+                total,
+                format!(
+                    "must be > num_warmup_steps = {} (no decay steps)",
+                    self.num_warmup_steps
+                ),
+            ));
+        }
+        Ok(PolynomialDecay {
+            base_lr,
+            warmup: self.num_warmup_steps,
+            total,
+            lr_end: self.lr_end,
+            power: self.power,
+        })
+    }
+
+    /// A scheduler whose every `step()` is one HF `scheduler.step()`.
+    ///
+    /// # Errors
+    /// As [`Self::build`].
+    pub fn init(&self, base_lr: LearningRate) -> Result<PolynomialDecayLrScheduler, ScheduleError> {
+        Ok(ClosedFormScheduler::new(self.build(base_lr, None)?))
+    }
+}
+
+/// Polynomial decay in closed form (HF's lambda times `lr_init`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolynomialDecay {
+    base_lr: LearningRate,
+    warmup: u64,
+    total: u64,
+    lr_end: f64,
+    power: f64,
+}
+
+impl ClosedForm for PolynomialDecay {
+    const KIND: &'static str = "polynomial_decay";
+
+    fn lr_at(&self, t: u64) -> LearningRate {
+        if t < self.warmup {
+            return self.base_lr * hf_warmup(t, self.warmup);
+        }
+        if t >= self.total {
+            return self.lr_end;
+        }
+        let decay_steps = (self.total - self.warmup) as f64;
+        let pct_remaining = 1.0 - (t - self.warmup) as f64 / decay_steps;
+        (self.base_lr - self.lr_end) * pct_remaining.powf(self.power) + self.lr_end
+    }
+
+    fn fingerprint(&self) -> String {
+        format!("{self:?}")
+    }
+}
+
+/// [`PolynomialDecayLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
+pub type PolynomialDecayLrScheduler = ClosedFormScheduler<PolynomialDecay>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn by_hand() {
+        // lr 1, warmup 2, 4 decay steps to 0.5 with power 2.
+        let s = PolynomialDecayLrSchedulerConfig::new(2, 6)
+            .with_end(0.5, 2.0)
+            .build(1.0, None)
+            .unwrap();
+        let lrs: Vec<f64> = (0..8).map(|t| s.lr_at(t)).collect();
+        assert_eq!(lrs, [0.0, 0.5, 1.0, 0.78125, 0.625, 0.53125, 0.5, 0.5]);
+        assert!(PolynomialDecayLrSchedulerConfig::new(2, 6)
+            .with_end(1.0, 1.0)
+            .build(1.0, None)
+            .is_err());
+        assert!(PolynomialDecayLrSchedulerConfig::new(6, 6).build(1.0, None).is_err());
+    }
+}

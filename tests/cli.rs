@@ -1,0 +1,212 @@
+//! The `burn-lr` binary as a user types it: `schedule` previews, negative plateau metrics,
+//! one-line config errors with exit code 2.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn burn_lr(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_burn-lr"))
+        .args(args)
+        .output()
+        .expect("run burn-lr")
+}
+
+fn preview(toml: &str, args: &[&str]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "x.toml", toml);
+    let mut all = vec!["schedule", "--config", path.to_str().unwrap()];
+    all.extend_from_slice(args);
+    burn_lr(&all)
+}
+
+fn rows(out: &Output) -> Vec<String> {
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+fn one_line_error(out: &Output) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let err = String::from_utf8(out.stderr.clone()).unwrap();
+    assert_eq!(err.lines().count(), 1, "not one line: {err}");
+    assert!(err.starts_with("error: "), "{err}");
+    err
+}
+
+#[test]
+fn negative_plateau_metrics_are_accepted() {
+    let toml = "[optimizer]\nlr = 1.0\n[scheduler]\ntype = \"reduce_on_plateau\"\nfactor = 0.5\npatience = 0\nthreshold_mode = \"abs\"\n";
+    let split: &[&str] = &[
+        "--steps",
+        "8",
+        "--steps-per-epoch",
+        "2",
+        "--metrics",
+        "-0.70,-0.75,-0.70",
+    ];
+    let joined: &[&str] = &["--steps", "8", "--steps-per-epoch", "2", "--metrics=-0.70,-0.75,-0.70"];
+    for args in [split, joined] {
+        let r = rows(&preview(toml, args));
+        assert_eq!(
+            r,
+            ["step,lr", "0,1.0", "1,1.0", "2,1.0", "3,1.0", "4,1.0", "5,1.0", "6,0.5", "7,0.5"],
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn linear_to_zero_is_exactly_zero() {
+    let r = rows(&preview(
+        "[optimizer]\nlr = 1.0\n[scheduler]\ntype = \"linear\"\nstart_factor = 0.1\nend_factor = 0.0\ntotal_iters = 3\n",
+        &["--steps", "4"],
+    ));
+    assert_eq!(r[4], "3,0.0");
+}
+
+#[test]
+fn one_cycle_total_steps_previews_longer_and_shorter() {
+    let toml = "[optimizer]\nlr = 0.1\n[scheduler]\ntype = \"one_cycle\"\nmax_lr = 0.01\ntotal_steps = 50\n";
+    let long = rows(&preview(toml, &["--steps", "53"]));
+    assert_eq!(long.len(), 54);
+    assert_eq!(long[50].split(',').nth(1), Some("4e-8"));
+    assert_eq!(long[53].split(',').nth(1), Some("4e-8"));
+    let short = rows(&preview(toml, &["--steps", "20"]));
+    assert_eq!(short[..], long[..21]);
+    let bad = one_line_error(&preview(
+        &toml.replace("max_lr = 0.01", "max_lr = -0.1"),
+        &["--steps", "53"],
+    ));
+    assert!(bad.contains("max_lr"), "{bad}");
+    let bad = one_line_error(&preview(
+        &toml.replace("max_lr = 0.01", "max_lr = 0.01\npct_start = 1.5"),
+        &["--steps", "20"],
+    ));
+    assert!(bad.contains("pct_start"), "{bad}");
+}
+
+#[test]
+fn pytorch_names_and_suggestions() {
+    let ok = rows(&preview(
+        "[optimizer]\nlr = 0.1\n[scheduler]\ntype = \"cosine_annealing_warm_restarts\"\nt_0 = 2\n",
+        &["--steps", "3"],
+    ));
+    assert_eq!(ok.len(), 4);
+    let err = one_line_error(&preview(
+        "[optimizer]\nlr = 0.1\n[scheduler]\ntype = \"cosine_anealing\"\n",
+        &["--steps", "3"],
+    ));
+    assert!(err.contains("did you mean `cosine_annealing`"), "{err}");
+}
+
+#[test]
+fn config_errors_are_one_line_with_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let train = write(
+        &dir,
+        "bad.toml",
+        "[model]\narch = \"tiny\"\n[optimizer]\nname = \"sgd\"\nlr = 0.1\n[training]\nepochs = \"three\"\nbatch_size = 8\n",
+    );
+    let err = one_line_error(&burn_lr(&["train", "--config", train.to_str().unwrap()]));
+    assert!(
+        err.contains("bad.toml: line 7, column 10: [training] epochs: invalid type: string \"three\""),
+        "{err}"
+    );
+    let sched = write(
+        &dir,
+        "sched.toml",
+        "[optimizer]\nlr = 0.1\n[scheduler]\ntype = \"step\"\nstep_size = 3\nstepsize = 4\n",
+    );
+    let err = one_line_error(&burn_lr(&[
+        "schedule",
+        "--config",
+        sched.to_str().unwrap(),
+        "--steps",
+        "3",
+    ]));
+    assert!(
+        err.contains("sched.toml: line ") && err.contains("[scheduler]") && err.contains("unknown field `stepsize`"),
+        "{err}"
+    );
+    let syntax = write(&dir, "syntax.toml", "[optimizer\nlr = 0.1\n");
+    let err = one_line_error(&burn_lr(&[
+        "schedule",
+        "--config",
+        syntax.to_str().unwrap(),
+        "--steps",
+        "3",
+    ]));
+    assert!(err.contains("syntax.toml: line 1, column"), "{err}");
+}
+
+/// A tiny CIFAR-10-shaped image folder: `n` 32x32 PNGs per class in `train/` and `test/`.
+fn image_folder(root: &std::path::Path, n: usize) {
+    for split in ["train", "test"] {
+        for (label, class) in burn_lr::data::CLASSES.iter().enumerate() {
+            let dir = root.join(split).join(class);
+            std::fs::create_dir_all(&dir).unwrap();
+            for i in 0..n {
+                let img = image::RgbImage::from_fn(32, 32, |x, y| {
+                    image::Rgb([(label * 25) as u8, (x * 8) as u8 ^ (i as u8), (y * 8) as u8])
+                });
+                img.save(dir.join(format!("{i}.png"))).unwrap();
+            }
+        }
+    }
+}
+
+#[test]
+fn a_training_run_warns_once_about_a_one_cycle_length_and_needs_no_special_batch_size() {
+    let dir = tempfile::tempdir().unwrap();
+    image_folder(&dir.path().join("data"), 2);
+    let config = |extra: &str| {
+        write(
+            &dir,
+            "run.toml",
+            &format!(
+                "[model]\narch = \"tiny\"\n[optimizer]\nname = \"sgd\"\nlr = 0.1\n[scheduler]\ntype = \"one_cycle\"\n\
+                 max_lr = 0.05\n{extra}[training]\nepochs = 2\nbatch_size = 4\ndevice = \"cpu\"\n"
+            ),
+        )
+    };
+    let train = |path: &PathBuf, art: &str| {
+        burn_lr(&[
+            "train",
+            "--config",
+            path.to_str().unwrap(),
+            "--data-dir",
+            dir.path().join("data").to_str().unwrap(),
+            "--artifact-dir",
+            dir.path().join(art).to_str().unwrap(),
+        ])
+    };
+    // 20 images at batch 4: 5 updates per epoch, 10 in all; a declared cycle of 3 updates.
+    let out = train(&config("total_steps = 3\n"), "a");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let warnings: Vec<&str> = stderr.lines().filter(|l| l.starts_with("warning: one_cycle")).collect();
+    assert_eq!(warnings.len(), 1, "{stderr}");
+    assert!(
+        warnings[0].contains("total_steps = 3") && warnings[0].contains("10 iterations"),
+        "{stderr}"
+    );
+    // Without a length: a 10-update cycle (a 3-update warmup), no warning, no special batch size.
+    let out = train(&config(""), "b");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+}
