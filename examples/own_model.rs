@@ -12,8 +12,8 @@ use burn::optim::SgdConfig;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use burn::train::metric::{AccuracyMetric, LearningRateMetric, LossMetric};
 use burn::train::{ClassificationOutput, InferenceStep, Learner, SupervisedTraining, TrainOutput, TrainStep};
+use burn_lr::learner::{default_checkpointing, PlateauCheckpointing, PlateauMonitor, QuietRenderer};
 use burn_lr::schedule::ReduceLrOnPlateauSchedulerConfig;
-use burn_lr::training::{default_checkpointing, PlateauCheckpointing, PlateauMonitor, QuietRenderer};
 
 /// Your model: a small MLP over 2-D points, `[batch, 2]` -> logits `[batch, 2]`.
 #[derive(Module, Debug)]

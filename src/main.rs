@@ -222,7 +222,9 @@ fn run(cli: Cli) -> Result<()> {
             for (k, (lr, m)) in rows.iter().enumerate() {
                 match (with_momentum, m) {
                     (true, Some(m)) => out += &format!("{k},{lr:?},{m:?}\n"),
-                    _ => out += &format!("{k},{lr:?}\n"),
+                    // A row of a child that does not cycle momentum: the optimizer's own applies.
+                    (true, None) => out += &format!("{k},{lr:?},\n"),
+                    (false, _) => out += &format!("{k},{lr:?}\n"),
                 }
             }
             print!("{out}");

@@ -2,15 +2,17 @@
 //! `burn-lr` schedule stepped once per optimizer update, the plateau metric fed after each
 //! validation epoch, per-epoch lines, `metrics.csv`, checkpoints and resume.
 //!
-//! The pieces a user's own Burn run needs are public: [`PlateauCheckpointing`] and
-//! [`EpochHook`] feed a [`ReduceLrOnPlateauScheduler`](crate::schedule::ReduceLrOnPlateauScheduler)
-//! from the validation metric, and [`QuietRenderer`] replaces Burn's per-iteration printing.
+//! The pieces a user's own Burn run needs live in the library module [`crate::learner`].
 
 use crate::config::{DeviceName, OptimizerName, TrainConfig};
 use crate::data::{self, Cifar10, CifarBatcher};
+use crate::learner::{
+    default_checkpointing, GroupLearningRateMetric, PlateauCheckpointing, PlateauMonitor, Progress, ProgressFn,
+    QuietRenderer,
+};
 use crate::model::ResNet;
 use crate::optim::{CycledAdamW, CycledSgd, MomentumCell};
-use crate::schedule::{PlateauFeed, RunInfo, ScheduleError, SchedulerConfig, TrainingScheduler};
+use crate::schedule::{RunInfo, ScheduleError, SchedulerConfig, TrainingScheduler};
 use burn::data::dataloader::DataLoaderBuilder;
 use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
 use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
@@ -19,16 +21,9 @@ use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamWConfig, ModuleOptimizer, SgdConfig};
 use burn::tensor::Device;
-use burn::train::checkpoint::{
-    CheckpointingAction, CheckpointingStrategy, ComposedCheckpointingStrategy, KeepLastNCheckpoints,
-    MetricCheckpointingStrategy,
-};
-use burn::train::logger::{EvaluationProgressLogger, TrainingProgressLogger};
-use burn::train::metric::store::{Aggregate, Direction, EventStoreClient, Split};
-use burn::train::metric::{AccuracyMetric, LearningRateMetric, LossMetric, MetricDefinition};
-use burn::train::renderer::{
-    EvaluationName, MetricState, MetricsRenderer, MetricsRendererEvaluation, MetricsRendererTraining,
-};
+use burn::train::checkpoint::CheckpointingStrategy;
+use burn::train::metric::store::{Aggregate, EventStoreClient, Split};
+use burn::train::metric::{AccuracyMetric, LearningRateMetric, LossMetric};
 use burn::train::{EarlyStoppingStrategy, Learner, SupervisedTraining};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -108,91 +103,6 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), TrainError> {
     Ok(())
 }
 
-/// Feeds the validation metric of each epoch to a [`PlateauFeed`]. Burn calls it from
-/// [`CheckpointingStrategy::checkpointing`] (before the scheduler record of the epoch is saved,
-/// so the checkpoint holds it) and from [`EarlyStoppingStrategy::should_stop`] (runs without
-/// checkpoints); feeding an epoch twice is a no-op.
-#[derive(Clone, Debug)]
-pub struct PlateauMonitor {
-    feed: PlateauFeed,
-    metric: String,
-}
-
-impl PlateauMonitor {
-    /// Watches Burn's validation metric `metric` (`"Loss"`, `"Accuracy"`, any registered
-    /// numeric metric's name).
-    pub fn new(feed: PlateauFeed, metric: impl Into<String>) -> Self {
-        Self {
-            feed,
-            metric: metric.into(),
-        }
-    }
-
-    /// Reports epoch `epoch`'s validation mean of the metric (NaN when Burn has none, which
-    /// counts as a bad epoch).
-    pub fn report(&self, epoch: usize, store: &EventStoreClient) {
-        let value = store.find_metric(&self.metric, epoch, Aggregate::Mean, &Split::Valid);
-        if value.is_none() {
-            log::warn!("plateau scheduler: no validation `{}` for epoch {epoch}", self.metric);
-        }
-        self.feed.report(epoch as u64, value.unwrap_or(f64::NAN));
-    }
-}
-
-/// As an early-stopping hook (Burn runs it after each epoch), it only feeds the metric and never
-/// stops: use it in runs without checkpoints, or beside [`PlateauCheckpointing`].
-impl EarlyStoppingStrategy for PlateauMonitor {
-    fn should_stop(&mut self, epoch: usize, store: &EventStoreClient) -> bool {
-        self.report(epoch, store);
-        false
-    }
-}
-
-/// A [`CheckpointingStrategy`] that first feeds the plateau metric, then defers to `inner`.
-pub struct PlateauCheckpointing {
-    inner: Box<dyn CheckpointingStrategy>,
-    monitors: Vec<PlateauMonitor>,
-}
-
-impl PlateauCheckpointing {
-    /// Wraps `inner` (Burn's default is keep-last-2 plus best-validation-loss).
-    pub fn new(inner: Box<dyn CheckpointingStrategy>, monitor: PlateauMonitor) -> Self {
-        Self {
-            inner,
-            monitors: vec![monitor],
-        }
-    }
-
-    /// Feeds several plateau schedulers (one per parameter group).
-    pub fn with_monitors(inner: Box<dyn CheckpointingStrategy>, monitors: Vec<PlateauMonitor>) -> Self {
-        Self { inner, monitors }
-    }
-}
-
-impl CheckpointingStrategy for PlateauCheckpointing {
-    fn checkpointing(&mut self, epoch: usize, store: &EventStoreClient) -> Vec<CheckpointingAction> {
-        for monitor in &self.monitors {
-            monitor.report(epoch, store);
-        }
-        self.inner.checkpointing(epoch, store)
-    }
-}
-
-/// Burn's default checkpointing strategy (keep the last 2, plus the best validation loss).
-pub fn default_checkpointing() -> Box<dyn CheckpointingStrategy> {
-    Box::new(
-        ComposedCheckpointingStrategy::builder()
-            .add(KeepLastNCheckpoints::new(2))
-            .add(MetricCheckpointingStrategy::new(
-                &LossMetric::new(),
-                Aggregate::Mean,
-                Direction::Lowest,
-                Split::Valid,
-            ))
-            .build(),
-    )
-}
-
 struct EpochLog {
     epochs: usize,
     rows: Vec<EpochRecord>,
@@ -257,101 +167,36 @@ impl EarlyStoppingStrategy for EpochHook {
     }
 }
 
-/// A renderer that prints nothing per iteration; on a terminal it shows an `indicatif`
-/// progress bar per split.
-pub struct QuietRenderer {
-    bar: Option<indicatif::ProgressBar>,
-    tty: bool,
-    split: String,
-}
-
-impl QuietRenderer {
-    /// A renderer that draws progress bars only when stderr is a terminal.
-    pub fn new() -> Self {
-        use std::io::IsTerminal;
-        Self {
-            bar: None,
-            tty: std::io::stderr().is_terminal(),
-            split: String::new(),
-        }
-    }
-}
-
-impl Default for QuietRenderer {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl MetricsRendererTraining for QuietRenderer {
-    fn update_train(&mut self, _state: MetricState) {}
-    fn update_valid(&mut self, _state: MetricState) {}
-    fn on_train_end(
-        &mut self,
-        _summary: Option<burn::train::LearnerSummary>,
-    ) -> Result<(), Box<dyn std::error::Error>> {
-        Ok(())
-    }
-}
-
-impl MetricsRendererEvaluation for QuietRenderer {
-    fn update_test(&mut self, _name: EvaluationName, _state: MetricState) {}
-    fn on_test_end(&mut self, _summary: Option<burn::train::LearnerSummary>) -> Result<(), Box<dyn std::error::Error>> {
-        Ok(())
-    }
-}
-
-impl TrainingProgressLogger for QuietRenderer {
-    fn start(
-        &mut self,
-        _total_epochs: usize,
-        _starting_epoch: usize,
-        _total_items: Option<usize>,
-        _label: Option<&str>,
-    ) {
-    }
-    fn update_epoch(&mut self, _epoch: usize) {}
-    fn start_split(&mut self, split: &str, total_items: usize) {
-        self.split = split.to_string();
-        if self.tty {
-            let bar = indicatif::ProgressBar::new(total_items as u64);
-            bar.set_style(
+/// An `indicatif` progress bar per split when stderr is a terminal; nothing otherwise.
+fn terminal_progress() -> ProgressFn {
+    use std::io::IsTerminal;
+    let tty = std::io::stderr().is_terminal();
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    Box::new(move |event| match event {
+        Progress::Start { split, total_items } if tty => {
+            let b = indicatif::ProgressBar::new(total_items as u64);
+            b.set_style(
                 indicatif::ProgressStyle::with_template(
                     "{prefix:>6} [{bar:30}] {pos}/{len} images {elapsed_precise} eta {eta}",
                 )
                 .expect("valid progress template")
                 .progress_chars("=> "),
             );
-            bar.set_prefix(self.split.clone());
-            self.bar = Some(bar);
+            b.set_prefix(split.to_string());
+            bar = Some(b);
         }
-    }
-    fn update_split(&mut self, items_processed: usize) {
-        if let Some(bar) = &self.bar {
-            bar.set_position(items_processed as u64);
+        Progress::Update(n) => {
+            if let Some(b) = &bar {
+                b.set_position(n as u64);
+            }
         }
-    }
-    fn end_split(&mut self) {
-        if let Some(bar) = self.bar.take() {
-            bar.finish_and_clear();
+        Progress::End => {
+            if let Some(b) = bar.take() {
+                b.finish_and_clear();
+            }
         }
-    }
-    fn end(&mut self) {}
-    fn log_event_training(&mut self, _event: String) {}
-}
-
-impl EvaluationProgressLogger for QuietRenderer {
-    fn start_global_progress(&mut self, _total_tests: usize) {}
-    fn start_test(&mut self, _name: &str, _total_items: usize) {}
-    fn update_test_progress(&mut self, _items_processed: usize) {}
-    fn end_test(&mut self) {}
-    fn end_global_progress(&mut self) {}
-    fn log_event_evaluation(&mut self, _event: String) {}
-}
-
-impl MetricsRenderer for QuietRenderer {
-    fn manual_close(&mut self) {}
-    fn register_metric(&mut self, _definition: MetricDefinition) {}
+        Progress::Start { .. } => {}
+    })
 }
 
 /// Resolves a device name to a Burn device.
@@ -621,7 +466,7 @@ pub fn train(cfg: &TrainConfig, data: Cifar10, opts: &TrainOptions) -> Result<Tr
         .with_default_checkpointers()
         .with_checkpointing_strategy(checkpointing)
         .early_stopping(hook.clone())
-        .renderer(Box::new(QuietRenderer::new()))
+        .renderer(Box::new(QuietRenderer::with_progress(terminal_progress())))
         .num_epochs(opts.stop_after_epoch.map_or(t.epochs, |n| n.min(t.epochs)));
     if t.grad_accumulation > 1 {
         training = training.grads_accumulation(t.grad_accumulation);
@@ -730,83 +575,4 @@ pub fn preview(
         out.push((scheduler.step(), scheduler.momentum()));
     }
     Ok(out)
-}
-
-/// Logs the learning rate of one parameter group per iteration (Burn's `LearningRateMetric`
-/// logs only the base group). Named `Learning Rate <params>`, so Burn writes it to
-/// `train/epoch-N/Learning_Rate_<params>.log`.
-#[derive(Clone)]
-pub struct GroupLearningRateMetric {
-    name: burn::train::metric::MetricName,
-    path: String,
-    state: burn::train::metric::state::NumericMetricState,
-}
-
-impl GroupLearningRateMetric {
-    /// Tracks the LR Burn applies to parameters whose path contains `path` (the group's
-    /// `params` predicate).
-    pub fn new(path: impl Into<String>) -> Self {
-        let path = path.into();
-        Self {
-            name: Arc::new(format!("Learning Rate {path}")),
-            path,
-            state: burn::train::metric::state::NumericMetricState::new(),
-        }
-    }
-}
-
-impl burn::train::metric::Metric for GroupLearningRateMetric {
-    type Input = ();
-
-    fn update(
-        &mut self,
-        _item: &(),
-        metadata: &burn::train::metric::MetricMetadata,
-    ) -> Result<burn::train::metric::SerializedEntry, burn::tensor::TensorReadError> {
-        let lr = metadata
-            .lr
-            .as_ref()
-            .map(|lr| lr.lr_from_param(burn::module::ParamId::new(), Some(&self.path)))
-            .unwrap_or(0.0);
-        self.state.update(lr, 1);
-        Ok(self
-            .state
-            .compute_update(burn::train::metric::state::FormatOptions::new(self.name()).precision(2)))
-    }
-
-    fn compute(&mut self) -> Result<burn::train::metric::SerializedEntry, burn::tensor::TensorReadError> {
-        Ok(self
-            .state
-            .compute_final(burn::train::metric::state::FormatOptions::new(self.name()).precision(2)))
-    }
-
-    fn clear(&mut self) {
-        self.state.reset()
-    }
-
-    fn name(&self) -> burn::train::metric::MetricName {
-        self.name.clone()
-    }
-
-    fn attributes(&self) -> burn::train::metric::MetricAttributes {
-        burn::train::metric::NumericAttributes {
-            unit: None,
-            higher_is_better: false,
-        }
-        .into()
-    }
-}
-
-impl burn::train::metric::Numeric for GroupLearningRateMetric {
-    fn value(&self) -> Option<burn::train::metric::NumericEntry> {
-        Some(self.state.current_value())
-    }
-
-    fn running_value(&self) -> Option<burn::train::metric::NumericEntry> {
-        Some(self.state.running_value())
-    }
-
-    fn final_value(&self) -> burn::train::metric::NumericEntry {
-        self.state.final_value()
-    }
 }

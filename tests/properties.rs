@@ -224,11 +224,11 @@ proptest! {
         metrics in proptest::collection::vec(prop_oneof![Just(f64::NAN), -2.0f64..2.0], 1..6),
     ) {
         let run = RunInfo { base_lr, steps_per_epoch: spe, total_steps: spe * epochs };
-        let Ok(mut whole) = cfg.build(&run) else {
-            // Random composites can be invalid (e.g. a OneCycle child too short for its phases):
-            // an error is fine, a panic is not.
-            return Ok(());
-        };
+        let built = cfg.build(&run);
+        // Random composites can be invalid (e.g. a chained cosine past t_max): an error is fine,
+        // a panic is not. proptest counts these rejections and fails if they crowd out the rest.
+        prop_assume!(built.is_ok(), "rejected: {:?}", built.as_ref().err());
+        let mut whole = built.unwrap();
         let n = spe * epochs + 5;
         let expected = drive(&mut whole, 0, n, spe, &metrics);
         for (k, lr) in expected.iter().enumerate() {

@@ -309,3 +309,28 @@ fn hf_schedules_take_their_length_from_the_run_when_left_out() {
     assert!(declared.length_warnings(&run(1.0, 1, 10)).is_empty());
     assert_eq!(declared.length_warnings(&run(1.0, 1, 30)).len(), 1);
 }
+
+#[test]
+fn a_chain_refuses_a_cosine_past_t_max_where_pytorch_stops_scaling() {
+    let chain = |t_max: u64, extra: &str| {
+        cfg(&format!(
+            "type = \"chained\"\n[[schedulers]]\ntype = \"exponential\"\ngamma = 0.5\n[[schedulers]]\n\
+             type = \"cosine_annealing\"\nt_max = {t_max}\n{extra}"
+        ))
+    };
+    // PyTorch: lr 1.0, ExponentialLR(0.5) + CosineAnnealingLR(t_max=2): 1, 0.25, 0 (then 0.5, 0.5, 0.125).
+    assert_eq!(lrs(&chain(2, ""), &run(1.0, 1, 3), 3), [1.0, 0.25, 0.0]);
+    let err = chain(2, "").build(&run(1.0, 1, 6)).unwrap_err().to_string();
+    assert!(err.contains("t_max") && err.contains("6 epochs"), "{err}");
+    chain(2, "after_t_max = \"clamp\"").build(&run(1.0, 1, 6)).unwrap();
+}
+
+#[test]
+fn lambda_and_multiplicative_say_they_take_a_function() {
+    for name in ["lambda_lr", "LambdaLR", "multiplicative_lr"] {
+        let err = toml::from_str::<SchedulerConfig>(&format!("type = \"{name}\""))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no TOML form"), "{name}: {err}");
+    }
+}

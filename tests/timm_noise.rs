@@ -93,6 +93,10 @@ fn noise_only_inside_the_range_and_multiplicative() {
         }
         assert!(x > 0.0);
     }
+    // As in timm, the value of t = 0 (set at construction) has no noise.
+    let from_start = timm(NoiseRange::From(0), 42).build(0.1).unwrap();
+    assert_eq!(from_start.lr_at(0), clean.lr_at(0));
+    assert_ne!(from_start.lr_at(1), clean.lr_at(1));
 }
 
 #[test]

@@ -39,30 +39,38 @@
 
 mod compose;
 mod config;
+mod constant;
 mod cosine_annealing;
 mod cosine_with_hard_restarts;
 mod cyclic;
 mod exponential;
+mod fixed;
 mod inverse_sqrt;
 mod lambda;
 mod linear;
 mod lr_noise;
+mod momentum;
 mod multi_step;
 mod noam;
 mod one_cycle;
 mod plateau;
+mod polynomial;
 mod polynomial_decay;
+mod record;
+mod run;
+mod scheduler;
 mod step;
 mod timm_cosine;
 mod types;
 mod warm_restarts;
 mod warmup_stable_decay;
 
-pub use compose::{Chained, Schedule, Sequential, Warmup, WarmupMode};
-pub use config::{
-    ChainedSchedulerConfig, DynScheduler, FixedLr, RunInfo, SchedulerConfig, SequentialLrSchedulerConfig,
-    TrainingScheduler, WarmupSchedulerConfig, WarmupSpec,
+pub use compose::{
+    Chained, ChainedSchedulerConfig, Schedule, Sequential, SequentialLrSchedulerConfig, Warmup, WarmupMode,
+    WarmupSchedulerConfig, WarmupSpec,
 };
+pub use config::SchedulerConfig;
+pub use constant::{ConstantLr, ConstantLrScheduler, ConstantLrSchedulerConfig};
 pub use cosine_annealing::{
     AfterTMax, CosineAnnealingLr, CosineAnnealingLrScheduler, CosineAnnealingLrSchedulerConfig,
 };
@@ -71,20 +79,22 @@ pub use cosine_with_hard_restarts::{
 };
 pub use cyclic::{CyclicLr, CyclicLrScheduler, CyclicLrSchedulerConfig, CyclicMode, ScaleMode};
 pub use exponential::{ExponentialLr, ExponentialLrScheduler, ExponentialLrSchedulerConfig};
+pub use fixed::FixedLr;
 pub use inverse_sqrt::{InverseSqrt, InverseSqrtLrScheduler, InverseSqrtLrSchedulerConfig};
 pub use lambda::{LambdaLr, LambdaLrScheduler, MultiplicativeLr, MultiplicativeLrScheduler};
-pub use linear::{
-    ConstantLr, ConstantLrScheduler, ConstantLrSchedulerConfig, LinearLr, LinearLrScheduler, LinearLrSchedulerConfig,
-    PolynomialLr, PolynomialLrScheduler, PolynomialLrSchedulerConfig,
-};
+pub use linear::{LinearLr, LinearLrScheduler, LinearLrSchedulerConfig};
 pub use lr_noise::{LrNoise, NoiseRange, NoiseType};
+pub use momentum::MomentumCell;
 pub use multi_step::{MultiStepLr, MultiStepLrScheduler, MultiStepLrSchedulerConfig};
 pub use noam::{Noam, NoamLrScheduler, NoamLrSchedulerConfig};
 pub use one_cycle::{AnnealStrategy, OneCycleLr, OneCycleLrScheduler, OneCycleLrSchedulerConfig};
 pub use plateau::{
     PlateauFeed, PlateauMode, PlateauState, ReduceLrOnPlateauScheduler, ReduceLrOnPlateauSchedulerConfig, ThresholdMode,
 };
+pub use polynomial::{PolynomialLr, PolynomialLrScheduler, PolynomialLrSchedulerConfig};
 pub use polynomial_decay::{PolynomialDecay, PolynomialDecayLrScheduler, PolynomialDecayLrSchedulerConfig};
+pub use run::RunInfo;
+pub use scheduler::{DynScheduler, TrainingScheduler};
 pub use step::{StepLr, StepLrScheduler, StepLrSchedulerConfig};
 pub use timm_cosine::{TimmCosine, TimmCosineLrScheduler, TimmCosineLrSchedulerConfig};
 pub use types::{closest_type, resolve_type, ScheduleType, SCHEDULE_TYPES};
@@ -276,50 +286,6 @@ pub trait ClosedForm: Clone + Send + Sync + 'static {
     fn fingerprint(&self) -> String;
 }
 
-/// FNV-1a 64-bit hash: stable across runs and platforms (unlike `DefaultHasher`).
-pub(crate) fn fnv1a(text: &str) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in text.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    hash
-}
-
-pub(crate) const KEY_KIND: &str = "burn_lr_kind";
-pub(crate) const KEY_PARAMS: &str = "burn_lr_params";
-pub(crate) const KEY_STEP: &str = "step";
-
-/// Writes the identity of a schedule (kind + parameter hash) into a record.
-pub(crate) fn tag_record(record: LrSchedulerRecord, kind: &str, fingerprint: &str) -> LrSchedulerRecord {
-    record
-        .with_scalar(KEY_KIND, fnv1a(kind))
-        .with_scalar(KEY_PARAMS, fnv1a(fingerprint))
-}
-
-/// Checks that a record was written by the schedule `kind` with the same parameters.
-pub(crate) fn check_record(record: &LrSchedulerRecord, kind: &str, fingerprint: &str) -> Result<(), ScheduleError> {
-    let found_kind: u64 = record
-        .scalar(KEY_KIND)
-        .ok_or_else(|| ScheduleError::RecordIncomplete(KEY_KIND.into()))?;
-    let found_params: u64 = record
-        .scalar(KEY_PARAMS)
-        .ok_or_else(|| ScheduleError::RecordIncomplete(KEY_PARAMS.into()))?;
-    if found_kind != fnv1a(kind) {
-        return Err(ScheduleError::RecordMismatch {
-            expected: format!("a `{kind}` schedule"),
-            found: "another kind of schedule".into(),
-        });
-    }
-    if found_params != fnv1a(fingerprint) {
-        return Err(ScheduleError::RecordMismatch {
-            expected: format!("`{kind}` with {fingerprint}"),
-            found: format!("`{kind}` with other parameters (hash {found_params:#018x})"),
-        });
-    }
-    Ok(())
-}
-
 /// A Burn [`LrScheduler`] over any [`ClosedForm`] schedule.
 ///
 /// It counts its `step()` calls `k` (0-based: the first call returns the LR of optimizer update
@@ -388,8 +354,15 @@ impl<S: ClosedForm> ClosedFormScheduler<S> {
         self.step.checked_sub(1).and_then(|k| self.momentum_at_update(k))
     }
 
-    fn fingerprint(&self) -> String {
-        format!("{} steps_per_unit={}", self.schedule.fingerprint(), self.steps_per_unit)
+    /// The schedule's identity in records: its kind, parameters and steps per unit (the same
+    /// format as inside composites).
+    pub(crate) fn fingerprint(&self) -> String {
+        format!(
+            "{}({}, per={})",
+            S::KIND,
+            self.schedule.fingerprint(),
+            self.steps_per_unit
+        )
     }
 
     /// Restores the step count from `record`, refusing a record of another schedule or other
@@ -398,10 +371,7 @@ impl<S: ClosedForm> ClosedFormScheduler<S> {
     /// # Errors
     /// [`ScheduleError::RecordMismatch`] or [`ScheduleError::RecordIncomplete`].
     pub fn try_load_record(&mut self, record: &LrSchedulerRecord) -> Result<(), ScheduleError> {
-        check_record(record, S::KIND, &self.fingerprint())?;
-        self.step = record
-            .scalar(KEY_STEP)
-            .ok_or_else(|| ScheduleError::RecordIncomplete(KEY_STEP.into()))?;
+        self.step = record::read_step(record, S::KIND, &self.fingerprint())?;
         Ok(())
     }
 }
@@ -414,23 +384,10 @@ impl<S: ClosedForm> LrScheduler for ClosedFormScheduler<S> {
     }
 
     fn to_record(&self) -> LrSchedulerRecord {
-        tag_record(LrSchedulerRecord::new(), S::KIND, &self.fingerprint()).with_scalar(KEY_STEP, self.step)
+        record::step_record(S::KIND, &self.fingerprint(), self.step)
     }
 
     fn load_record(&mut self, record: LrSchedulerRecord) {
-        if let Err(err) = self.try_load_record(&record) {
-            panic!("{err}");
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fnv_is_stable() {
-        assert_eq!(fnv1a(""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a("a"), 0xaf63_dc4c_8601_ec8c);
+        record::refuse(self.try_load_record(&record));
     }
 }

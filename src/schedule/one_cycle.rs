@@ -290,6 +290,14 @@ impl OneCycleLrSchedulerConfig {
         }
         let initial_lr = self.max_lr / self.div_factor;
         let min_lr = initial_lr / self.final_div_factor;
+        if !initial_lr.is_finite() {
+            return Err(ScheduleError::invalid(
+                S,
+                "div_factor",
+                self.div_factor,
+                format!("max_lr / div_factor = {initial_lr} must be finite"),
+            ));
+        }
         let total = total_steps as f64;
         let (bm, mm) = (self.base_momentum, self.max_momentum);
         // PyTorch's phase table, same float expressions.

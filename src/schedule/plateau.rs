@@ -1,6 +1,7 @@
 //! `ReduceLROnPlateau`: cut the LR when a validation metric stops improving.
 
-use super::{check_record, finite, non_negative, tag_record, ScheduleError, KEY_STEP};
+use super::record::{check_record, refuse, tag_record, KEY_STEP};
+use super::{finite, non_negative, ScheduleError};
 use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
@@ -408,8 +409,6 @@ impl LrScheduler for ReduceLrOnPlateauScheduler {
     }
 
     fn load_record(&mut self, record: LrSchedulerRecord) {
-        if let Err(err) = self.try_load_record(&record) {
-            panic!("{err}");
-        }
+        refuse(self.try_load_record(&record));
     }
 }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 /// With `base` the optimizer's `lr` (HF's `lr_init`), `W = num_warmup_steps`,
 /// `T = num_training_steps` (in `unit`s): `base * t / W` for `t < W`, then
 /// `(base - lr_end) * (1 - (t - W) / (T - W))^power + lr_end`, exactly `lr_end` from `t = T`
-/// on. A training run fills in `num_training_steps` when it is left out. (PyTorch's
+/// on (with `power = 0`, HF's `0^0 = 1` keeps `base` at `t = T`, then `lr_end`). A training run fills in `num_training_steps` when it is left out. (PyTorch's
 /// `PolynomialLR` is `type = "polynomial"`.)
 ///
 /// TOML: `[scheduler] type = "polynomial_decay"`, `num_warmup_steps = 100`, `lr_end = 1e-7`,
@@ -133,7 +133,7 @@ impl ClosedForm for PolynomialDecay {
         if t < self.warmup {
             return self.base_lr * hf_warmup(t, self.warmup);
         }
-        if t >= self.total {
+        if t > self.total {
             return self.lr_end;
         }
         let decay_steps = (self.total - self.warmup) as f64;
@@ -167,5 +167,11 @@ mod tests {
             .build(1.0, None)
             .is_err());
         assert!(PolynomialDecayLrSchedulerConfig::new(6, 6).build(1.0, None).is_err());
+        // power 0: HF's 0^0 = 1 at t = T.
+        let flat = PolynomialDecayLrSchedulerConfig::new(0, 4)
+            .with_end(0.0, 0.0)
+            .build(1.0, None)
+            .unwrap();
+        assert_eq!([flat.lr_at(3), flat.lr_at(4), flat.lr_at(5)], [1.0, 1.0, 0.0]);
     }
 }

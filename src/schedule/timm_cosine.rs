@@ -18,8 +18,10 @@ use std::f64::consts::PI;
 ///   `lr_min + (peak - lr_min) * (1 + cos(pi * t_curr^k / t_i^k)) / 2` (`k = k_decay`);
 /// - from cycle `cycle_limit` on: `lr_min`.
 ///
-/// With `noise_range_t` the LR gets timm's multiplicative noise (see [`LrNoise`]).
-/// Cycle boundaries are exact (timm's float logarithm is corrected at exact restarts).
+/// With `noise_range_t` the LR gets timm's multiplicative noise from `t = 1` on (see
+/// [`LrNoise`]; `t = 0` is the value timm sets at construction, without noise). Cycle
+/// boundaries are exact: timm's float logarithm puts some exact restarts one cycle off (e.g.
+/// `t_initial = 1, cycle_mul = 3` at `t = 121`); here they restart.
 ///
 /// TOML: `[scheduler] type = "timm_cosine"` (alias `cosine_lr_scheduler`), `t_initial = 100`,
 /// `lr_min = 1e-5`, `cycle_decay = 0.5`, `cycle_limit = 3`, `k_decay = 2.0`, `warmup_t = 5`.
@@ -241,11 +243,14 @@ impl TimmCosine {
         let tf = t as f64;
         let mul = self.cycle_mul;
         let mut i = ((1.0 - tf / t_initial * (1.0 - mul)).ln() / mul.ln()).floor();
-        // timm's float logarithm can land one cycle off at an exact restart; fix it.
-        while i > 0.0 && self.cycle_start(i) > tf {
-            i -= 1.0;
+        if !i.is_finite() || i > self.cycle_limit as f64 {
+            // Past the last cycle (or beyond float range): the LR is lr_min.
+            return (f64::INFINITY, t_initial, 0.0);
         }
-        while self.cycle_start(i + 1.0) <= tf {
+        // timm's float logarithm can land one cycle off at an exact restart; fix it.
+        if i > 0.0 && self.cycle_start(i) > tf {
+            i -= 1.0;
+        } else if self.cycle_start(i + 1.0) <= tf {
             i += 1.0;
         }
         (i, mul.powf(i) * t_initial, tf - self.cycle_start(i))
@@ -276,8 +281,9 @@ impl ClosedForm for TimmCosine {
     fn lr_at(&self, t: u64) -> LearningRate {
         let lr = self.lr_without_noise(t);
         match &self.noise {
-            Some(noise) => noise.apply(lr, t),
-            None => lr,
+            // timm sets the LR of t = 0 at construction, without noise.
+            Some(noise) if t > 0 => noise.apply(lr, t),
+            _ => lr,
         }
     }
 

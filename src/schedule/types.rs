@@ -27,7 +27,7 @@ macro_rules! leaf {
 pub const SCHEDULE_TYPES: &[ScheduleType] = &[
     ScheduleType {
         name: "fixed",
-        aliases: &["constant_schedule"],
+        aliases: &["constant_schedule", "get_constant_schedule"],
         source: "no scheduler (HF get_constant_schedule)",
         parse: parse_fixed,
     },
@@ -117,13 +117,13 @@ pub const SCHEDULE_TYPES: &[ScheduleType] = &[
     },
     ScheduleType {
         name: "warmup_stable_decay",
-        aliases: &["wsd", "wsd_schedule"],
+        aliases: &["wsd", "wsd_schedule", "get_wsd_schedule"],
         source: "Hugging Face get_wsd_schedule",
         parse: leaf!(WarmupStableDecay, "warmup_stable_decay"),
     },
     ScheduleType {
         name: "inverse_sqrt",
-        aliases: &["inverse_sqrt_schedule"],
+        aliases: &["inverse_sqrt_schedule", "get_inverse_sqrt_schedule"],
         source: "Hugging Face get_inverse_sqrt_schedule",
         parse: leaf!(InverseSqrt, "inverse_sqrt"),
     },
@@ -144,7 +144,10 @@ pub const SCHEDULE_TYPES: &[ScheduleType] = &[
     },
     ScheduleType {
         name: "polynomial_decay",
-        aliases: &["polynomial_decay_schedule_with_warmup"],
+        aliases: &[
+            "polynomial_decay_schedule_with_warmup",
+            "get_polynomial_decay_schedule_with_warmup",
+        ],
         source: "Hugging Face get_polynomial_decay_schedule_with_warmup",
         parse: leaf!(PolynomialDecay, "polynomial_decay"),
     },
@@ -167,8 +170,10 @@ impl ScheduleType {
 }
 
 fn parse_fields<'a, T: serde::Deserialize<'a>>(kind: &str, table: toml::Table) -> Result<T, String> {
-    serde_path_to_error::deserialize(toml::Value::Table(table))
-        .map_err(|e| format!("type = \"{kind}\": `{}`: {}", e.path(), e.inner()))
+    serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| match e.path().to_string().as_str() {
+        "." => format!("type = \"{kind}\": {}", e.inner()),
+        path => format!("type = \"{kind}\": `{path}`: {}", e.inner()),
+    })
 }
 
 fn parse_fixed(table: toml::Table) -> Result<SchedulerConfig, String> {
@@ -208,12 +213,28 @@ pub fn resolve_type(name: &str) -> Option<&'static ScheduleType> {
 /// The accepted `type` name closest to `name` (edit distance), for "did you mean" messages.
 pub fn closest_type(name: &str) -> &'static str {
     let snake = snake_case(name);
+    // A name that starts a canonical one (`cosine` -> `cosine_annealing`) wins.
+    if let Some(t) = SCHEDULE_TYPES
+        .iter()
+        .find(|t| t.name.starts_with(&snake) && !snake.is_empty())
+    {
+        return t.name;
+    }
     SCHEDULE_TYPES
         .iter()
         .flat_map(|t| std::iter::once(&t.name).chain(t.aliases.iter()))
         .min_by_key(|candidate| strsim::levenshtein(&snake, candidate))
         .copied()
         .unwrap_or("fixed")
+}
+
+/// PyTorch schedulers that take a Python function, so they have no TOML form.
+pub(crate) fn closure_only(name: &str) -> Option<&'static str> {
+    match snake_case(name).as_str() {
+        "lambda_lr" | "lambda" => Some("LambdaLrScheduler"),
+        "multiplicative_lr" | "multiplicative" => Some("MultiplicativeLrScheduler"),
+        _ => None,
+    }
 }
 
 /// The canonical `type` names, comma-separated, for error messages.
@@ -242,6 +263,12 @@ mod tests {
         assert!(resolve_type("cosine_anealing").is_none());
         assert_eq!(closest_type("cosine_anealing"), "cosine_annealing");
         assert_eq!(closest_type("one_cylce"), "one_cycle");
+        assert_eq!(closest_type("cosine"), "cosine_annealing");
+        assert_eq!(
+            resolve_type("get_wsd_schedule").map(|t| t.name),
+            Some("warmup_stable_decay")
+        );
+        assert_eq!(closure_only("LambdaLR"), Some("LambdaLrScheduler"));
     }
 
     #[test]

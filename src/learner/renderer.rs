@@ -1,0 +1,114 @@
+//! A quiet Burn metrics renderer with a progress callback.
+
+use burn::train::logger::{EvaluationProgressLogger, TrainingProgressLogger};
+use burn::train::metric::MetricDefinition;
+use burn::train::renderer::{
+    EvaluationName, MetricState, MetricsRenderer, MetricsRendererEvaluation, MetricsRendererTraining,
+};
+
+/// A Burn renderer that prints nothing per iteration (Burn's own CLI renderer prints a line per
+/// iteration without a terminal); progress goes to an optional callback.
+pub struct QuietRenderer {
+    progress: Option<ProgressFn>,
+}
+
+/// Progress of a split (`"train"`, `"valid"`), for a progress bar of the caller's choosing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress<'a> {
+    /// A split starts over `total_items` items (images, samples).
+    Start {
+        /// `"train"` or `"valid"`.
+        split: &'a str,
+        /// Items in the split.
+        total_items: usize,
+    },
+    /// Items processed so far in the split.
+    Update(usize),
+    /// The split ended.
+    End,
+}
+
+/// A progress callback (see [`QuietRenderer::with_progress`]).
+pub type ProgressFn = Box<dyn FnMut(Progress<'_>) + Send + Sync>;
+
+impl QuietRenderer {
+    /// A renderer that prints nothing.
+    pub fn new() -> Self {
+        Self { progress: None }
+    }
+
+    /// A renderer that prints nothing itself and tells `progress` how each split advances
+    /// (the `burn-lr` app draws a terminal progress bar with it).
+    pub fn with_progress(progress: ProgressFn) -> Self {
+        Self {
+            progress: Some(progress),
+        }
+    }
+
+    fn tell(&mut self, event: Progress<'_>) {
+        if let Some(progress) = &mut self.progress {
+            progress(event);
+        }
+    }
+}
+
+impl Default for QuietRenderer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MetricsRendererTraining for QuietRenderer {
+    fn update_train(&mut self, _state: MetricState) {}
+    fn update_valid(&mut self, _state: MetricState) {}
+    fn on_train_end(
+        &mut self,
+        _summary: Option<burn::train::LearnerSummary>,
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        Ok(())
+    }
+}
+
+impl MetricsRendererEvaluation for QuietRenderer {
+    fn update_test(&mut self, _name: EvaluationName, _state: MetricState) {}
+    fn on_test_end(&mut self, _summary: Option<burn::train::LearnerSummary>) -> Result<(), Box<dyn std::error::Error>> {
+        Ok(())
+    }
+}
+
+impl TrainingProgressLogger for QuietRenderer {
+    fn start(
+        &mut self,
+        _total_epochs: usize,
+        _starting_epoch: usize,
+        _total_items: Option<usize>,
+        _label: Option<&str>,
+    ) {
+    }
+    fn update_epoch(&mut self, _epoch: usize) {}
+    fn start_split(&mut self, split: &str, total_items: usize) {
+        self.tell(Progress::Start { split, total_items });
+    }
+    fn update_split(&mut self, items_processed: usize) {
+        self.tell(Progress::Update(items_processed));
+    }
+    fn end_split(&mut self) {
+        self.tell(Progress::End);
+    }
+    fn end(&mut self) {}
+    fn log_event_training(&mut self, _event: String) {}
+}
+
+impl EvaluationProgressLogger for QuietRenderer {
+    fn start_global_progress(&mut self, _total_tests: usize) {}
+    fn start_test(&mut self, _name: &str, _total_items: usize) {}
+    fn update_test_progress(&mut self, _items_processed: usize) {}
+    fn end_test(&mut self) {}
+    fn end_global_progress(&mut self) {}
+    fn log_event_evaluation(&mut self, _event: String) {}
+}
+
+impl MetricsRenderer for QuietRenderer {
+    fn manual_close(&mut self) {}
+    fn register_metric(&mut self, _definition: MetricDefinition) {}
+}

@@ -1,0 +1,123 @@
+//! `ChainedScheduler`: every child at once, their multiplicative factors combined.
+
+use super::Schedule;
+use crate::schedule::run::run_length;
+use crate::schedule::{AfterTMax, LearningRate, RunInfo, ScheduleError, SchedulerConfig, Unit};
+use serde::{Deserialize, Serialize};
+
+/// `ChainedScheduler`: all children at once, their multiplicative factors combined.
+///
+/// TOML: `type = "chained"`, then one `[[scheduler.schedulers]]` table per child.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainedSchedulerConfig {
+    /// The children (at least one); any schedule but `reduce_on_plateau`.
+    pub schedulers: Vec<SchedulerConfig>,
+    /// In TOML, the default `unit` of every child that does not set its own (a child's own
+    /// `unit` wins); no effect of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<Unit>,
+}
+
+impl ChainedSchedulerConfig {
+    /// Validates the children (at least one, all multiplicative) and builds them on the run.
+    ///
+    /// # Errors
+    /// No children; a child that sets an absolute LR; any child's error.
+    pub fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
+        if self.schedulers.is_empty() {
+            return Err(ScheduleError::invalid(
+                "chained",
+                "schedulers",
+                "[]",
+                "needs at least one scheduler",
+            ));
+        }
+        if let Some(bad) = self.schedulers.iter().find(|s| !s.is_multiplicative()) {
+            return Err(ScheduleError::invalid(
+                "chained",
+                "schedulers",
+                bad.kind(),
+                "children must be multiplicative (step, multi_step, exponential, linear, constant, polynomial, \
+                 fixed, cosine_annealing with eta_min = 0, or chained of those): PyTorch's ChainedScheduler \
+                 lets schedules that set an absolute LR (one_cycle, cyclic, warm restarts, eta_min > 0) discard \
+                 the other factors; combine those with sequential or warmup instead",
+            ));
+        }
+        for child in &self.schedulers {
+            cosine_stays_a_factor(child, run)?;
+        }
+        let children = self
+            .schedulers
+            .iter()
+            .map(|s| s.build_schedule(run))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Box::new(Chained::new(children, run.base_lr)))
+    }
+}
+
+/// A periodic `cosine_annealing` is a factor on the LR only up to `t_max`: past it PyTorch's
+/// chainable form adds to the LR, so a chain that runs past `t_max` is refused.
+fn cosine_stays_a_factor(child: &SchedulerConfig, run: &RunInfo) -> Result<(), ScheduleError> {
+    match child {
+        SchedulerConfig::CosineAnnealing(c) if c.after_t_max == AfterTMax::Periodic => {
+            let len = run_length(run, c.unit);
+            if len > c.t_max.saturating_add(1) {
+                return Err(ScheduleError::invalid(
+                    "chained",
+                    "schedulers",
+                    format!("cosine_annealing with t_max = {}", c.t_max),
+                    format!(
+                        "this run has {len} {}s: past t_max PyTorch's ChainedScheduler adds to the LR instead of \
+                         scaling it; make t_max cover the run, set after_t_max = \"clamp\", or use sequential",
+                        c.unit
+                    ),
+                ));
+            }
+            Ok(())
+        }
+        SchedulerConfig::Chained(c) => c.schedulers.iter().try_for_each(|s| cosine_stays_a_factor(s, run)),
+        _ => Ok(()),
+    }
+}
+
+/// PyTorch's
+/// [`ChainedScheduler`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.ChainedScheduler.html):
+/// every child steps together and their multiplicative factors combine,
+/// `lr(k) = base_lr * prod(child_i(k) / base_lr)`.
+#[derive(Debug, Clone)]
+pub struct Chained {
+    children: Vec<Box<dyn Schedule>>,
+    base_lr: LearningRate,
+}
+
+impl Chained {
+    /// Chains `children`, all defined on `base_lr`.
+    pub fn new(children: Vec<Box<dyn Schedule>>, base_lr: LearningRate) -> Self {
+        Self { children, base_lr }
+    }
+}
+
+impl Schedule for Chained {
+    fn lr(&self, k: u64) -> LearningRate {
+        if self.base_lr == 0.0 {
+            return 0.0;
+        }
+        self.children
+            .iter()
+            .fold(self.base_lr, |lr, c| lr * (c.lr(k) / self.base_lr))
+    }
+
+    fn momentum(&self, k: u64) -> Option<f64> {
+        self.children.iter().rev().find_map(|c| c.momentum(k))
+    }
+
+    fn fingerprint(&self) -> String {
+        let children: Vec<String> = self.children.iter().map(|c| c.fingerprint()).collect();
+        format!("chained(base_lr={:?}, [{}])", self.base_lr, children.join(", "))
+    }
+
+    fn clone_box(&self) -> Box<dyn Schedule> {
+        Box::new(self.clone())
+    }
+}

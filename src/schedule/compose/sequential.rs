@@ -1,0 +1,136 @@
+//! `SequentialLR`: children in turn, each restarted at its own step 0 at its milestone.
+
+use super::Schedule;
+use crate::schedule::run::run_per;
+use crate::schedule::{LearningRate, RunInfo, ScheduleError, SchedulerConfig, Unit};
+use serde::{Deserialize, Serialize};
+
+/// `SequentialLR`: children in turn, switching at `milestones` (in `unit`s).
+///
+/// TOML: `type = "sequential"`, `milestones = [5]`, then one `[[scheduler.schedulers]]` table per
+/// child (one more child than milestones), each with its own `type` and `unit`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SequentialLrSchedulerConfig {
+    /// The children, `milestones.len() + 1` of them; any schedule but `reduce_on_plateau`.
+    pub schedulers: Vec<SchedulerConfig>,
+    /// Where child `i + 1` takes over (non-decreasing, in `unit`s); a milestone at 0 skips the
+    /// first child, as PyTorch 2.15 does.
+    pub milestones: Vec<u64>,
+    /// The unit of `milestones` (`epoch` when left out). In TOML it is also the default `unit`
+    /// of every child that does not set its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<Unit>,
+}
+
+impl SequentialLrSchedulerConfig {
+    /// The unit of `milestones` (`epoch` unless `unit` is given).
+    pub fn milestone_unit(&self) -> Unit {
+        self.unit.unwrap_or(Unit::Epoch)
+    }
+
+    /// The children's start updates and the part of the run each child sees (a OneCycle child
+    /// without a length spans it), `per` optimizer updates per milestone unit.
+    pub(crate) fn child_runs(&self, run: &RunInfo, per: u64) -> Result<(Vec<u64>, Vec<RunInfo>), ScheduleError> {
+        const S: &str = "sequential";
+        if self.schedulers.len() != self.milestones.len() + 1 {
+            return Err(ScheduleError::invalid(
+                S,
+                "milestones",
+                format!("{:?}", self.milestones),
+                format!(
+                    "needs exactly one fewer milestone than schedulers ({} given)",
+                    self.schedulers.len()
+                ),
+            ));
+        }
+        if self.milestones.windows(2).any(|w| w[0] > w[1]) {
+            return Err(ScheduleError::invalid(
+                S,
+                "milestones",
+                format!("{:?}", self.milestones),
+                "must be non-decreasing",
+            ));
+        }
+        let starts = self
+            .milestones
+            .iter()
+            .map(|m| {
+                m.checked_mul(per)
+                    .ok_or_else(|| ScheduleError::invalid(S, "milestones", m, "too large (overflows the update count)"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let runs = (0..self.schedulers.len())
+            .map(|i| {
+                let start = if i == 0 { 0 } else { starts[i - 1] };
+                let end = starts
+                    .get(i)
+                    .copied()
+                    .unwrap_or(run.total_steps.max(start.saturating_add(1)));
+                RunInfo {
+                    total_steps: end.saturating_sub(start).max(1),
+                    ..*run
+                }
+            })
+            .collect();
+        Ok((starts, runs))
+    }
+
+    /// Validates the milestones and builds every child on its part of the run.
+    ///
+    /// # Errors
+    /// Milestones that do not fit the children, decrease or overflow; any child's error.
+    pub fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
+        let (starts, child_runs) = self.child_runs(run, run_per(run, self.milestone_unit()))?;
+        let children = self
+            .schedulers
+            .iter()
+            .zip(&child_runs)
+            .map(|(child, child_run)| child.build_schedule(child_run))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Box::new(Sequential::new(children, starts)))
+    }
+}
+
+/// PyTorch's
+/// [`SequentialLR`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.SequentialLR.html):
+/// child `i` runs from milestone `i - 1` on, restarted at its own step 0. Milestones are given
+/// here in optimizer updates. A milestone at 0 skips the first child, as PyTorch 2.15 does.
+#[derive(Debug, Clone)]
+pub struct Sequential {
+    children: Vec<Box<dyn Schedule>>,
+    starts: Vec<u64>,
+}
+
+impl Sequential {
+    /// `children.len() == starts.len() + 1` and `starts` non-decreasing (checked by the config).
+    pub fn new(children: Vec<Box<dyn Schedule>>, starts: Vec<u64>) -> Self {
+        Self { children, starts }
+    }
+
+    fn active(&self, k: u64) -> (usize, u64) {
+        let i = self.starts.partition_point(|s| *s <= k);
+        (i, if i == 0 { k } else { k - self.starts[i - 1] })
+    }
+}
+
+impl Schedule for Sequential {
+    fn lr(&self, k: u64) -> LearningRate {
+        let (i, local) = self.active(k);
+        self.children[i].lr(local)
+    }
+
+    fn momentum(&self, k: u64) -> Option<f64> {
+        let (i, local) = self.active(k);
+        self.children[i].momentum(local)
+    }
+
+    fn fingerprint(&self) -> String {
+        let children: Vec<String> = self.children.iter().map(|c| c.fingerprint()).collect();
+        format!("sequential(starts={:?}, [{}])", self.starts, children.join(", "))
+    }
+
+    fn clone_box(&self) -> Box<dyn Schedule> {
+        Box::new(self.clone())
+    }
+}

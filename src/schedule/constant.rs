@@ -1,0 +1,110 @@
+//! `ConstantLR`: a constant factor on the base LR for the first `total_iters` steps.
+
+use super::{finite, non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
+use burn::optim::LearningRate;
+use serde::{Deserialize, Serialize};
+
+fn d_third() -> f64 {
+    1.0 / 3.0
+}
+fn d_iters() -> u64 {
+    5
+}
+fn d_unit() -> Unit {
+    Unit::Epoch
+}
+
+/// Configuration of [`ConstantLrScheduler`], PyTorch's
+/// [`torch.optim.lr_scheduler.ConstantLR`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.ConstantLR.html):
+/// `base_lr * factor` for the first `total_iters` steps, then `base_lr`.
+///
+/// TOML: `[scheduler] type = "constant"`, `factor = 0.5`, `total_iters = 4`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConstantLrSchedulerConfig {
+    /// Factor, in (0, 1] (default 1/3).
+    #[serde(default = "d_third")]
+    pub factor: f64,
+    /// Steps at the reduced LR (default 5).
+    #[serde(default = "d_iters")]
+    pub total_iters: u64,
+    /// What one step counts (`epoch` by default).
+    #[serde(default = "d_unit")]
+    pub unit: Unit,
+}
+
+impl ConstantLrSchedulerConfig {
+    /// A ConstantLR config.
+    pub fn new(factor: f64, total_iters: u64) -> Self {
+        Self {
+            factor,
+            total_iters,
+            unit: d_unit(),
+        }
+    }
+
+    /// Validates into the closed form starting at `base_lr`.
+    ///
+    /// # Errors
+    /// [`ScheduleError::InvalidParam`] for `factor` outside (0, 1] (PyTorch allows 0 and then
+    /// divides by it in its recursive form) or a non-finite value.
+    pub fn build(&self, base_lr: LearningRate) -> Result<ConstantLr, ScheduleError> {
+        const S: &str = "constant";
+        non_negative(S, "lr", base_lr)?;
+        finite(S, "factor", self.factor)?;
+        if !(self.factor > 0.0 && self.factor <= 1.0) {
+            return Err(ScheduleError::invalid(S, "factor", self.factor, "must be in (0, 1]"));
+        }
+        if self.total_iters == 0 && self.factor != 1.0 {
+            return Err(ScheduleError::invalid(
+                S,
+                "total_iters",
+                0,
+                format!(
+                    "must be >= 1 with factor = {} (PyTorch's two code paths disagree at 0)",
+                    self.factor
+                ),
+            ));
+        }
+        Ok(ConstantLr {
+            base_lr,
+            factor: self.factor,
+            total_iters: self.total_iters,
+        })
+    }
+
+    /// A scheduler whose every `step()` is one PyTorch `scheduler.step()`.
+    ///
+    /// # Errors
+    /// As [`Self::build`].
+    pub fn init(&self, base_lr: LearningRate) -> Result<ConstantLrScheduler, ScheduleError> {
+        Ok(ClosedFormScheduler::new(self.build(base_lr)?))
+    }
+}
+
+/// ConstantLR in closed form: `base_lr * (factor if t < total_iters else 1)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConstantLr {
+    base_lr: LearningRate,
+    factor: f64,
+    total_iters: u64,
+}
+
+impl ClosedForm for ConstantLr {
+    const KIND: &'static str = "constant";
+
+    fn lr_at(&self, t: u64) -> LearningRate {
+        if t < self.total_iters {
+            self.base_lr * self.factor
+        } else {
+            self.base_lr
+        }
+    }
+
+    fn fingerprint(&self) -> String {
+        format!("{self:?}")
+    }
+}
+
+/// [`ConstantLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
+pub type ConstantLrScheduler = ClosedFormScheduler<ConstantLr>;

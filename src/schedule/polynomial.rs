@@ -1,0 +1,95 @@
+//! `PolynomialLR`: the base LR decayed polynomially to 0 over `total_iters` steps.
+
+use super::{non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
+use burn::optim::LearningRate;
+use serde::{Deserialize, Serialize};
+
+fn d_one() -> f64 {
+    1.0
+}
+fn d_iters() -> u64 {
+    5
+}
+fn d_unit() -> Unit {
+    Unit::Epoch
+}
+
+/// Configuration of [`PolynomialLrScheduler`], PyTorch's
+/// [`torch.optim.lr_scheduler.PolynomialLR`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.PolynomialLR.html):
+/// `base_lr * (1 - min(t, total_iters) / total_iters)^power`.
+///
+/// TOML: `[scheduler] type = "polynomial"`, `total_iters = 50`, `power = 2.0`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolynomialLrSchedulerConfig {
+    /// Steps until the LR reaches 0 (default 5); >= 1.
+    #[serde(default = "d_iters")]
+    pub total_iters: u64,
+    /// Exponent (default 1.0); finite, >= 0.
+    #[serde(default = "d_one")]
+    pub power: f64,
+    /// What one step counts (`epoch` by default).
+    #[serde(default = "d_unit")]
+    pub unit: Unit,
+}
+
+impl PolynomialLrSchedulerConfig {
+    /// A PolynomialLR config.
+    pub fn new(total_iters: u64, power: f64) -> Self {
+        Self {
+            total_iters,
+            power,
+            unit: d_unit(),
+        }
+    }
+
+    /// Validates into the closed form starting at `base_lr`.
+    ///
+    /// # Errors
+    /// [`ScheduleError::InvalidParam`] for `total_iters = 0` or a negative/non-finite `power`.
+    pub fn build(&self, base_lr: LearningRate) -> Result<PolynomialLr, ScheduleError> {
+        const S: &str = "polynomial";
+        non_negative(S, "lr", base_lr)?;
+        if self.total_iters == 0 {
+            return Err(ScheduleError::invalid(S, "total_iters", 0, "must be an integer >= 1"));
+        }
+        non_negative(S, "power", self.power)?;
+        Ok(PolynomialLr {
+            base_lr,
+            total_iters: self.total_iters,
+            power: self.power,
+        })
+    }
+
+    /// A scheduler whose every `step()` is one PyTorch `scheduler.step()`.
+    ///
+    /// # Errors
+    /// As [`Self::build`].
+    pub fn init(&self, base_lr: LearningRate) -> Result<PolynomialLrScheduler, ScheduleError> {
+        Ok(ClosedFormScheduler::new(self.build(base_lr)?))
+    }
+}
+
+/// PolynomialLR in closed form (PyTorch's `_get_closed_form_lr`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolynomialLr {
+    base_lr: LearningRate,
+    total_iters: u64,
+    power: f64,
+}
+
+impl ClosedForm for PolynomialLr {
+    const KIND: &'static str = "polynomial";
+
+    fn lr_at(&self, t: u64) -> LearningRate {
+        let t = t.min(self.total_iters) as f64;
+        self.base_lr * (1.0 - t / self.total_iters as f64).powf(self.power)
+    }
+
+    fn fingerprint(&self) -> String {
+        format!("{self:?}")
+    }
+}
+
+/// [`PolynomialLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
+pub type PolynomialLrScheduler = ClosedFormScheduler<PolynomialLr>;
