@@ -29,8 +29,8 @@ fn at_step(text: &str, k: u64) -> TrainingScheduler {
     let cfg: SchedulerConfig = toml::from_str(text).expect("valid bench config");
     let run = RunInfo {
         base_lr: 0.1,
-        steps_per_epoch: 391,
-        total_steps: 2_000_000_000,
+        updates_per_epoch: 391,
+        total_updates: 2_000_000_000,
     };
     let mut s = cfg.build(&run).expect("valid bench schedule");
     let record: LrSchedulerRecord = s.to_record().with_scalar("step", k);

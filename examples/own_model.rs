@@ -1,5 +1,7 @@
 //! burn-lr inside *your own* Burn training run: your model, your data, your
-//! `SupervisedTraining`, with an exact PyTorch `ReduceLROnPlateau` fed the validation loss.
+//! `SupervisedTraining`, with an exact PyTorch `ReduceLROnPlateau` fed the validation loss,
+//! through the library's one entry point, `LearnerSchedule` (no CIFAR app needed:
+//! `cargo run --example own_model --no-default-features` builds the library alone).
 //! Run: `cargo run --release --example own_model`.
 
 use burn::data::dataloader::batcher::Batcher;
@@ -8,12 +10,11 @@ use burn::data::dataset::InMemDataset;
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::nn::{Linear, LinearConfig, Relu};
-use burn::optim::SgdConfig;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use burn::train::metric::{AccuracyMetric, LearningRateMetric, LossMetric};
 use burn::train::{ClassificationOutput, InferenceStep, Learner, SupervisedTraining, TrainOutput, TrainStep};
-use burn_lr::learner::{default_checkpointing, PlateauCheckpointing, PlateauMonitor, QuietRenderer};
-use burn_lr::schedule::ReduceLrOnPlateauSchedulerConfig;
+use burn_lr::learner::{LearnerRun, LearnerSchedule, QuietRenderer};
+use burn_lr::schedule::SchedulerConfig;
 
 /// Your model: a small MLP over 2-D points, `[batch, 2]` -> logits `[batch, 2]`.
 #[derive(Module, Debug)]
@@ -110,27 +111,33 @@ fn main() {
         .build(InMemDataset::new(points(512, 2)));
 
     // PyTorch: ReduceLROnPlateau(optimizer, mode="min", factor=0.5, patience=1); step(val_loss).
-    let scheduler = ReduceLrOnPlateauSchedulerConfig {
-        factor: 0.5,
-        patience: 1,
-        ..Default::default()
-    }
-    .init(0.5)
-    .expect("valid plateau parameters");
-    // Burn's validation loss of each epoch reaches the scheduler through its feed, before the
-    // epoch's checkpoint is written (so resuming keeps it) and in runs without checkpoints.
-    let monitor = PlateauMonitor::new(scheduler.feed(), "Loss");
+    // The same TOML a burn-lr config holds; any schedule works here (one_cycle, cosine, ...).
+    let config: SchedulerConfig = toml::from_str("type = \"reduce_lr_on_plateau\"\nfactor = 0.5\npatience = 1")
+        .expect("a valid [scheduler] table");
+    // What the run knows: 2,048 points, batch 64, 6 epochs (add .with_grad_accumulation(n) /
+    // .with_devices(n) as you configure Burn): the updates per epoch follow from it.
+    let run = LearnerRun::new(2048, 64, 6);
+    let schedule = LearnerSchedule::new(&config, 0.5, &run).expect("valid schedule");
     let dir = std::env::temp_dir().join("burn-lr-own-model");
+    // Resuming? `schedule.check_resume(&dir, epoch)?` names what differs before Burn loads it.
+    let watch = schedule.watch();
+    let optimizer = schedule.sgd(0.0, false, 0.0); // wrapped when the schedule cycles momentum
     let result = SupervisedTraining::new(&dir, train, valid)
         .metrics((LossMetric::new(), AccuracyMetric::new()))
         .metric_train_numeric(LearningRateMetric::new())
         .with_default_checkpointers()
-        .with_checkpointing_strategy(PlateauCheckpointing::new(default_checkpointing(), monitor.clone()))
-        .early_stopping(monitor)
+        // The validation loss of each epoch reaches the plateau schedule before the epoch's
+        // checkpoint is written (so resuming keeps it); your own early stopping goes inside.
+        .with_checkpointing_strategy(schedule.checkpointing(None))
+        .early_stopping(schedule.early_stopping())
         .with_application_logger(None)
         .renderer(Box::new(QuietRenderer::new()))
-        .num_epochs(6)
-        .launch(Learner::new(model, SgdConfig::new().init(), scheduler));
+        .num_epochs(run.epochs)
+        .launch(Learner::new(model, optimizer, schedule.into_scheduler()));
+    if let Some(err) = watch.error() {
+        eprintln!("error: {err}");
+        std::process::exit(2);
+    }
     println!(
         "trained; artifacts (per-iteration LR in train/epoch-N/Learning_Rate.log) in {}",
         dir.display()

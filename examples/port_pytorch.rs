@@ -93,8 +93,8 @@ fn main() -> Result<(), ScheduleError> {
     .expect("valid TOML");
     let run = RunInfo {
         base_lr: 0.1,
-        steps_per_epoch: 1,
-        total_steps: 20,
+        updates_per_epoch: 1,
+        total_updates: 20,
     };
     show("SequentialLR linear+cosine", &mut sequential.build(&run)?, 8);
 

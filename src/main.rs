@@ -145,6 +145,8 @@ fn run(cli: Cli) -> Result<()> {
                 cfg.training.artifact_dir = a;
             }
             cfg.validate()?;
+            // The whole config, schedules included, before any data is read or downloaded.
+            training::check_schedules(&cfg)?;
             let start = std::time::Instant::now();
             let data = training::load_data(&cfg)?;
             println!(

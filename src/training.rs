@@ -7,19 +7,14 @@
 use crate::config::{DeviceName, OptimizerName, TrainConfig};
 use crate::data::{self, Cifar10, CifarBatcher};
 use crate::learner::{
-    default_checkpointing, GroupLearningRateMetric, PlateauCheckpointing, PlateauMonitor, Progress, ProgressFn,
-    QuietRenderer,
+    GroupLearningRateMetric, LearnerRun, LearnerSchedule, PlateauMonitor, Progress, ProgressFn, QuietRenderer,
 };
 use crate::model::ResNet;
-use crate::optim::{CycledAdamW, CycledSgd, MomentumCell};
+use crate::optim::MomentumCell;
 use crate::schedule::{RunInfo, ScheduleError, SchedulerConfig, TrainingScheduler};
 use burn::data::dataloader::DataLoaderBuilder;
-use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
-use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
-use burn::module::ParamGroup;
-use burn::optim::decay::WeightDecayConfig;
-use burn::optim::momentum::MomentumConfig;
-use burn::optim::{AdamWConfig, ModuleOptimizer, SgdConfig};
+use burn::lr_scheduler::LrScheduler;
+use burn::optim::ModuleOptimizer;
 use burn::tensor::Device;
 use burn::train::checkpoint::CheckpointingStrategy;
 use burn::train::metric::store::{Aggregate, EventStoreClient, Split};
@@ -55,6 +50,9 @@ pub enum TrainError {
     /// Burn reported a failure.
     #[error("training failed: {0}")]
     Burn(String),
+    /// A plateau schedule's metric that Burn does not have (the run stopped at that epoch).
+    #[error("{0}")]
+    Plateau(String),
 }
 
 /// One finished epoch, as printed and written to `metrics.csv`.
@@ -132,7 +130,7 @@ impl EpochHook {
             train_loss: get("Loss", Split::Train),
             val_loss: get("Loss", Split::Valid),
             val_acc: get("Accuracy", Split::Valid),
-            lr: self.scheduler.lr_during_epoch(epoch as u64, self.steps_per_epoch),
+            lr: self.scheduler.lr_in_epoch(epoch as u64, self.steps_per_epoch),
         }
     }
 
@@ -147,6 +145,9 @@ impl EarlyStoppingStrategy for EpochHook {
         let row = self.record(epoch, store);
         for monitor in &self.plateau {
             monitor.report(epoch, store);
+        }
+        if self.plateau.iter().any(|m| m.error().is_some()) {
+            return true;
         }
         let mut log = self.log.lock().expect("epoch log lock poisoned");
         if log.print {
@@ -232,35 +233,10 @@ pub fn device(name: DeviceName) -> Result<Device, TrainError> {
 /// AdamW decoupled decay). With a `momentum` cell (a schedule with `cycle_momentum`), SGD's
 /// momentum or AdamW's `beta1` is read from it at every update, overriding the configured one,
 /// as PyTorch's `cycle_momentum` overrides the optimizer's.
-pub fn optimizer(cfg: &crate::config::OptimizerConfig, momentum: Option<MomentumCell>) -> ModuleOptimizer {
-    if let Some(cell) = momentum {
-        return match cfg.name {
-            OptimizerName::Sgd => CycledSgd::new(cell, cfg.nesterov, cfg.weight_decay).init(),
-            OptimizerName::Adamw => CycledAdamW::new(cell, cfg.beta2, cfg.eps, cfg.weight_decay).init(),
-        };
-    }
+pub fn optimizer(cfg: &crate::config::OptimizerConfig, schedule: &LearnerSchedule) -> ModuleOptimizer {
     match cfg.name {
-        OptimizerName::Sgd => {
-            let mut sgd = SgdConfig::new();
-            if cfg.momentum > 0.0 {
-                sgd = sgd.with_momentum(Some(
-                    MomentumConfig::new()
-                        .with_momentum(cfg.momentum)
-                        .with_dampening(0.0)
-                        .with_nesterov(cfg.nesterov),
-                ));
-            }
-            if cfg.weight_decay > 0.0 {
-                sgd = sgd.with_weight_decay(Some(WeightDecayConfig::new(cfg.weight_decay as f32)));
-            }
-            sgd.init()
-        }
-        OptimizerName::Adamw => AdamWConfig::new()
-            .with_beta_1(cfg.beta1 as f32)
-            .with_beta_2(cfg.beta2 as f32)
-            .with_epsilon(cfg.eps as f32)
-            .with_weight_decay(cfg.weight_decay as f32)
-            .init(),
+        OptimizerName::Sgd => schedule.sgd(cfg.momentum, cfg.nesterov, cfg.weight_decay),
+        OptimizerName::Adamw => schedule.adamw(cfg.beta1, cfg.beta2, cfg.eps, cfg.weight_decay),
     }
 }
 
@@ -268,6 +244,40 @@ pub fn optimizer(cfg: &crate::config::OptimizerConfig, momentum: Option<Momentum
 /// steps once per accumulation window plus once for the epoch's leftover batches).
 pub fn steps_per_epoch(images: usize, batch_size: usize, grad_accumulation: usize) -> u64 {
     images.div_ceil(batch_size).div_ceil(grad_accumulation.max(1)) as u64
+}
+
+/// Images in CIFAR-10's training set.
+const CIFAR10_TRAIN_IMAGES: usize = 50_000;
+
+/// Checks every schedule of `cfg` (`[scheduler]` and each `[[param_groups]]` scheduler) before
+/// any data is read, on the run the config describes (its `train_limit`, or CIFAR-10's 50,000
+/// training images): a bad `pct_start` fails in milliseconds, not after loading the images. The
+/// run checks again with the real image count.
+///
+/// # Errors
+/// [`TrainError::Schedule`] naming the schedule, the field and what is allowed.
+pub fn check_schedules(cfg: &TrainConfig) -> Result<(), TrainError> {
+    let t = &cfg.training;
+    let images = cfg
+        .data
+        .train_limit
+        .unwrap_or(CIFAR10_TRAIN_IMAGES)
+        .min(CIFAR10_TRAIN_IMAGES);
+    let spe = steps_per_epoch(images, t.batch_size, t.grad_accumulation);
+    let run = RunInfo {
+        base_lr: cfg.optimizer.lr,
+        updates_per_epoch: spe,
+        total_updates: spe.saturating_mul(t.epochs as u64),
+    };
+    cfg.scheduler.build(&run)?;
+    for g in &cfg.param_groups {
+        let group_run = RunInfo {
+            base_lr: g.lr.unwrap_or(run.base_lr),
+            ..run
+        };
+        g.scheduler.as_ref().unwrap_or(&cfg.scheduler).build(&group_run)?;
+    }
+    Ok(())
 }
 
 /// The newest epoch `N` with `model-N.bpk`, `optim-N.bpk` and `scheduler-N.bpk` in
@@ -337,71 +347,90 @@ pub fn load_data(cfg: &TrainConfig) -> Result<Cifar10, TrainError> {
     Ok(data)
 }
 
-/// Trains `cfg.model` on CIFAR-10 as configured; see the module documentation.
+/// Trains `cfg.model` on CIFAR-10 as configured; see the module documentation. The steps of a
+/// run, in order: the device; the schedule for this run (the library's [`LearnerSchedule`]);
+/// the checkpoint to resume from, checked before any file is touched; the resolved
+/// `config.toml`; the epoch hook (lines, `metrics.csv`, plateau feed); data loaders and model;
+/// Burn's `SupervisedTraining` + `Learner`.
 ///
 /// # Errors
 /// [`TrainError`] for bad data, schedule parameters, an unavailable device, a missing or
-/// mismatched checkpoint on resume, or a failure reported by Burn.
+/// mismatched checkpoint on resume, a plateau metric Burn does not have, or a failure reported
+/// by Burn.
 pub fn train(cfg: &TrainConfig, data: Cifar10, opts: &TrainOptions) -> Result<TrainSummary, TrainError> {
     let t = &cfg.training;
     let device = device(t.device)?;
-    let artifact_dir = t.artifact_dir.clone();
-    let spe = steps_per_epoch(data.train.len(), t.batch_size, t.grad_accumulation);
-    let run = RunInfo {
-        base_lr: cfg.optimizer.lr,
-        steps_per_epoch: spe,
-        total_steps: spe.checked_mul(t.epochs as u64).ok_or_else(|| {
-            ScheduleError::invalid(
-                "training",
-                "epochs",
-                t.epochs,
-                "epochs x updates per epoch overflows u64",
-            )
-        })?,
-    };
-    let mut scheduler = cfg.scheduler.build(&run)?;
+    let mut schedule = schedule_for(cfg, data.train.len(), opts)?;
+    let resume_from = resume_point(&t.artifact_dir, &mut schedule, opts.resume)?;
+    let config_text = toml::to_string_pretty(cfg).map_err(|e| TrainError::Burn(e.to_string()))?;
+    write_atomic(&t.artifact_dir.join("config.toml"), config_text.as_bytes())?;
+    let hook = epoch_hook(cfg, &schedule, resume_from, opts);
+    let (train_loader, valid_loader) = loaders(cfg, data, &device);
+    device.seed(t.seed);
+    let model = ResNet::new(cfg.model.arch, data::CLASSES.len(), &device.clone().autodiff());
+    let training = supervised_training(cfg, &schedule, &hook, resume_from, opts).build_with(train_loader, valid_loader);
+    let optimizer = optimizer(&cfg.optimizer, &schedule);
+    let watch = schedule.watch();
+    let result = training.launch(Learner::new(model, optimizer, schedule.into_scheduler()));
+    if let Some(err) = result.error {
+        return Err(TrainError::Burn(err.to_string()));
+    }
+    if let Some(err) = watch.error() {
+        return Err(TrainError::Plateau(err));
+    }
+    Ok(TrainSummary {
+        model: result.model,
+        epochs: hook.rows(),
+        steps_per_epoch: hook.steps_per_epoch,
+        artifact_dir: t.artifact_dir.clone(),
+    })
+}
+
+/// The schedule of this run (and of each parameter group), with the optimizer updates per
+/// epoch Burn will make; prints the length warnings once.
+fn schedule_for(cfg: &TrainConfig, images: usize, opts: &TrainOptions) -> Result<LearnerSchedule, TrainError> {
+    let t = &cfg.training;
+    let run = LearnerRun::new(images, t.batch_size, t.epochs).with_grad_accumulation(t.grad_accumulation);
+    let mut schedule = LearnerSchedule::new(&cfg.scheduler, cfg.optimizer.lr, &run)?;
+    for g in &cfg.param_groups {
+        let config = g.scheduler.as_ref().unwrap_or(&cfg.scheduler);
+        schedule = schedule.with_group(&g.params, config, g.lr.unwrap_or(cfg.optimizer.lr))?;
+    }
+    if let Some(cell) = &opts.momentum_cell {
+        schedule = schedule.with_momentum_cell(cell.clone());
+    }
     if !opts.quiet {
-        for warning in cfg.scheduler.length_warnings(&run) {
+        for warning in schedule.warnings() {
             eprintln!("warning: {warning}");
         }
     }
+    Ok(schedule)
+}
 
-    let mut groups = Vec::with_capacity(cfg.param_groups.len());
-    for g in &cfg.param_groups {
-        let group_run = RunInfo {
-            base_lr: g.lr.unwrap_or(run.base_lr),
-            ..run
-        };
-        groups.push((
-            g.params.clone(),
-            g.scheduler.as_ref().unwrap_or(&cfg.scheduler).build(&group_run)?,
-        ));
+/// The epoch to resume from (`--resume`): the newest complete checkpoint, whose scheduler
+/// record must belong to this schedule.
+fn resume_point(
+    artifact_dir: &Path,
+    schedule: &mut LearnerSchedule,
+    resume: bool,
+) -> Result<Option<usize>, TrainError> {
+    if !resume {
+        return Ok(None);
     }
+    let n = latest_checkpoint(artifact_dir).ok_or_else(|| TrainError::NoCheckpoint(artifact_dir.join("checkpoint")))?;
+    schedule.check_resume(artifact_dir, n)?;
+    Ok(Some(n))
+}
 
-    let resume_from = if opts.resume {
-        let n = latest_checkpoint(&artifact_dir)
-            .ok_or_else(|| TrainError::NoCheckpoint(artifact_dir.join("checkpoint")))?;
-        let path = artifact_dir.join("checkpoint").join(format!("scheduler-{n}.bpk"));
-        let record =
-            LrSchedulerRecord::load(&path).map_err(|e| TrainError::Burn(format!("{}: {e:?}", path.display())))?;
-        // Burn nests group i's record under "i" (0 = the base group); refuse a foreign record
-        // here, with a clear error, before Burn would load it.
-        scheduler.try_load_record(&record.record("0"))?;
-        for (i, (_, group)) in groups.iter_mut().enumerate() {
-            group.try_load_record(&record.record(&(i + 1).to_string()))?;
-        }
-        Some(n)
-    } else {
-        None
-    };
-
-    write_atomic(
-        &artifact_dir.join("config.toml"),
-        toml::to_string_pretty(cfg)
-            .map_err(|e| TrainError::Burn(e.to_string()))?
-            .as_bytes(),
-    )?;
-
+/// The end-of-epoch hook: epoch lines, `metrics.csv` (continuing the rows of a resumed run),
+/// the plateau feed.
+fn epoch_hook(
+    cfg: &TrainConfig,
+    schedule: &LearnerSchedule,
+    resume_from: Option<usize>,
+    opts: &TrainOptions,
+) -> EpochHook {
+    let artifact_dir = &cfg.training.artifact_dir;
     let previous_rows = match resume_from {
         Some(n) => read_metrics_csv(&artifact_dir.join("metrics.csv"))
             .into_iter()
@@ -409,108 +438,99 @@ pub fn train(cfg: &TrainConfig, data: Cifar10, opts: &TrainOptions) -> Result<Tr
             .collect(),
         None => Vec::new(),
     };
-    let log = Arc::new(Mutex::new(EpochLog {
-        epochs: t.epochs,
-        rows: previous_rows,
-        csv: Some(artifact_dir.join("metrics.csv")),
-        print: !opts.quiet,
-    }));
-    let monitor = |config: &SchedulerConfig, s: &TrainingScheduler| match (config, s.plateau_feed()) {
-        (SchedulerConfig::ReduceOnPlateau(c), Some(feed)) => Some(PlateauMonitor::new(feed, c.burn_metric_name())),
-        _ => None,
-    };
-    let mut plateau: Vec<PlateauMonitor> = monitor(&cfg.scheduler, &scheduler).into_iter().collect();
-    for (g, (_, s)) in cfg.param_groups.iter().zip(&groups) {
-        plateau.extend(monitor(g.scheduler.as_ref().unwrap_or(&cfg.scheduler), s));
+    EpochHook {
+        plateau: schedule.plateau_monitors().to_vec(),
+        scheduler: schedule.base().clone(),
+        steps_per_epoch: schedule.run().updates_per_epoch,
+        log: Arc::new(Mutex::new(EpochLog {
+            epochs: cfg.training.epochs,
+            rows: previous_rows,
+            csv: Some(artifact_dir.join("metrics.csv")),
+            print: !opts.quiet,
+        })),
     }
-    let hook = EpochHook {
-        plateau: plateau.clone(),
-        scheduler: scheduler.clone(),
-        steps_per_epoch: spe,
-        log,
-    };
+}
 
-    let augment = cfg.data.augment.unwrap_or(true);
+/// The train loader (seeded shuffle, seeded augmentation) and the validation loader.
+fn loaders(cfg: &TrainConfig, data: Cifar10, device: &Device) -> (TrainLoader, TrainLoader) {
+    let t = &cfg.training;
     let workers = cfg.data.num_workers.unwrap_or(1);
-    let train_batcher = if augment {
+    let train_batcher = if cfg.data.augment.unwrap_or(true) {
         CifarBatcher::train(t.seed)
     } else {
         CifarBatcher::eval()
     };
-    let train_loader = DataLoaderBuilder::new(train_batcher)
+    let train = DataLoaderBuilder::new(train_batcher)
         .batch_size(t.batch_size)
         .shuffle(t.seed)
         .num_workers(workers)
         .set_device(device.clone())
         .build(data::dataset(data.train));
-    let valid_loader = DataLoaderBuilder::new(CifarBatcher::eval())
+    let valid = DataLoaderBuilder::new(CifarBatcher::eval())
         .batch_size(t.batch_size)
         .num_workers(workers)
         .set_device(device.clone())
         .build(data::dataset(data.test));
+    (train, valid)
+}
 
-    device.seed(t.seed);
-    let model = ResNet::new(cfg.model.arch, data::CLASSES.len(), &device.clone().autodiff());
+type TrainLoader = Arc<dyn burn::data::dataloader::DataLoader<data::CifarBatch>>;
 
-    let checkpointing: Box<dyn CheckpointingStrategy> = if plateau.is_empty() {
-        default_checkpointing()
-    } else {
-        Box::new(PlateauCheckpointing::with_monitors(
-            default_checkpointing(),
-            plateau.clone(),
-        ))
-    };
-    let mut training = SupervisedTraining::new(&artifact_dir, train_loader, valid_loader)
-        .metrics((LossMetric::new(), AccuracyMetric::new()))
-        .metric_train_numeric(LearningRateMetric::new())
-        .with_default_checkpointers()
-        .with_checkpointing_strategy(checkpointing)
-        .early_stopping(hook.clone())
-        .renderer(Box::new(QuietRenderer::with_progress(terminal_progress())))
-        .num_epochs(opts.stop_after_epoch.map_or(t.epochs, |n| n.min(t.epochs)));
-    if t.grad_accumulation > 1 {
-        training = training.grads_accumulation(t.grad_accumulation);
+/// What `SupervisedTraining` needs besides the loaders, gathered so that [`train`] reads as
+/// steps.
+struct TrainingPlan {
+    artifact_dir: PathBuf,
+    epochs: usize,
+    grad_accumulation: usize,
+    groups: Vec<String>,
+    checkpointing: Box<dyn CheckpointingStrategy>,
+    hook: EpochHook,
+    resume_from: Option<usize>,
+}
+
+fn supervised_training(
+    cfg: &TrainConfig,
+    schedule: &LearnerSchedule,
+    hook: &EpochHook,
+    resume_from: Option<usize>,
+    opts: &TrainOptions,
+) -> TrainingPlan {
+    let t = &cfg.training;
+    TrainingPlan {
+        artifact_dir: t.artifact_dir.clone(),
+        epochs: opts.stop_after_epoch.map_or(t.epochs, |n| n.min(t.epochs)),
+        grad_accumulation: t.grad_accumulation,
+        groups: cfg.param_groups.iter().map(|g| g.params.clone()).collect(),
+        checkpointing: schedule.checkpointing(None),
+        hook: hook.clone(),
+        resume_from,
     }
-    for (params, _) in &groups {
-        training = training.metric_train_numeric(GroupLearningRateMetric::new(params.clone()));
+}
+
+impl TrainingPlan {
+    /// Burn's `SupervisedTraining`: loss and accuracy on both splits, the LR of every group per
+    /// iteration, checkpoints (fed to the plateau schedule first), the epoch hook, no
+    /// per-iteration printing.
+    fn build_with(self, train: TrainLoader, valid: TrainLoader) -> SupervisedTraining<ResNet> {
+        let mut training = SupervisedTraining::new(&self.artifact_dir, train, valid)
+            .metrics((LossMetric::new(), AccuracyMetric::new()))
+            .metric_train_numeric(LearningRateMetric::new())
+            .with_default_checkpointers()
+            .with_checkpointing_strategy(self.checkpointing)
+            .early_stopping(self.hook)
+            .renderer(Box::new(QuietRenderer::with_progress(terminal_progress())))
+            .num_epochs(self.epochs);
+        if self.grad_accumulation > 1 {
+            training = training.grads_accumulation(self.grad_accumulation);
+        }
+        for params in self.groups {
+            training = training.metric_train_numeric(GroupLearningRateMetric::new(params));
+        }
+        if let Some(n) = self.resume_from {
+            training = training.checkpoint(n);
+        }
+        training
     }
-    if let Some(n) = resume_from {
-        training = training.checkpoint(n);
-    }
-    // A schedule that cycles momentum anywhere (even in a later child of a sequential) drives
-    // the optimizer; until it first sets a value, the configured momentum / beta1 applies.
-    let (scheduler, momentum) = if cfg.scheduler.cycles_momentum() {
-        let configured = match cfg.optimizer.name {
-            OptimizerName::Sgd => cfg.optimizer.momentum,
-            OptimizerName::Adamw => cfg.optimizer.beta1,
-        };
-        let cell = opts
-            .momentum_cell
-            .clone()
-            .unwrap_or_else(|| MomentumCell::new(configured));
-        (scheduler.with_momentum_cell(cell.clone()), Some(cell))
-    } else {
-        (scheduler, None)
-    };
-    let mut module_scheduler = ModuleLrScheduler::new(scheduler);
-    // The optimizer's momentum follows the base schedule (one momentum for all groups).
-    for (params, group) in groups {
-        module_scheduler = module_scheduler.with_group(ParamGroup::from_predicate(params), group);
-    }
-    let result = training.launch(Learner::new(
-        model,
-        optimizer(&cfg.optimizer, momentum),
-        module_scheduler,
-    ));
-    if let Some(err) = result.error {
-        return Err(TrainError::Burn(err.to_string()));
-    }
-    Ok(TrainSummary {
-        model: result.model,
-        epochs: hook.rows(),
-        steps_per_epoch: spe,
-        artifact_dir,
-    })
 }
 
 /// Reads `metrics.csv` rows (an unreadable file gives none).
@@ -549,8 +569,8 @@ pub fn preview(
     let spe = steps_per_epoch.max(1);
     let mut scheduler = config.build(&RunInfo {
         base_lr,
-        steps_per_epoch: spe,
-        total_steps: steps.max(1),
+        updates_per_epoch: spe,
+        total_updates: steps.max(1),
     })?;
     let feed = scheduler.plateau_feed();
     if feed.is_some() {

@@ -7,8 +7,8 @@ fn build(text: &str, base_lr: f64) -> TrainingScheduler {
     let cfg: SchedulerConfig = toml::from_str(text).unwrap();
     cfg.build(&RunInfo {
         base_lr,
-        steps_per_epoch: 1,
-        total_steps: 1000,
+        updates_per_epoch: 1,
+        total_updates: 1000,
     })
     .unwrap()
 }
@@ -126,8 +126,8 @@ fn plateau_nan_counts_as_bad_epoch() {
 fn degenerate_configs_are_errors() {
     let run = RunInfo {
         base_lr: 0.1,
-        steps_per_epoch: 1,
-        total_steps: 100,
+        updates_per_epoch: 1,
+        total_updates: 100,
     };
     for (text, field) in [
         ("type = \"step\"\nstep_size = 0", "step_size"),
@@ -164,8 +164,8 @@ fn lr_at_step_1e9_equals_the_closed_form() {
     let k = 1_000_000_000u64;
     let run = RunInfo {
         base_lr: 0.1,
-        steps_per_epoch: 1,
-        total_steps: 2 * k,
+        updates_per_epoch: 1,
+        total_updates: 2 * k,
     };
     type ClosedForm = Box<dyn Fn(f64) -> f64>;
     let cases: Vec<(&str, ClosedForm)> = vec![
@@ -189,7 +189,7 @@ fn lr_at_step_1e9_equals_the_closed_form() {
     for (text, closed) in cases {
         let cfg: SchedulerConfig = toml::from_str(text).unwrap();
         let s = cfg.build(&run).unwrap();
-        let got = s.lr_of_update(k).unwrap();
+        let got = s.lr_at_update(k).unwrap();
         let want = closed(k as f64);
         assert!(((got - want) / want).abs() < 1e-12, "{text}: {got} vs {want}");
     }
@@ -226,8 +226,8 @@ fn warm_restart_cycles_match_a_plain_walk() {
 fn warmup_in_front_of_any_schedule() {
     let run = RunInfo {
         base_lr: 0.1,
-        steps_per_epoch: 2,
-        total_steps: 40,
+        updates_per_epoch: 2,
+        total_updates: 40,
     };
     let lrs = |text: &str| -> Vec<f64> {
         let cfg: SchedulerConfig = toml::from_str(text).unwrap();

@@ -6,8 +6,8 @@ use burn_lr::schedule::*;
 fn run() -> RunInfo {
     RunInfo {
         base_lr: 0.1,
-        steps_per_epoch: 10,
-        total_steps: 1000,
+        updates_per_epoch: 10,
+        total_updates: 1000,
     }
 }
 
@@ -89,8 +89,8 @@ fn one_cycle() {
     let c = SchedulerConfig::OneCycle(OneCycleLrSchedulerConfig::new(0.1).with_total_steps(500));
     let run = RunInfo {
         base_lr: 0.1,
-        steps_per_epoch: 100,
-        total_steps: 1000,
+        updates_per_epoch: 100,
+        total_updates: 1000,
     };
     c.build(&run).unwrap();
     let warnings = c.length_warnings(&run);

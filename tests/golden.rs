@@ -5,18 +5,8 @@ use burn::lr_scheduler::LrScheduler;
 use burn_lr::schedule::*;
 use serde_json::Value;
 
-fn load(name: &str) -> Value {
-    let path = format!("{}/tests/golden/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).expect("golden file")).expect("golden json")
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .map(|x| x.as_f64().unwrap_or(f64::NAN))
-        .collect()
-}
+mod common;
+use common::{floats, load};
 
 fn base_lr(g: &Value) -> f64 {
     g["optimizer"]["lr"].as_f64().unwrap()
@@ -339,8 +329,8 @@ fn epoch_unit_changes_only_at_epoch_boundaries() {
     let mut s = cfg
         .build(&RunInfo {
             base_lr: 0.1,
-            steps_per_epoch: spe,
-            total_steps: spe * 100,
+            updates_per_epoch: spe,
+            total_updates: spe * 100,
         })
         .unwrap();
     for (epoch, want) in lrs.iter().enumerate() {
@@ -358,8 +348,8 @@ fn check_toml(name: &str, toml_text: &str, steps_per_epoch: u64) {
     let cfg: SchedulerConfig = toml::from_str(toml_text).unwrap_or_else(|e| panic!("{name}: {e}"));
     let run = RunInfo {
         base_lr: base_lr(&g),
-        steps_per_epoch,
-        total_steps: lrs.len() as u64 * steps_per_epoch,
+        updates_per_epoch: steps_per_epoch,
+        total_updates: lrs.len() as u64 * steps_per_epoch,
     };
     let mut s = cfg.build(&run).unwrap();
     for (k, want) in lrs.iter().enumerate() {
@@ -435,8 +425,8 @@ fn cosine_warm_restarts_fractional_epochs() {
     let mut s = cfg
         .build(&RunInfo {
             base_lr: 0.1,
-            steps_per_epoch: 4,
-            total_steps: 400,
+            updates_per_epoch: 4,
+            total_updates: 400,
         })
         .unwrap();
     for (k, want) in lrs.iter().enumerate() {

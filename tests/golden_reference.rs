@@ -8,18 +8,8 @@ use burn::lr_scheduler::LrScheduler;
 use burn_lr::schedule::{RunInfo, SchedulerConfig};
 use serde_json::Value;
 
-fn load(name: &str) -> Value {
-    let path = format!("{}/tests/golden/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).expect("golden file")).expect("golden json")
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .map(|x| x.as_f64().expect("number"))
-        .collect()
-}
+mod common;
+use common::{floats, load};
 
 /// The trace's `params` as a `[scheduler]` table of `type`, with `unit = "iteration"` (one
 /// reference `step()` per `step()` here).
@@ -49,8 +39,8 @@ fn check(name: &str, kind: &str) {
     let base_lr = g["optimizer"]["lr"].as_f64().unwrap();
     let run = RunInfo {
         base_lr,
-        steps_per_epoch: 1,
-        total_steps: lrs.len() as u64,
+        updates_per_epoch: 1,
+        total_updates: lrs.len() as u64,
     };
     let mut s = config(&g, kind).build(&run).unwrap_or_else(|e| panic!("{name}: {e}"));
     let scale = lrs.iter().fold(0.0f64, |m, v| m.max(v.abs()));
@@ -137,8 +127,8 @@ fn linear_lr_down_to_zero_lands_exactly_where_pytorch_leaves_a_residue() {
         let lrs = floats(&g["lrs"]);
         let run = RunInfo {
             base_lr: 1.0,
-            steps_per_epoch: 1,
-            total_steps: 10,
+            updates_per_epoch: 1,
+            total_updates: 10,
         };
         let mut s = config(&g, "linear").build(&run).unwrap();
         let ours: Vec<f64> = (0..lrs.len()).map(|_| s.step()).collect();
@@ -167,8 +157,8 @@ fn noam_equals_burn_noam_lr_scheduler() {
         let mut ours = cfg
             .build(&RunInfo {
                 base_lr: 0.0,
-                steps_per_epoch: 1,
-                total_steps: 1,
+                updates_per_epoch: 1,
+                total_updates: 1,
             })
             .unwrap();
         for k in 0..10_000 {

@@ -104,8 +104,8 @@ fn learner_run_uses_the_scheduled_momentum_at_every_update() {
         let expected = schedule
             .build(&RunInfo {
                 base_lr: 0.1,
-                steps_per_epoch: 3,
-                total_steps: 6,
+                updates_per_epoch: 3,
+                total_updates: 6,
             })
             .unwrap();
         let used = cell.history();
@@ -114,7 +114,7 @@ fn learner_run_uses_the_scheduled_momentum_at_every_update() {
             assert_eq!(*update, k as u64);
             assert_eq!(
                 Some(*m),
-                expected.momentum_of_update(k as u64),
+                expected.momentum_at_update(k as u64),
                 "{optimizer}: update {k}"
             );
         }

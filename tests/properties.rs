@@ -223,7 +223,7 @@ proptest! {
         cut_frac in 0.0f64..1.0,
         metrics in proptest::collection::vec(prop_oneof![Just(f64::NAN), -2.0f64..2.0], 1..6),
     ) {
-        let run = RunInfo { base_lr, steps_per_epoch: spe, total_steps: spe * epochs };
+        let run = RunInfo { base_lr, updates_per_epoch: spe, total_updates: spe * epochs };
         let built = cfg.build(&run);
         // Random composites can be invalid (e.g. a chained cosine past t_max): an error is fine,
         // a panic is not. proptest counts these rejections and fails if they crowd out the rest.
@@ -234,7 +234,7 @@ proptest! {
         for (k, lr) in expected.iter().enumerate() {
             prop_assert!(lr.is_finite() && *lr >= 0.0, "{}: update {k}: lr {lr}", cfg.kind());
         }
-        if let Some(lr) = whole.lr_of_update(1_000_000_000) {
+        if let Some(lr) = whole.lr_at_update(1_000_000_000) {
             prop_assert!(lr.is_finite() && lr >= 0.0);
         }
         let cut = ((n as f64) * cut_frac) as u64;
@@ -261,7 +261,7 @@ proptest! {
         m in prop_oneof![Just(0u64), Just(1), Just(u64::MAX), 0u64..10],
         base_lr in prop_oneof![Just(f64::NAN), Just(-0.1), Just(0.1), Just(f64::INFINITY)],
     ) {
-        let run = RunInfo { base_lr, steps_per_epoch: m.clamp(1, 1000), total_steps: n.clamp(1, 10_000) };
+        let run = RunInfo { base_lr, updates_per_epoch: m.clamp(1, 1000), total_updates: n.clamp(1, 10_000) };
         let configs = vec![
             SchedulerConfig::Step(StepLrSchedulerConfig::new(n).with_gamma(a)),
             SchedulerConfig::MultiStep(MultiStepLrSchedulerConfig::new(vec![n, m]).with_gamma(a)),

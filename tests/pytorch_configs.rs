@@ -4,22 +4,8 @@
 use burn::lr_scheduler::LrScheduler;
 use burn_lr::schedule::*;
 
-fn cfg(toml: &str) -> SchedulerConfig {
-    toml::from_str(toml).unwrap_or_else(|e| panic!("{toml}: {e}"))
-}
-
-fn run(base_lr: f64, steps_per_epoch: u64, total_steps: u64) -> RunInfo {
-    RunInfo {
-        base_lr,
-        steps_per_epoch,
-        total_steps,
-    }
-}
-
-fn lrs(c: &SchedulerConfig, r: &RunInfo, n: u64) -> Vec<f64> {
-    let mut s = c.build(r).unwrap_or_else(|e| panic!("{c:?}: {e}"));
-    (0..n).map(|_| s.step()).collect()
-}
+mod common;
+use common::{cfg, lrs, run};
 
 fn invalid_field(c: &SchedulerConfig, r: &RunInfo) -> &'static str {
     match c.build(r) {

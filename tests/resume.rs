@@ -7,8 +7,8 @@ use burn_lr::schedule::*;
 fn run(cfg: &SchedulerConfig) -> TrainingScheduler {
     cfg.build(&RunInfo {
         base_lr: 0.1,
-        steps_per_epoch: 5,
-        total_steps: 200,
+        updates_per_epoch: 5,
+        total_updates: 200,
     })
     .unwrap()
 }
@@ -175,8 +175,8 @@ fn records_with_other_parameters_are_refused() {
     let other = a
         .build(&RunInfo {
             base_lr: 0.1,
-            steps_per_epoch: 6,
-            total_steps: 200,
+            updates_per_epoch: 6,
+            total_updates: 200,
         })
         .unwrap();
     assert!(other.clone().try_load_record(&rec).is_err());

@@ -148,8 +148,8 @@ fn noise_from_toml_with_timm_names() {
             .map(|c| {
                 c.build(&RunInfo {
                     base_lr: 0.1,
-                    steps_per_epoch: 1,
-                    total_steps: 10,
+                    updates_per_epoch: 1,
+                    total_updates: 10,
                 })
                 .map(|_| ())
             });

@@ -1,6 +1,10 @@
 //! Using burn-lr schedules inside any Burn `Learner` run (your model, your data): the plateau
 //! feed from the validation metrics, per-group learning-rate metrics, a quiet renderer.
 //!
+//! - [`LearnerSchedule`]: the one entry point. From a schedule config and what the run knows
+//!   ([`LearnerRun`]: training items, batch size, gradient accumulation, epochs, devices) it
+//!   gives the scheduler for `Learner::new`, the optimizer wrapped for a cycled momentum, the
+//!   plateau feed as a checkpointing strategy, and a resume check.
 //! - [`PlateauMonitor`] / [`PlateauCheckpointing`]: feed a
 //!   [`ReduceLrOnPlateauScheduler`](crate::schedule::ReduceLrOnPlateauScheduler) the validation
 //!   metric of each epoch (Burn's checkpointing hook, so the checkpoint holds it).
@@ -9,10 +13,12 @@
 //!
 //! `examples/own_model.rs` shows them in a user's own `SupervisedTraining` run.
 
+mod attach;
 mod metric;
 mod plateau;
 mod renderer;
 
+pub use attach::{LearnerRun, LearnerSchedule, PlateauWatch};
 pub use metric::GroupLearningRateMetric;
-pub use plateau::{default_checkpointing, PlateauCheckpointing, PlateauMonitor};
+pub use plateau::{default_checkpointing, NeverStop, PlateauCheckpointing, PlateauEarlyStopping, PlateauMonitor};
 pub use renderer::{Progress, ProgressFn, QuietRenderer};

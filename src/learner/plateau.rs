@@ -9,6 +9,7 @@ use burn::train::checkpoint::{
 use burn::train::metric::store::{Aggregate, Direction, EventStoreClient, Split};
 use burn::train::metric::LossMetric;
 use burn::train::EarlyStoppingStrategy;
+use std::sync::{Arc, Mutex};
 
 /// Feeds the validation metric of each epoch to a [`PlateauFeed`]. Burn calls it from
 /// [`CheckpointingStrategy::checkpointing`] (before the scheduler record of the epoch is saved,
@@ -18,6 +19,7 @@ use burn::train::EarlyStoppingStrategy;
 pub struct PlateauMonitor {
     feed: PlateauFeed,
     metric: String,
+    error: Arc<Mutex<Option<String>>>,
 }
 
 impl PlateauMonitor {
@@ -27,17 +29,71 @@ impl PlateauMonitor {
         Self {
             feed,
             metric: metric.into(),
+            error: Arc::new(Mutex::new(None)),
         }
     }
 
-    /// Reports epoch `epoch`'s validation mean of the metric (NaN when Burn has none, which
-    /// counts as a bad epoch).
+    /// Reports epoch `epoch`'s validation mean of the metric. When Burn has no such validation
+    /// metric (a name that was never registered), nothing is fed (a NaN would count as a bad
+    /// epoch and silently decay the LR): the monitor records the [`error`](Self::error) instead,
+    /// and [`PlateauEarlyStopping`] stops the run at the end of that epoch.
     pub fn report(&self, epoch: usize, store: &EventStoreClient) {
-        let value = store.find_metric(&self.metric, epoch, Aggregate::Mean, &Split::Valid);
-        if value.is_none() {
-            log::warn!("plateau scheduler: no validation `{}` for epoch {epoch}", self.metric);
+        match store.find_metric(&self.metric, epoch, Aggregate::Mean, &Split::Valid) {
+            Some(value) => self.feed.report(epoch as u64, value),
+            None => {
+                let mut error = self.error.lock().expect("plateau monitor lock poisoned");
+                error.get_or_insert_with(|| {
+                    format!(
+                        "plateau scheduler: Burn has no validation metric `{}` at the end of epoch {epoch}; register \
+                         it on the valid split (`.metrics(...)` / `.metric_valid_numeric(...)`) or monitor another one",
+                        self.metric
+                    )
+                });
+            }
         }
-        self.feed.report(epoch as u64, value.unwrap_or(f64::NAN));
+    }
+
+    /// The metric that was not found, as a one-line error (`None` while all is well).
+    pub fn error(&self) -> Option<String> {
+        self.error.lock().expect("plateau monitor lock poisoned").clone()
+    }
+}
+
+/// An early-stopping strategy that feeds the plateau monitors and stops the run when one of
+/// them cannot find its metric; otherwise it defers to the user's own strategy `S`, so a
+/// plateau schedule never takes Burn's only early-stopping slot away.
+#[derive(Clone)]
+pub struct PlateauEarlyStopping<S = NeverStop> {
+    monitors: Vec<PlateauMonitor>,
+    inner: S,
+}
+
+/// An early-stopping strategy that never stops (the default inner strategy).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NeverStop;
+
+impl EarlyStoppingStrategy for NeverStop {
+    fn should_stop(&mut self, _epoch: usize, _store: &EventStoreClient) -> bool {
+        false
+    }
+}
+
+impl<S: EarlyStoppingStrategy> PlateauEarlyStopping<S> {
+    /// Feeds `monitors`, then asks `inner`.
+    pub fn new(monitors: Vec<PlateauMonitor>, inner: S) -> Self {
+        Self { monitors, inner }
+    }
+}
+
+impl<S: EarlyStoppingStrategy> EarlyStoppingStrategy for PlateauEarlyStopping<S> {
+    fn should_stop(&mut self, epoch: usize, store: &EventStoreClient) -> bool {
+        for monitor in &self.monitors {
+            monitor.report(epoch, store);
+        }
+        if self.monitors.iter().any(|m| m.error().is_some()) {
+            return true;
+        }
+        self.inner.should_stop(epoch, store)
     }
 }
 

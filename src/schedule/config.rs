@@ -290,14 +290,14 @@ impl SchedulerConfig {
     }
 
     /// Builds the scheduler for a run: an epoch-unit schedule advances once every
-    /// `run.steps_per_epoch` optimizer updates; a OneCycle without a declared length spans
+    /// `run.updates_per_epoch` optimizer updates; a OneCycle without a declared length spans
     /// exactly the run, one with a declared length uses it as given.
     ///
     /// # Errors
     /// Every [`ScheduleError::InvalidParam`] of the schedule's own validation (parameters
     /// first, then lengths).
     pub fn build(&self, run: &RunInfo) -> Result<TrainingScheduler, ScheduleError> {
-        if run.steps_per_epoch == 0 {
+        if run.updates_per_epoch == 0 {
             return Err(ScheduleError::invalid(
                 self.kind(),
                 "steps_per_epoch",

@@ -112,13 +112,13 @@ impl CosineAnnealingLrSchedulerConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CosineAnnealingLr {
     /// Initial (maximum) learning rate.
-    pub base_lr: LearningRate,
+    base_lr: LearningRate,
     /// Half period, in steps.
-    pub t_max: u64,
+    t_max: u64,
     /// Minimum learning rate.
-    pub eta_min: f64,
+    eta_min: f64,
     /// Hold `eta_min` after `t_max` instead of PyTorch's periodic continuation.
-    pub clamp: bool,
+    clamp: bool,
 }
 
 impl ClosedForm for CosineAnnealingLr {

@@ -66,9 +66,9 @@ impl ExponentialLrSchedulerConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExponentialLr {
     /// Initial learning rate.
-    pub base_lr: LearningRate,
+    base_lr: LearningRate,
     /// Decay factor per step.
-    pub gamma: f64,
+    gamma: f64,
 }
 
 impl ClosedForm for ExponentialLr {

@@ -28,7 +28,7 @@
 //!
 //! // Inside a Learner: an epoch-unit StepLR that changes every 391 updates.
 //! let step = SchedulerConfig::Step(StepLrSchedulerConfig::new(30));
-//! let mut scheduler = step.build(&RunInfo { base_lr: 0.1, steps_per_epoch: 391, total_steps: 391 * 90 })?;
+//! let mut scheduler = step.build(&RunInfo { base_lr: 0.1, updates_per_epoch: 391, total_updates: 391 * 90 })?;
 //! let lrs: Vec<f64> = (0..391 * 31).map(|_| scheduler.step()).collect();
 //! assert_eq!(lrs[391 * 30 - 1], 0.1);
 //! assert!((lrs[391 * 30] - 0.01).abs() < 1e-15);

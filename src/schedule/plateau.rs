@@ -335,7 +335,7 @@ impl ReduceLrOnPlateauScheduler {
 
     /// The LR in force during `epoch` (from 1): the state after the reported metrics of the
     /// epochs before it.
-    pub fn lr_for_epoch(&self, epoch: u64) -> LearningRate {
+    pub fn lr_in_epoch(&self, epoch: u64) -> LearningRate {
         let mut state = self.state.clone();
         for (e, value) in self.feed.after(state.fed_epoch) {
             if e >= epoch {

@@ -11,15 +11,16 @@ pub struct RunInfo {
     pub base_lr: LearningRate,
     /// Optimizer updates per epoch (batches per epoch divided by gradient accumulation,
     /// rounded up), >= 1.
-    pub steps_per_epoch: u64,
-    /// Optimizer updates in the whole run (epochs × `steps_per_epoch`), >= 1.
-    pub total_steps: u64,
+    pub updates_per_epoch: u64,
+    /// Optimizer updates in the whole run (epochs × `updates_per_epoch`), >= 1 (not to be confused
+    /// with a schedule's own length such as OneCycle's `total_steps`, counted in its unit).
+    pub total_updates: u64,
 }
 
 /// Optimizer updates per `unit`.
 pub(crate) fn run_per(run: &RunInfo, unit: Unit) -> u64 {
     match unit {
-        Unit::Epoch => run.steps_per_epoch.max(1),
+        Unit::Epoch => run.updates_per_epoch.max(1),
         Unit::Iteration => 1,
     }
 }
@@ -27,8 +28,8 @@ pub(crate) fn run_per(run: &RunInfo, unit: Unit) -> u64 {
 /// The run's length in `unit`s: its optimizer updates, or its epochs (rounded up).
 pub(crate) fn run_length(run: &RunInfo, unit: Unit) -> u64 {
     match unit {
-        Unit::Iteration => run.total_steps,
-        Unit::Epoch => run.total_steps.div_ceil(run.steps_per_epoch.max(1)),
+        Unit::Iteration => run.total_updates,
+        Unit::Epoch => run.total_updates.div_ceil(run.updates_per_epoch.max(1)),
     }
 }
 
@@ -46,6 +47,6 @@ pub(crate) fn length_warning(kind: &str, field: &str, declared: u64, unit: Unit,
     Some(format!(
         "{kind}: {field} = {declared} {unit}s, but this run has {run_len} {unit}s ({} optimizer updates, {} per \
          epoch): {what}; leave the length out to span the run",
-        run.total_steps, run.steps_per_epoch
+        run.total_updates, run.updates_per_epoch
     ))
 }

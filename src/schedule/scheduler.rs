@@ -101,7 +101,7 @@ impl TrainingScheduler {
     }
 
     /// The momentum of optimizer update `k`, for momentum-cycling schedules.
-    pub fn momentum_of_update(&self, k: u64) -> Option<f64> {
+    pub fn momentum_at_update(&self, k: u64) -> Option<f64> {
         match self {
             Self::Schedule(s) => s.schedule.momentum(k),
             Self::ReduceOnPlateau(_) => None,
@@ -109,7 +109,7 @@ impl TrainingScheduler {
     }
 
     /// The LR of optimizer update `k` (0-based), for step-count schedules.
-    pub fn lr_of_update(&self, k: u64) -> Option<LearningRate> {
+    pub fn lr_at_update(&self, k: u64) -> Option<LearningRate> {
         match self {
             Self::Schedule(s) => Some(s.schedule.lr(k)),
             Self::ReduceOnPlateau(_) => None,
@@ -127,9 +127,9 @@ impl TrainingScheduler {
     /// The LR of the last optimizer update of `epoch` (from 1) in a run with `steps_per_epoch`
     /// updates per epoch; for a plateau schedule, the LR in force during that epoch given the
     /// metrics reported for the epochs before it.
-    pub fn lr_during_epoch(&self, epoch: u64, steps_per_epoch: u64) -> LearningRate {
+    pub fn lr_in_epoch(&self, epoch: u64, steps_per_epoch: u64) -> LearningRate {
         match self {
-            Self::ReduceOnPlateau(s) => s.lr_for_epoch(epoch),
+            Self::ReduceOnPlateau(s) => s.lr_in_epoch(epoch),
             Self::Schedule(s) => s.schedule.lr((epoch * steps_per_epoch.max(1)).saturating_sub(1)),
         }
     }

@@ -83,11 +83,11 @@ impl StepLrSchedulerConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepLr {
     /// Initial learning rate (PyTorch's `base_lrs[0]`).
-    pub base_lr: LearningRate,
+    base_lr: LearningRate,
     /// Decay period, in steps of the schedule's unit.
-    pub step_size: u64,
+    step_size: u64,
     /// Decay factor.
-    pub gamma: f64,
+    gamma: f64,
 }
 
 impl ClosedForm for StepLr {

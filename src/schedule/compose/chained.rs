@@ -93,7 +93,7 @@ pub struct Chained {
 
 impl Chained {
     /// Chains `children`, all defined on `base_lr`.
-    pub fn new(children: Vec<Box<dyn Schedule>>, base_lr: LearningRate) -> Self {
+    pub(crate) fn new(children: Vec<Box<dyn Schedule>>, base_lr: LearningRate) -> Self {
         Self { children, base_lr }
     }
 }

@@ -66,9 +66,9 @@ impl SequentialLrSchedulerConfig {
                 let end = starts
                     .get(i)
                     .copied()
-                    .unwrap_or(run.total_steps.max(start.saturating_add(1)));
+                    .unwrap_or(run.total_updates.max(start.saturating_add(1)));
                 RunInfo {
-                    total_steps: end.saturating_sub(start).max(1),
+                    total_updates: end.saturating_sub(start).max(1),
                     ..*run
                 }
             })
@@ -104,7 +104,7 @@ pub struct Sequential {
 
 impl Sequential {
     /// `children.len() == starts.len() + 1` and `starts` non-decreasing (checked by the config).
-    pub fn new(children: Vec<Box<dyn Schedule>>, starts: Vec<u64>) -> Self {
+    pub(crate) fn new(children: Vec<Box<dyn Schedule>>, starts: Vec<u64>) -> Self {
         Self { children, starts }
     }
 

@@ -52,7 +52,7 @@ impl WarmupSpec {
         match (self.steps, self.epochs) {
             (Some(s), None) => Ok(s),
             (None, Some(e)) => e
-                .checked_mul(run.steps_per_epoch)
+                .checked_mul(run.updates_per_epoch)
                 .ok_or_else(|| ScheduleError::invalid(S, "epochs", e, "too large")),
             (s, e) => Err(ScheduleError::invalid(
                 S,
@@ -66,7 +66,7 @@ impl WarmupSpec {
     /// The part of the run after a warmup of `updates` optimizer updates.
     pub(crate) fn inner_run(&self, run: &RunInfo, updates: u64) -> RunInfo {
         RunInfo {
-            total_steps: run.total_steps.saturating_sub(updates).max(1),
+            total_updates: run.total_updates.saturating_sub(updates).max(1),
             ..*run
         }
     }
@@ -123,7 +123,7 @@ pub struct Warmup {
 
 impl Warmup {
     /// Warmup of `updates` updates from `start_factor` (in (0, 1], checked by the config).
-    pub fn new(inner: Box<dyn Schedule>, updates: u64, start_factor: f64, mode: WarmupMode) -> Self {
+    pub(crate) fn new(inner: Box<dyn Schedule>, updates: u64, start_factor: f64, mode: WarmupMode) -> Self {
         Self {
             inner,
             updates,

@@ -1,0 +1,337 @@
+//! One entry point for putting a schedule into any Burn `Learner`: [`LearnerSchedule`].
+
+use super::{default_checkpointing, NeverStop, PlateauCheckpointing, PlateauEarlyStopping, PlateauMonitor};
+use crate::optim::{CycledAdamW, CycledSgd};
+use crate::schedule::{MomentumCell, RunInfo, ScheduleError, SchedulerConfig, TrainingScheduler};
+use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
+use burn::lr_scheduler::LrSchedulerRecord;
+use burn::module::ParamGroup;
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::momentum::MomentumConfig;
+use burn::optim::{AdamWConfig, ModuleOptimizer, SgdConfig};
+use burn::train::checkpoint::CheckpointingStrategy;
+use burn::train::EarlyStoppingStrategy;
+use std::path::Path;
+
+/// What a Burn training run knows that a schedule needs: the training items, the batch size,
+/// gradient accumulation, epochs and devices. From them comes the number of optimizer updates
+/// per epoch exactly as Burn's `Learner` counts them (so no epoch boundary can shift).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LearnerRun {
+    /// Items of the training set (`dataloader.num_items()`, images for CIFAR-10).
+    pub train_items: usize,
+    /// Items per batch (`DataLoaderBuilder::batch_size`).
+    pub batch_size: usize,
+    /// Batches per optimizer update (`SupervisedTraining::grads_accumulation`, 1 for none).
+    pub grad_accumulation: usize,
+    /// Epochs of the run (`SupervisedTraining::num_epochs`).
+    pub epochs: usize,
+    /// Devices of Burn's multi-device strategy (1 for one device).
+    pub devices: usize,
+}
+
+impl LearnerRun {
+    /// A single-device run without gradient accumulation.
+    pub fn new(train_items: usize, batch_size: usize, epochs: usize) -> Self {
+        Self {
+            train_items,
+            batch_size,
+            grad_accumulation: 1,
+            epochs,
+            devices: 1,
+        }
+    }
+
+    /// Sets the gradient accumulation (batches per optimizer update).
+    pub fn with_grad_accumulation(mut self, n: usize) -> Self {
+        self.grad_accumulation = n;
+        self
+    }
+
+    /// Sets the number of devices.
+    pub fn with_devices(mut self, n: usize) -> Self {
+        self.devices = n;
+        self
+    }
+
+    /// Optimizer updates per epoch, as Burn's `Learner` steps them: one per
+    /// `grad_accumulation` batches plus one for the epoch's leftover batches. With several
+    /// devices Burn splits the items into `devices` slices (the last takes the remainder) and
+    /// takes one batch of each per step, so the largest slice sets the count.
+    pub fn updates_per_epoch(&self) -> u64 {
+        let devices = self.devices.max(1);
+        let largest_slice = self.train_items - (devices - 1) * (self.train_items / devices);
+        largest_slice
+            .div_ceil(self.batch_size.max(1))
+            .div_ceil(self.grad_accumulation.max(1)) as u64
+    }
+
+    /// The [`RunInfo`] of this run at `base_lr`.
+    ///
+    /// # Errors
+    /// No items, a zero batch size, gradient accumulation, epoch or device count, or a run too
+    /// long to count.
+    pub fn run_info(&self, base_lr: f64) -> Result<RunInfo, ScheduleError> {
+        const S: &str = "learner";
+        for (field, v) in [
+            ("train_items", self.train_items),
+            ("batch_size", self.batch_size),
+            ("grad_accumulation", self.grad_accumulation),
+            ("epochs", self.epochs),
+            ("devices", self.devices),
+        ] {
+            if v == 0 {
+                return Err(ScheduleError::invalid(S, field, 0, "must be >= 1"));
+            }
+        }
+        let per_epoch = self.updates_per_epoch();
+        let total = per_epoch
+            .checked_mul(self.epochs as u64)
+            .ok_or_else(|| ScheduleError::invalid(S, "epochs", self.epochs, "epochs x updates per epoch overflows"))?;
+        Ok(RunInfo {
+            base_lr,
+            updates_per_epoch: per_epoch,
+            total_updates: total,
+        })
+    }
+}
+
+/// A schedule attached to one Burn `Learner` run: the scheduler for `Learner::new` (with
+/// per-group schedules), the momentum the optimizer must follow, the plateau feed, and a resume
+/// check. Built from a [`SchedulerConfig`] plus a [`LearnerRun`], so the cadence cannot be
+/// wrong: an epoch-unit schedule changes exactly at Burn's epoch boundaries.
+///
+/// ```
+/// use burn_lr::learner::{LearnerRun, LearnerSchedule};
+/// use burn_lr::schedule::SchedulerConfig;
+///
+/// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+/// let config: SchedulerConfig = toml::from_str("type = \"step_lr\"\nstep_size = 30").unwrap();
+/// // 50,000 images, batch 128, 2 batches per update, 90 epochs: 196 updates per epoch.
+/// let run = LearnerRun::new(50_000, 128, 90).with_grad_accumulation(2);
+/// let schedule = LearnerSchedule::new(&config, 0.1, &run)?;
+/// assert_eq!(schedule.run().updates_per_epoch, 196);
+/// let optimizer = schedule.sgd(0.9, false, 5e-4); // Burn's SGD, or the momentum-cycled one
+/// let checkpointing = schedule.checkpointing(None); // feeds a plateau schedule, if any
+/// let scheduler = schedule.into_scheduler(); // Learner::new(model, optimizer, scheduler)
+/// # let _ = (optimizer, checkpointing, scheduler);
+/// # Ok(())
+/// # }
+/// ```
+pub struct LearnerSchedule {
+    base: TrainingScheduler,
+    groups: Vec<(String, TrainingScheduler)>,
+    monitors: Vec<PlateauMonitor>,
+    momentum: Option<MomentumCell>,
+    run: RunInfo,
+    warnings: Vec<String>,
+}
+
+impl LearnerSchedule {
+    /// Builds `config` for `run` at the optimizer's `base_lr`.
+    ///
+    /// # Errors
+    /// The schedule's [`ScheduleError`] (parameters, then lengths), or a bad `run`.
+    pub fn new(config: &SchedulerConfig, base_lr: f64, run: &LearnerRun) -> Result<Self, ScheduleError> {
+        let info = run.run_info(base_lr)?;
+        let base = config.build(&info)?;
+        // A schedule that cycles momentum anywhere (even a later child of a sequential) drives
+        // the optimizer's momentum / beta1 at every update.
+        let (base, momentum) = if config.cycles_momentum() {
+            let cell = MomentumCell::new(f64::NAN);
+            (base.with_momentum_cell(cell.clone()), Some(cell))
+        } else {
+            (base, None)
+        };
+        let monitors = monitor(config, &base).into_iter().collect();
+        Ok(Self {
+            base,
+            groups: Vec::new(),
+            monitors,
+            momentum,
+            run: info,
+            warnings: config.length_warnings(&info),
+        })
+    }
+
+    /// Adds a parameter group: the parameters whose path contains `params` follow `config` from
+    /// `base_lr` (Burn's `ParamGroup::from_predicate`; later groups win). The optimizer's
+    /// momentum keeps following the base schedule.
+    ///
+    /// # Errors
+    /// As [`Self::new`].
+    pub fn with_group(mut self, params: &str, config: &SchedulerConfig, base_lr: f64) -> Result<Self, ScheduleError> {
+        let info = RunInfo { base_lr, ..self.run };
+        let scheduler = config.build(&info)?;
+        self.monitors.extend(monitor(config, &scheduler));
+        self.warnings.extend(config.length_warnings(&info));
+        self.groups.push((params.to_string(), scheduler));
+        Ok(self)
+    }
+
+    /// Uses `cell` for the cycled momentum (e.g. one made
+    /// [`with_history`](MomentumCell::with_history) to see what each update used); no effect
+    /// when the schedule does not cycle momentum.
+    pub fn with_momentum_cell(mut self, cell: MomentumCell) -> Self {
+        if self.momentum.is_some() {
+            self.base = self.base.with_momentum_cell(cell.clone());
+            self.momentum = Some(cell);
+        }
+        self
+    }
+
+    /// The run as the schedule sees it (updates per epoch, updates in all).
+    pub fn run(&self) -> &RunInfo {
+        &self.run
+    }
+
+    /// Warnings to show once (a declared length that differs from the run's).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// The base schedule (for the LR of an epoch, a preview, a resume check).
+    pub fn base(&self) -> &TrainingScheduler {
+        &self.base
+    }
+
+    /// The momentum the optimizer must apply at every update, when the schedule cycles it.
+    pub fn momentum(&self) -> Option<&MomentumCell> {
+        self.momentum.as_ref()
+    }
+
+    /// The plateau feeds (one per plateau schedule, base first).
+    pub fn plateau_monitors(&self) -> &[PlateauMonitor] {
+        &self.monitors
+    }
+
+    /// SGD (dampening 0, as PyTorch), with the schedule's momentum at every update when it
+    /// cycles momentum (then `momentum` only applies until the first update), else Burn's SGD.
+    pub fn sgd(&self, momentum: f64, nesterov: bool, weight_decay: f64) -> ModuleOptimizer {
+        if let Some(cell) = &self.momentum {
+            cell.set(u64::MAX, momentum);
+            return CycledSgd::new(cell.clone(), nesterov, weight_decay).init();
+        }
+        let mut sgd = SgdConfig::new();
+        if momentum > 0.0 {
+            sgd = sgd.with_momentum(Some(
+                MomentumConfig::new()
+                    .with_momentum(momentum)
+                    .with_dampening(0.0)
+                    .with_nesterov(nesterov),
+            ));
+        }
+        if weight_decay > 0.0 {
+            sgd = sgd.with_weight_decay(Some(WeightDecayConfig::new(weight_decay as f32)));
+        }
+        sgd.init()
+    }
+
+    /// AdamW (decoupled weight decay), with the schedule's momentum as `beta1` at every update
+    /// when it cycles momentum, else Burn's AdamW.
+    pub fn adamw(&self, beta1: f64, beta2: f64, eps: f64, weight_decay: f64) -> ModuleOptimizer {
+        if let Some(cell) = &self.momentum {
+            cell.set(u64::MAX, beta1);
+            return CycledAdamW::new(cell.clone(), beta2, eps, weight_decay).init();
+        }
+        AdamWConfig::new()
+            .with_beta_1(beta1 as f32)
+            .with_beta_2(beta2 as f32)
+            .with_epsilon(eps as f32)
+            .with_weight_decay(weight_decay as f32)
+            .init()
+    }
+
+    /// The checkpointing strategy for `SupervisedTraining::with_checkpointing_strategy`: `inner`
+    /// (Burn's default, keep-last-2 plus best validation loss, when `None`), fed to the plateau
+    /// schedules first so that each checkpoint holds the metric of its epoch. Burn's
+    /// early-stopping slot stays free for the user's own strategy.
+    pub fn checkpointing(&self, inner: Option<Box<dyn CheckpointingStrategy>>) -> Box<dyn CheckpointingStrategy> {
+        let inner = inner.unwrap_or_else(default_checkpointing);
+        if self.monitors.is_empty() {
+            inner
+        } else {
+            Box::new(PlateauCheckpointing::with_monitors(inner, self.monitors.clone()))
+        }
+    }
+
+    /// The early-stopping strategy for `SupervisedTraining::early_stopping`: feeds the plateau
+    /// schedules and stops the run at the end of the first epoch whose plateau metric Burn does
+    /// not have (see [`Self::watch`]); it never stops otherwise.
+    pub fn early_stopping(&self) -> PlateauEarlyStopping {
+        PlateauEarlyStopping::new(self.monitors.clone(), NeverStop)
+    }
+
+    /// As [`Self::early_stopping`], then asks the user's own strategy `inner` (Burn has one
+    /// early-stopping slot; this keeps it for both).
+    pub fn early_stopping_with<S: EarlyStoppingStrategy>(&self, inner: S) -> PlateauEarlyStopping<S> {
+        PlateauEarlyStopping::new(self.monitors.clone(), inner)
+    }
+
+    /// A handle that outlives [`Self::into_scheduler`]: after the run, [`PlateauWatch::error`]
+    /// says whether a plateau metric was never found.
+    pub fn watch(&self) -> PlateauWatch {
+        PlateauWatch(self.monitors.clone())
+    }
+
+    /// Checks that the scheduler checkpoint of `epoch` in `artifact_dir` (Burn's
+    /// `checkpoint/scheduler-{epoch}.bpk`) was written by this schedule, with these parameters
+    /// and updates per epoch, before Burn loads it; loads it (so that [`Self::base`] is at the
+    /// resumed position, e.g. a plateau schedule's reduced LR).
+    ///
+    /// # Errors
+    /// [`ScheduleError::RecordMismatch`] naming what differs, [`ScheduleError::RecordIncomplete`],
+    /// or an unreadable file (as `RecordIncomplete` naming the path).
+    pub fn check_resume(&mut self, artifact_dir: &Path, epoch: usize) -> Result<(), ScheduleError> {
+        let path = artifact_dir.join("checkpoint").join(format!("scheduler-{epoch}.bpk"));
+        let record = LrSchedulerRecord::load(&path)
+            .map_err(|e| ScheduleError::RecordIncomplete(format!("{} ({e:?})", path.display())))?;
+        self.check_record(&record)
+    }
+
+    /// As [`Self::check_resume`], on a record already read (Burn nests group `i` under `"i"`,
+    /// 0 being the base schedule). Nothing is loaded unless every part matches.
+    ///
+    /// # Errors
+    /// As [`Self::check_resume`].
+    pub fn check_record(&mut self, record: &LrSchedulerRecord) -> Result<(), ScheduleError> {
+        let mut base = self.base.clone();
+        base.try_load_record(&record.record("0"))?;
+        let mut groups = self.groups.clone();
+        for (i, (_, group)) in groups.iter_mut().enumerate() {
+            group.try_load_record(&record.record(&(i + 1).to_string()))?;
+        }
+        self.base = base;
+        self.groups = groups;
+        Ok(())
+    }
+
+    /// The scheduler for `Learner::new`: Burn's `ModuleLrScheduler` with every group.
+    pub fn into_scheduler(self) -> ModuleLrScheduler {
+        let mut scheduler = ModuleLrScheduler::new(self.base);
+        for (params, group) in self.groups {
+            scheduler = scheduler.with_group(ParamGroup::from_predicate(params), group);
+        }
+        scheduler
+    }
+}
+
+/// The plateau feeds of a run, kept after the scheduler went to the `Learner`.
+#[derive(Clone, Debug, Default)]
+pub struct PlateauWatch(Vec<PlateauMonitor>);
+
+impl PlateauWatch {
+    /// The error of a plateau metric Burn did not have (the run was stopped at the end of that
+    /// epoch), as one line; `None` when every epoch was fed.
+    pub fn error(&self) -> Option<String> {
+        self.0.iter().find_map(PlateauMonitor::error)
+    }
+}
+
+/// The plateau feed of a built `reduce_on_plateau` schedule, watching its `monitor` metric.
+fn monitor(config: &SchedulerConfig, scheduler: &TrainingScheduler) -> Option<PlateauMonitor> {
+    match (config, scheduler.plateau_feed()) {
+        (SchedulerConfig::ReduceOnPlateau(c), Some(feed)) => Some(PlateauMonitor::new(feed, c.burn_metric_name())),
+        _ => None,
+    }
+}
