@@ -10,19 +10,13 @@
 //!   LR metrics, a quiet renderer).
 //! - [`optim`]: SGD / AdamW whose momentum follows OneCycle / Cyclic (`cycle_momentum`).
 //!
-//! The CIFAR-10 app (cargo feature `app`, on by default), which uses the library:
-//! `config` (the TOML run configuration), `data` (CIFAR-10 loading, download, augmentation,
-//! batching), `model` (CIFAR ResNets) and `training` (a full `SupervisedTraining` run).
+//! The CIFAR-10 app (cargo feature `app`, on by default), which uses the library and is never
+//! used by it: `app` (the TOML run configuration, CIFAR-10 data, ResNets, devices, the run and
+//! its artifacts).
 #![warn(missing_docs)]
 
 #[cfg(feature = "app")]
-pub mod config;
-#[cfg(feature = "app")]
-pub mod data;
+pub mod app;
 pub mod learner;
-#[cfg(feature = "app")]
-pub mod model;
 pub mod optim;
 pub mod schedule;
-#[cfg(feature = "app")]
-pub mod training;

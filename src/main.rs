@@ -1,9 +1,9 @@
 //! `burn-lr`: train a CIFAR-10 ResNet with an exact LR schedule, or preview a schedule.
 
 use anyhow::{bail, Context, Result};
-use burn_lr::config::{DeviceName, TrainConfig};
+use burn_lr::app::config::{DeviceName, TrainConfig};
+use burn_lr::app::run::{self as training, TrainOptions};
 use burn_lr::schedule::SchedulerConfig;
-use burn_lr::training::{self, TrainOptions};
 use clap::{Parser, Subcommand};
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -188,7 +188,7 @@ fn run(cli: Cli) -> Result<()> {
             metrics,
         } => {
             let text = std::fs::read_to_string(&config).with_context(|| format!("cannot read {}", config.display()))?;
-            let file: ScheduleFile = burn_lr::config::parse_toml(&text)
+            let file: ScheduleFile = burn_lr::app::config::parse_toml(&text)
                 .map_err(|message| anyhow::anyhow!("invalid config {}: {message}", config.display()))?;
             if steps_per_epoch == 0 {
                 bail!("--steps-per-epoch must be >= 1");

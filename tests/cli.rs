@@ -156,7 +156,7 @@ fn config_errors_are_one_line_with_file_line_and_key() {
 /// A tiny CIFAR-10-shaped image folder: `n` 32x32 PNGs per class in `train/` and `test/`.
 fn image_folder(root: &std::path::Path, n: usize) {
     for split in ["train", "test"] {
-        for (label, class) in burn_lr::data::CLASSES.iter().enumerate() {
+        for (label, class) in burn_lr::app::data::CLASSES.iter().enumerate() {
             let dir = root.join(split).join(class);
             std::fs::create_dir_all(&dir).unwrap();
             for i in 0..n {

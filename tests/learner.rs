@@ -3,10 +3,10 @@
 //! boundaries, OneCycle spans exactly the run (gradient accumulation included), the plateau
 //! scheduler sees the validation metric, and resume continues exactly.
 
-use burn_lr::config::TrainConfig;
-use burn_lr::data::{Cifar10, CifarItem};
+use burn_lr::app::config::TrainConfig;
+use burn_lr::app::data::{Cifar10, CifarItem};
+use burn_lr::app::run::{self as training, TrainOptions};
 use burn_lr::schedule::*;
-use burn_lr::training::{self, TrainOptions};
 use std::path::Path;
 
 fn synthetic(n: usize, seed: u64) -> Vec<CifarItem> {
@@ -102,7 +102,7 @@ fn epoch_unit_schedule_changes_only_at_epoch_boundaries() {
         .epochs
         .iter()
         .all(|r| r.train_loss.is_finite() && r.val_loss.is_finite()));
-    let csv = training::read_metrics_csv(&dir.path().join("metrics.csv"));
+    let csv = burn_lr::app::artifacts::read_metrics_csv(&dir.path().join("metrics.csv"));
     assert_eq!(csv, summary.epochs);
     assert!(dir.path().join("checkpoint/scheduler-3.bpk").is_file());
     assert!(dir.path().join("config.toml").is_file());
@@ -226,7 +226,7 @@ fn resume_reproduces_the_uninterrupted_schedule() {
             "epoch {epoch}"
         );
     }
-    let rows = training::read_metrics_csv(&split.path().join("metrics.csv"));
+    let rows = burn_lr::app::artifacts::read_metrics_csv(&split.path().join("metrics.csv"));
     assert_eq!(rows.iter().map(|r| r.epoch).collect::<Vec<_>>(), vec![1, 2, 3]);
 }
 

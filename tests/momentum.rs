@@ -5,11 +5,11 @@ use burn::nn::{Linear, LinearConfig};
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer, SgdConfig};
 use burn::tensor::{Device, Distribution, Tensor};
-use burn_lr::config::TrainConfig;
-use burn_lr::data::{Cifar10, CifarItem};
+use burn_lr::app::config::TrainConfig;
+use burn_lr::app::data::{Cifar10, CifarItem};
+use burn_lr::app::run::{self as training, TrainOptions};
 use burn_lr::optim::{CycledAdamW, CycledSgd, MomentumCell};
 use burn_lr::schedule::{OneCycleLrSchedulerConfig, RunInfo, SchedulerConfig};
-use burn_lr::training::{self, TrainOptions};
 
 #[allow(deprecated)]
 fn device() -> Device {

@@ -1,10 +1,10 @@
 //! Per-parameter-group schedules through Burn's `ModuleLrScheduler` / `ParamGroup`, from TOML:
 //! the group's LR is applied to its parameters and logged for every group.
 
-use burn_lr::config::TrainConfig;
-use burn_lr::data::{Cifar10, CifarItem};
-use burn_lr::model::ResNet;
-use burn_lr::training::{self, TrainOptions};
+use burn_lr::app::config::TrainConfig;
+use burn_lr::app::data::{Cifar10, CifarItem};
+use burn_lr::app::model::ResNet;
+use burn_lr::app::run::{self as training, TrainOptions};
 use std::path::Path;
 
 fn items(n: usize) -> Vec<CifarItem> {

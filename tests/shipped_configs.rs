@@ -2,9 +2,9 @@
 //! group's) for the run it describes, with no length warning; a bad schedule fails before any
 //! data is read.
 
-use burn_lr::config::TrainConfig;
+use burn_lr::app::config::TrainConfig;
+use burn_lr::app::run::{check_schedules, steps_per_epoch};
 use burn_lr::schedule::RunInfo;
-use burn_lr::training::{check_schedules, steps_per_epoch};
 
 #[test]
 fn every_shipped_config_builds_its_schedule() {

@@ -4,12 +4,14 @@
 //!
 //! The pieces a user's own Burn run needs live in the library module [`crate::learner`].
 
-use crate::config::{DeviceName, OptimizerName, TrainConfig};
-use crate::data::{self, Cifar10, CifarBatcher};
+use super::artifacts::{latest_checkpoint, read_metrics_csv, write_atomic, EpochRecord};
+use super::config::{OptimizerName, TrainConfig};
+use super::data::{self, Cifar10, CifarBatcher};
+use super::device::device;
+use super::model::ResNet;
 use crate::learner::{
     GroupLearningRateMetric, LearnerRun, LearnerSchedule, PlateauMonitor, Progress, ProgressFn, QuietRenderer,
 };
-use crate::model::ResNet;
 use crate::optim::MomentumCell;
 use crate::schedule::{RunInfo, ScheduleError, SchedulerConfig, TrainingScheduler};
 use burn::data::dataloader::DataLoaderBuilder;
@@ -20,7 +22,6 @@ use burn::train::checkpoint::CheckpointingStrategy;
 use burn::train::metric::store::{Aggregate, EventStoreClient, Split};
 use burn::train::metric::{AccuracyMetric, LearningRateMetric, LossMetric};
 use burn::train::{EarlyStoppingStrategy, Learner, SupervisedTraining};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -53,52 +54,6 @@ pub enum TrainError {
     /// A plateau schedule's metric that Burn does not have (the run stopped at that epoch).
     #[error("{0}")]
     Plateau(String),
-}
-
-/// One finished epoch, as printed and written to `metrics.csv`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EpochRecord {
-    /// Epoch number, from 1.
-    pub epoch: usize,
-    /// Mean training loss over the epoch.
-    pub train_loss: f64,
-    /// Mean validation loss.
-    pub val_loss: f64,
-    /// Validation accuracy, percent.
-    pub val_acc: f64,
-    /// Learning rate of the epoch's last optimizer update.
-    pub lr: f64,
-}
-
-impl EpochRecord {
-    /// `epoch 3/30  train_loss 1.234  val_loss 1.102  val_acc 61.2%  lr 0.0841`.
-    pub fn line(&self, epochs: usize) -> String {
-        format!(
-            "epoch {}/{}  train_loss {:.3}  val_loss {:.3}  val_acc {:.1}%  lr {:.4e}",
-            self.epoch, epochs, self.train_loss, self.val_loss, self.val_acc, self.lr
-        )
-    }
-}
-
-/// Writes `contents` to `path` through a temporary file in the same folder and a rename, so the
-/// file is either the old or the new version, never half-written.
-///
-/// # Errors
-/// [`TrainError::Io`].
-pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), TrainError> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let io = |source| TrainError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    tmp.write_all(contents).map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
 }
 
 struct EpochLog {
@@ -200,40 +155,11 @@ fn terminal_progress() -> ProgressFn {
     })
 }
 
-/// Resolves a device name to a Burn device.
-///
-/// # Errors
-/// [`TrainError::DeviceUnavailable`] for `wgpu` / `cuda` without their cargo feature.
-#[allow(deprecated, unreachable_code)]
-pub fn device(name: DeviceName) -> Result<Device, TrainError> {
-    Ok(match name {
-        DeviceName::Auto => {
-            #[cfg(feature = "cuda")]
-            return Ok(Device::cuda(0));
-            #[cfg(all(feature = "wgpu", not(feature = "cuda")))]
-            return Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice));
-            Device::flex()
-        }
-        DeviceName::Cpu => Device::flex(),
-        DeviceName::Ndarray => Device::ndarray(),
-        DeviceName::Wgpu => {
-            #[cfg(feature = "wgpu")]
-            return Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice));
-            return Err(TrainError::DeviceUnavailable("wgpu"));
-        }
-        DeviceName::Cuda => {
-            #[cfg(feature = "cuda")]
-            return Ok(Device::cuda(0));
-            return Err(TrainError::DeviceUnavailable("cuda"));
-        }
-    })
-}
-
 /// The optimizer of `[optimizer]`, as PyTorch defines it (SGD dampening 0, L2 weight decay;
 /// AdamW decoupled decay). With a `momentum` cell (a schedule with `cycle_momentum`), SGD's
 /// momentum or AdamW's `beta1` is read from it at every update, overriding the configured one,
 /// as PyTorch's `cycle_momentum` overrides the optimizer's.
-pub fn optimizer(cfg: &crate::config::OptimizerConfig, schedule: &LearnerSchedule) -> ModuleOptimizer {
+pub fn optimizer(cfg: &super::config::OptimizerConfig, schedule: &LearnerSchedule) -> ModuleOptimizer {
     match cfg.name {
         OptimizerName::Sgd => schedule.sgd(cfg.momentum, cfg.nesterov, cfg.weight_decay),
         OptimizerName::Adamw => schedule.adamw(cfg.beta1, cfg.beta2, cfg.eps, cfg.weight_decay),
@@ -278,25 +204,6 @@ pub fn check_schedules(cfg: &TrainConfig) -> Result<(), TrainError> {
         g.scheduler.as_ref().unwrap_or(&cfg.scheduler).build(&group_run)?;
     }
     Ok(())
-}
-
-/// The newest epoch `N` with `model-N.bpk`, `optim-N.bpk` and `scheduler-N.bpk` in
-/// `artifact_dir/checkpoint`.
-pub fn latest_checkpoint(artifact_dir: &Path) -> Option<usize> {
-    let dir = artifact_dir.join("checkpoint");
-    std::fs::read_dir(&dir)
-        .ok()?
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let name = e.file_name().into_string().ok()?;
-            name.strip_prefix("model-")?.strip_suffix(".bpk")?.parse::<usize>().ok()
-        })
-        .filter(|n| {
-            ["optim", "scheduler"]
-                .iter()
-                .all(|k| dir.join(format!("{k}-{n}.bpk")).is_file())
-        })
-        .max()
 }
 
 /// What [`train`] returns.
@@ -531,26 +438,6 @@ impl TrainingPlan {
         }
         training
     }
-}
-
-/// Reads `metrics.csv` rows (an unreadable file gives none).
-pub fn read_metrics_csv(path: &Path) -> Vec<EpochRecord> {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return Vec::new();
-    };
-    text.lines()
-        .skip(1)
-        .filter_map(|line| {
-            let f: Vec<&str> = line.split(',').collect();
-            Some(EpochRecord {
-                epoch: f.first()?.parse().ok()?,
-                train_loss: f.get(1)?.parse().ok()?,
-                val_loss: f.get(2)?.parse().ok()?,
-                val_acc: f.get(3)?.parse().ok()?,
-                lr: f.get(4)?.parse().ok()?,
-            })
-        })
-        .collect()
 }
 
 /// Evaluates a schedule without training: the LR (and momentum) of each of `steps` optimizer

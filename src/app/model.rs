@@ -9,7 +9,7 @@
 //! Convolutions use Kaiming-normal init (fan-out, ReLU gain), as `torchvision` does.
 //! Input `[batch, 3, 32, 32]`, output logits `[batch, num_classes]`.
 
-use crate::data::CifarBatch;
+use crate::app::data::CifarBatch;
 use burn::module::{Initializer, Module};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::loss::CrossEntropyLossConfig;

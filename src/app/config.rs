@@ -1,6 +1,6 @@
 //! The TOML training configuration (`configs/*.toml`). Unknown keys are errors.
 
-use crate::model::Arch;
+use crate::app::model::Arch;
 use crate::schedule::SchedulerConfig;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
