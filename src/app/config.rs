@@ -334,75 +334,92 @@ impl TrainConfig {
     /// # Errors
     /// [`ConfigError::Value`] naming the key.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let t = &self.training;
-        let o = &self.optimizer;
-        let bad = |field, value: String, allowed| Err(ConfigError::Value { field, value, allowed });
-        if t.epochs == 0 {
-            return bad("training.epochs", "0".into(), "must be >= 1");
+        self.training.validate()?;
+        self.optimizer.validate()?;
+        for g in &self.param_groups {
+            g.validate()?;
         }
-        if t.batch_size == 0 {
-            return bad("training.batch_size", "0".into(), "must be >= 1");
+        for (field, limit) in [
+            ("data.train_limit", self.data.train_limit),
+            ("data.test_limit", self.data.test_limit),
+        ] {
+            if limit == Some(0) {
+                return bad(field, "0".into(), "must be >= 1 (or left out for all images)");
+            }
         }
-        if t.grad_accumulation == 0 {
-            return bad("training.grad_accumulation", "0".into(), "must be >= 1");
+        Ok(())
+    }
+}
+
+fn bad(field: &'static str, value: String, allowed: &'static str) -> Result<(), ConfigError> {
+    Err(ConfigError::Value { field, value, allowed })
+}
+
+impl TrainingConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        for (field, v) in [
+            ("training.epochs", self.epochs),
+            ("training.batch_size", self.batch_size),
+            ("training.grad_accumulation", self.grad_accumulation),
+        ] {
+            if v == 0 {
+                return bad(field, "0".into(), "must be >= 1");
+            }
         }
-        if !(o.lr.is_finite() && o.lr >= 0.0) {
-            return bad("optimizer.lr", o.lr.to_string(), "must be a finite number >= 0");
+        Ok(())
+    }
+}
+
+impl OptimizerConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !(self.lr.is_finite() && self.lr >= 0.0) {
+            return bad("optimizer.lr", self.lr.to_string(), "must be a finite number >= 0");
         }
-        if !(o.momentum.is_finite() && (0.0..1.0).contains(&o.momentum)) {
-            return bad("optimizer.momentum", o.momentum.to_string(), "must be in [0, 1)");
-        }
-        if !(o.weight_decay.is_finite() && o.weight_decay >= 0.0) {
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
             return bad(
                 "optimizer.weight_decay",
-                o.weight_decay.to_string(),
+                self.weight_decay.to_string(),
                 "must be a finite number >= 0",
             );
         }
-        if o.nesterov && o.momentum == 0.0 {
+        if self.nesterov && self.momentum == 0.0 {
             return bad(
                 "optimizer.nesterov",
                 "true".into(),
                 "needs momentum > 0 (as in PyTorch)",
             );
         }
-        for (field, v) in [("optimizer.beta1", o.beta1), ("optimizer.beta2", o.beta2)] {
+        for (field, v) in [
+            ("optimizer.momentum", self.momentum),
+            ("optimizer.beta1", self.beta1),
+            ("optimizer.beta2", self.beta2),
+        ] {
             if !(v.is_finite() && (0.0..1.0).contains(&v)) {
                 return bad(field, v.to_string(), "must be in [0, 1)");
             }
         }
-        if !(o.eps.is_finite() && o.eps > 0.0) {
-            return bad("optimizer.eps", o.eps.to_string(), "must be a finite number > 0");
-        }
-        for g in &self.param_groups {
-            if g.params.is_empty() {
-                return bad(
-                    "param_groups.params",
-                    "\"\"".into(),
-                    "must name part of a parameter path, e.g. \"fc\"",
-                );
-            }
-            if let Some(lr) = g.lr {
-                if !(lr.is_finite() && lr >= 0.0) {
-                    return bad("param_groups.lr", lr.to_string(), "must be a finite number >= 0");
-                }
-            }
-        }
-        if self.data.train_limit == Some(0) {
-            return bad(
-                "data.train_limit",
-                "0".into(),
-                "must be >= 1 (or left out for all images)",
-            );
-        }
-        if self.data.test_limit == Some(0) {
-            return bad(
-                "data.test_limit",
-                "0".into(),
-                "must be >= 1 (or left out for all images)",
-            );
+        if !(self.eps.is_finite() && self.eps > 0.0) {
+            return bad("optimizer.eps", self.eps.to_string(), "must be a finite number > 0");
         }
         Ok(())
+    }
+}
+
+impl ParamGroupConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.params.is_empty() {
+            return bad(
+                "param_groups.params",
+                "\"\"".into(),
+                "must name part of a parameter path, e.g. \"fc\"",
+            );
+        }
+        match self.lr {
+            Some(lr) if !(lr.is_finite() && lr >= 0.0) => {
+                bad("param_groups.lr", lr.to_string(), "must be a finite number >= 0")
+            }
+            _ => Ok(()),
+        }
     }
 }
 

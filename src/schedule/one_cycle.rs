@@ -298,10 +298,39 @@ impl OneCycleLrSchedulerConfig {
                 format!("max_lr / div_factor = {initial_lr} must be finite"),
             ));
         }
+        let phases = self.phases(total_steps, initial_lr, min_lr);
+        let mut start = 0.0;
+        for (i, phase) in phases.iter().enumerate() {
+            if phase.end_step == start {
+                return Err(ScheduleError::invalid(
+                    S,
+                    "pct_start",
+                    self.pct_start,
+                    format!(
+                        "with total_steps = {total_steps} phase {} of the cycle has length exactly 0 (PyTorch divides \
+                         by zero there); change pct_start or total_steps",
+                        i + 1
+                    ),
+                ));
+            }
+            start = phase.end_step;
+        }
+        Ok(OneCycleLr {
+            total_steps,
+            anneal: self.anneal_strategy,
+            cycle_momentum: self.cycle_momentum,
+            phases: phases
+                .into_iter()
+                .map(|p| [p.end_step, p.start_lr, p.end_lr, p.start_momentum, p.end_momentum])
+                .collect(),
+        })
+    }
+
+    /// PyTorch's phase table, same float expressions.
+    fn phases(&self, total_steps: u64, initial_lr: f64, min_lr: f64) -> Vec<Phase> {
         let total = total_steps as f64;
         let (bm, mm) = (self.base_momentum, self.max_momentum);
-        // PyTorch's phase table, same float expressions.
-        let phases = if self.three_phase {
+        if self.three_phase {
             vec![
                 Phase {
                     end_step: self.pct_start * total - 1.0,
@@ -342,32 +371,7 @@ impl OneCycleLrSchedulerConfig {
                     end_momentum: mm,
                 },
             ]
-        };
-        let mut start = 0.0;
-        for (i, phase) in phases.iter().enumerate() {
-            if phase.end_step == start {
-                return Err(ScheduleError::invalid(
-                    S,
-                    "pct_start",
-                    self.pct_start,
-                    format!(
-                        "with total_steps = {total_steps} phase {} of the cycle has length exactly 0 (PyTorch divides \
-                         by zero there); change pct_start or total_steps",
-                        i + 1
-                    ),
-                ));
-            }
-            start = phase.end_step;
         }
-        Ok(OneCycleLr {
-            total_steps,
-            anneal: self.anneal_strategy,
-            cycle_momentum: self.cycle_momentum,
-            phases: phases
-                .into_iter()
-                .map(|p| [p.end_step, p.start_lr, p.end_lr, p.start_momentum, p.end_momentum])
-                .collect(),
-        })
     }
 
     /// Validates into a closed-form schedule using the declared length.
