@@ -212,7 +212,7 @@ fn drive(s: &mut TrainingScheduler, from: u64, to: u64, spe: u64, metrics: &[f64
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 300, max_global_rejects: 100_000, ..ProptestConfig::default() })]
 
     #[test]
     fn valid_configs_are_finite_and_resume_exactly(
@@ -293,6 +293,51 @@ proptest! {
                     let lr = s.step();
                     prop_assert!(lr.is_finite() && lr >= 0.0, "{cfg:?} accepted but gave lr {lr}");
                 }
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Every invalid parameter, whatever its invalid value, is an error naming that field.
+    #[test]
+    fn invalid_parameters_are_errors_naming_the_field(
+        bad in prop_oneof![Just(f64::NAN), Just(f64::INFINITY), Just(f64::NEG_INFINITY), -1e6f64..-1e-9],
+        big in 1.000001f64..1e6,
+        base_lr in 0.0f64..3.0,
+    ) {
+        use SchedulerConfig as C;
+        let run = RunInfo { base_lr, updates_per_epoch: 3, total_updates: 30 };
+        let cases: Vec<(SchedulerConfig, &str)> = vec![
+            (C::Step(StepLrSchedulerConfig::new(0)), "step_size"),
+            (C::Step(StepLrSchedulerConfig::new(3).with_gamma(bad)), "gamma"),
+            (C::Exponential(ExponentialLrSchedulerConfig::new(big)), "gamma"),
+            (C::Linear(LinearLrSchedulerConfig::new(bad, 1.0, 3)), "start_factor"),
+            (C::Linear(LinearLrSchedulerConfig::new(0.5, big, 3)), "end_factor"),
+            (C::Constant(ConstantLrSchedulerConfig::new(bad, 2)), "factor"),
+            (C::Polynomial(PolynomialLrSchedulerConfig::new(0, 1.0)), "total_iters"),
+            (C::Polynomial(PolynomialLrSchedulerConfig::new(3, bad)), "power"),
+            (C::CosineAnnealing(CosineAnnealingLrSchedulerConfig::new(3).with_eta_min(bad)), "eta_min"),
+            (C::CosineAnnealingWarmRestarts(CosineAnnealingWarmRestartsSchedulerConfig::new(0)), "t_0"),
+            (C::OneCycle(OneCycleLrSchedulerConfig::new(bad)), "max_lr"),
+            (C::OneCycle(OneCycleLrSchedulerConfig::new(0.1).with_pct_start(big)), "pct_start"),
+            (C::OneCycle(OneCycleLrSchedulerConfig::new(0.1).with_div_factors(bad, 1e4)), "div_factor"),
+            (C::Noam(NoamLrSchedulerConfig::new(bad)), "factor"),
+            (C::Noam(NoamLrSchedulerConfig::new(1.0).with_warmup_steps(0)), "warmup_steps"),
+            (C::InverseSqrt(InverseSqrtLrSchedulerConfig::new(3).with_timescale(0)), "timescale"),
+            (C::WarmupStableDecay(WarmupStableDecayLrSchedulerConfig::new(1, 1).with_min_lr_ratio(big)), "min_lr_ratio"),
+            (C::CosineWithRestarts(CosineWithHardRestartsLrSchedulerConfig::new(1, 10).with_num_cycles(bad)), "num_cycles"),
+            (C::PolynomialDecay(PolynomialDecayLrSchedulerConfig::new(1, 10).with_end(bad, 1.0)), "lr_end"),
+            (C::TimmCosine(TimmCosineLrSchedulerConfig::new(0)), "t_initial"),
+            (C::TimmCosine(TimmCosineLrSchedulerConfig::new(3).with_k_decay(bad)), "k_decay"),
+            (C::TimmCosine(TimmCosineLrSchedulerConfig::new(3).with_cycles(1.0, big, 1)), "cycle_decay"),
+        ];
+        for (cfg, field) in cases {
+            match cfg.build(&run) {
+                Err(ScheduleError::InvalidParam { field: got, .. }) => prop_assert_eq!(got, field, "{:?}", cfg),
+                other => prop_assert!(false, "{cfg:?}: expected an error naming `{field}`, got {other:?}"),
             }
         }
     }

@@ -1,6 +1,6 @@
 //! `ConstantLR`: a constant factor on the base LR for the first `total_iters` steps.
 
-use super::{finite, non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
+use super::{non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 
@@ -51,10 +51,7 @@ impl ConstantLrSchedulerConfig {
     pub fn build(&self, base_lr: LearningRate) -> Result<ConstantLr, ScheduleError> {
         const S: &str = "constant";
         non_negative(S, "lr", base_lr)?;
-        finite(S, "factor", self.factor)?;
-        if !(self.factor > 0.0 && self.factor <= 1.0) {
-            return Err(ScheduleError::invalid(S, "factor", self.factor, "must be in (0, 1]"));
-        }
+        super::start_fraction(S, "factor", self.factor)?;
         if self.total_iters == 0 && self.factor != 1.0 {
             return Err(ScheduleError::invalid(
                 S,
@@ -108,3 +105,15 @@ impl ClosedForm for ConstantLr {
 
 /// [`ConstantLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
 pub type ConstantLrScheduler = ClosedFormScheduler<ConstantLr>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn by_hand() {
+        let s = ConstantLrSchedulerConfig::new(0.5, 2).build(1.0).unwrap();
+        assert_eq!([s.lr_at(0), s.lr_at(1), s.lr_at(2)], [0.5, 0.5, 1.0]);
+        assert!(ConstantLrSchedulerConfig::new(0.0, 2).build(1.0).is_err());
+    }
+}

@@ -146,3 +146,18 @@ impl ClosedForm for CosineAnnealingLr {
 
 /// [`CosineAnnealingLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
 pub type CosineAnnealingLrScheduler = ClosedFormScheduler<CosineAnnealingLr>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn by_hand_exact_ends_and_period() {
+        let s = CosineAnnealingLrSchedulerConfig::new(2)
+            .with_eta_min(0.5)
+            .build(1.5)
+            .unwrap();
+        assert_eq!([s.lr_at(0), s.lr_at(2), s.lr_at(4)], [1.5, 0.5, 1.5]);
+        assert!((s.lr_at(1) - 1.0).abs() < 1e-15);
+    }
+}

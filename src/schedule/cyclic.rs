@@ -188,14 +188,7 @@ impl CyclicLrSchedulerConfig {
             }
         }
         if self.cycle_momentum {
-            for (field, v) in [
-                ("base_momentum", self.base_momentum),
-                ("max_momentum", self.max_momentum),
-            ] {
-                if !(v.is_finite() && (0.0..1.0).contains(&v)) {
-                    return Err(ScheduleError::invalid(S, field, v, "must be in [0, 1)"));
-                }
-            }
+            super::momentum_bounds(S, self.base_momentum, self.max_momentum)?;
         }
         let up = self.step_size_up as f64;
         let down = self.step_size_down.unwrap_or(self.step_size_up) as f64;
@@ -289,3 +282,18 @@ impl ClosedForm for CyclicLr {
 /// [`CyclicLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`; its `momentum()` gives the
 /// momentum of the current update when `cycle_momentum` is on.
 pub type CyclicLrScheduler = ClosedFormScheduler<CyclicLr>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn by_hand_triangle() {
+        let s = CyclicLrSchedulerConfig::new(1.0, 3.0)
+            .with_step_sizes(2, None)
+            .build()
+            .unwrap();
+        let lrs: Vec<f64> = (0..5).map(|t| s.lr_at(t)).collect();
+        assert_eq!(lrs, [1.0, 2.0, 3.0, 2.0, 1.0]);
+    }
+}

@@ -85,3 +85,15 @@ impl ClosedForm for ExponentialLr {
 
 /// [`ExponentialLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
 pub type ExponentialLrScheduler = ClosedFormScheduler<ExponentialLr>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn by_hand() {
+        let s = ExponentialLrSchedulerConfig::new(0.5).build(2.0).unwrap();
+        assert_eq!([s.lr_at(0), s.lr_at(1), s.lr_at(3)], [2.0, 1.0, 0.25]);
+        assert!(ExponentialLrSchedulerConfig::new(1.5).build(1.0).is_err());
+    }
+}

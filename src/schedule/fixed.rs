@@ -20,3 +20,14 @@ impl ClosedForm for FixedLr {
         format!("lr={:?}", self.lr)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constant() {
+        let s = FixedLr { lr: 0.25 };
+        assert_eq!([s.lr_at(0), s.lr_at(u64::MAX)], [0.25, 0.25]);
+    }
+}

@@ -77,16 +77,8 @@ impl LinearLrSchedulerConfig {
     pub fn build(&self, base_lr: LearningRate) -> Result<LinearLr, ScheduleError> {
         const S: &str = "linear";
         non_negative(S, "lr", base_lr)?;
-        finite(S, "start_factor", self.start_factor)?;
+        super::start_fraction(S, "start_factor", self.start_factor)?;
         finite(S, "end_factor", self.end_factor)?;
-        if !(self.start_factor > 0.0 && self.start_factor <= 1.0) {
-            return Err(ScheduleError::invalid(
-                S,
-                "start_factor",
-                self.start_factor,
-                "must be in (0, 1]",
-            ));
-        }
         if !(0.0..=1.0).contains(&self.end_factor) {
             return Err(ScheduleError::invalid(
                 S,
@@ -156,3 +148,16 @@ impl ClosedForm for LinearLr {
 
 /// [`LinearLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
 pub type LinearLrScheduler = ClosedFormScheduler<LinearLr>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn by_hand_and_exact_end() {
+        let s = LinearLrSchedulerConfig::new(0.5, 1.0, 2).build(1.0).unwrap();
+        assert_eq!([s.lr_at(0), s.lr_at(1), s.lr_at(2), s.lr_at(9)], [0.5, 0.75, 1.0, 1.0]);
+        let down = LinearLrSchedulerConfig::new(0.1, 0.0, 3).build(1.0).unwrap();
+        assert_eq!(down.lr_at(3), 0.0);
+    }
+}

@@ -184,6 +184,27 @@ pub(crate) fn non_negative(s: &'static str, field: &'static str, v: f64) -> Resu
     }
 }
 
+/// Checks that a starting factor (LinearLR's and a warmup's `start_factor`, ConstantLR's
+/// `factor`) is finite and in (0, 1], as PyTorch requires.
+pub(crate) fn start_fraction(s: &'static str, field: &'static str, v: f64) -> Result<f64, ScheduleError> {
+    if v.is_finite() && v > 0.0 && v <= 1.0 {
+        Ok(v)
+    } else {
+        Err(ScheduleError::invalid(s, field, v, "must be in (0, 1]"))
+    }
+}
+
+/// Checks the momentum bounds of a momentum-cycling schedule (`base_momentum`, `max_momentum`):
+/// each in [0, 1), as SGD momentum and Adam's `beta1` must be.
+pub(crate) fn momentum_bounds(s: &'static str, base: f64, max: f64) -> Result<(), ScheduleError> {
+    for (field, v) in [("base_momentum", base), ("max_momentum", max)] {
+        if !(v.is_finite() && (0.0..1.0).contains(&v)) {
+            return Err(ScheduleError::invalid(s, field, v, "must be in [0, 1)"));
+        }
+    }
+    Ok(())
+}
+
 /// Checks that a decay factor is in [0, 1] (a growing LR would overflow to infinity).
 pub(crate) fn decay_factor(s: &'static str, field: &'static str, v: f64) -> Result<f64, ScheduleError> {
     if (0.0..=1.0).contains(&v) {

@@ -97,3 +97,20 @@ impl ClosedForm for MultiStepLr {
 
 /// [`MultiStepLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
 pub type MultiStepLrScheduler = ClosedFormScheduler<MultiStepLr>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn by_hand_repeated_milestones_compound() {
+        let s = MultiStepLrSchedulerConfig::new(vec![2, 2, 5])
+            .with_gamma(0.5)
+            .build(1.0)
+            .unwrap();
+        assert_eq!(
+            [s.lr_at(1), s.lr_at(2), s.lr_at(4), s.lr_at(5)],
+            [1.0, 0.25, 0.25, 0.125]
+        );
+    }
+}

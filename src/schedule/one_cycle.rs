@@ -252,14 +252,7 @@ impl OneCycleLrSchedulerConfig {
             ));
         }
         if self.cycle_momentum {
-            for (field, v) in [
-                ("base_momentum", self.base_momentum),
-                ("max_momentum", self.max_momentum),
-            ] {
-                if !(v.is_finite() && (0.0..1.0).contains(&v)) {
-                    return Err(ScheduleError::invalid(S, field, v, "must be in [0, 1)"));
-                }
-            }
+            super::momentum_bounds(S, self.base_momentum, self.max_momentum)?;
             if self.base_momentum > self.max_momentum {
                 return Err(ScheduleError::invalid(
                     S,
@@ -458,3 +451,22 @@ impl ClosedForm for OneCycleLr {
 /// [`OneCycleLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`; its `momentum()` gives the
 /// momentum of the current update when `cycle_momentum` is on.
 pub type OneCycleLrScheduler = ClosedFormScheduler<OneCycleLr>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn by_hand() {
+        let s = OneCycleLrSchedulerConfig::new(0.1)
+            .with_total_steps(10)
+            .build()
+            .unwrap();
+        // Phase 1 ends at 0.3 * 10 - 1 = 2: max_lr exactly there, min_lr at the last step.
+        assert_eq!(s.lr_at(0), 0.004);
+        assert_eq!(s.lr_at(2), 0.1);
+        assert_eq!(s.momentum_at(2), Some(0.85));
+        assert_eq!(s.lr_at(9), 0.1 / 25.0 / 1e4);
+        assert_eq!(s.lr_at(1000), s.lr_at(9));
+    }
+}

@@ -93,3 +93,14 @@ impl ClosedForm for PolynomialLr {
 
 /// [`PolynomialLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
 pub type PolynomialLrScheduler = ClosedFormScheduler<PolynomialLr>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn by_hand() {
+        let s = PolynomialLrSchedulerConfig::new(4, 2.0).build(1.0).unwrap();
+        assert_eq!([s.lr_at(0), s.lr_at(2), s.lr_at(4), s.lr_at(9)], [1.0, 0.25, 0.0, 0.0]);
+    }
+}

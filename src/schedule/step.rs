@@ -113,3 +113,16 @@ pub(crate) fn pow_u64(x: f64, n: u64) -> f64 {
 
 /// [`StepLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
 pub type StepLrScheduler = ClosedFormScheduler<StepLr>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn by_hand() {
+        let s = StepLrSchedulerConfig::new(2).with_gamma(0.5).build(1.0).unwrap();
+        let lrs: Vec<f64> = (0..5).map(|t| s.lr_at(t)).collect();
+        assert_eq!(lrs, [1.0, 1.0, 0.5, 0.5, 0.25]);
+        assert!(StepLrSchedulerConfig::new(0).build(1.0).is_err());
+    }
+}

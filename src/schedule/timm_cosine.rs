@@ -267,7 +267,14 @@ impl TimmCosine {
             return self.lr_min;
         }
         let peak = self.base_lr * self.cycle_decay.powf(i);
-        let cos_out = 1.0 + (PI * t_curr.powf(self.k_decay) / t_i.powf(self.k_decay)).cos();
+        // timm's `t_curr^k / t_i^k`; as `(t_curr / t_i)^k` where the powers overflow.
+        let (num, den) = (t_curr.powf(self.k_decay), t_i.powf(self.k_decay));
+        let fraction = if num.is_finite() && den.is_finite() && den > 0.0 {
+            num / den
+        } else {
+            (t_curr / t_i).powf(self.k_decay)
+        };
+        let cos_out = 1.0 + (PI * fraction).cos();
         if cos_out >= 2.0 {
             return peak;
         }

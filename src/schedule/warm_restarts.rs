@@ -162,3 +162,19 @@ impl ClosedForm for CosineAnnealingWarmRestarts {
 
 /// [`CosineAnnealingWarmRestartsSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
 pub type CosineAnnealingWarmRestartsScheduler = ClosedFormScheduler<CosineAnnealingWarmRestarts>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn by_hand_restarts() {
+        let s = CosineAnnealingWarmRestartsSchedulerConfig::new(2)
+            .with_t_mult(2)
+            .build(1.0)
+            .unwrap();
+        // Cycles [0, 2), [2, 6), [6, 14): a restart at 2 and 6, mid-cycle at 4.
+        assert_eq!([s.lr_at(0), s.lr_at(2), s.lr_at(6)], [1.0, 1.0, 1.0]);
+        assert!((s.lr_at(4) - 0.5).abs() < 1e-15);
+    }
+}

@@ -1,7 +1,7 @@
 //! A warmup phase in front of any schedule (`SequentialLR([LinearLR, X])`, timm's `warmup_t`).
 
 use super::Schedule;
-use crate::schedule::{finite, LearningRate, RunInfo, ScheduleError, SchedulerConfig};
+use crate::schedule::{LearningRate, RunInfo, ScheduleError, SchedulerConfig};
 use serde::{Deserialize, Serialize};
 
 /// A warmup phase in front of any schedule (timm's `warmup_t`, Lightning's warmup recipes).
@@ -81,15 +81,7 @@ impl WarmupSchedulerConfig {
         const S: &str = "warmup";
         let w = &self.warmup;
         let updates = w.updates(run)?;
-        finite(S, "start_factor", w.start_factor)?;
-        if !(w.start_factor > 0.0 && w.start_factor <= 1.0) {
-            return Err(ScheduleError::invalid(
-                S,
-                "start_factor",
-                w.start_factor,
-                "must be in (0, 1]",
-            ));
-        }
+        crate::schedule::start_fraction(S, "start_factor", w.start_factor)?;
         let inner_run = w.inner_run(run, updates);
         let inner = self.schedule.build_schedule(&inner_run)?;
         Ok(if updates == 0 {
@@ -162,5 +154,23 @@ impl Schedule for Warmup {
 
     fn clone_box(&self) -> Box<dyn Schedule> {
         Box::new(self.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::schedule::{RunInfo, SchedulerConfig};
+
+    #[test]
+    fn warmup_by_hand() {
+        let cfg: SchedulerConfig = toml::from_str("type = \"fixed\"\n[warmup]\nsteps = 2\nstart_factor = 0.5").unwrap();
+        let run = RunInfo {
+            base_lr: 1.0,
+            updates_per_epoch: 1,
+            total_updates: 4,
+        };
+        let s = cfg.build_schedule(&run).unwrap();
+        let lrs: Vec<f64> = (0..4).map(|k| s.lr(k)).collect();
+        assert_eq!(lrs, [0.5, 0.75, 1.0, 1.0]);
     }
 }
