@@ -340,12 +340,17 @@ fn epoch_unit_changes_only_at_epoch_boundaries() {
     }
 }
 
-/// Builds a TOML scheduler for a run with `steps_per_epoch` updates per epoch (base LR from the
-/// trace) and checks every value: update `k * steps_per_epoch + i` must equal `lrs[k]`.
-fn check_toml(name: &str, toml_text: &str, steps_per_epoch: u64) {
+/// Builds the trace's own scheduler (its PyTorch class name and parameters, through the TOML
+/// form) for a run with `steps_per_epoch` updates per epoch (base LR from the trace) and checks
+/// every value: update `k * steps_per_epoch + i` must equal `lrs[k]`.
+fn check_trace(name: &str, steps_per_epoch: u64) {
+    let g = load(name);
+    check_config(name, &common::config_from_trace(&g, None), steps_per_epoch);
+}
+
+fn check_config(name: &str, cfg: &SchedulerConfig, steps_per_epoch: u64) {
     let g = load(name);
     let lrs = floats(&g["lrs"]);
-    let cfg: SchedulerConfig = toml::from_str(toml_text).unwrap_or_else(|e| panic!("{name}: {e}"));
     let run = RunInfo {
         base_lr: base_lr(&g),
         updates_per_epoch: steps_per_epoch,
@@ -361,39 +366,29 @@ fn check_toml(name: &str, toml_text: &str, steps_per_epoch: u64) {
 
 #[test]
 fn multi_step_lr() {
-    check_toml(
-        "multistep_lr",
-        "type = \"multi_step\"\nmilestones = [30, 80]\ngamma = 0.1",
-        1,
-    );
-    check_toml(
-        "multistep_lr",
-        "type = \"multi_step\"\nmilestones = [80, 30]\ngamma = 0.1",
-        3,
-    );
+    check_trace("multistep_lr", 1);
+    // Unsorted milestones are the same schedule.
+    let g = load("multistep_lr");
+    let SchedulerConfig::MultiStep(mut c) = common::config_from_trace(&g, None) else {
+        panic!("not a multi_step")
+    };
+    c.milestones.reverse();
+    check_config("multistep_lr", &SchedulerConfig::MultiStep(c), 3);
 }
 
 #[test]
 fn linear_lr() {
-    check_toml(
-        "linear_lr",
-        "type = \"linear\"\nstart_factor = 0.1\nend_factor = 1.0\ntotal_iters = 10",
-        2,
-    );
+    check_trace("linear_lr", 2);
 }
 
 #[test]
 fn constant_lr() {
-    check_toml("constant_lr", "type = \"constant\"\nfactor = 0.5\ntotal_iters = 4", 1);
+    check_trace("constant_lr", 1);
 }
 
 #[test]
 fn polynomial_lr() {
-    check_toml(
-        "polynomial_lr",
-        "type = \"polynomial\"\ntotal_iters = 50\npower = 2.0",
-        1,
-    );
+    check_trace("polynomial_lr", 1);
 }
 
 #[test]
@@ -407,26 +402,21 @@ fn multiplicative_lr() {
 
 #[test]
 fn cosine_warm_restarts() {
-    check_toml(
-        "cosine_warm_restarts",
-        "type = \"cosine_warm_restarts\"\nt_0 = 10\nt_mult = 2\neta_min = 1e-5",
-        1,
-    );
+    check_trace("cosine_warm_restarts", 1);
 }
 
 #[test]
 fn cosine_warm_restarts_fractional_epochs() {
     // PyTorch's per-batch usage `step(epoch + i / 4)`: our epoch-unit schedule inside a run with
-    // 4 updates per epoch is evaluated at the same fractional epochs.
+    // `iters_per_epoch` updates per epoch is evaluated at the same fractional epochs.
     let g = load("cosine_warm_restarts_fractional");
     let lrs = floats(&g["lrs"]);
-    let cfg: SchedulerConfig =
-        toml::from_str("type = \"cosine_warm_restarts\"\nt_0 = 10\nt_mult = 2\neta_min = 1e-5").unwrap();
-    let mut s = cfg
+    let per = g["params"]["iters_per_epoch"].as_u64().unwrap();
+    let mut s = common::config_from_trace(&g, None)
         .build(&RunInfo {
-            base_lr: 0.1,
-            updates_per_epoch: 4,
-            total_updates: 400,
+            base_lr: base_lr(&g),
+            updates_per_epoch: per,
+            total_updates: lrs.len() as u64,
         })
         .unwrap();
     for (k, want) in lrs.iter().enumerate() {
@@ -434,34 +424,15 @@ fn cosine_warm_restarts_fractional_epochs() {
     }
 }
 
-const LINEAR_COSINE: &str = r#"
-type = "sequential"
-milestones = [5]
-[[schedulers]]
-type = "linear"
-start_factor = START
-end_factor = 1.0
-total_iters = 5
-[[schedulers]]
-type = "cosine_annealing"
-t_max = 45
-eta_min = 0.0
-"#;
-
 #[test]
 fn sequential_linear_cosine() {
-    check_toml("sequential_linear_cosine", &LINEAR_COSINE.replace("START", "0.1"), 1);
-    check_toml("sequential_linear_cosine", &LINEAR_COSINE.replace("START", "0.1"), 4);
-    check_toml(
-        "sequential_linear_cosine_default_start_factor",
-        &LINEAR_COSINE.replace("start_factor = START\n", ""),
-        1,
-    );
+    check_trace("sequential_linear_cosine", 1);
+    check_trace("sequential_linear_cosine", 4);
+    check_trace("sequential_linear_cosine_default_start_factor", 1);
 }
 
 #[test]
 fn chained_constant_exponential() {
-    let text = "type = \"chained\"\n[[schedulers]]\ntype = \"constant\"\nfactor = 0.5\ntotal_iters = 4\n[[schedulers]]\ntype = \"exponential\"\ngamma = 0.9";
-    check_toml("chained_constant_exponential", text, 1);
-    check_toml("chained_constant_exponential", text, 3);
+    check_trace("chained_constant_exponential", 1);
+    check_trace("chained_constant_exponential", 3);
 }

@@ -138,6 +138,7 @@ pub const SCHEDULE_TYPES: &[ScheduleType] = &[
         aliases: &[
             "cosine_with_hard_restarts",
             "cosine_with_hard_restarts_schedule_with_warmup",
+            "get_cosine_with_hard_restarts_schedule_with_warmup",
         ],
         source: "Hugging Face get_cosine_with_hard_restarts_schedule_with_warmup",
         parse: leaf!(CosineWithRestarts, "cosine_with_restarts"),
