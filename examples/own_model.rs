@@ -102,10 +102,12 @@ fn main() {
         out: LinearConfig::new(32, 2).init(&device),
         act: Relu::new(),
     };
+    let train_points = points(2048, 1);
+    let train_items = train_points.len();
     let train = DataLoaderBuilder::new(PointBatcher)
         .batch_size(64)
         .shuffle(1)
-        .build(InMemDataset::new(points(2048, 1)));
+        .build(InMemDataset::new(train_points));
     let valid = DataLoaderBuilder::new(PointBatcher)
         .batch_size(256)
         .build(InMemDataset::new(points(512, 2)));
@@ -114,10 +116,14 @@ fn main() {
     // The same TOML a burn-lr config holds; any schedule works here (one_cycle, cosine, ...).
     let config: SchedulerConfig = toml::from_str("type = \"reduce_lr_on_plateau\"\nfactor = 0.5\npatience = 1")
         .expect("a valid [scheduler] table");
-    // What the run knows: 2,048 points, batch 64, 6 epochs (add .with_grad_accumulation(n) /
-    // .with_devices(n) as you configure Burn): the updates per epoch follow from it.
-    let run = LearnerRun::new(2048, 64, 6);
+    // What the run knows: its training items, batch size and epochs (add
+    // .with_grad_accumulation(n) / .with_devices(n) as you configure Burn): the optimizer
+    // updates per epoch follow from it.
+    let run = LearnerRun::new(train_items, 64, 6);
     let schedule = LearnerSchedule::new(&config, 0.5, &run).expect("valid schedule");
+    for warning in schedule.warnings() {
+        eprintln!("warning: {warning}");
+    }
     let dir = std::env::temp_dir().join("burn-lr-own-model");
     // Resuming? `schedule.check_resume(&dir, epoch)?` names what differs before Burn loads it.
     let watch = schedule.watch();

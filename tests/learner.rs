@@ -91,7 +91,7 @@ fn epoch_unit_schedule_changes_only_at_epoch_boundaries() {
     // 20 images, batch 8: 3 batches = 3 optimizer updates per epoch.
     let cfg = config(dir.path(), "type = \"step\"\nstep_size = 1\ngamma = 0.5", 3, 8, 1);
     let summary = training::train(&cfg, data(20), &quiet()).unwrap();
-    assert_eq!(summary.steps_per_epoch, 3);
+    assert_eq!(summary.updates_per_epoch, 3);
     for (epoch, lr) in [(1, 0.1), (2, 0.05), (3, 0.025)] {
         assert_eq!(logged_lrs(dir.path(), epoch), vec![lr; 3], "epoch {epoch}");
     }
@@ -121,7 +121,7 @@ fn one_cycle_spans_the_run_with_gradient_accumulation() {
         2,
     );
     let summary = training::train(&cfg, data(20), &quiet()).unwrap();
-    assert_eq!(summary.steps_per_epoch, 3);
+    assert_eq!(summary.updates_per_epoch, 3);
     let expected = OneCycleLrSchedulerConfig::new(0.4)
         .with_pct_start(0.5)
         .with_total_steps(6)

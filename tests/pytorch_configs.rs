@@ -320,3 +320,52 @@ fn lambda_and_multiplicative_say_they_take_a_function() {
         assert!(err.contains("no TOML form"), "{name}: {err}");
     }
 }
+
+#[test]
+fn every_table_name_is_the_config_kind_and_the_record_kind() {
+    let minimal = |name: &str| -> String {
+        let body = match name {
+            "step" => "step_size = 2",
+            "multi_step" => "milestones = [1]",
+            "exponential" => "gamma = 0.5",
+            "cosine_annealing" => "t_max = 3",
+            "cosine_annealing_warm_restarts" => "t_0 = 2",
+            "one_cycle" => "max_lr = 0.1",
+            "cyclic" => "base_lr = 0.1\nmax_lr = 1.0",
+            "sequential" => "milestones = [1]\n[[schedulers]]\ntype = \"fixed\"\n[[schedulers]]\ntype = \"fixed\"",
+            "chained" => "[[schedulers]]\ntype = \"fixed\"",
+            "warmup" => "[warmup]\nsteps = 1\n[schedule]\ntype = \"fixed\"",
+            "warmup_stable_decay" => "num_warmup_steps = 1\nnum_decay_steps = 1",
+            "inverse_sqrt" => "num_warmup_steps = 2",
+            "noam" => "factor = 1.0",
+            "timm_cosine" => "t_initial = 3",
+            _ => "",
+        };
+        format!("type = \"{name}\"\n{body}")
+    };
+    let r = run(0.5, 1, 10);
+    for ty in SCHEDULE_TYPES {
+        let c = cfg(&minimal(ty.name));
+        // A `warmup` type is the warmup of its schedule; every other name is its config's kind.
+        assert_eq!(c.kind(), ty.name, "{}", ty.name);
+        let built = c.build(&r).unwrap_or_else(|e| panic!("{}: {e}", ty.name));
+        // The record is tagged with the same name: a record of this type loads back.
+        let mut again = c.build(&r).unwrap();
+        again
+            .try_load_record(&burn::lr_scheduler::LrScheduler::to_record(&built))
+            .unwrap();
+        for alias in ty.aliases {
+            assert_eq!(resolve_type(alias).unwrap().name, ty.name);
+        }
+    }
+    // The one record format: a scheduler from `XConfig::init()` and one from the TOML form agree.
+    let mut direct = StepLrSchedulerConfig::new(2).init(0.5).unwrap();
+    for _ in 0..3 {
+        direct.step();
+    }
+    let mut from_toml = cfg("type = \"step\"\nstep_size = 2\nunit = \"iteration\"")
+        .build(&r)
+        .unwrap();
+    from_toml.try_load_record(&direct.to_record()).unwrap();
+    assert_eq!(from_toml.step(), direct.step());
+}

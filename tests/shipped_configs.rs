@@ -3,8 +3,8 @@
 //! data is read.
 
 use burn_lr::app::config::TrainConfig;
-use burn_lr::app::run::{check_schedules, steps_per_epoch};
-use burn_lr::schedule::RunInfo;
+use burn_lr::app::run::check_schedules;
+use burn_lr::learner::LearnerRun;
 
 #[test]
 fn every_shipped_config_builds_its_schedule() {
@@ -21,12 +21,10 @@ fn every_shipped_config_builds_its_schedule() {
         check_schedules(&cfg).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let t = &cfg.training;
         let images = cfg.data.train_limit.unwrap_or(50_000);
-        let spe = steps_per_epoch(images, t.batch_size, t.grad_accumulation);
-        let run = RunInfo {
-            base_lr: cfg.optimizer.lr,
-            updates_per_epoch: spe,
-            total_updates: spe * t.epochs as u64,
-        };
+        let run = LearnerRun::new(images, t.batch_size, t.epochs)
+            .with_grad_accumulation(t.grad_accumulation)
+            .run_info(cfg.optimizer.lr)
+            .unwrap();
         assert!(cfg.scheduler.length_warnings(&run).is_empty(), "{}", path.display());
         let mut s = cfg.scheduler.build(&run).unwrap();
         for _ in 0..run.total_updates.min(20_000) {

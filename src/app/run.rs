@@ -10,7 +10,7 @@ use super::data::{self, Cifar10, CifarBatcher};
 use super::device::device;
 use super::model::ResNet;
 use crate::learner::{
-    GroupLearningRateMetric, LearnerRun, LearnerSchedule, PlateauMonitor, Progress, ProgressFn, QuietRenderer,
+    GroupLearningRateMetric, LearnerRun, LearnerSchedule, PlateauEarlyStopping, Progress, ProgressFn, QuietRenderer,
 };
 use crate::optim::MomentumCell;
 use crate::schedule::{RunInfo, ScheduleError, SchedulerConfig, TrainingScheduler};
@@ -67,9 +67,9 @@ struct EpochLog {
 /// plateau metric, prints the epoch line and rewrites `metrics.csv`.
 #[derive(Clone)]
 pub struct EpochHook {
-    plateau: Vec<PlateauMonitor>,
+    plateau: PlateauEarlyStopping,
     scheduler: TrainingScheduler,
-    steps_per_epoch: u64,
+    updates_per_epoch: u64,
     log: Arc<Mutex<EpochLog>>,
 }
 
@@ -85,7 +85,7 @@ impl EpochHook {
             train_loss: get("Loss", Split::Train),
             val_loss: get("Loss", Split::Valid),
             val_acc: get("Accuracy", Split::Valid),
-            lr: self.scheduler.lr_in_epoch(epoch as u64, self.steps_per_epoch),
+            lr: self.scheduler.lr_in_epoch(epoch as u64, self.updates_per_epoch),
         }
     }
 
@@ -98,10 +98,8 @@ impl EpochHook {
 impl EarlyStoppingStrategy for EpochHook {
     fn should_stop(&mut self, epoch: usize, store: &EventStoreClient) -> bool {
         let row = self.record(epoch, store);
-        for monitor in &self.plateau {
-            monitor.report(epoch, store);
-        }
-        if self.plateau.iter().any(|m| m.error().is_some()) {
+        // Feeds the plateau schedules; stops the run when one's metric does not exist.
+        if self.plateau.should_stop(epoch, store) {
             return true;
         }
         let mut log = self.log.lock().expect("epoch log lock poisoned");
@@ -166,12 +164,6 @@ pub fn optimizer(cfg: &super::config::OptimizerConfig, schedule: &LearnerSchedul
     }
 }
 
-/// Optimizer updates per epoch: `ceil(ceil(images / batch_size) / grad_accumulation)` (Burn
-/// steps once per accumulation window plus once for the epoch's leftover batches).
-pub fn steps_per_epoch(images: usize, batch_size: usize, grad_accumulation: usize) -> u64 {
-    images.div_ceil(batch_size).div_ceil(grad_accumulation.max(1)) as u64
-}
-
 /// Images in CIFAR-10's training set.
 const CIFAR10_TRAIN_IMAGES: usize = 50_000;
 
@@ -183,27 +175,16 @@ const CIFAR10_TRAIN_IMAGES: usize = 50_000;
 /// # Errors
 /// [`TrainError::Schedule`] naming the schedule, the field and what is allowed.
 pub fn check_schedules(cfg: &TrainConfig) -> Result<(), TrainError> {
-    let t = &cfg.training;
     let images = cfg
         .data
         .train_limit
         .unwrap_or(CIFAR10_TRAIN_IMAGES)
         .min(CIFAR10_TRAIN_IMAGES);
-    let spe = steps_per_epoch(images, t.batch_size, t.grad_accumulation);
-    let run = RunInfo {
-        base_lr: cfg.optimizer.lr,
-        updates_per_epoch: spe,
-        total_updates: spe.saturating_mul(t.epochs as u64),
+    let quiet = TrainOptions {
+        quiet: true,
+        ..TrainOptions::default()
     };
-    cfg.scheduler.build(&run)?;
-    for g in &cfg.param_groups {
-        let group_run = RunInfo {
-            base_lr: g.lr.unwrap_or(run.base_lr),
-            ..run
-        };
-        g.scheduler.as_ref().unwrap_or(&cfg.scheduler).build(&group_run)?;
-    }
-    Ok(())
+    schedule_for(cfg, images, &quiet).map(|_| ())
 }
 
 /// What [`train`] returns.
@@ -214,7 +195,7 @@ pub struct TrainSummary {
     /// One row per epoch trained in this call (and the earlier ones on resume).
     pub epochs: Vec<EpochRecord>,
     /// Optimizer updates per epoch.
-    pub steps_per_epoch: u64,
+    pub updates_per_epoch: u64,
     /// Where the artifacts are.
     pub artifact_dir: PathBuf,
 }
@@ -288,7 +269,7 @@ pub fn train(cfg: &TrainConfig, data: Cifar10, opts: &TrainOptions) -> Result<Tr
     Ok(TrainSummary {
         model: result.model,
         epochs: hook.rows(),
-        steps_per_epoch: hook.steps_per_epoch,
+        updates_per_epoch: hook.updates_per_epoch,
         artifact_dir: t.artifact_dir.clone(),
     })
 }
@@ -346,9 +327,9 @@ fn epoch_hook(
         None => Vec::new(),
     };
     EpochHook {
-        plateau: schedule.plateau_monitors().to_vec(),
+        plateau: schedule.early_stopping(),
         scheduler: schedule.base().clone(),
-        steps_per_epoch: schedule.run().updates_per_epoch,
+        updates_per_epoch: schedule.run().updates_per_epoch,
         log: Arc::new(Mutex::new(EpochLog {
             epochs: cfg.training.epochs,
             rows: previous_rows,
@@ -441,7 +422,7 @@ impl TrainingPlan {
 }
 
 /// Evaluates a schedule without training: the LR (and momentum) of each of `steps` optimizer
-/// updates, with `steps_per_epoch` updates per epoch. `metrics` feeds a plateau schedule one
+/// updates, with `updates_per_epoch` updates per epoch. `metrics` feeds a plateau schedule one
 /// value per epoch: the updates of epoch `e` (from 0) use the LR after `e` metrics.
 ///
 /// # Errors
@@ -450,10 +431,10 @@ pub fn preview(
     config: &SchedulerConfig,
     base_lr: f64,
     steps: u64,
-    steps_per_epoch: u64,
+    updates_per_epoch: u64,
     metrics: &[f64],
 ) -> Result<Vec<(f64, Option<f64>)>, ScheduleError> {
-    let spe = steps_per_epoch.max(1);
+    let spe = updates_per_epoch.max(1);
     let mut scheduler = config.build(&RunInfo {
         base_lr,
         updates_per_epoch: spe,

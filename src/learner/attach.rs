@@ -26,7 +26,9 @@ pub struct LearnerRun {
     pub grad_accumulation: usize,
     /// Epochs of the run (`SupervisedTraining::num_epochs`).
     pub epochs: usize,
-    /// Devices of Burn's multi-device strategy (1 for one device).
+    /// Devices of Burn's multi-device strategy (`ExecutionStrategy::multi`; 1 for one
+    /// device). Burn's DDP strategy, where every worker steps its own scheduler over its own
+    /// slice, is not modelled here.
     pub devices: usize,
 }
 

@@ -300,7 +300,7 @@ impl SchedulerConfig {
         if run.updates_per_epoch == 0 {
             return Err(ScheduleError::invalid(
                 self.kind(),
-                "steps_per_epoch",
+                "updates_per_epoch",
                 0,
                 "the run must have at least one optimizer update per epoch",
             ));
@@ -322,10 +322,7 @@ impl SchedulerConfig {
         }
         let base = run.base_lr;
         Ok(match self {
-            Self::Fixed => {
-                non_negative("fixed", "lr", base)?;
-                leaf(FixedLr { lr: base }, 1)
-            }
+            Self::Fixed => leaf(FixedLr::new(base)?, 1),
             Self::Step(c) => leaf(c.build(base)?, per(c.unit)),
             Self::MultiStep(c) => leaf(c.build(base)?, per(c.unit)),
             Self::Exponential(c) => leaf(c.build(base)?, per(c.unit)),

@@ -1,12 +1,23 @@
 //! A fixed learning rate: no scheduler (HF's `get_constant_schedule`).
 
-use super::{ClosedForm, LearningRate};
+use super::{non_negative, ClosedForm, LearningRate, ScheduleError};
 
 /// A fixed learning rate (no schedule): `lr(t) = lr`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FixedLr {
-    /// The learning rate.
-    pub lr: LearningRate,
+    lr: LearningRate,
+}
+
+impl FixedLr {
+    /// A fixed learning rate.
+    ///
+    /// # Errors
+    /// [`ScheduleError::InvalidParam`] for a negative or non-finite `lr`.
+    pub fn new(lr: LearningRate) -> Result<Self, ScheduleError> {
+        Ok(Self {
+            lr: non_negative("fixed", "lr", lr)?,
+        })
+    }
 }
 
 impl ClosedForm for FixedLr {
@@ -27,7 +38,8 @@ mod tests {
 
     #[test]
     fn constant() {
-        let s = FixedLr { lr: 0.25 };
+        let s = FixedLr::new(0.25).unwrap();
+        assert!(FixedLr::new(f64::NAN).is_err());
         assert_eq!([s.lr_at(0), s.lr_at(u64::MAX)], [0.25, 0.25]);
     }
 }

@@ -147,3 +147,16 @@ impl ClosedForm for MultiplicativeLr {
 
 /// [`MultiplicativeLr`]'s scheduler: a Burn `LrScheduler`.
 pub type MultiplicativeLrScheduler = ClosedFormScheduler<MultiplicativeLr>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn by_hand() {
+        let lambda = LambdaLr::new(2.0, "0.5^t", |t| 0.5f64.powf(t as f64)).unwrap();
+        assert_eq!([lambda.lr_at(0), lambda.lr_at(1), lambda.lr_at(3)], [2.0, 1.0, 0.25]);
+        let multiplicative = MultiplicativeLr::new(1.0, "0.5", |_| 0.5).unwrap();
+        assert_eq!([multiplicative.lr_at(0), multiplicative.lr_at(2)], [1.0, 0.25]);
+    }
+}

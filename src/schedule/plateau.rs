@@ -412,3 +412,27 @@ impl LrScheduler for ReduceLrOnPlateauScheduler {
         refuse(self.try_load_record(&record));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn by_hand_a_bad_epoch_halves_the_lr_from_the_next_epoch() {
+        let mut s = ReduceLrOnPlateauSchedulerConfig {
+            factor: 0.5,
+            patience: 0,
+            ..Default::default()
+        }
+        .init(1.0)
+        .unwrap();
+        let feed = s.feed();
+        assert_eq!(s.step(), 1.0);
+        feed.report(1, 1.0); // improves on +inf
+        assert_eq!(s.step(), 1.0);
+        feed.report(2, 2.0); // worse: one bad epoch > patience 0
+        assert_eq!(s.step(), 0.5);
+        feed.report(2, 0.1); // a second report of an epoch is ignored
+        assert_eq!(s.step(), 0.5);
+    }
+}

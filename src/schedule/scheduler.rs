@@ -124,13 +124,13 @@ impl TrainingScheduler {
         }
     }
 
-    /// The LR of the last optimizer update of `epoch` (from 1) in a run with `steps_per_epoch`
+    /// The LR of the last optimizer update of `epoch` (from 1) in a run with `updates_per_epoch`
     /// updates per epoch; for a plateau schedule, the LR in force during that epoch given the
     /// metrics reported for the epochs before it.
-    pub fn lr_in_epoch(&self, epoch: u64, steps_per_epoch: u64) -> LearningRate {
+    pub fn lr_in_epoch(&self, epoch: u64, updates_per_epoch: u64) -> LearningRate {
         match self {
             Self::ReduceOnPlateau(s) => s.lr_in_epoch(epoch),
-            Self::Schedule(s) => s.schedule.lr((epoch * steps_per_epoch.max(1)).saturating_sub(1)),
+            Self::Schedule(s) => s.schedule.lr((epoch * updates_per_epoch.max(1)).saturating_sub(1)),
         }
     }
 
