@@ -55,3 +55,18 @@ impl<S: ClosedForm + std::fmt::Debug> Schedule for ClosedFormScheduler<S> {
         Box::new(self.clone())
     }
 }
+
+/// The first `n` LRs of a `[scheduler]` table at base LR 1, one update per epoch (for the
+/// composites' hand-valued tests).
+#[cfg(test)]
+pub(crate) fn first_lrs(toml: &str, n: u64) -> Vec<f64> {
+    use crate::schedule::{RunInfo, SchedulerConfig};
+    let cfg: SchedulerConfig = toml::from_str(toml).unwrap();
+    let run = RunInfo {
+        base_lr: 1.0,
+        updates_per_epoch: 1,
+        total_updates: n,
+    };
+    let s = cfg.build_schedule(&run).unwrap();
+    (0..n).map(|k| s.lr(k)).collect()
+}
