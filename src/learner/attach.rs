@@ -171,6 +171,35 @@ impl LearnerSchedule {
         Ok(self)
     }
 
+    /// Checks that every group's `params` pattern matches at least one parameter of `model`,
+    /// as Burn's `ParamGroup::from_predicate` matches them (a substring of the module path the
+    /// optimizer sees, e.g. `layers.0.conv1` or `fc`). A pattern that matches nothing would be a
+    /// group that silently never applies.
+    ///
+    /// # Errors
+    /// [`ScheduleError::InvalidParam`] (`param_groups`, `params`) naming the pattern and listing
+    /// the module paths it could match.
+    pub fn check_groups<M: burn::module::Module>(&self, model: &M) -> Result<(), ScheduleError> {
+        let paths = param_paths(model);
+        for (pattern, _) in &self.groups {
+            let group = ParamGroup::from_predicate(pattern.as_str());
+            if !paths.iter().any(|(id, path)| group.matches(id, Some(path))) {
+                let mut modules: Vec<&str> = paths.iter().map(|(_, p)| p.as_str()).collect();
+                modules.dedup();
+                return Err(ScheduleError::invalid(
+                    "param_groups",
+                    "params",
+                    format!("{pattern:?}"),
+                    format!(
+                        "matches no parameter of the model; its module paths are: {}",
+                        modules.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Uses `cell` for the cycled momentum (e.g. one made
     /// [`with_history`](MomentumCell::with_history) to see what each update used); no effect
     /// when the schedule does not cycle momentum.
@@ -336,4 +365,28 @@ fn monitor(config: &SchedulerConfig, scheduler: &TrainingScheduler) -> Option<Pl
         (SchedulerConfig::ReduceOnPlateau(c), Some(feed)) => Some(PlateauMonitor::new(feed, c.burn_metric_name())),
         _ => None,
     }
+}
+
+/// Every float parameter of `model` with the module path Burn's optimizer matches groups
+/// against (module names joined by `.`, without the parameter's own name).
+fn param_paths<M: burn::module::Module>(model: &M) -> Vec<(burn::module::ParamId, String)> {
+    #[derive(Default)]
+    struct Paths {
+        stack: Vec<String>,
+        out: Vec<(burn::module::ParamId, String)>,
+    }
+    impl burn::module::ModuleVisitor for Paths {
+        fn enter_module(&mut self, name: &str, _container_type: &str) {
+            self.stack.push(name.to_string());
+        }
+        fn exit_module(&mut self, _name: &str, _container_type: &str) {
+            self.stack.pop();
+        }
+        fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<burn::tensor::Tensor<D>>) {
+            self.out.push((param.id, self.stack.join(".")));
+        }
+    }
+    let mut visitor = Paths::default();
+    model.visit(&mut visitor);
+    visitor.out
 }

@@ -10,15 +10,19 @@
 //!   metric of each epoch (Burn's checkpointing hook, so the checkpoint holds it).
 //! - [`GroupLearningRateMetric`]: the LR of one parameter group, logged per iteration.
 //! - [`QuietRenderer`]: no per-iteration printing; progress to a callback.
+//! - [`NonFiniteLossGuard`]: stops the run at the first NaN or infinite training loss
+//!   ([`Divergence`]: epoch, update, learning rate), so no NaN epoch is checkpointed.
 //!
 //! `examples/own_model.rs` shows them in a user's own `SupervisedTraining` run.
 
 mod attach;
+mod divergence;
 mod metric;
 mod plateau;
 mod renderer;
 
 pub use attach::{LearnerRun, LearnerSchedule, PlateauWatch};
+pub use divergence::{Divergence, NonFiniteLossGuard, OnNonFinite, StepLoss, StopRequest};
 pub use metric::GroupLearningRateMetric;
 pub use plateau::{default_checkpointing, NeverStop, PlateauCheckpointing, PlateauEarlyStopping, PlateauMonitor};
 pub use renderer::{Progress, ProgressFn, QuietRenderer};
