@@ -1,5 +1,7 @@
-//! Batching and augmentation: normalization, seeded pad-4 random crop and horizontal flip.
+//! Batching: normalization, and the pad-4 crop and horizontal flip drawn for each training image
+//! (see [`super::epoch`]).
 
+use super::epoch::Crop;
 use super::*;
 
 /// A batch of images and labels.
@@ -11,39 +13,21 @@ pub struct CifarBatch {
     pub targets: Tensor<1, Int>,
 }
 
-/// Turns [`CifarItem`]s into a normalized [`CifarBatch`]; with augmentation on (training), each
-/// image is padded by 4 pixels (zeros), randomly cropped back to 32×32 and flipped
-/// horizontally with probability 1/2, from a seeded generator.
-pub struct CifarBatcher {
-    rng: Option<Mutex<StdRng>>,
-}
+/// Turns images into a normalized [`CifarBatch`]: [`CifarItem`]s as they are (evaluation), or
+/// [`TrainItem`](super::TrainItem)s with the crop and flip drawn for them (training: each image
+/// padded by 4 zero pixels, cropped back to 32×32 at the drawn offset, mirrored if drawn).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CifarBatcher;
 
 impl CifarBatcher {
-    /// A batcher without augmentation (evaluation).
-    pub fn eval() -> Self {
-        Self { rng: None }
-    }
-
-    /// A batcher with seeded pad-4 random crop + horizontal flip (training).
-    pub fn train(seed: u64) -> Self {
-        Self {
-            rng: Some(Mutex::new(StdRng::seed_from_u64(seed))),
-        }
-    }
-
-    /// Writes one normalized (and possibly augmented) image into `out` (`[3, 32, 32]` f32).
-    pub(super) fn write_image(&self, item: &CifarItem, out: &mut [f32]) {
-        let (dy, dx, flip) = match &self.rng {
-            Some(rng) => {
-                let mut rng = rng.lock().expect("batcher rng lock poisoned");
-                (
-                    rng.random_range(0..=8i32) - 4,
-                    rng.random_range(0..=8i32) - 4,
-                    rng.random_bool(0.5),
-                )
-            }
-            None => (0, 0, false),
-        };
+    /// Writes one normalized (and possibly cropped and flipped) image into `out` (`[3, 32, 32]`
+    /// f32).
+    pub(super) fn write_image(item: &CifarItem, crop: Option<Crop>, out: &mut [f32]) {
+        let Crop { dy, dx, flip } = crop.unwrap_or(Crop {
+            dy: 0,
+            dx: 0,
+            flip: false,
+        });
         for c in 0..3 {
             let (mean, std) = (MEAN[c], STD[c]);
             // A padded (zero) pixel normalizes to (0 - mean) / std.
@@ -62,20 +46,26 @@ impl CifarBatcher {
             }
         }
     }
-}
 
-impl Batcher<CifarItem, CifarBatch> for CifarBatcher {
-    fn batch(&self, items: Vec<CifarItem>, device: &Device) -> CifarBatch {
+    /// The batch of `items`, image `i` cropped as `crops[i]` (none: as it is).
+    pub(super) fn batch_with(&self, items: &[CifarItem], crops: &[Option<Crop>], device: &Device) -> CifarBatch {
         let n = items.len();
         let mut data = vec![0f32; n * PIXELS];
-        for (item, out) in items.iter().zip(data.chunks_exact_mut(PIXELS)) {
-            self.write_image(item, out);
+        for ((item, crop), out) in items.iter().zip(crops).zip(data.chunks_exact_mut(PIXELS)) {
+            Self::write_image(item, *crop, out);
         }
         let labels: Vec<i64> = items.iter().map(|i| i64::from(i.label)).collect();
         CifarBatch {
             images: Tensor::from_data(TensorData::new(data, [n, 3, 32, 32]), device),
             targets: Tensor::from_data(TensorData::new(labels, [n]), device),
         }
+    }
+}
+
+impl Batcher<CifarItem, CifarBatch> for CifarBatcher {
+    fn batch(&self, items: Vec<CifarItem>, device: &Device) -> CifarBatch {
+        let crops = vec![None; items.len()];
+        self.batch_with(&items, &crops, device)
     }
 }
 

@@ -15,7 +15,6 @@ use rand::{Rng, SeedableRng};
 use std::fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 /// The ten CIFAR-10 classes, in label order (airplane = 0 ... truck = 9).
 pub const CLASSES: [&str; 10] = [
@@ -190,10 +189,12 @@ fn balanced_subset(items: Vec<CifarItem>, n: usize, seed: u64) -> Vec<CifarItem>
 
 mod batch;
 mod download;
+pub mod epoch;
 mod load;
 
 pub use batch::{dataset, CifarBatch, CifarBatcher};
 pub use download::{binary_complete, default_cache_dir, download_cifar10, extract_archive, md5_file, BATCH_FILES};
+pub use epoch::{Crop, EpochDataset, EpochLoader, TrainItem};
 pub use load::{load_image_folder, read_batch};
 
 #[cfg(test)]
@@ -324,22 +325,38 @@ mod tests {
     }
 
     #[test]
-    fn augmentation_keeps_statistics_and_is_seeded() {
+    fn crop_and_flip_move_the_pixels() {
         let mut it = item(1, 0);
         for (i, p) in it.pixels.iter_mut().enumerate() {
             *p = (i % 256) as u8;
         }
-        let (a, b) = (CifarBatcher::train(7), CifarBatcher::train(7));
-        let mut out_a = vec![0.0; PIXELS];
-        let mut out_b = vec![0.0; PIXELS];
-        for _ in 0..5 {
-            a.write_image(&it, &mut out_a);
-            b.write_image(&it, &mut out_b);
-            assert_eq!(out_a, out_b);
-        }
-        let e = CifarBatcher::eval();
-        e.write_image(&it, &mut out_a);
-        let expected = (f32::from(it.pixels[5]) / 255.0 - MEAN[0]) / STD[0];
-        assert!((out_a[5] - expected).abs() < 1e-6);
+        let norm = |c: usize, v: u8| (f32::from(v) / 255.0 - MEAN[c]) / STD[c];
+        let mut out = vec![0.0; PIXELS];
+        CifarBatcher::write_image(&it, None, &mut out);
+        assert!((out[5] - norm(0, it.pixels[5])).abs() < 1e-6);
+        // Shifted by (dy, dx) = (1, 2): output (y, x) reads input (y + 1, x + 2); the last two
+        // columns come from the zero padding.
+        CifarBatcher::write_image(
+            &it,
+            Some(Crop {
+                dy: 1,
+                dx: 2,
+                flip: false,
+            }),
+            &mut out,
+        );
+        assert!((out[0] - norm(0, it.pixels[32 + 2])).abs() < 1e-6);
+        assert!((out[31] - norm(0, 0)).abs() < 1e-6);
+        // Flipped: output x reads input 31 - x.
+        CifarBatcher::write_image(
+            &it,
+            Some(Crop {
+                dy: 0,
+                dx: 0,
+                flip: true,
+            }),
+            &mut out,
+        );
+        assert!((out[1024] - norm(1, it.pixels[1024 + 31])).abs() < 1e-6);
     }
 }

@@ -1,0 +1,209 @@
+//! The training set in the order of one epoch. The shuffle of epoch `e` and the crop and flip
+//! of each image in it are functions of `(seed, e)` and `(seed, e, image index)` only, not of
+//! how many epochs this process has run or which worker built the batch: a run stopped after
+//! epoch 2 and resumed gives epoch 3 the same batches as a run that never stopped.
+
+use super::{Batcher, CifarBatch, CifarBatcher, CifarItem};
+use burn::data::dataloader::{DataLoader, DataLoaderIterator};
+use burn::data::dataset::{Dataset, DatasetError};
+use burn::tensor::Device;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
+
+/// The crop offset (pixels, each in -4..=4) and horizontal flip drawn for one image of one epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Crop {
+    /// Vertical shift of the 32x32 window inside the zero-padded 40x40 image.
+    pub dy: i32,
+    /// Horizontal shift.
+    pub dx: i32,
+    /// Mirror left-right.
+    pub flip: bool,
+}
+
+/// One training image of one epoch, with its augmentation (none when augmentation is off).
+#[derive(Debug, Clone)]
+pub struct TrainItem {
+    /// The image.
+    pub item: CifarItem,
+    /// Its crop and flip this epoch.
+    pub crop: Option<Crop>,
+}
+
+/// A well-mixed 64-bit key of `(seed, a, b)` (SplitMix64 finalizer over each word).
+fn mix(seed: u64, a: u64, b: u64) -> u64 {
+    let mut z = seed;
+    for w in [a, b] {
+        z = z.wrapping_add(0x9E37_79B9_7F4A_7C15).wrapping_add(w);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+    }
+    z
+}
+
+/// The order of the images in epoch `epoch` (from 1): a seeded Fisher–Yates shuffle.
+pub fn epoch_order(len: usize, seed: u64, epoch: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..len).collect();
+    order.shuffle(&mut ChaCha8Rng::seed_from_u64(mix(seed, epoch as u64, u64::MAX)));
+    order
+}
+
+/// The crop and flip of image `index` in epoch `epoch`.
+pub fn crop_for(seed: u64, epoch: usize, index: usize) -> Crop {
+    let mut rng = ChaCha8Rng::seed_from_u64(mix(seed, epoch as u64, index as u64));
+    Crop {
+        dy: rng.random_range(0..=8i32) - 4,
+        dx: rng.random_range(0..=8i32) - 4,
+        flip: rng.random_bool(0.5),
+    }
+}
+
+/// The training images, read in the order of the current epoch ([`EpochLoader`] advances it).
+pub struct EpochDataset {
+    items: Vec<CifarItem>,
+    seed: u64,
+    augment: bool,
+    epoch: AtomicUsize,
+    order: RwLock<Vec<usize>>,
+}
+
+impl EpochDataset {
+    /// `items` to be shuffled with `seed`; `epoch` is the last epoch already trained (0 for a
+    /// new run, N when resuming after epoch N).
+    pub fn new(items: Vec<CifarItem>, seed: u64, augment: bool, epoch: usize) -> Self {
+        Self {
+            order: RwLock::new((0..items.len()).collect()),
+            items,
+            seed,
+            augment,
+            epoch: AtomicUsize::new(epoch),
+        }
+    }
+
+    /// Moves to the next epoch: its order; returns its number.
+    pub fn next_epoch(&self) -> usize {
+        let epoch = self.epoch.fetch_add(1, Ordering::SeqCst) + 1;
+        let order = epoch_order(self.items.len(), self.seed, epoch);
+        *self.order.write().unwrap_or_else(|e| e.into_inner()) = order;
+        epoch
+    }
+}
+
+impl Dataset<TrainItem> for EpochDataset {
+    fn get(&self, index: usize) -> Result<TrainItem, DatasetError> {
+        let order = self.order.read().unwrap_or_else(|e| e.into_inner());
+        let Some(&source) = order.get(index) else {
+            return Err(DatasetError::new(std::io::Error::other(format!(
+                "index {index} past the {} training images",
+                order.len()
+            ))));
+        };
+        let epoch = self.epoch.load(Ordering::SeqCst);
+        Ok(TrainItem {
+            item: self.items[source].clone(),
+            crop: self.augment.then(|| crop_for(self.seed, epoch, source)),
+        })
+    }
+
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+}
+
+impl Batcher<TrainItem, CifarBatch> for CifarBatcher {
+    fn batch(&self, items: Vec<TrainItem>, device: &Device) -> CifarBatch {
+        let (images, crops): (Vec<CifarItem>, Vec<Option<Crop>>) = items.into_iter().map(|t| (t.item, t.crop)).unzip();
+        self.batch_with(&images, &crops, device)
+    }
+}
+
+/// Burn's data loader over an [`EpochDataset`], moving it to the next epoch each time the
+/// Learner starts one (`iter()`).
+pub struct EpochLoader {
+    inner: Arc<dyn DataLoader<CifarBatch>>,
+    dataset: Arc<EpochDataset>,
+}
+
+impl EpochLoader {
+    /// Wraps `inner`, a loader built (without shuffling) over `dataset`.
+    pub fn new(inner: Arc<dyn DataLoader<CifarBatch>>, dataset: Arc<EpochDataset>) -> Self {
+        Self { inner, dataset }
+    }
+}
+
+impl DataLoader<CifarBatch> for EpochLoader {
+    fn iter<'a>(&'a self) -> Box<dyn DataLoaderIterator<CifarBatch> + 'a> {
+        self.dataset.next_epoch();
+        self.inner.iter()
+    }
+
+    fn num_items(&self) -> usize {
+        self.inner.num_items()
+    }
+
+    fn to_device(&self, device: &Device) -> Arc<dyn DataLoader<CifarBatch>> {
+        Arc::new(Self::new(self.inner.to_device(device), self.dataset.clone()))
+    }
+
+    fn slice(&self, start: usize, end: usize) -> Arc<dyn DataLoader<CifarBatch>> {
+        Arc::new(Self::new(self.inner.slice(start, end), self.dataset.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn items(n: usize) -> Vec<CifarItem> {
+        (0..n)
+            .map(|i| CifarItem {
+                pixels: vec![i as u8; 3072],
+                label: (i % 10) as u8,
+            })
+            .collect()
+    }
+
+    fn epoch_labels(d: &EpochDataset) -> Vec<(u8, Option<Crop>)> {
+        (0..d.len())
+            .map(|i| d.get(i).unwrap())
+            .map(|t| (t.item.pixels[0], t.crop))
+            .collect()
+    }
+
+    #[test]
+    fn epoch_three_is_the_same_whether_or_not_the_process_ran_epochs_one_and_two() {
+        let whole = EpochDataset::new(items(50), 7, true, 0);
+        for _ in 0..3 {
+            whole.next_epoch();
+        }
+        let resumed = EpochDataset::new(items(50), 7, true, 2);
+        assert_eq!(resumed.next_epoch(), 3);
+        assert_eq!(epoch_labels(&whole), epoch_labels(&resumed));
+        // Another epoch is another order and other crops; every image appears once.
+        let other = EpochDataset::new(items(50), 7, true, 3);
+        other.next_epoch();
+        assert_ne!(epoch_labels(&whole), epoch_labels(&other));
+        let mut seen: Vec<u8> = epoch_labels(&other).iter().map(|(p, _)| *p).collect();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..50).collect::<Vec<u8>>());
+        // Without augmentation there is no crop; the order is still per epoch.
+        let plain = EpochDataset::new(items(5), 7, false, 0);
+        plain.next_epoch();
+        assert!(epoch_labels(&plain).iter().all(|(_, c)| c.is_none()));
+    }
+
+    #[test]
+    fn crops_cover_the_whole_range_evenly() {
+        let crops: Vec<Crop> = (0..9000).map(|i| crop_for(1, 1, i)).collect();
+        for d in -4..=4 {
+            let n = crops.iter().filter(|c| c.dx == d).count();
+            assert!((800..1200).contains(&n), "dx = {d}: {n}");
+        }
+        let flips = crops.iter().filter(|c| c.flip).count();
+        assert!((4200..4800).contains(&flips), "{flips}");
+    }
+}
