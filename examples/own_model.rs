@@ -13,7 +13,7 @@ use burn::nn::{Linear, LinearConfig, Relu};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use burn::train::metric::{AccuracyMetric, LearningRateMetric, LossMetric};
 use burn::train::{ClassificationOutput, InferenceStep, Learner, SupervisedTraining, TrainOutput, TrainStep};
-use burn_lr::learner::{LearnerRun, LearnerSchedule, QuietRenderer};
+use burn_lr::learner::{LearnerRun, LearnerSchedule, NonFiniteLossGuard, QuietRenderer};
 use burn_lr::schedule::SchedulerConfig;
 
 /// Your model: a small MLP over 2-D points, `[batch, 2]` -> logits `[batch, 2]`.
@@ -128,8 +128,12 @@ fn main() {
     // Resuming? `schedule.check_resume(&dir, epoch)?` names what differs before Burn loads it.
     let watch = schedule.watch();
     let optimizer = schedule.sgd(0.0, false, 0.0); // wrapped when the schedule cycles momentum
-    let result = SupervisedTraining::new(&dir, train, valid)
+    let training = SupervisedTraining::new(&dir, train, valid);
+    // Stops the run at the first NaN/inf training loss (no NaN epoch is checkpointed).
+    let guard = NonFiniteLossGuard::new(training.interrupter(), 0, run.updates_per_epoch(), 1);
+    let result = training
         .metrics((LossMetric::new(), AccuracyMetric::new()))
+        .metric_train(guard.clone())
         .metric_train_numeric(LearningRateMetric::new())
         .with_default_checkpointers()
         // The validation loss of each epoch reaches the plateau schedule before the epoch's
@@ -143,6 +147,10 @@ fn main() {
     if let Some(err) = watch.error() {
         eprintln!("error: {err}");
         std::process::exit(2);
+    }
+    if let Some(divergence) = guard.divergence() {
+        eprintln!("error: {divergence}: lower the learning rate");
+        std::process::exit(1);
     }
     println!(
         "trained; artifacts (per-iteration LR in train/epoch-N/Learning_Rate.log) in {}",

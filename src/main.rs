@@ -2,14 +2,30 @@
 
 use anyhow::{bail, Context, Result};
 use burn_lr::app::config::{DeviceName, TrainConfig};
-use burn_lr::app::run::{self as training, TrainOptions};
+use burn_lr::app::run::{self as training, StartMode, TrainError, TrainOptions};
+use burn_lr::learner::StopRequest;
 use burn_lr::schedule::SchedulerConfig;
 use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
+use std::io::Write;
 use std::path::PathBuf;
 
-/// The configuration `cargo run --release` trains when no arguments are given.
-const DEFAULT_CONFIG: &str = include_str!("../configs/resnet20-onecycle.toml");
+/// What `burn-lr` trains without `--config`: on a build with a GPU backend the full recipe
+/// (ResNet-20, 30 epochs, OneCycle), on a CPU-only build the quick-cpu recipe (ResNet-8, 40,000
+/// images, 3 epochs), so that a first `cargo run --release` finishes in minutes.
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+const DEFAULT_CONFIG: (&str, &str, &str) = (
+    "configs/resnet20-onecycle.toml",
+    include_str!("../configs/resnet20-onecycle.toml"),
+    "the full recipe on the GPU: ResNet-20, 50,000 images, 30 epochs, OneCycle",
+);
+#[cfg(not(any(feature = "wgpu", feature = "cuda")))]
+const DEFAULT_CONFIG: (&str, &str, &str) = (
+    "configs/quick-cpu.toml",
+    include_str!("../configs/quick-cpu.toml"),
+    "the quick CPU recipe: ResNet-8, 40,000 images, 3 epochs, OneCycle; about 10-15 minutes on 2 cores \
+     (build with --features wgpu or cuda for the full recipe)",
+);
 
 #[derive(Parser)]
 #[command(
@@ -33,7 +49,8 @@ enum Command {
 /// `burn-lr train` options (each overrides the config's value).
 #[derive(Args, Default)]
 struct TrainArgs {
-    /// TOML config (see configs/); default: configs/resnet20-onecycle.toml.
+    /// TOML config (see configs/); default: configs/quick-cpu.toml on a CPU-only build,
+    /// configs/resnet20-onecycle.toml with --features wgpu or cuda.
     #[arg(long)]
     config: Option<PathBuf>,
     /// CIFAR-10 folder: binary batches (cifar-10-batches-bin/) or train/<class>/*.jpg|png + test/.
@@ -57,12 +74,18 @@ struct TrainArgs {
     /// Where checkpoints, logs and metrics.csv go.
     #[arg(long)]
     artifact_dir: Option<PathBuf>,
-    /// Continue from the newest checkpoint in the artifact directory.
-    #[arg(long)]
+    /// Continue the run in the artifact directory from its newest intact checkpoint (refused
+    /// when the config, data or schedule differ from that run's).
+    #[arg(long, conflicts_with = "overwrite")]
     resume: bool,
-    /// Stop after this epoch (the schedule still spans all epochs); continue with --resume.
+    /// Delete the run already in the artifact directory (checkpoints, logs, metrics.csv) and
+    /// start a new one there.
     #[arg(long)]
-    stop_after_epoch: Option<usize>,
+    overwrite: bool,
+    /// Stop after this epoch, >= 1 (the schedule still spans all epochs); continue with
+    /// --resume.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    stop_after_epoch: Option<u32>,
 }
 
 /// `burn-lr schedule` options.
@@ -84,21 +107,53 @@ struct ScheduleArgs {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct LrOnly {
     lr: Option<f64>,
 }
 
+/// A schedule-only file: `[scheduler]` and an optional `[optimizer] lr`, nothing else. A file
+/// with `[model]` or `[training]` is read as a whole training config instead.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ScheduleFile {
     scheduler: SchedulerConfig,
     optimizer: Option<LrOnly>,
 }
 
 fn main() {
-    if let Err(err) = run(Cli::parse()) {
-        eprintln!("error: {err:#}");
-        std::process::exit(2);
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) if !err.use_stderr() => err.exit(), // --help, --version
+        Err(err) => {
+            // clap's own message, on one line, without the usage block.
+            let text = err.render().to_string();
+            let first = text.lines().next().unwrap_or_default().trim_start_matches("error: ");
+            eprintln!("error: {first} (see --help)");
+            std::process::exit(2);
+        }
+    };
+    if let Err(err) = run(cli) {
+        eprintln!("error: {}", one_line(&err));
+        let code = err.downcast_ref::<TrainError>().map_or(2, TrainError::exit_code);
+        std::process::exit(code);
     }
+}
+
+/// The error and its causes on one line, each cause only when the text so far does not
+/// already say it (many errors print their source themselves).
+fn one_line(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if !text.contains(&part) {
+            if !text.is_empty() {
+                text += ": ";
+            }
+            text += &part;
+        }
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -112,7 +167,11 @@ fn run(cli: Cli) -> Result<()> {
 fn train_config(args: &TrainArgs) -> Result<TrainConfig> {
     let mut cfg = match &args.config {
         Some(path) => TrainConfig::from_file(path)?,
-        None => TrainConfig::from_toml(DEFAULT_CONFIG).context("built-in default config")?,
+        None => {
+            let (path, text, what) = DEFAULT_CONFIG;
+            println!("no --config given: training {path}, {what}");
+            TrainConfig::from_toml(text).context("built-in default config")?
+        }
     };
     let (data, t) = (&mut cfg.data, &mut cfg.training);
     data.dir = args.data_dir.clone().or(data.dir.take());
@@ -125,19 +184,51 @@ fn train_config(args: &TrainArgs) -> Result<TrainConfig> {
         t.artifact_dir = a.clone();
     }
     cfg.validate()?;
-    // The whole config, schedules included, before any data is read or downloaded.
+    // The whole config, schedules and device included, before any data is read or downloaded.
     training::check_schedules(&cfg)?;
+    burn_lr::app::device::device(cfg.training.device)?;
     Ok(cfg)
+}
+
+/// Ctrl-C ends the run after the current training update (during validation: once that epoch
+/// is checkpointed); `--resume` continues from the last checkpoint. A second Ctrl-C quits at
+/// once.
+fn stop_on_ctrl_c() -> Option<StopRequest> {
+    let stop = StopRequest::new();
+    let handle = stop.clone();
+    let installed = ctrlc::set_handler(move || {
+        if handle.is_requested() {
+            std::process::exit(130);
+        }
+        eprintln!("\nCtrl-C: stopping after the current update (Ctrl-C again to quit at once)");
+        handle.request();
+    });
+    installed.ok().map(|()| stop)
 }
 
 fn train(args: TrainArgs) -> Result<()> {
     let cfg = train_config(&args)?;
+    let start_mode = match (args.resume, args.overwrite) {
+        (true, _) => StartMode::Resume,
+        (false, true) => StartMode::Overwrite,
+        (false, false) => StartMode::New,
+    };
+    let stop_after_epoch = args.stop_after_epoch.map(|n| n as usize);
+    let mut options = TrainOptions {
+        start: start_mode,
+        quiet: false,
+        stop_after_epoch,
+        momentum_cell: None,
+        stop: None,
+    };
+    // The directory's lock and every check that needs no data, before the data is read.
+    let run_dir = training::prepare(&cfg, &options)?;
     let start = std::time::Instant::now();
     let data = training::load_data(&cfg)?;
     println!(
-        "{:?} on {:?}: {} train / {} test images, {} epochs, batch {}, scheduler {} (loaded in {:.1}s)",
+        "{:?} on {}: {} train / {} test images, {} epochs, batch {}, scheduler {} (loaded in {:.1}s)",
         cfg.model.arch,
-        cfg.training.device,
+        burn_lr::app::device::describe(cfg.training.device),
         data.train.len(),
         data.test.len(),
         cfg.training.epochs,
@@ -145,20 +236,29 @@ fn train(args: TrainArgs) -> Result<()> {
         cfg.scheduler.kind(),
         start.elapsed().as_secs_f64()
     );
-    let options = TrainOptions {
-        resume: args.resume,
-        quiet: false,
-        stop_after_epoch: args.stop_after_epoch,
-        momentum_cell: None,
+    options.stop = stop_on_ctrl_c();
+    let summary = training::train_in(run_dir, &cfg, data, &options)?;
+    let Some(last) = summary.epochs.last() else {
+        return Ok(());
     };
-    let summary = training::train(&cfg, data, &options)?;
-    if let Some(last) = summary.epochs.last() {
+    if summary.model.is_none() {
+        return Ok(());
+    }
+    let where_ = summary.artifact_dir.display();
+    if last.epoch < cfg.training.epochs {
         println!(
-            "done in {:.1}s: val_acc {:.2}%  val_loss {:.4}; artifacts in {}",
+            "stopped after epoch {} of {} (--stop-after-epoch) in {:.1}s: val_acc {:.2}%; continue with --resume (artifacts in {where_})",
+            last.epoch,
+            cfg.training.epochs,
+            start.elapsed().as_secs_f64(),
+            last.val_acc,
+        );
+    } else {
+        println!(
+            "done in {:.1}s: val_acc {:.2}%  val_loss {:.4}; artifacts in {where_}",
             start.elapsed().as_secs_f64(),
             last.val_acc,
             last.val_loss,
-            summary.artifact_dir.display()
         );
     }
     Ok(())
@@ -183,9 +283,7 @@ fn preview_base_lr(file: &ScheduleFile, config: &std::path::Path) -> Result<f64>
 
 fn schedule(args: ScheduleArgs) -> Result<()> {
     let config = &args.config;
-    let text = std::fs::read_to_string(config).with_context(|| format!("cannot read {}", config.display()))?;
-    let file: ScheduleFile = burn_lr::app::config::parse_toml(&text)
-        .map_err(|message| anyhow::anyhow!("invalid config {}: {message}", config.display()))?;
+    let file = schedule_file(config)?;
     if args.steps_per_epoch == 0 {
         bail!("--steps-per-epoch must be >= 1");
     }
@@ -199,26 +297,50 @@ fn schedule(args: ScheduleArgs) -> Result<()> {
         })
         .collect::<Result<Vec<_>>>()?;
     let base_lr = preview_base_lr(&file, config)?;
-    let rows = training::preview(&file.scheduler, base_lr, args.steps, args.steps_per_epoch, &metrics)?;
-    print!("{}", schedule_csv(&rows));
-    Ok(())
+    let rows =
+        burn_lr::app::preview::preview_rows(&file.scheduler, base_lr, args.steps, args.steps_per_epoch, &metrics)?;
+    match write_schedule_csv(rows, file.scheduler.cycles_momentum()) {
+        // `| head`: the reader has what it wanted.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("writing the schedule to stdout"),
+    }
 }
 
-/// `step,lr[,momentum]` rows; a row of a child that does not cycle momentum leaves it empty
-/// (the optimizer's own momentum applies there).
-fn schedule_csv(rows: &[(f64, Option<f64>)]) -> String {
-    let with_momentum = rows.iter().any(|(_, m)| m.is_some());
-    let mut out = String::from(if with_momentum {
-        "step,lr,momentum\n"
-    } else {
-        "step,lr\n"
-    });
-    for (k, (lr, m)) in rows.iter().enumerate() {
+/// The `[scheduler]` (and `[optimizer] lr`) of a schedule file or of a whole training config;
+/// unknown keys and tables are errors in both.
+fn schedule_file(config: &std::path::Path) -> Result<ScheduleFile> {
+    let text = std::fs::read_to_string(config).with_context(|| format!("cannot read {}", config.display()))?;
+    let tables: toml::Table = burn_lr::app::config::parse_toml(&text)
+        .map_err(|message| anyhow::anyhow!("invalid config {}: {message}", config.display()))?;
+    if tables.contains_key("model") || tables.contains_key("training") {
+        let cfg = TrainConfig::from_file(config)?;
+        return Ok(ScheduleFile {
+            scheduler: cfg.scheduler,
+            optimizer: Some(LrOnly {
+                lr: Some(cfg.optimizer.lr),
+            }),
+        });
+    }
+    burn_lr::app::config::parse_toml(&text).map_err(|message| {
+        anyhow::anyhow!(
+            "invalid config {}: {message} (a schedule file has [scheduler] and an optional [optimizer] lr; \
+             a training config also has [model] and [training])",
+            config.display()
+        )
+    })
+}
+
+/// Streams `step,lr[,momentum]` rows to stdout; a row of a child that does not cycle momentum
+/// leaves it empty (the optimizer's own momentum applies there).
+fn write_schedule_csv(rows: impl Iterator<Item = (f64, Option<f64>)>, with_momentum: bool) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    writeln!(out, "{}", if with_momentum { "step,lr,momentum" } else { "step,lr" })?;
+    for (k, (lr, m)) in rows.enumerate() {
         match (with_momentum, m) {
-            (true, Some(m)) => out += &format!("{k},{lr:?},{m:?}\n"),
-            (true, None) => out += &format!("{k},{lr:?},\n"),
-            (false, _) => out += &format!("{k},{lr:?}\n"),
+            (true, Some(m)) => writeln!(out, "{k},{lr:?},{m:?}")?,
+            (true, None) => writeln!(out, "{k},{lr:?},")?,
+            (false, _) => writeln!(out, "{k},{lr:?}")?,
         }
     }
-    out
+    out.flush()
 }

@@ -1,6 +1,9 @@
 //! The `burn-lr` binary as a user types it: `schedule` previews, negative plateau metrics,
 //! one-line config errors with exit code 2.
 
+mod app_common;
+
+use app_common::image_folder;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -151,22 +154,6 @@ fn config_errors_are_one_line_with_file_line_and_key() {
         "3",
     ]));
     assert!(err.contains("syntax.toml: line 1, column"), "{err}");
-}
-
-/// A tiny CIFAR-10-shaped image folder: `n` 32x32 PNGs per class in `train/` and `test/`.
-fn image_folder(root: &std::path::Path, n: usize) {
-    for split in ["train", "test"] {
-        for (label, class) in burn_lr::app::data::CLASSES.iter().enumerate() {
-            let dir = root.join(split).join(class);
-            std::fs::create_dir_all(&dir).unwrap();
-            for i in 0..n {
-                let img = image::RgbImage::from_fn(32, 32, |x, y| {
-                    image::Rgb([(label * 25) as u8, (x * 8) as u8 ^ (i as u8), (y * 8) as u8])
-                });
-                img.save(dir.join(format!("{i}.png"))).unwrap();
-            }
-        }
-    }
 }
 
 #[test]

@@ -3,67 +3,12 @@
 //! boundaries, OneCycle spans exactly the run (gradient accumulation included), the plateau
 //! scheduler sees the validation metric, and resume continues exactly.
 
-use burn_lr::app::config::TrainConfig;
-use burn_lr::app::data::{Cifar10, CifarItem};
+mod app_common;
+
+use app_common::{config, data, quiet};
 use burn_lr::app::run::{self as training, TrainOptions};
 use burn_lr::schedule::*;
 use std::path::Path;
-
-fn synthetic(n: usize, seed: u64) -> Vec<CifarItem> {
-    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-    (0..n)
-        .map(|i| {
-            let label = (i % 10) as u8;
-            let pixels = (0..3072)
-                .map(|p| {
-                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                    // Class-dependent brightness in one channel, so there is something to learn.
-                    let base = if p / 1024 == (label as usize % 3) {
-                        25 * label
-                    } else {
-                        0
-                    };
-                    base.wrapping_add((x >> 59) as u8)
-                })
-                .collect();
-            CifarItem { pixels, label }
-        })
-        .collect()
-}
-
-fn data(train: usize) -> Cifar10 {
-    Cifar10 {
-        train: synthetic(train, 1),
-        test: synthetic(10, 2),
-    }
-}
-
-fn config(dir: &Path, scheduler: &str, epochs: usize, batch: usize, accum: usize) -> TrainConfig {
-    let text = format!(
-        r#"
-[model]
-arch = "tiny"
-[data]
-augment = false
-num_workers = 1
-[optimizer]
-name = "sgd"
-lr = 0.1
-momentum = 0.9
-weight_decay = 0.0
-[scheduler]
-{scheduler}
-[training]
-epochs = {epochs}
-batch_size = {batch}
-grad_accumulation = {accum}
-device = "ndarray"
-artifact_dir = "{}"
-"#,
-        dir.display()
-    );
-    TrainConfig::from_toml(&text).unwrap()
-}
 
 /// The LR Burn logged for each training iteration (batch) of `epoch`.
 fn logged_lrs(dir: &Path, epoch: usize) -> Vec<f64> {
@@ -76,13 +21,6 @@ fn logged_lrs(dir: &Path, epoch: usize) -> Vec<f64> {
         .filter(|l| !l.ends_with("final"))
         .map(|l| l.split(',').next().unwrap().parse::<f64>().unwrap())
         .collect()
-}
-
-fn quiet() -> TrainOptions {
-    TrainOptions {
-        quiet: true,
-        ..Default::default()
-    }
 }
 
 #[test]
@@ -102,7 +40,7 @@ fn epoch_unit_schedule_changes_only_at_epoch_boundaries() {
         .epochs
         .iter()
         .all(|r| r.train_loss.is_finite() && r.val_loss.is_finite()));
-    let csv = burn_lr::app::artifacts::read_metrics_csv(&dir.path().join("metrics.csv"));
+    let csv = burn_lr::app::artifacts::read_metrics_csv(&dir.path().join("metrics.csv")).unwrap();
     assert_eq!(csv, summary.epochs);
     assert!(dir.path().join("checkpoint/scheduler-3.bpk").is_file());
     assert!(dir.path().join("config.toml").is_file());
@@ -159,7 +97,7 @@ fn plateau_is_fed_the_validation_loss_and_survives_resume() {
                                                          // Epoch 2's metric is inside the epoch-2 checkpoint: resuming applies it from epoch 3 on,
                                                          // and `best` from epoch 1 survives, so epoch 3 is bad again.
     let resume = TrainOptions {
-        resume: true,
+        start: training::StartMode::Resume,
         ..quiet()
     };
     let summary = training::train(&cfg, data(20), &resume).unwrap();
@@ -214,7 +152,7 @@ fn resume_reproduces_the_uninterrupted_schedule() {
         &cfg,
         data(20),
         &TrainOptions {
-            resume: true,
+            start: training::StartMode::Resume,
             ..quiet()
         },
     )
@@ -226,7 +164,7 @@ fn resume_reproduces_the_uninterrupted_schedule() {
             "epoch {epoch}"
         );
     }
-    let rows = burn_lr::app::artifacts::read_metrics_csv(&split.path().join("metrics.csv"));
+    let rows = burn_lr::app::artifacts::read_metrics_csv(&split.path().join("metrics.csv")).unwrap();
     assert_eq!(rows.iter().map(|r| r.epoch).collect::<Vec<_>>(), vec![1, 2, 3]);
 }
 
@@ -248,20 +186,23 @@ fn resume_with_another_schedule_is_refused() {
         &other,
         data(20),
         &TrainOptions {
-            resume: true,
+            start: training::StartMode::Resume,
             ..quiet()
         },
     )
     .unwrap_err()
     .to_string();
-    assert!(err.contains("record mismatch") && err.contains("step_size=2"), "{err}");
+    assert!(
+        err.contains("[scheduler] step_size: 1 in the checkpoint, 2 now"),
+        "{err}"
+    );
     // And --resume with nothing to resume from.
     let empty = tempfile::tempdir().unwrap();
     let err = training::train(
         &config(empty.path(), "type = \"fixed\"", 1, 8, 1),
         data(20),
         &TrainOptions {
-            resume: true,
+            start: training::StartMode::Resume,
             ..quiet()
         },
     )

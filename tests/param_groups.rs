@@ -100,10 +100,19 @@ fn the_group_lr_is_what_the_optimizer_applies() {
         },
     )
     .unwrap()
-    .model;
-    let after_2 = training::train(&cfg, data(), &TrainOptions { resume: true, ..quiet })
-        .unwrap()
-        .model;
+    .model
+    .unwrap();
+    let after_2 = training::train(
+        &cfg,
+        data(),
+        &TrainOptions {
+            start: training::StartMode::Resume,
+            ..quiet
+        },
+    )
+    .unwrap()
+    .model
+    .unwrap();
     let head = |m: &ResNet| m.head().weight.val().into_data().try_to_vec::<f32>().unwrap();
     let stem = |m: &ResNet| m.stem().weight.val().into_data().try_to_vec::<f32>().unwrap();
     assert_eq!(head(&after_1), head(&after_2));

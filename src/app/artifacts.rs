@@ -2,6 +2,10 @@
 //! complete checkpoint.
 
 use super::run::TrainError;
+
+/// Temporary files of an unfinished [`write_atomic`] start with this (a killed run's leftovers
+/// are removed when the next run locks the directory).
+pub const TMP_PREFIX: &str = ".burn-lr-tmp-";
 use std::io::Write;
 use std::path::Path;
 
@@ -45,47 +49,88 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), TrainError> {
         source,
     };
     std::fs::create_dir_all(dir).map_err(io)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(TMP_PREFIX)
+        .tempfile_in(dir)
+        .map_err(io)?;
     tmp.write_all(contents).map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    // A temporary file is private (0600); the artifact is an ordinary file (0644).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(io)?;
+    }
     tmp.persist(path).map_err(|e| io(e.error))?;
     Ok(())
 }
 
-/// The newest epoch `N` with `model-N.bpk`, `optim-N.bpk` and `scheduler-N.bpk` in
-/// `artifact_dir/checkpoint`.
-pub fn latest_checkpoint(artifact_dir: &Path) -> Option<usize> {
-    let dir = artifact_dir.join("checkpoint");
-    std::fs::read_dir(&dir)
-        .ok()?
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let name = e.file_name().into_string().ok()?;
-            name.strip_prefix("model-")?.strip_suffix(".bpk")?.parse::<usize>().ok()
-        })
-        .filter(|n| {
-            ["optim", "scheduler"]
-                .iter()
-                .all(|k| dir.join(format!("{k}-{n}.bpk")).is_file())
-        })
-        .max()
+/// The header of `metrics.csv`.
+pub const METRICS_HEADER: &str = "epoch,train_loss,val_loss,val_acc,lr";
+
+/// Reads the rows of `metrics.csv`; a missing file has none.
+///
+/// # Errors
+/// [`TrainError::Metrics`] naming the line that is not a row of five numbers (a garbled file
+/// is never silently shortened).
+pub fn read_metrics_csv(path: &Path) -> Result<Vec<EpochRecord>, TrainError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => {
+            return Err(TrainError::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
+    };
+    let bad = |line: usize, why: String| TrainError::Metrics {
+        path: path.to_path_buf(),
+        line,
+        why,
+    };
+    let mut lines = text.lines().enumerate();
+    match lines.next() {
+        Some((_, header)) if header.trim() == METRICS_HEADER => {}
+        Some((_, header)) => return Err(bad(1, format!("header `{header}` is not `{METRICS_HEADER}`"))),
+        None => return Ok(Vec::new()),
+    }
+    lines
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, line)| parse_row(line).map_err(|why| bad(i + 1, why)))
+        .collect()
 }
 
-/// Reads `metrics.csv` rows (an unreadable file gives none).
-pub fn read_metrics_csv(path: &Path) -> Vec<EpochRecord> {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return Vec::new();
+fn parse_row(line: &str) -> Result<EpochRecord, String> {
+    let f: Vec<&str> = line.split(',').map(str::trim).collect();
+    if f.len() != 5 {
+        return Err(format!(
+            "`{line}` has {} fields, expected 5 ({METRICS_HEADER})",
+            f.len()
+        ));
+    }
+    let num = |i: usize, name: &str| {
+        f[i].parse::<f64>()
+            .map_err(|_| format!("`{line}`: {name} `{}` is not a number", f[i]))
     };
-    text.lines()
-        .skip(1)
-        .filter_map(|line| {
-            let f: Vec<&str> = line.split(',').collect();
-            Some(EpochRecord {
-                epoch: f.first()?.parse().ok()?,
-                train_loss: f.get(1)?.parse().ok()?,
-                val_loss: f.get(2)?.parse().ok()?,
-                val_acc: f.get(3)?.parse().ok()?,
-                lr: f.get(4)?.parse().ok()?,
-            })
-        })
-        .collect()
+    Ok(EpochRecord {
+        epoch: f[0]
+            .parse()
+            .map_err(|_| format!("`{line}`: epoch `{}` is not a whole number", f[0]))?,
+        train_loss: num(1, "train_loss")?,
+        val_loss: num(2, "val_loss")?,
+        val_acc: num(3, "val_acc")?,
+        lr: num(4, "lr")?,
+    })
+}
+
+/// `metrics.csv` text for `rows`.
+pub fn metrics_csv(rows: &[EpochRecord]) -> String {
+    let mut text = format!("{METRICS_HEADER}\n");
+    for r in rows {
+        text += &format!("{},{},{},{},{}\n", r.epoch, r.train_loss, r.val_loss, r.val_acc, r.lr);
+    }
+    text
 }

@@ -1,6 +1,7 @@
 //! The TOML training configuration (`configs/*.toml`). Unknown keys are errors.
 
 use crate::app::model::Arch;
+use crate::learner::OnNonFinite;
 use crate::schedule::SchedulerConfig;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -66,7 +67,7 @@ pub struct ModelConfig {
 }
 
 /// `[data]`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DataConfig {
     /// CIFAR-10 location (binary batches or image folder); none: download the official archive
@@ -90,6 +91,19 @@ pub struct DataConfig {
 
 fn yes() -> Option<bool> {
     Some(true)
+}
+
+/// A config without `[data]` has the same values as an empty `[data]` table.
+impl Default for DataConfig {
+    fn default() -> Self {
+        Self {
+            dir: None,
+            train_limit: None,
+            test_limit: None,
+            augment: yes(),
+            num_workers: None,
+        }
+    }
 }
 
 /// The optimizer (`[optimizer] name`).
@@ -182,8 +196,14 @@ pub struct TrainingConfig {
     #[serde(default = "d_device")]
     pub device: DeviceName,
     /// Where checkpoints, logs, `metrics.csv` and `config.toml` go (default `artifacts/run`).
+    /// One run per directory: a new run into a directory holding another run's artifacts is
+    /// refused unless `--overwrite` (or `--resume` to continue it).
     #[serde(default = "d_artifacts")]
     pub artifact_dir: PathBuf,
+    /// At a NaN or infinite loss: `stop` (default: after that update, keeping the last finite
+    /// checkpoint for `--resume`, exit code 1) or `continue` (train on).
+    #[serde(default)]
+    pub on_non_finite: OnNonFinite,
 }
 
 fn one() -> usize {
@@ -446,6 +466,14 @@ batch_size = 8
         let cfg = TrainConfig::from_toml(MIN).unwrap();
         assert_eq!(cfg.training.grad_accumulation, 1);
         assert!(matches!(cfg.scheduler, SchedulerConfig::Step(ref s) if s.step_size == 30 && s.gamma == 0.1));
+    }
+
+    #[test]
+    fn a_missing_data_table_equals_an_empty_one() {
+        let without = TrainConfig::from_toml(MIN).unwrap();
+        let with = TrainConfig::from_toml(&format!("{MIN}[data]\n")).unwrap();
+        assert_eq!(without, with);
+        assert_eq!(without.data.augment, Some(true));
     }
 
     #[test]

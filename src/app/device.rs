@@ -32,3 +32,22 @@ pub fn device(name: DeviceName) -> Result<Device, TrainError> {
         }
     })
 }
+
+/// The device a name resolves to, as the run header shows it: `Cpu (flex)`, `Cpu (ndarray)`,
+/// `Wgpu (default adapter: Vulkan, Metal or DX12)`, `Cuda (GPU 0)`.
+#[allow(unreachable_code)]
+pub fn describe(name: DeviceName) -> String {
+    match name {
+        DeviceName::Auto => {
+            #[cfg(feature = "cuda")]
+            return describe(DeviceName::Cuda);
+            #[cfg(all(feature = "wgpu", not(feature = "cuda")))]
+            return describe(DeviceName::Wgpu);
+            describe(DeviceName::Cpu)
+        }
+        DeviceName::Cpu => "Cpu (flex)".into(),
+        DeviceName::Ndarray => "Cpu (ndarray)".into(),
+        DeviceName::Wgpu => "Wgpu (default adapter: Vulkan, Metal or DX12)".into(),
+        DeviceName::Cuda => "Cuda (GPU 0)".into(),
+    }
+}

@@ -8,12 +8,21 @@
 //!   augmentation.
 //! - [`model`]: CIFAR ResNets.
 //! - [`device`]: the Burn device of a `device = ...` name.
-//! - [`run`]: a full training run and the schedule preview.
-//! - [`artifacts`]: `metrics.csv`, atomic writes, checkpoints.
+//! - [`run`]: a full training run; [`hook`]: its end-of-epoch hook; [`error`]: its errors.
+//! - [`run_dir`]: one run per artifact directory (lock, ownership, `--overwrite`, resume
+//!   checks); [`resume`]: where a run starts; [`checkpoint`]: sealed, atomic checkpoints.
+//! - [`artifacts`]: `metrics.csv`, atomic writes.
+//! - [`preview`]: a schedule without training, streamed.
 
 pub mod artifacts;
+pub mod checkpoint;
 pub mod config;
 pub mod data;
 pub mod device;
+pub mod error;
+pub mod hook;
 pub mod model;
+pub mod preview;
+pub mod resume;
 pub mod run;
+pub mod run_dir;

@@ -1,131 +1,45 @@
 //! A full CIFAR-10 training run through Burn's `SupervisedTraining` + `Learner`, with a
 //! `burn-lr` schedule stepped once per optimizer update, the plateau metric fed after each
-//! validation epoch, per-epoch lines, `metrics.csv`, checkpoints and resume.
+//! validation epoch, per-epoch lines, `metrics.csv`, sealed checkpoints, exact resume, a stop at
+//! the first non-finite loss, and Ctrl-C ending the run cleanly.
 //!
 //! The pieces a user's own Burn run needs live in the library module [`crate::learner`].
 
-use super::artifacts::{latest_checkpoint, read_metrics_csv, write_atomic, EpochRecord};
+use super::artifacts::{metrics_csv, write_atomic, EpochRecord};
+use super::checkpoint::{newest_intact, CheckpointLedger, SealedFileCheckpointer};
 use super::config::{OptimizerName, TrainConfig};
-use super::data::{self, Cifar10, CifarBatcher};
+use super::data::{self, Cifar10, CifarBatcher, EpochDataset, EpochLoader};
 use super::device::device;
+use super::error::resume_note;
+pub use super::error::TrainError;
+use super::hook::{EpochHook, HookSettings, HookStop};
 use super::model::ResNet;
+pub use super::resume::StartMode;
+use super::resume::{precheck, run_facts, start, Start};
+use super::run_dir::RunDir;
 use crate::learner::{
-    GroupLearningRateMetric, LearnerRun, LearnerSchedule, PlateauEarlyStopping, Progress, ProgressFn, QuietRenderer,
+    Divergence, GroupLearningRateMetric, LearnerRun, LearnerSchedule, NonFiniteLossGuard, Progress, ProgressFn,
+    QuietRenderer, StopRequest,
 };
 use crate::optim::MomentumCell;
-use crate::schedule::{RunInfo, ScheduleError, SchedulerConfig, TrainingScheduler};
 use burn::data::dataloader::DataLoaderBuilder;
-use burn::lr_scheduler::LrScheduler;
 use burn::optim::ModuleOptimizer;
 use burn::tensor::Device;
 use burn::train::checkpoint::CheckpointingStrategy;
-use burn::train::metric::store::{Aggregate, EventStoreClient, Split};
 use burn::train::metric::{AccuracyMetric, LearningRateMetric, LossMetric};
-use burn::train::{EarlyStoppingStrategy, Learner, SupervisedTraining};
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use burn::train::{Interrupter, Learner, LearningResult, SupervisedTraining};
+use std::path::PathBuf;
+use std::sync::Arc;
 
-/// Errors of a training run.
-#[derive(Debug, thiserror::Error)]
-pub enum TrainError {
-    /// Bad data.
-    #[error(transparent)]
-    Data(#[from] data::DataError),
-    /// Bad schedule parameters or a checkpoint of another schedule.
-    #[error(transparent)]
-    Schedule(#[from] ScheduleError),
-    /// The requested device is not compiled in.
-    #[error("device `{0}` is not available in this build: rebuild with `--features {0}`")]
-    DeviceUnavailable(&'static str),
-    /// `--resume` without a checkpoint.
-    #[error("--resume: no complete checkpoint (model-N, optim-N and scheduler-N .bpk) in {0}")]
-    NoCheckpoint(PathBuf),
-    /// Writing artifacts failed.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The error.
-        source: std::io::Error,
-    },
-    /// Burn reported a failure.
-    #[error("training failed: {0}")]
-    Burn(String),
-    /// A plateau schedule's metric that Burn does not have (the run stopped at that epoch).
-    #[error("{0}")]
-    Plateau(String),
-}
-
-struct EpochLog {
-    epochs: usize,
-    rows: Vec<EpochRecord>,
-    csv: Option<PathBuf>,
-    print: bool,
-}
-
-/// Runs at the end of every epoch (as Burn's early-stopping hook, never stopping): feeds the
-/// plateau metric, prints the epoch line and rewrites `metrics.csv`.
-#[derive(Clone)]
-pub struct EpochHook {
-    plateau: PlateauEarlyStopping,
-    scheduler: TrainingScheduler,
-    updates_per_epoch: u64,
-    log: Arc<Mutex<EpochLog>>,
-}
-
-impl EpochHook {
-    fn record(&self, epoch: usize, store: &EventStoreClient) -> EpochRecord {
-        let get = |name: &str, split: Split| {
-            store
-                .find_metric(name, epoch, Aggregate::Mean, &split)
-                .unwrap_or(f64::NAN)
-        };
-        EpochRecord {
-            epoch,
-            train_loss: get("Loss", Split::Train),
-            val_loss: get("Loss", Split::Valid),
-            val_acc: get("Accuracy", Split::Valid),
-            lr: self.scheduler.lr_in_epoch(epoch as u64, self.updates_per_epoch),
-        }
-    }
-
-    /// The epochs logged so far.
-    pub fn rows(&self) -> Vec<EpochRecord> {
-        self.log.lock().expect("epoch log lock poisoned").rows.clone()
-    }
-}
-
-impl EarlyStoppingStrategy for EpochHook {
-    fn should_stop(&mut self, epoch: usize, store: &EventStoreClient) -> bool {
-        let row = self.record(epoch, store);
-        // Feeds the plateau schedules; stops the run when one's metric does not exist.
-        if self.plateau.should_stop(epoch, store) {
-            return true;
-        }
-        let mut log = self.log.lock().expect("epoch log lock poisoned");
-        if log.print {
-            println!("{}", row.line(log.epochs));
-        }
-        log.rows.retain(|r| r.epoch < epoch);
-        log.rows.push(row);
-        if let Some(path) = &log.csv {
-            let mut text = String::from("epoch,train_loss,val_loss,val_acc,lr\n");
-            for r in &log.rows {
-                text += &format!("{},{},{},{},{}\n", r.epoch, r.train_loss, r.val_loss, r.val_acc, r.lr);
-            }
-            if let Err(err) = write_atomic(path, text.as_bytes()) {
-                eprintln!("warning: {err}");
-            }
-        }
-        false
-    }
-}
-
-/// An `indicatif` progress bar per split when stderr is a terminal; nothing otherwise.
-fn terminal_progress() -> ProgressFn {
+/// An `indicatif` progress bar per split (with its ETA) when stderr is a terminal. Otherwise one
+/// early line, once a tenth of the first training epoch is done: the ETA of the run, from that
+/// pace (training only; each epoch line then gives the measured ETA).
+fn terminal_progress(epochs_to_train: usize) -> ProgressFn {
     use std::io::IsTerminal;
     let tty = std::io::stderr().is_terminal();
     let mut bar: Option<indicatif::ProgressBar> = None;
+    let mut first_epoch: Option<(std::time::Instant, usize)> = None;
+    let mut estimated = false;
     Box::new(move |event| match event {
         Progress::Start { split, total_items } if tty => {
             let b = indicatif::ProgressBar::new(total_items as u64);
@@ -139,9 +53,26 @@ fn terminal_progress() -> ProgressFn {
             b.set_prefix(split.to_string());
             bar = Some(b);
         }
+        Progress::Start { split, total_items } => {
+            if split == "train" && first_epoch.is_none() {
+                first_epoch = Some((std::time::Instant::now(), total_items));
+            }
+        }
         Progress::Update(n) => {
             if let Some(b) = &bar {
                 b.set_position(n as u64);
+            }
+            if let (Some((t0, total)), false) = (first_epoch, estimated) {
+                if total > 0 && n * 10 >= total {
+                    estimated = true;
+                    let per_epoch = t0.elapsed().as_secs_f64() * total as f64 / n as f64;
+                    println!(
+                        "eta ~{} ({} epoch(s) at ~{} of training each, measured on the first {n} images)",
+                        super::hook::clock(per_epoch * epochs_to_train as f64),
+                        epochs_to_train,
+                        super::hook::clock(per_epoch)
+                    );
+                }
             }
         }
         Progress::End => {
@@ -149,7 +80,6 @@ fn terminal_progress() -> ProgressFn {
                 b.finish_and_clear();
             }
         }
-        Progress::Start { .. } => {}
     })
 }
 
@@ -167,8 +97,8 @@ pub fn optimizer(cfg: &super::config::OptimizerConfig, schedule: &LearnerSchedul
 /// Images in CIFAR-10's training set.
 const CIFAR10_TRAIN_IMAGES: usize = 50_000;
 
-/// Checks every schedule of `cfg` (`[scheduler]` and each `[[param_groups]]` scheduler) before
-/// any data is read, on the run the config describes (its `train_limit`, or CIFAR-10's 50,000
+/// Checks every schedule of `cfg` (`[scheduler]` and each `[[param_groups]]` scheduler, and
+/// that each group's `params` matches a parameter of the model) before any data is read, on the run the config describes (its `train_limit`, or CIFAR-10's 50,000
 /// training images): a bad `pct_start` fails in milliseconds, not after loading the images. The
 /// run checks again with the real image count.
 ///
@@ -184,36 +114,47 @@ pub fn check_schedules(cfg: &TrainConfig) -> Result<(), TrainError> {
         quiet: true,
         ..TrainOptions::default()
     };
-    schedule_for(cfg, images, &quiet).map(|_| ())
+    let schedule = schedule_for(cfg, images, &quiet)?;
+    if !cfg.param_groups.is_empty() {
+        // The parameter paths do not depend on the device: a CPU copy of the model names them.
+        schedule.check_groups(&ResNet::new(cfg.model.arch, data::CLASSES.len(), &Device::flex()))?;
+    }
+    Ok(())
 }
 
 /// What [`train`] returns.
 #[derive(Debug)]
 pub struct TrainSummary {
-    /// The trained model.
-    pub model: ResNet,
+    /// The trained model (`None` when there was nothing left to train: a resumed run that had
+    /// already finished its epochs).
+    pub model: Option<ResNet>,
     /// One row per epoch trained in this call (and the earlier ones on resume).
     pub epochs: Vec<EpochRecord>,
     /// Optimizer updates per epoch.
     pub updates_per_epoch: u64,
     /// Where the artifacts are.
     pub artifact_dir: PathBuf,
+    /// The epoch resumed from (`None`: the run started from scratch).
+    pub resumed_from: Option<usize>,
 }
 
 /// Options of [`train`] that are not part of the config.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TrainOptions {
-    /// Continue from the newest checkpoint in the artifact directory.
-    pub resume: bool,
+    /// A new run, `--overwrite` or `--resume`.
+    pub start: StartMode,
     /// Do not print epoch lines.
     pub quiet: bool,
     /// Stop after this epoch (the schedule still spans `training.epochs`); continue later with
-    /// `resume`.
+    /// [`StartMode::Resume`].
     pub stop_after_epoch: Option<usize>,
     /// The cell a momentum-cycling schedule writes to and the optimizer reads (one is made when
     /// `None`); pass one made [`with_history`](MomentumCell::with_history) to see the momentum
     /// each update used.
     pub momentum_cell: Option<MomentumCell>,
+    /// Ends the run early when requested (the CLI's Ctrl-C handler holds it): after the current
+    /// training update, or, during validation, once that epoch is checkpointed.
+    pub stop: Option<StopRequest>,
 }
 
 /// Loads the data a config asks for (downloading CIFAR-10 when no `dir` is set).
@@ -235,43 +176,228 @@ pub fn load_data(cfg: &TrainConfig) -> Result<Cifar10, TrainError> {
     Ok(data)
 }
 
-/// Trains `cfg.model` on CIFAR-10 as configured; see the module documentation. The steps of a
-/// run, in order: the device; the schedule for this run (the library's [`LearnerSchedule`]);
-/// the checkpoint to resume from, checked before any file is touched; the resolved
-/// `config.toml`; the epoch hook (lines, `metrics.csv`, plateau feed); data loaders and model;
-/// Burn's `SupervisedTraining` + `Learner`.
+/// Locks the run's artifact directory and makes the checks that need no data: another process
+/// on it; a new run over another run; on resume, no run, no intact checkpoint, or a config that
+/// differs from the run's. The CLI calls it before reading any data; [`train`] calls it itself.
 ///
 /// # Errors
-/// [`TrainError`] for bad data, schedule parameters, an unavailable device, a missing or
-/// mismatched checkpoint on resume, a plateau metric Burn does not have, or a failure reported
-/// by Burn.
+/// [`TrainError::Busy`], [`TrainError::HasRun`], [`TrainError::NoCheckpoint`],
+/// [`TrainError::NotARun`], [`TrainError::ResumeMismatch`], [`TrainError::Io`].
+pub fn prepare(cfg: &TrainConfig, opts: &TrainOptions) -> Result<RunDir, TrainError> {
+    let dir = &cfg.training.artifact_dir;
+    if opts.start == StartMode::Resume && !dir.is_dir() {
+        return Err(TrainError::NoCheckpoint(dir.join("checkpoint")));
+    }
+    let run_dir = RunDir::lock(dir)?;
+    precheck(&run_dir, opts.start, cfg)?;
+    Ok(run_dir)
+}
+
+/// Trains `cfg.model` on CIFAR-10 as configured: [`prepare`], then [`train_in`].
+///
+/// # Errors
+/// As [`prepare`] and [`train_in`].
 pub fn train(cfg: &TrainConfig, data: Cifar10, opts: &TrainOptions) -> Result<TrainSummary, TrainError> {
+    let run_dir = prepare(cfg, opts)?;
+    train_in(run_dir, cfg, data, opts)
+}
+
+/// Trains in a directory [`prepare`] locked. The steps of a run, in order: the device; the
+/// schedule for this run (the library's [`LearnerSchedule`]); the model and its parameter
+/// groups; where to start (a new run, `--overwrite`, or the newest intact checkpoint of the
+/// directory's run, checked against this config and data) — all before any file is written;
+/// then the run's `config.toml` and `run.toml`; the epoch hook; loaders over the epoch order;
+/// Burn's `SupervisedTraining` + `Learner`; the outcome.
+///
+/// # Errors
+/// [`TrainError`]: bad data or schedule parameters, an unavailable device, a parameter group
+/// matching nothing, a resume that does not match its checkpoint, a non-finite loss, a
+/// checkpoint that could not be written, an interruption, a plateau metric Burn does not have,
+/// or a failure reported by Burn.
+pub fn train_in(
+    run_dir: RunDir,
+    cfg: &TrainConfig,
+    data: Cifar10,
+    opts: &TrainOptions,
+) -> Result<TrainSummary, TrainError> {
     let t = &cfg.training;
     let device = device(t.device)?;
     let mut schedule = schedule_for(cfg, data.train.len(), opts)?;
-    let resume_from = resume_point(&t.artifact_dir, &mut schedule, opts.resume)?;
-    let config_text = toml::to_string_pretty(cfg).map_err(|e| TrainError::Burn(e.to_string()))?;
-    write_atomic(&t.artifact_dir.join("config.toml"), config_text.as_bytes())?;
-    let hook = epoch_hook(cfg, &schedule, resume_from, opts);
-    let (train_loader, valid_loader) = loaders(cfg, data, &device);
     device.seed(t.seed);
     let model = ResNet::new(cfg.model.arch, data::CLASSES.len(), &device.clone().autodiff());
-    let training = supervised_training(cfg, &schedule, &hook, resume_from, opts).build_with(train_loader, valid_loader);
+    schedule.check_groups(&model)?;
+    let facts = run_facts(&data, &schedule);
+    let start = start(&run_dir, opts.start, cfg, &facts, &mut schedule)?;
+    let leftovers = run_dir.remove_leftovers();
+    if !opts.quiet {
+        report_start(&run_dir, &start, leftovers, cfg.data.num_workers.unwrap_or(1));
+    }
+    let from = start.from.unwrap_or(0);
+    let last_epoch = opts.stop_after_epoch.map_or(t.epochs, |n| n.min(t.epochs));
+    let updates_per_epoch = schedule.run().updates_per_epoch;
+    if from >= last_epoch {
+        if !opts.quiet {
+            println!(
+                "nothing to train: the run in {} already finished epoch {from} of {}",
+                run_dir.path().display(),
+                t.epochs
+            );
+        }
+        return Ok(summary(cfg, updates_per_epoch, start.rows, None, start.from));
+    }
+    run_dir.write_run(cfg, &facts)?;
+    write_atomic(&run_dir.path().join("metrics.csv"), metrics_csv(&start.rows).as_bytes())?;
+    let inputs = Inputs { model, data, device };
+    let (rows, model) = launch(&run_dir, cfg, schedule, inputs, &start, last_epoch, opts)?;
+    Ok(summary(cfg, updates_per_epoch, rows, Some(model), start.from))
+}
+
+/// The model (on the autodiff device), the data and the device of a run.
+struct Inputs {
+    model: ResNet,
+    data: Cifar10,
+    device: Device,
+}
+
+/// Burn's `SupervisedTraining` + `Learner` over the epoch order, from `start` to `last_epoch`:
+/// the epoch hook, the non-finite loss guard (which forwards a stop request), the outcome.
+/// Returns the `metrics.csv` rows and the trained model.
+fn launch(
+    run_dir: &RunDir,
+    cfg: &TrainConfig,
+    schedule: LearnerSchedule,
+    Inputs { model, data, device }: Inputs,
+    start: &Start,
+    last_epoch: usize,
+    opts: &TrainOptions,
+) -> Result<(Vec<EpochRecord>, ResNet), TrainError> {
+    let t = &cfg.training;
+    let (from, updates_per_epoch) = (start.from.unwrap_or(0), schedule.run().updates_per_epoch);
+    let ledger = CheckpointLedger::default();
+    let hook = epoch_hook(cfg, &schedule, start.rows.clone(), last_epoch, &ledger, opts);
+    let (train_loader, valid_loader) = loaders(cfg, data, &device, from);
+    let interrupter = Interrupter::new();
+    let mut guard = NonFiniteLossGuard::new(interrupter.clone(), from, updates_per_epoch, t.grad_accumulation)
+        .with_policy(t.on_non_finite);
+    if let Some(stop) = &opts.stop {
+        guard = guard.with_stop_request(stop.clone());
+    }
+    let plan = TrainingPlan {
+        epochs: last_epoch,
+        checkpointing: schedule.checkpointing(None),
+        hook: hook.clone(),
+        resume_from: start.from,
+        interrupter,
+        ledger,
+        guard: guard.clone(),
+    };
+    let training = plan.build_with(cfg, run_dir, train_loader, valid_loader);
     let optimizer = optimizer(&cfg.optimizer, &schedule);
     let watch = schedule.watch();
     let result = training.launch(Learner::new(model, optimizer, schedule.into_scheduler()));
-    if let Some(err) = result.error {
-        return Err(TrainError::Burn(err.to_string()));
+    let outcome = Outcome {
+        divergence: guard.divergence(),
+        hook_stop: hook.stopped(),
+        plateau: watch.error(),
+        checkpoints: run_dir.checkpoints(),
+        last_epoch,
+    };
+    outcome.check(&result, &hook)?;
+    Ok((hook.rows(), result.model))
+}
+
+fn summary(
+    cfg: &TrainConfig,
+    updates_per_epoch: u64,
+    rows: Vec<EpochRecord>,
+    model: Option<ResNet>,
+    resumed_from: Option<usize>,
+) -> TrainSummary {
+    TrainSummary {
+        model,
+        epochs: rows,
+        updates_per_epoch,
+        artifact_dir: cfg.training.artifact_dir.clone(),
+        resumed_from,
     }
-    if let Some(err) = watch.error() {
-        return Err(TrainError::Plateau(err));
+}
+
+/// The lines a run prints before its first epoch: damaged checkpoints skipped, leftovers
+/// removed, where it starts.
+fn report_start(run_dir: &RunDir, start: &Start, leftovers: usize, workers: usize) {
+    for line in &start.skipped {
+        eprintln!("warning: {line}");
     }
-    Ok(TrainSummary {
-        model: result.model,
-        epochs: hook.rows(),
-        updates_per_epoch: hook.updates_per_epoch,
-        artifact_dir: t.artifact_dir.clone(),
-    })
+    if workers > 1 {
+        eprintln!(
+            "warning: [data] num_workers = {workers}: Burn hands out batches in the order its threads finish them, \
+             so this run is not bit-exact across a resume (num_workers = 1 is)"
+        );
+    }
+    if leftovers > 0 {
+        eprintln!(
+            "note: removed {leftovers} temporary file(s) an interrupted run left in {}",
+            run_dir.path().display()
+        );
+    }
+    match start.from {
+        Some(n) => println!(
+            "resuming after epoch {n} (checkpoint {}/checkpoint)",
+            run_dir.path().display()
+        ),
+        None => println!("artifacts: {}", run_dir.path().display()),
+    }
+}
+
+/// How a finished `launch` is read: the first non-finite loss, Burn's own error, a stop by the
+/// epoch hook, a missing plateau metric, an interruption; else success.
+struct Outcome {
+    divergence: Option<Divergence>,
+    hook_stop: Option<HookStop>,
+    plateau: Option<String>,
+    checkpoints: PathBuf,
+    last_epoch: usize,
+}
+
+impl Outcome {
+    fn check(self, result: &LearningResult<ResNet>, hook: &EpochHook) -> Result<(), TrainError> {
+        let intact = || newest_intact(&self.checkpoints).0;
+        if let Some(d) = self.divergence {
+            return Err(TrainError::Diverged {
+                what: d.to_string(),
+                last_intact: intact(),
+            });
+        }
+        if let Some(err) = &result.error {
+            return Err(TrainError::Burn(err.to_string()));
+        }
+        match self.hook_stop {
+            Some(HookStop::NonFinite(what)) => {
+                return Err(TrainError::Diverged {
+                    what,
+                    last_intact: intact(),
+                })
+            }
+            Some(HookStop::Checkpoint(what)) => {
+                return Err(TrainError::Checkpoint {
+                    what,
+                    resume: resume_note(intact()),
+                })
+            }
+            Some(HookStop::Requested) | None => {}
+        }
+        if let Some(err) = self.plateau {
+            return Err(TrainError::Plateau(err));
+        }
+        let done = hook.rows().last().map_or(0, |r| r.epoch);
+        if done < self.last_epoch {
+            return Err(TrainError::Interrupted {
+                epoch: done + 1,
+                resume: resume_note(intact()),
+            });
+        }
+        Ok(())
+    }
 }
 
 /// The schedule of this run (and of each parameter group), with the optimizer updates per
@@ -295,172 +421,99 @@ fn schedule_for(cfg: &TrainConfig, images: usize, opts: &TrainOptions) -> Result
     Ok(schedule)
 }
 
-/// The epoch to resume from (`--resume`): the newest complete checkpoint, whose scheduler
-/// record must belong to this schedule.
-fn resume_point(
-    artifact_dir: &Path,
-    schedule: &mut LearnerSchedule,
-    resume: bool,
-) -> Result<Option<usize>, TrainError> {
-    if !resume {
-        return Ok(None);
-    }
-    let n = latest_checkpoint(artifact_dir).ok_or_else(|| TrainError::NoCheckpoint(artifact_dir.join("checkpoint")))?;
-    schedule.check_resume(artifact_dir, n)?;
-    Ok(Some(n))
-}
-
-/// The end-of-epoch hook: epoch lines, `metrics.csv` (continuing the rows of a resumed run),
-/// the plateau feed.
+/// The end-of-epoch hook: waits for the sealed checkpoint, then the epoch line, `metrics.csv`
+/// (continuing the rows of a resumed run), the plateau feed.
 fn epoch_hook(
     cfg: &TrainConfig,
     schedule: &LearnerSchedule,
-    resume_from: Option<usize>,
+    rows: Vec<EpochRecord>,
+    last_epoch: usize,
+    ledger: &CheckpointLedger,
     opts: &TrainOptions,
 ) -> EpochHook {
-    let artifact_dir = &cfg.training.artifact_dir;
-    let previous_rows = match resume_from {
-        Some(n) => read_metrics_csv(&artifact_dir.join("metrics.csv"))
-            .into_iter()
-            .filter(|r| r.epoch <= n)
-            .collect(),
-        None => Vec::new(),
-    };
-    EpochHook {
+    let dir = &cfg.training.artifact_dir;
+    let settings = HookSettings {
         plateau: schedule.early_stopping(),
         scheduler: schedule.base().clone(),
         updates_per_epoch: schedule.run().updates_per_epoch,
-        log: Arc::new(Mutex::new(EpochLog {
-            epochs: cfg.training.epochs,
-            rows: previous_rows,
-            csv: Some(artifact_dir.join("metrics.csv")),
-            print: !opts.quiet,
-        })),
-    }
+        epochs: (cfg.training.epochs, last_epoch),
+        files: (dir.join("metrics.csv"), dir.join("checkpoint")),
+        ledger: ledger.clone(),
+        on_non_finite: cfg.training.on_non_finite,
+        stop: opts.stop.clone(),
+        print: !opts.quiet,
+    };
+    EpochHook::new(settings, rows)
 }
 
-/// The train loader (seeded shuffle, seeded augmentation) and the validation loader.
-fn loaders(cfg: &TrainConfig, data: Cifar10, device: &Device) -> (TrainLoader, TrainLoader) {
+/// The train loader (the epoch order and crops of [`EpochDataset`], continuing after epoch
+/// `from`) and the validation loader.
+fn loaders(cfg: &TrainConfig, data: Cifar10, device: &Device, from: usize) -> (TrainLoader, TrainLoader) {
     let t = &cfg.training;
     let workers = cfg.data.num_workers.unwrap_or(1);
-    let train_batcher = if cfg.data.augment.unwrap_or(true) {
-        CifarBatcher::train(t.seed)
-    } else {
-        CifarBatcher::eval()
-    };
-    let train = DataLoaderBuilder::new(train_batcher)
+    let augment = cfg.data.augment.unwrap_or(true);
+    let epochs = Arc::new(EpochDataset::new(data.train, t.seed, augment, from));
+    let train = DataLoaderBuilder::new(CifarBatcher)
         .batch_size(t.batch_size)
-        .shuffle(t.seed)
         .num_workers(workers)
         .set_device(device.clone())
-        .build(data::dataset(data.train));
-    let valid = DataLoaderBuilder::new(CifarBatcher::eval())
+        .build(epochs.clone());
+    let valid = DataLoaderBuilder::new(CifarBatcher)
         .batch_size(t.batch_size)
         .num_workers(workers)
         .set_device(device.clone())
         .build(data::dataset(data.test));
-    (train, valid)
+    (Arc::new(EpochLoader::new(train, epochs)), valid)
 }
 
 type TrainLoader = Arc<dyn burn::data::dataloader::DataLoader<data::CifarBatch>>;
 
-/// What `SupervisedTraining` needs besides the loaders, gathered so that [`train`] reads as
-/// steps.
+/// What `SupervisedTraining` needs besides the config and the loaders, gathered so that
+/// [`train`] reads as steps.
 struct TrainingPlan {
-    artifact_dir: PathBuf,
     epochs: usize,
-    grad_accumulation: usize,
-    groups: Vec<String>,
     checkpointing: Box<dyn CheckpointingStrategy>,
     hook: EpochHook,
     resume_from: Option<usize>,
-}
-
-fn supervised_training(
-    cfg: &TrainConfig,
-    schedule: &LearnerSchedule,
-    hook: &EpochHook,
-    resume_from: Option<usize>,
-    opts: &TrainOptions,
-) -> TrainingPlan {
-    let t = &cfg.training;
-    TrainingPlan {
-        artifact_dir: t.artifact_dir.clone(),
-        epochs: opts.stop_after_epoch.map_or(t.epochs, |n| n.min(t.epochs)),
-        grad_accumulation: t.grad_accumulation,
-        groups: cfg.param_groups.iter().map(|g| g.params.clone()).collect(),
-        checkpointing: schedule.checkpointing(None),
-        hook: hook.clone(),
-        resume_from,
-    }
+    interrupter: Interrupter,
+    ledger: CheckpointLedger,
+    guard: NonFiniteLossGuard,
 }
 
 impl TrainingPlan {
     /// Burn's `SupervisedTraining`: loss and accuracy on both splits, the LR of every group per
-    /// iteration, checkpoints (fed to the plateau schedule first), the epoch hook, no
-    /// per-iteration printing.
-    fn build_with(self, train: TrainLoader, valid: TrainLoader) -> SupervisedTraining<ResNet> {
-        let mut training = SupervisedTraining::new(&self.artifact_dir, train, valid)
+    /// iteration, sealed checkpoints (fed to the plateau schedule first), the epoch hook, the
+    /// non-finite loss guard, the interrupter, no per-iteration printing.
+    fn build_with(
+        self,
+        cfg: &TrainConfig,
+        run_dir: &RunDir,
+        train: TrainLoader,
+        valid: TrainLoader,
+    ) -> SupervisedTraining<ResNet> {
+        let dir = run_dir.checkpoints();
+        let sealed = |name| SealedFileCheckpointer::new(&dir, name, self.ledger.clone());
+        let mut training = SupervisedTraining::new(run_dir.path(), train, valid)
             .metrics((LossMetric::new(), AccuracyMetric::new()))
             .metric_train_numeric(LearningRateMetric::new())
-            .with_default_checkpointers()
+            .with_custom_checkpointers(sealed("model"), sealed("optim"), sealed("scheduler"))
             .with_checkpointing_strategy(self.checkpointing)
             .early_stopping(self.hook)
-            .renderer(Box::new(QuietRenderer::with_progress(terminal_progress())))
+            .with_interrupter(self.interrupter)
+            .renderer(Box::new(QuietRenderer::with_progress(terminal_progress(
+                self.epochs - self.resume_from.unwrap_or(0),
+            ))))
             .num_epochs(self.epochs);
-        if self.grad_accumulation > 1 {
-            training = training.grads_accumulation(self.grad_accumulation);
+        if cfg.training.grad_accumulation > 1 {
+            training = training.grads_accumulation(cfg.training.grad_accumulation);
         }
-        for params in self.groups {
-            training = training.metric_train_numeric(GroupLearningRateMetric::new(params));
+        for g in &cfg.param_groups {
+            training = training.metric_train_numeric(GroupLearningRateMetric::new(g.params.clone()));
         }
+        training = training.metric_train(self.guard);
         if let Some(n) = self.resume_from {
             training = training.checkpoint(n);
         }
         training
     }
-}
-
-/// Evaluates a schedule without training: the LR (and momentum) of each of `steps` optimizer
-/// updates, with `updates_per_epoch` updates per epoch. `metrics` feeds a plateau schedule one
-/// value per epoch: the updates of epoch `e` (from 0) use the LR after `e` metrics.
-///
-/// # Errors
-/// The schedule's [`ScheduleError`]; too few metrics for a plateau schedule.
-pub fn preview(
-    config: &SchedulerConfig,
-    base_lr: f64,
-    steps: u64,
-    updates_per_epoch: u64,
-    metrics: &[f64],
-) -> Result<Vec<(f64, Option<f64>)>, ScheduleError> {
-    let spe = updates_per_epoch.max(1);
-    let mut scheduler = config.build(&RunInfo {
-        base_lr,
-        updates_per_epoch: spe,
-        total_updates: steps.max(1),
-    })?;
-    let feed = scheduler.plateau_feed();
-    if feed.is_some() {
-        let needed = steps.saturating_sub(1) / spe;
-        if (metrics.len() as u64) < needed {
-            return Err(ScheduleError::invalid(
-                "reduce_on_plateau",
-                "metrics",
-                format!("{} values", metrics.len()),
-                format!("{steps} steps at {spe} per epoch need at least {needed} metrics (one per finished epoch)"),
-            ));
-        }
-    }
-    let mut out = Vec::with_capacity(steps.min(1 << 24) as usize);
-    for k in 0..steps {
-        if let Some(feed) = &feed {
-            if k > 0 && k.is_multiple_of(spe) {
-                let epoch = k / spe;
-                feed.report(epoch, metrics[(epoch - 1) as usize]);
-            }
-        }
-        out.push((scheduler.step(), scheduler.momentum()));
-    }
-    Ok(out)
 }

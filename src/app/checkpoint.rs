@@ -1,0 +1,326 @@
+//! Checkpoints that are either complete or ignored: Burn's three checkpoint files per epoch
+//! (`checkpoint/{model,optim,scheduler}-N.bpk`, burnpack), each written to a temporary file,
+//! flushed to disk and renamed into place, then sealed by an `md5sum`-format sidecar
+//! (`model-N.bpk.md5`). A file without its sidecar (a kill -9 mid-write) or whose bytes no longer
+//! match it (a disk fault, a truncation) is never resumed from: [`newest_intact`] names it in one
+//! line and falls back to the previous intact epoch.
+
+use burn::train::checkpoint::{Checkpoint, Checkpointer, CheckpointerError};
+use md5::{Digest, Md5};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+/// The three files of an epoch's checkpoint, in the order Burn writes them.
+pub const KINDS: [&str; 3] = ["model", "optim", "scheduler"];
+
+/// Temporary files of an unfinished checkpoint write start with this.
+const TMP_PREFIX: &str = ".partial-";
+
+/// Which checkpoint files of each epoch have been written completely (or failed), shared between
+/// Burn's checkpointer threads and the end-of-epoch hook that waits for them.
+#[derive(Clone, Default)]
+pub struct CheckpointLedger {
+    state: Arc<(Mutex<BTreeMap<usize, Saved>>, Condvar)>,
+}
+
+#[derive(Default)]
+struct Saved {
+    files: usize,
+    failure: Option<String>,
+}
+
+impl CheckpointLedger {
+    fn finished(&self, epoch: usize, failure: Option<String>) {
+        let (lock, changed) = &*self.state;
+        let mut saved = lock.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = saved.entry(epoch).or_default();
+        entry.files += 1;
+        if entry.failure.is_none() {
+            entry.failure = failure;
+        }
+        changed.notify_all();
+    }
+
+    /// Waits until the three files of `epoch` are on disk and sealed.
+    ///
+    /// # Errors
+    /// The first write error of that epoch, or a note that the writes did not finish within
+    /// `timeout`.
+    pub fn wait(&self, epoch: usize, timeout: Duration) -> Result<(), String> {
+        let (lock, changed) = &*self.state;
+        let saved = lock.lock().unwrap_or_else(|e| e.into_inner());
+        let (saved, result) = changed
+            .wait_timeout_while(saved, timeout, |s| {
+                s.get(&epoch)
+                    .is_none_or(|e| e.files < KINDS.len() && e.failure.is_none())
+            })
+            .unwrap_or_else(|e| e.into_inner());
+        match saved.get(&epoch) {
+            Some(Saved { failure: Some(f), .. }) => Err(f.clone()),
+            _ if result.timed_out() => Err(format!(
+                "the checkpoint of epoch {epoch} was not written within {}s",
+                timeout.as_secs()
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A Burn [`Checkpointer`] writing `dir/<name>-N.bpk` atomically and sealing it with
+/// `dir/<name>-N.bpk.md5`; restores through Burn's own reader.
+pub struct SealedFileCheckpointer {
+    dir: PathBuf,
+    name: &'static str,
+    ledger: CheckpointLedger,
+}
+
+impl SealedFileCheckpointer {
+    /// The checkpointer of `name` (`model`, `optim` or `scheduler`) in `dir`, reporting finished
+    /// writes to `ledger`.
+    pub fn new(dir: &Path, name: &'static str, ledger: CheckpointLedger) -> Self {
+        Self {
+            dir: dir.to_path_buf(),
+            name,
+            ledger,
+        }
+    }
+
+    fn path(&self, epoch: usize) -> PathBuf {
+        file_path(&self.dir, self.name, epoch)
+    }
+
+    fn write<R: Checkpoint>(&self, epoch: usize, record: R) -> Result<(), CheckpointerError> {
+        std::fs::create_dir_all(&self.dir).map_err(CheckpointerError::IOError)?;
+        let path = self.path(epoch);
+        let file_name = file_name(self.name, epoch);
+        let tmp = self.dir.join(format!("{TMP_PREFIX}{file_name}"));
+        record.save(tmp.clone())?;
+        let io = CheckpointerError::IOError;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&tmp)
+            .and_then(|f| f.sync_all())
+            .map_err(io)?;
+        let digest = md5_of(&tmp).map_err(CheckpointerError::IOError)?;
+        std::fs::rename(&tmp, &path).map_err(CheckpointerError::IOError)?;
+        let seal = self.dir.join(format!("{TMP_PREFIX}{file_name}.md5"));
+        let mut f = std::fs::File::create(&seal).map_err(CheckpointerError::IOError)?;
+        writeln!(f, "{digest}  {file_name}").map_err(CheckpointerError::IOError)?;
+        f.sync_all().map_err(CheckpointerError::IOError)?;
+        std::fs::rename(&seal, sidecar(&path)).map_err(CheckpointerError::IOError)?;
+        sync_dir(&self.dir);
+        Ok(())
+    }
+}
+
+impl<R: Checkpoint> Checkpointer<R> for SealedFileCheckpointer {
+    fn save(&self, epoch: usize, record: R) -> Result<(), CheckpointerError> {
+        let result = self.write(epoch, record);
+        let failure = result
+            .as_ref()
+            .err()
+            .map(|e| format!("{}: {e}", self.path(epoch).display()));
+        self.ledger.finished(epoch, failure);
+        result
+    }
+
+    fn restore(&self, epoch: usize) -> Result<R, CheckpointerError> {
+        R::load(self.path(epoch))
+    }
+
+    fn delete(&self, epoch: usize) -> Result<(), CheckpointerError> {
+        let path = self.path(epoch);
+        for p in [sidecar(&path), path] {
+            match std::fs::remove_file(&p) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(CheckpointerError::IOError(e)),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+fn file_name(kind: &str, epoch: usize) -> String {
+    format!("{kind}-{epoch}.bpk")
+}
+
+/// `dir/<kind>-<epoch>.bpk`.
+pub fn file_path(dir: &Path, kind: &str, epoch: usize) -> PathBuf {
+    dir.join(file_name(kind, epoch))
+}
+
+fn sidecar(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(".md5");
+    PathBuf::from(s)
+}
+
+/// Flushes a directory's entries (the renames) to disk where the OS allows it (Unix).
+fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}
+
+/// The hex MD5 of a file.
+fn md5_of(path: &Path) -> std::io::Result<String> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Md5::new();
+    std::io::copy(&mut file, &mut hasher)?;
+    Ok(format!("{:x}", hasher.finalize()))
+}
+
+/// Why the file of `kind` at `epoch` in `dir` cannot be resumed from, if it cannot.
+fn damage(dir: &Path, kind: &str, epoch: usize) -> Option<String> {
+    let path = file_path(dir, kind, epoch);
+    let name = file_name(kind, epoch);
+    if !path.is_file() {
+        return Some(format!("{name} is missing"));
+    }
+    let Ok(seal) = std::fs::read_to_string(sidecar(&path)) else {
+        return Some(format!("{name} has no {name}.md5 (its write did not finish)"));
+    };
+    let expected = seal.split_whitespace().next().unwrap_or_default().to_string();
+    match md5_of(&path) {
+        Ok(actual) if actual == expected => None,
+        Ok(_) => Some(format!(
+            "{name} is damaged or truncated ({} bytes; its MD5 does not match {name}.md5)",
+            std::fs::metadata(&path).map_or(0, |m| m.len())
+        )),
+        Err(e) => Some(format!("{name} cannot be read: {e}")),
+    }
+}
+
+/// Epochs with at least one checkpoint file in `dir`, newest first.
+pub fn epochs_on_disk(dir: &Path) -> Vec<usize> {
+    let mut epochs: Vec<usize> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter_map(|name| {
+            let stem = name.strip_suffix(".bpk")?;
+            let (kind, n) = stem.rsplit_once('-')?;
+            KINDS.contains(&kind).then(|| n.parse().ok())?
+        })
+        .collect();
+    epochs.sort_unstable_by(|a, b| b.cmp(a));
+    epochs.dedup();
+    epochs
+}
+
+/// The newest epoch whose three files are complete and match their seals, and one line for each
+/// newer epoch that was skipped (what is wrong with it).
+pub fn newest_intact(dir: &Path) -> (Option<usize>, Vec<String>) {
+    let mut skipped = Vec::new();
+    for epoch in epochs_on_disk(dir) {
+        let problems: Vec<String> = KINDS.iter().filter_map(|k| damage(dir, k, epoch)).collect();
+        if problems.is_empty() {
+            return (Some(epoch), skipped);
+        }
+        skipped.push(format!(
+            "checkpoint of epoch {epoch} in {} not used: {}",
+            dir.display(),
+            problems.join("; ")
+        ));
+    }
+    (None, skipped)
+}
+
+/// Deletes the files of `epoch` (a checkpoint that must not be resumed from, e.g. one whose
+/// weights are no longer finite).
+///
+/// # Errors
+/// The first file that could not be removed.
+pub fn remove_epoch(dir: &Path, epoch: usize) -> std::io::Result<()> {
+    for kind in KINDS {
+        let path = file_path(dir, kind, epoch);
+        for p in [sidecar(&path), path] {
+            match std::fs::remove_file(&p) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Removes the temporary files unfinished checkpoint writes left in `dir` (a kill -9); returns
+/// how many.
+pub fn remove_partial_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(TMP_PREFIX))
+        .filter(|e| std::fs::remove_file(e.path()).is_ok())
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::lr_scheduler::LrSchedulerRecord;
+
+    fn save(dir: &Path, ledger: &CheckpointLedger, epoch: usize) {
+        for kind in KINDS {
+            let c = SealedFileCheckpointer::new(dir, kind, ledger.clone());
+            let record = LrSchedulerRecord::new().with_scalar("lr", 0.5 + epoch as f64);
+            c.save(epoch, record).unwrap();
+        }
+    }
+
+    #[test]
+    fn sealed_files_round_trip_and_damage_falls_back() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let ledger = CheckpointLedger::default();
+        save(dir, &ledger, 1);
+        save(dir, &ledger, 2);
+        assert_eq!(ledger.wait(2, Duration::from_secs(1)), Ok(()));
+        assert_eq!(newest_intact(dir), (Some(2), vec![]));
+        let c = SealedFileCheckpointer::new(dir, "scheduler", ledger.clone());
+        let back: LrSchedulerRecord = Checkpointer::<LrSchedulerRecord>::restore(&c, 2).unwrap();
+        assert_eq!(back.scalar::<f64>("lr"), Some(2.5));
+        // Truncate epoch 2's model file: epoch 1 is used, and the reason is one line.
+        let model = file_path(dir, "model", 2);
+        let len = std::fs::metadata(&model).unwrap().len();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&model)
+            .unwrap()
+            .set_len(len / 2)
+            .unwrap();
+        let (epoch, skipped) = newest_intact(dir);
+        assert_eq!(epoch, Some(1));
+        assert_eq!(skipped.len(), 1);
+        assert!(
+            skipped[0].contains("model-2.bpk is damaged or truncated"),
+            "{skipped:?}"
+        );
+        // A write killed before its seal: the file is not trusted either.
+        std::fs::remove_file(sidecar(&file_path(dir, "optim", 1))).unwrap();
+        std::fs::write(dir.join(".partial-model-3.bpk"), b"half").unwrap();
+        let (epoch, skipped) = newest_intact(dir);
+        assert_eq!(epoch, None);
+        assert!(skipped[1].contains("optim-1.bpk has no optim-1.bpk.md5"), "{skipped:?}");
+        assert_eq!(remove_partial_files(dir), 1);
+        remove_epoch(dir, 2).unwrap();
+        assert_eq!(epochs_on_disk(dir), vec![1]);
+    }
+
+    #[test]
+    fn a_missing_write_times_out() {
+        let ledger = CheckpointLedger::default();
+        ledger.finished(4, None);
+        let err = ledger.wait(4, Duration::from_millis(10)).unwrap_err();
+        assert!(err.contains("epoch 4"), "{err}");
+        ledger.finished(5, Some("disk full".into()));
+        assert_eq!(ledger.wait(5, Duration::from_secs(1)), Err("disk full".into()));
+    }
+}

@@ -1,0 +1,97 @@
+//! Shared by the tests that train (feature `app`): synthetic CIFAR-shaped data, a tiny config on
+//! the ndarray backend, quiet options.
+
+#![allow(dead_code)]
+
+use burn_lr::app::config::TrainConfig;
+use burn_lr::app::data::{Cifar10, CifarItem};
+use burn_lr::app::run::TrainOptions;
+use std::path::Path;
+
+/// `n` 32x32 images whose brightness in one channel depends on the class (something to learn).
+pub fn synthetic(n: usize, seed: u64) -> Vec<CifarItem> {
+    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    (0..n)
+        .map(|i| {
+            let label = (i % 10) as u8;
+            let pixels = (0..3072)
+                .map(|p| {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    let base = if p / 1024 == (label as usize % 3) {
+                        25 * label
+                    } else {
+                        0
+                    };
+                    base.wrapping_add((x >> 59) as u8)
+                })
+                .collect();
+            CifarItem { pixels, label }
+        })
+        .collect()
+}
+
+/// `train` training images and 10 validation images.
+pub fn data(train: usize) -> Cifar10 {
+    Cifar10 {
+        train: synthetic(train, 1),
+        test: synthetic(10, 2),
+    }
+}
+
+/// A tiny-model SGD run on ndarray into `dir`; `extra` is appended to `[training]`.
+pub fn config_with(dir: &Path, scheduler: &str, epochs: usize, batch: usize, accum: usize, extra: &str) -> TrainConfig {
+    let text = format!(
+        r#"
+[model]
+arch = "tiny"
+[data]
+augment = false
+num_workers = 1
+[optimizer]
+name = "sgd"
+lr = 0.1
+momentum = 0.9
+weight_decay = 0.0
+[scheduler]
+{scheduler}
+[training]
+epochs = {epochs}
+batch_size = {batch}
+grad_accumulation = {accum}
+device = "ndarray"
+artifact_dir = "{}"
+{extra}
+"#,
+        dir.display()
+    );
+    TrainConfig::from_toml(&text).unwrap()
+}
+
+/// [`config_with`] without extra settings.
+pub fn config(dir: &Path, scheduler: &str, epochs: usize, batch: usize, accum: usize) -> TrainConfig {
+    config_with(dir, scheduler, epochs, batch, accum, "")
+}
+
+/// No printing.
+pub fn quiet() -> TrainOptions {
+    TrainOptions {
+        quiet: true,
+        ..Default::default()
+    }
+}
+
+/// A tiny CIFAR-10-shaped image folder: `n` 32x32 PNGs per class in `train/` and `test/`.
+pub fn image_folder(root: &Path, n: usize) {
+    for split in ["train", "test"] {
+        for (label, class) in burn_lr::app::data::CLASSES.iter().enumerate() {
+            let dir = root.join(split).join(class);
+            std::fs::create_dir_all(&dir).unwrap();
+            for i in 0..n {
+                let img = image::RgbImage::from_fn(32, 32, |x, y| {
+                    image::Rgb([(label * 25) as u8, (x * 8) as u8 ^ (i as u8), (y * 8) as u8])
+                });
+                img.save(dir.join(format!("{i}.png"))).unwrap();
+            }
+        }
+    }
+}
