@@ -200,7 +200,10 @@ fn stop_on_ctrl_c() -> Option<StopRequest> {
         if handle.is_requested() {
             std::process::exit(130);
         }
-        eprintln!("\nCtrl-C: stopping after the current update (Ctrl-C again to quit at once)");
+        eprintln!(
+            "\nCtrl-C: stopping after the current update (during validation: once this epoch is checkpointed); \
+             Ctrl-C again to quit at once"
+        );
         handle.request();
     });
     installed.ok().map(|()| stop)

@@ -110,8 +110,10 @@ fn ctrl_c_ends_the_run_with_a_checkpoint_resume_continues_from() {
     let out = child.wait_with_output().unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(130), "{err}");
+    // Mid-epoch: "interrupted in epoch N"; during validation: "stopped after epoch N (its
+    // checkpoint is written)".
     assert!(
-        err.contains("interrupted in epoch") && err.contains("--resume"),
+        (err.contains("interrupted in epoch") || err.contains("stopped after epoch")) && err.contains("--resume"),
         "{err}"
     );
     let last = err.lines().last().unwrap();
@@ -228,4 +230,39 @@ fn a_billion_row_preview_streams() {
     assert!(started.elapsed() < Duration::from_secs(60), "{:?}", started.elapsed());
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+#[test]
+fn a_changed_resume_fails_on_the_change_before_any_data_is_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    image_folder(&data, 1);
+    let config = tiny_config(tmp.path(), 2);
+    let art = tmp.path().join("run");
+    let mut args = train_args(&config, data.to_str().unwrap(), art.to_str().unwrap());
+    args.extend(["--stop-after-epoch", "1"]);
+    let out = burn_lr(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("stopped after epoch 1 of 2"));
+    let missing = tmp.path().join("no-data");
+    let out = burn_lr(&[
+        "train",
+        "--config",
+        &config,
+        "--data-dir",
+        missing.to_str().unwrap(),
+        "--artifact-dir",
+        art.to_str().unwrap(),
+        "--resume",
+        "--batch-size",
+        "5",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("[training] batch_size: 4 in the checkpoint, 5 now"),
+        "{err}"
+    );
+    assert!(!err.contains("no-data"), "{err}");
 }

@@ -6,7 +6,7 @@
 
 mod app_common;
 
-use app_common::{config, config_with, data, quiet};
+use app_common::{config, config_with, data, quiet, serial};
 use burn::module::Module;
 use burn_lr::app::artifacts::read_metrics_csv;
 use burn_lr::app::run::{self as training, StartMode, TrainOptions};
@@ -44,6 +44,7 @@ fn weights(model: &burn_lr::app::model::ResNet) -> Vec<f32> {
 
 #[test]
 fn a_folder_holds_one_run_and_resume_continues_only_that_run() {
+    let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
     let cfg = config(tmp.path(), STEP, 4, 8, 1);
     training::train(&cfg, data(20), &quiet()).unwrap();
@@ -54,7 +55,8 @@ fn a_folder_holds_one_run_and_resume_continues_only_that_run() {
         "--resume",
         "--artifact-dir",
         "--overwrite",
-        "checkpoints of epochs 3..=4",
+        "checkpoints of epochs ",
+        "4, metrics.csv",
     ] {
         assert!(msg.contains(choice), "{msg}");
     }
@@ -76,10 +78,13 @@ fn a_folder_holds_one_run_and_resume_continues_only_that_run() {
 
 #[test]
 fn resume_names_every_change_before_touching_a_file() {
+    let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
     let cfg = config(tmp.path(), STEP, 3, 8, 1);
     training::train(&cfg, data(20), &opts(StartMode::New, Some(1))).unwrap();
     let config_before = std::fs::read(tmp.path().join("config.toml")).unwrap();
+    let metrics_before = std::fs::read(tmp.path().join("metrics.csv")).unwrap();
+    let checkpoints_before = burn_lr::app::checkpoint::epochs_on_disk(&tmp.path().join("checkpoint"));
     let mut other = cfg.clone();
     other.model = toml::from_str("arch = \"resnet8\"").unwrap();
     other.optimizer.name = burn_lr::app::config::OptimizerName::Adamw;
@@ -96,6 +101,11 @@ fn resume_names_every_change_before_touching_a_file() {
     );
     assert!(!err.contains('\n'), "{err}");
     assert_eq!(std::fs::read(tmp.path().join("config.toml")).unwrap(), config_before);
+    assert_eq!(std::fs::read(tmp.path().join("metrics.csv")).unwrap(), metrics_before);
+    assert_eq!(
+        burn_lr::app::checkpoint::epochs_on_disk(&tmp.path().join("checkpoint")),
+        checkpoints_before
+    );
     // Other training images (same count, other pixels; or another count).
     let mut changed = data(20);
     changed.train[3].pixels[0] ^= 1;
@@ -116,6 +126,7 @@ fn resume_names_every_change_before_touching_a_file() {
 
 #[test]
 fn resume_is_bit_exact_with_augmentation() {
+    let _serial = serial();
     let sched = "type = \"one_cycle\"\nmax_lr = 0.3";
     let with_aug = |dir: &Path| {
         let mut c = config(dir, sched, 3, 8, 1);
@@ -135,6 +146,7 @@ fn resume_is_bit_exact_with_augmentation() {
 
 #[test]
 fn a_damaged_checkpoint_is_skipped_in_one_line_and_leftovers_are_removed() {
+    let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
     let cfg = config(tmp.path(), STEP, 3, 8, 1);
     training::train(&cfg, data(20), &opts(StartMode::New, Some(2))).unwrap();
@@ -167,6 +179,7 @@ fn a_damaged_checkpoint_is_skipped_in_one_line_and_leftovers_are_removed() {
 
 #[test]
 fn a_garbled_metrics_csv_is_an_error_naming_the_line() {
+    let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
     let cfg = config(tmp.path(), STEP, 3, 8, 1);
     training::train(&cfg, data(20), &opts(StartMode::New, Some(1))).unwrap();
@@ -184,6 +197,7 @@ fn a_garbled_metrics_csv_is_an_error_naming_the_line() {
 
 #[test]
 fn a_diverging_loss_stops_at_its_update_and_keeps_the_last_finite_checkpoint() {
+    let _serial = serial();
     // Epoch 1 at lr 1e28 x 1e-30 = 0.01 is fine; epoch 2 at 1e28 overflows within a few updates.
     let sched = "type = \"linear\"\nstart_factor = 1e-30\nend_factor = 1.0\ntotal_iters = 1\nunit = \"epoch\"";
     let tmp = tempfile::tempdir().unwrap();
@@ -218,6 +232,7 @@ fn a_diverging_loss_stops_at_its_update_and_keeps_the_last_finite_checkpoint() {
 
 #[test]
 fn an_interrupted_run_resumes_to_the_same_numbers() {
+    let _serial = serial();
     let whole = tempfile::tempdir().unwrap();
     let a = training::train(&config(whole.path(), STEP, 2, 8, 1), data(20), &quiet()).unwrap();
     let tmp = tempfile::tempdir().unwrap();
@@ -248,6 +263,7 @@ fn an_interrupted_run_resumes_to_the_same_numbers() {
 
 #[test]
 fn a_param_group_matching_nothing_is_an_error_listing_the_paths() {
+    let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
     let mut cfg = config(tmp.path(), STEP, 1, 8, 1);
     cfg.param_groups = vec![toml::from_str("params = \"backbone\"\nlr = 0.01").unwrap()];
@@ -261,4 +277,33 @@ fn a_param_group_matching_nothing_is_an_error_listing_the_paths() {
     let err = training::train(&cfg, data(20), &quiet()).unwrap_err().to_string();
     assert!(err.contains("\"backbone\""), "{err}");
     assert!(!tmp.path().join("config.toml").exists());
+}
+
+#[test]
+fn overwrite_never_deletes_what_no_run_wrote() {
+    let _serial = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    // An artifact directory pointed at a CIFAR-10 image folder: refused, with or without
+    // --overwrite, and the images stay.
+    let image = tmp.path().join("train/airplane/0.png");
+    std::fs::create_dir_all(image.parent().unwrap()).unwrap();
+    std::fs::write(&image, b"png").unwrap();
+    let cfg = config(tmp.path(), STEP, 1, 8, 1);
+    for start in [StartMode::New, StartMode::Overwrite] {
+        let err = training::train(&cfg, data(20), &opts(start, None))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("train/airplane") && err.contains("no burn-lr run wrote"),
+            "{err}"
+        );
+    }
+    assert!(image.is_file());
+    // --overwrite deletes the run's own files only.
+    let other = tempfile::tempdir().unwrap();
+    let cfg = config(other.path(), STEP, 1, 8, 1);
+    training::train(&cfg, data(20), &quiet()).unwrap();
+    std::fs::write(other.path().join("notes.txt"), b"mine").unwrap();
+    training::train(&cfg, data(20), &opts(StartMode::Overwrite, None)).unwrap();
+    assert!(other.path().join("notes.txt").is_file());
 }

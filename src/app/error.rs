@@ -32,6 +32,14 @@ pub enum TrainError {
         /// What is there.
         what: String,
     },
+    /// The artifact directory holds files no run wrote where a run writes (e.g. an image folder).
+    #[error("{}: holds {what}, which no burn-lr run wrote; choose another --artifact-dir (a run writes train/, valid/ and checkpoint/ there)", dir.display())]
+    NotOurs {
+        /// The directory.
+        dir: PathBuf,
+        /// The first such file or folder.
+        what: String,
+    },
     /// `--resume` into a directory whose run is not readable.
     #[error("--resume: {} is not a burn-lr run that can be continued ({why})", dir.display())]
     NotARun {
@@ -78,10 +86,10 @@ pub enum TrainError {
         resume: String,
     },
     /// Ctrl-C (or another stop request) ended the run before its last epoch.
-    #[error("interrupted in epoch {epoch}. {resume}")]
+    #[error("{what}. {resume}")]
     Interrupted {
-        /// The epoch that was running.
-        epoch: usize,
+        /// `interrupted in epoch 3` or `stopped after epoch 2 (its checkpoint is written)`.
+        what: String,
         /// Which checkpoint `--resume` continues from.
         resume: String,
     },
@@ -125,9 +133,9 @@ pub fn resume_note(last_intact: Option<usize>) -> String {
 /// it would diverge again at the same update).
 fn diverged_advice(last_intact: Option<usize>) -> String {
     let kept = match last_intact {
-        Some(n) => format!(
-            "The checkpoint of epoch {n} (finite weights) is kept; `--resume` continues from it with the same settings."
-        ),
+        Some(n) => {
+            format!("The checkpoint of epoch {n} (finite weights) is kept (what `--resume` would continue from).")
+        }
         None => "No epoch finished with finite losses.".into(),
     };
     format!(

@@ -3,7 +3,7 @@
 //! checking that nothing the checkpoint depends on has changed.
 
 use super::artifacts::{read_metrics_csv, EpochRecord};
-use super::checkpoint::newest_intact;
+use super::checkpoint::{file_path, newest_intact};
 use super::config::TrainConfig;
 use super::data::Cifar10;
 use super::error::TrainError;
@@ -86,6 +86,12 @@ pub fn start(
 /// # Errors
 /// As [`start`].
 pub fn precheck(dir: &RunDir, mode: StartMode, cfg: &TrainConfig) -> Result<(), TrainError> {
+    if let Some(what) = dir.foreign() {
+        return Err(TrainError::NotOurs {
+            dir: dir.path().to_path_buf(),
+            what,
+        });
+    }
     match mode {
         StartMode::Overwrite => Ok(()),
         StartMode::New => match dir.previous_run() {
@@ -125,7 +131,9 @@ fn resume(
     facts: &RunFacts,
     schedule: &mut LearnerSchedule,
 ) -> Result<Start, TrainError> {
-    precheck(dir, StartMode::Resume, cfg)?;
+    if dir.previous_run().is_none() {
+        return Err(TrainError::NoCheckpoint(dir.checkpoints()));
+    }
     let (then, then_facts) = dir.read_run()?;
     let (from, skipped) = newest_intact(&dir.checkpoints());
     let from = from.ok_or_else(|| TrainError::NoCheckpoint(dir.checkpoints()))?;
@@ -142,6 +150,7 @@ fn resume(
         ));
     }
     mismatch(dir, changes)?;
+    readable(dir, from)?;
     let rows: Vec<EpochRecord> = read_metrics_csv(&dir.path().join("metrics.csv"))?
         .into_iter()
         .filter(|r| r.epoch <= from)
@@ -163,4 +172,22 @@ fn resume(
         rows,
         skipped,
     })
+}
+
+/// Reads the model and optimizer records of `epoch` (sealed, so whole) before Burn loads them,
+/// which it does with `expect`: a record this version cannot decode is a one-line error.
+fn readable(dir: &RunDir, epoch: usize) -> Result<(), TrainError> {
+    let ckpt = dir.checkpoints();
+    let unreadable = |kind: &str, e: String| TrainError::NotARun {
+        dir: dir.path().to_path_buf(),
+        why: format!(
+            "{}: {e} (sealed, so not damaged: written by another burn-lr or Burn version?)",
+            file_path(&ckpt, kind, epoch).display()
+        ),
+    };
+    burn::store::ModuleRecord::load(file_path(&ckpt, "model", epoch))
+        .map_err(|e| unreadable("model", e.to_string()))?;
+    burn::optim::OptimizerRecord::load(file_path(&ckpt, "optim", epoch))
+        .map_err(|e| unreadable("optim", e.to_string()))?;
+    Ok(())
 }

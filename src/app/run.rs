@@ -6,7 +6,7 @@
 //! The pieces a user's own Burn run needs live in the library module [`crate::learner`].
 
 use super::artifacts::{metrics_csv, write_atomic, EpochRecord};
-use super::checkpoint::{newest_intact, CheckpointLedger, SealedFileCheckpointer};
+use super::checkpoint::{epochs_on_disk, newest_intact, remove_epoch, CheckpointLedger, SealedFileCheckpointer};
 use super::config::{OptimizerName, TrainConfig};
 use super::data::{self, Cifar10, CifarBatcher, EpochDataset, EpochLoader};
 use super::device::device;
@@ -229,6 +229,16 @@ pub fn train_in(
     let facts = run_facts(&data, &schedule);
     let start = start(&run_dir, opts.start, cfg, &facts, &mut schedule)?;
     let leftovers = run_dir.remove_leftovers();
+    if let Some(from) = start.from {
+        // Epochs after the one resumed from were skipped as damaged: they are retrained, and a
+        // later kill must not leave their old files beside new ones.
+        for epoch in epochs_on_disk(&run_dir.checkpoints()).into_iter().filter(|e| *e > from) {
+            remove_epoch(&run_dir.checkpoints(), epoch).map_err(|source| TrainError::Io {
+                path: run_dir.checkpoints(),
+                source,
+            })?;
+        }
+    }
     if !opts.quiet {
         report_start(&run_dir, &start, leftovers, cfg.data.num_workers.unwrap_or(1));
     }
@@ -275,10 +285,11 @@ fn launch(
     let (from, updates_per_epoch) = (start.from.unwrap_or(0), schedule.run().updates_per_epoch);
     let ledger = CheckpointLedger::default();
     let hook = epoch_hook(cfg, &schedule, start.rows.clone(), last_epoch, &ledger, opts);
-    let (train_loader, valid_loader) = loaders(cfg, data, &device, from);
+    let (train_loader, valid_loader, served) = loaders(cfg, data, &device, from);
     let interrupter = Interrupter::new();
     let mut guard = NonFiniteLossGuard::new(interrupter.clone(), from, updates_per_epoch, t.grad_accumulation)
-        .with_policy(t.on_non_finite);
+        .with_policy(t.on_non_finite)
+        .with_epoch_served_flag(served);
     if let Some(stop) = &opts.stop {
         guard = guard.with_stop_request(stop.clone());
     }
@@ -368,9 +379,8 @@ impl Outcome {
                 last_intact: intact(),
             });
         }
-        if let Some(err) = &result.error {
-            return Err(TrainError::Burn(err.to_string()));
-        }
+        // Before Burn's error: a failed checkpoint write is also reported to Burn's interrupter,
+        // without the path.
         match self.hook_stop {
             Some(HookStop::NonFinite(what)) => {
                 return Err(TrainError::Diverged {
@@ -386,13 +396,20 @@ impl Outcome {
             }
             Some(HookStop::Requested) | None => {}
         }
+        if let Some(err) = &result.error {
+            return Err(TrainError::Burn(err.to_string()));
+        }
         if let Some(err) = self.plateau {
             return Err(TrainError::Plateau(err));
         }
         let done = hook.rows().last().map_or(0, |r| r.epoch);
         if done < self.last_epoch {
+            let what = match hook.stopped() {
+                Some(HookStop::Requested) => format!("stopped after epoch {done} (its checkpoint is written)"),
+                _ => format!("interrupted in epoch {}", done + 1),
+            };
             return Err(TrainError::Interrupted {
-                epoch: done + 1,
+                what,
                 resume: resume_note(intact()),
             });
         }
@@ -447,8 +464,13 @@ fn epoch_hook(
 }
 
 /// The train loader (the epoch order and crops of [`EpochDataset`], continuing after epoch
-/// `from`) and the validation loader.
-fn loaders(cfg: &TrainConfig, data: Cifar10, device: &Device, from: usize) -> (TrainLoader, TrainLoader) {
+/// `from`), the validation loader, and the flag raised with each epoch's last training batch.
+fn loaders(
+    cfg: &TrainConfig,
+    data: Cifar10,
+    device: &Device,
+    from: usize,
+) -> (TrainLoader, TrainLoader, Arc<std::sync::atomic::AtomicBool>) {
     let t = &cfg.training;
     let workers = cfg.data.num_workers.unwrap_or(1);
     let augment = cfg.data.augment.unwrap_or(true);
@@ -463,7 +485,8 @@ fn loaders(cfg: &TrainConfig, data: Cifar10, device: &Device, from: usize) -> (T
         .num_workers(workers)
         .set_device(device.clone())
         .build(data::dataset(data.test));
-    (Arc::new(EpochLoader::new(train, epochs)), valid)
+    let served = epochs.served_flag();
+    (Arc::new(EpochLoader::new(train, epochs)), valid, served)
 }
 
 type TrainLoader = Arc<dyn burn::data::dataloader::DataLoader<data::CifarBatch>>;

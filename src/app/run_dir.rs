@@ -112,12 +112,14 @@ impl RunDir {
 
     /// The run artifacts already in the directory, if any (a short description).
     pub fn previous_run(&self) -> Option<String> {
-        let epochs = super::checkpoint::epochs_on_disk(&self.checkpoints());
+        let mut epochs = super::checkpoint::epochs_on_disk(&self.checkpoints());
+        epochs.reverse();
         let mut found: Vec<String> = Vec::new();
-        if let (Some(last), Some(first)) = (epochs.first(), epochs.last()) {
-            found.push(format!("checkpoints of epochs {first}..={last}"));
+        if !epochs.is_empty() {
+            let list: Vec<String> = epochs.iter().map(usize::to_string).collect();
+            found.push(format!("checkpoints of epochs {}", list.join(", ")));
         }
-        for name in ["metrics.csv", "config.toml"] {
+        for name in ["metrics.csv", "config.toml", "run.toml"] {
             if self.path.join(name).is_file() {
                 found.push(name.to_string());
             }
@@ -125,11 +127,39 @@ impl RunDir {
         (!found.is_empty()).then(|| found.join(", "))
     }
 
-    /// Deletes the previous run's artifacts ([`RUN_ARTIFACTS`]); other files stay.
+    /// Files a run would write over that no run wrote: a `train/` or `valid/` folder holding
+    /// anything but Burn's `epoch-N` logs (e.g. a CIFAR-10 image folder), a `checkpoint` that is
+    /// not a folder. A run never starts (nor `--overwrite` deletes) there.
+    pub fn foreign(&self) -> Option<String> {
+        for split in ["train", "valid"] {
+            let dir = self.path.join(split);
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let is_log = name.strip_prefix("epoch-").is_some_and(|n| n.parse::<usize>().is_ok());
+                if !is_log {
+                    return Some(format!("{split}/{name}"));
+                }
+            }
+        }
+        let ckpt = self.checkpoints();
+        (ckpt.exists() && !ckpt.is_dir()).then(|| "checkpoint (not a folder)".to_string())
+    }
+
+    /// Deletes the previous run's artifacts ([`RUN_ARTIFACTS`]); other files stay. Refuses a
+    /// directory with [`Self::foreign`] files.
     ///
     /// # Errors
-    /// [`TrainError::Io`] naming the file that could not be removed.
+    /// [`TrainError::NotOurs`]; [`TrainError::Io`] naming the file that could not be removed.
     pub fn clear(&self) -> Result<(), TrainError> {
+        if let Some(what) = self.foreign() {
+            return Err(TrainError::NotOurs {
+                dir: self.path.clone(),
+                what,
+            });
+        }
         for name in RUN_ARTIFACTS {
             let p = self.path.join(name);
             let result = if p.is_dir() {
@@ -212,7 +242,10 @@ fn hostname() -> String {
 /// `[model] arch: resnet8 in the checkpoint, resnet20 now`. Settings in [`FREE_ON_RESUME`] are
 /// left out; `[training] epochs` too when `epochs_free` (the schedule does not depend on it).
 pub fn config_changes(then: &TrainConfig, now: &TrainConfig, epochs_free: bool) -> Vec<String> {
-    let (a, b) = (flatten_config(then), flatten_config(now));
+    let (a, b) = match (flatten_config(then), flatten_config(now)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => return vec![format!("the configs cannot be compared ({e})")],
+    };
     let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
     keys.into_iter()
         .filter(|k| !FREE_ON_RESUME.contains(&k.as_str()))
@@ -260,14 +293,14 @@ pub fn fact_changes(then: &RunFacts, now: &RunFacts) -> Vec<String> {
 }
 
 /// `[table] key` -> value (strings without quotes) for every leaf of the config.
-fn flatten_config(cfg: &TrainConfig) -> BTreeMap<String, String> {
+fn flatten_config(cfg: &TrainConfig) -> Result<BTreeMap<String, String>, toml::ser::Error> {
     let mut out = BTreeMap::new();
-    if let Ok(toml::Value::Table(t)) = toml::Value::try_from(cfg) {
+    if let toml::Value::Table(t) = toml::Value::try_from(cfg)? {
         for (table, value) in t {
             flatten(&table, &value, &mut out);
         }
     }
-    out
+    Ok(out)
 }
 
 fn flatten(table: &str, value: &toml::Value, out: &mut BTreeMap<String, String>) {

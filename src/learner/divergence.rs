@@ -104,6 +104,7 @@ pub struct NonFiniteLossGuard {
     interrupter: Interrupter,
     policy: OnNonFinite,
     stop: Option<StopRequest>,
+    epoch_served: Option<Arc<AtomicBool>>,
     first: Arc<Mutex<Option<Divergence>>>,
     epoch: usize,
     last_iteration: usize,
@@ -120,6 +121,7 @@ impl NonFiniteLossGuard {
             interrupter,
             policy: OnNonFinite::Stop,
             stop: None,
+            epoch_served: None,
             first: Arc::new(Mutex::new(None)),
             epoch: start_after,
             last_iteration: usize::MAX,
@@ -141,6 +143,15 @@ impl NonFiniteLossGuard {
         self
     }
 
+    /// `served` is true once the data loader handed out the epoch's last training batch (Burn
+    /// reads metrics on a background thread, so the guard may see a late item while validation
+    /// already runs): from then on a stop request is left to the end-of-epoch hook, so that the
+    /// epoch is checkpointed rather than discarded.
+    pub fn with_epoch_served_flag(mut self, served: Arc<AtomicBool>) -> Self {
+        self.epoch_served = Some(served);
+        self
+    }
+
     /// The first non-finite loss seen, if any.
     pub fn divergence(&self) -> Option<Divergence> {
         self.first.lock().unwrap_or_else(|e| e.into_inner()).clone()
@@ -158,7 +169,9 @@ impl Metric for NonFiniteLossGuard {
             self.epoch += 1;
         }
         self.last_iteration = iteration;
-        if self.stop.as_ref().is_some_and(StopRequest::is_requested) && !self.interrupter.should_stop() {
+        let epoch_served = self.epoch_served.as_ref().is_some_and(|f| f.load(Ordering::SeqCst));
+        if self.stop.as_ref().is_some_and(StopRequest::is_requested) && !epoch_served && !self.interrupter.should_stop()
+        {
             self.interrupter.stop(Some("stop requested"));
         }
         if self.policy == OnNonFinite::Continue {

@@ -95,3 +95,10 @@ pub fn image_folder(root: &Path, n: usize) {
         }
     }
 }
+
+/// Burn's CPU backends keep one process-wide seed and initialize parameters lazily, so tests in
+/// one binary that compare runs bit for bit train one at a time: hold this while training.
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}

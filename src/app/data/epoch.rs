@@ -4,13 +4,13 @@
 //! epoch 2 and resumed gives epoch 3 the same batches as a run that never stopped.
 
 use super::{Batcher, CifarBatch, CifarBatcher, CifarItem};
-use burn::data::dataloader::{DataLoader, DataLoaderIterator};
+use burn::data::dataloader::{DataLoader, DataLoaderIterator, Progress};
 use burn::data::dataset::{Dataset, DatasetError};
 use burn::tensor::Device;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// The crop offset (pixels, each in -4..=4) and horizontal flip drawn for one image of one epoch.
@@ -69,6 +69,7 @@ pub struct EpochDataset {
     augment: bool,
     epoch: AtomicUsize,
     order: RwLock<Vec<usize>>,
+    served: Arc<AtomicBool>,
 }
 
 impl EpochDataset {
@@ -81,7 +82,14 @@ impl EpochDataset {
             seed,
             augment,
             epoch: AtomicUsize::new(epoch),
+            served: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// True from the moment the loader handed out the current epoch's last training batch
+    /// until the next epoch starts (for a stop request to wait for the epoch's checkpoint).
+    pub fn served_flag(&self) -> Arc<AtomicBool> {
+        self.served.clone()
     }
 
     /// Moves to the next epoch: its order; returns its number.
@@ -89,6 +97,7 @@ impl EpochDataset {
         let epoch = self.epoch.fetch_add(1, Ordering::SeqCst) + 1;
         let order = epoch_order(self.items.len(), self.seed, epoch);
         *self.order.write().unwrap_or_else(|e| e.into_inner()) = order;
+        self.served.store(false, Ordering::SeqCst);
         epoch
     }
 }
@@ -138,7 +147,10 @@ impl EpochLoader {
 impl DataLoader<CifarBatch> for EpochLoader {
     fn iter<'a>(&'a self) -> Box<dyn DataLoaderIterator<CifarBatch> + 'a> {
         self.dataset.next_epoch();
-        self.inner.iter()
+        Box::new(EpochIter {
+            inner: self.inner.iter(),
+            served: self.dataset.served_flag(),
+        })
     }
 
     fn num_items(&self) -> usize {
@@ -151,6 +163,30 @@ impl DataLoader<CifarBatch> for EpochLoader {
 
     fn slice(&self, start: usize, end: usize) -> Arc<dyn DataLoader<CifarBatch>> {
         Arc::new(Self::new(self.inner.slice(start, end), self.dataset.clone()))
+    }
+}
+
+/// Burn's iterator of one epoch, raising [`EpochDataset::served_flag`] with the last batch.
+struct EpochIter<'a> {
+    inner: Box<dyn DataLoaderIterator<CifarBatch> + 'a>,
+    served: Arc<AtomicBool>,
+}
+
+impl Iterator for EpochIter<'_> {
+    type Item = Result<CifarBatch, DatasetError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let item = self.inner.next();
+        if item.is_none() || self.inner.progress().is_completed() {
+            self.served.store(true, Ordering::SeqCst);
+        }
+        item
+    }
+}
+
+impl DataLoaderIterator<CifarBatch> for EpochIter<'_> {
+    fn progress(&self) -> Progress {
+        self.inner.progress()
     }
 }
 
