@@ -2,7 +2,9 @@
 //! `SupervisedTraining`, with an exact PyTorch `ReduceLROnPlateau` fed the validation loss,
 //! through the library's one entry point, `LearnerSchedule` (no CIFAR app needed:
 //! `cargo run --example own_model --no-default-features` builds the library alone).
-//! Run: `cargo run --release --example own_model`.
+//! With the `monitor` feature (on by default) it also runs the LR range test on the model first,
+//! logs every update's LR to `lr.csv` and TensorBoard, shows a progress bar and draws
+//! `lr_schedule.png`. Run: `cargo run --release --example own_model`.
 
 use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataloader::DataLoaderBuilder;
@@ -13,7 +15,7 @@ use burn::nn::{Linear, LinearConfig, Relu};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use burn::train::metric::{AccuracyMetric, LearningRateMetric, LossMetric};
 use burn::train::{ClassificationOutput, InferenceStep, Learner, SupervisedTraining, TrainOutput, TrainStep};
-use burn_lr::learner::{LearnerRun, LearnerSchedule, NonFiniteLossGuard, QuietRenderer};
+use burn_lr::learner::{LearnerRun, LearnerSchedule, NonFiniteLossGuard};
 use burn_lr::schedule::SchedulerConfig;
 
 /// Your model: a small MLP over 2-D points, `[batch, 2]` -> logits `[batch, 2]`.
@@ -128,6 +130,10 @@ fn main() {
     // Resuming? `schedule.check_resume(&dir, epoch)?` names what differs before Burn loads it.
     let watch = schedule.watch();
     let optimizer = schedule.sgd(0.0, false, 0.0); // wrapped when the schedule cycles momentum
+    #[cfg(feature = "monitor")]
+    let (schedule, renderer) = monitor::attach(&model, &optimizer, train.as_ref(), schedule, &dir, run.epochs);
+    #[cfg(not(feature = "monitor"))]
+    let renderer = burn_lr::learner::QuietRenderer::new();
     let training = SupervisedTraining::new(&dir, train, valid);
     // Stops the run at the first NaN/inf training loss (no NaN epoch is checkpointed).
     let guard = NonFiniteLossGuard::new(training.interrupter(), 0, run.updates_per_epoch(), 1);
@@ -141,7 +147,7 @@ fn main() {
         .with_checkpointing_strategy(schedule.checkpointing(None))
         .early_stopping(schedule.early_stopping())
         .with_application_logger(None)
-        .renderer(Box::new(QuietRenderer::new()))
+        .renderer(Box::new(renderer))
         .num_epochs(run.epochs)
         .launch(Learner::new(model, optimizer, schedule.into_scheduler()));
     if let Some(err) = watch.error() {
@@ -152,9 +158,52 @@ fn main() {
         eprintln!("error: {divergence}: lower the learning rate");
         std::process::exit(1);
     }
+    #[cfg(feature = "monitor")]
+    monitor::draw(&dir);
     println!(
         "trained; artifacts (per-iteration LR in train/epoch-N/Learning_Rate.log) in {}",
         dir.display()
     );
     drop(result);
+}
+
+/// The `monitor` feature in a user's own run.
+#[cfg(feature = "monitor")]
+mod monitor {
+    use super::Mlp;
+    use burn::data::dataloader::DataLoader;
+    use burn::optim::ModuleOptimizer;
+    use burn_lr::learner::{LearnerSchedule, LrObserver, LrUpdate, QuietRenderer};
+    use burn_lr::monitor::{lr_find, plot, progress_bar, read_lr_csv, LrFindConfig, LrLog, TensorBoardLog};
+    use std::path::Path;
+
+    /// The LR range test on the untrained model (it trains clones), then `lr.csv` and
+    /// TensorBoard attached to the schedule, and a progress bar for the renderer.
+    pub fn attach(
+        model: &Mlp,
+        optimizer: &ModuleOptimizer,
+        train: &dyn DataLoader<super::Batch>,
+        schedule: LearnerSchedule,
+        dir: &Path,
+        epochs: usize,
+    ) -> (LearnerSchedule, QuietRenderer) {
+        let found = lr_find(model, optimizer, train, &LrFindConfig::default()).expect("range test");
+        println!("lr range test: suggested LR {:?}", found.recommended_max_lr());
+        let groups = schedule.group_params();
+        let momentum = schedule.momentum().is_some();
+        let mut lr = LrLog::create(&dir.join("lr.csv"), &groups, momentum, 0).expect("lr.csv");
+        let mut tb = TensorBoardLog::create(&dir.join("tensorboard"), &groups).expect("tensorboard");
+        let schedule = schedule.with_observer(move |u: &LrUpdate<'_>| {
+            lr.observe(u);
+            tb.observe(u);
+        });
+        (schedule, QuietRenderer::with_progress(progress_bar(epochs)))
+    }
+
+    /// `lr_schedule.png` from `lr.csv`.
+    pub fn draw(dir: &Path) {
+        let trace = read_lr_csv(&dir.join("lr.csv")).expect("lr.csv");
+        plot::lr_schedule(&trace, "ReduceLROnPlateau on the MLP", &dir.join("lr_schedule.png")).expect("plot");
+        println!("lr_schedule.png, lr.csv and tensorboard/ in {}", dir.display());
+    }
 }

@@ -9,6 +9,8 @@
 //! - [`learner`]: the glue to use the schedules in any Burn `Learner` (plateau feed, per-group
 //!   LR metrics, a quiet renderer).
 //! - [`optim`]: SGD / AdamW whose momentum follows OneCycle / Cyclic (`cycle_momentum`).
+//! - `monitor` (cargo feature `monitor`, part of `app`): `lr.csv`, TensorBoard event files,
+//!   PNG plots, the LR range test, a terminal progress bar.
 //!
 //! The CIFAR-10 app (cargo feature `app`, on by default), which uses the library and is never
 //! used by it: `app` (the TOML run configuration, CIFAR-10 data, ResNets, devices, the run and
@@ -18,5 +20,7 @@
 #[cfg(feature = "app")]
 pub mod app;
 pub mod learner;
+#[cfg(feature = "monitor")]
+pub mod monitor;
 pub mod optim;
 pub mod schedule;

@@ -42,8 +42,63 @@ struct Cli {
 enum Command {
     /// Train a ResNet on CIFAR-10 (prints one line per epoch, writes checkpoints and metrics.csv).
     Train(TrainArgs),
-    /// Print a schedule as CSV `step,lr[,momentum]` without training (row k = optimizer update k).
+    /// Print a schedule as CSV `step,lr[,momentum]` without training (row k = optimizer update
+    /// k), or draw it with --plot.
     Schedule(ScheduleArgs),
+    /// Redraw a run's plots (lr_schedule.png, loss.png, accuracy.png) from its lr.csv and
+    /// metrics.csv.
+    Plot(PlotArgs),
+    /// LR range test (Smith; fastai's lr_find): suggests a learning rate and OneCycle's max_lr
+    /// for a config's model and data; writes lr_find.csv and lr_find.png.
+    FindLr(FindLrArgs),
+}
+
+/// `burn-lr plot` options.
+#[derive(Args)]
+struct PlotArgs {
+    /// The run's artifact directory.
+    dir: PathBuf,
+}
+
+/// `burn-lr find-lr` options.
+#[derive(Args)]
+struct FindLrArgs {
+    /// TOML config (model, optimizer, batch size, data); default as for `train`.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// CIFAR-10 folder (as for `train`).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Device.
+    #[arg(long, value_enum)]
+    device: Option<DeviceName>,
+    /// Train on a class-balanced subset of this many images.
+    #[arg(long)]
+    train_limit: Option<usize>,
+    /// Batch size.
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Learning rate of the first update.
+    #[arg(long, default_value_t = 1e-7)]
+    start_lr: f64,
+    /// Learning rate of the last update.
+    #[arg(long, default_value_t = 10.0)]
+    end_lr: f64,
+    /// Optimizer updates (one batch each) at most.
+    #[arg(long, default_value_t = 100)]
+    num_iter: usize,
+    /// How the LR grows.
+    #[arg(long, value_enum, default_value = "exp")]
+    mode: FindMode,
+    /// Where lr_find.csv and lr_find.png go (default: the config's artifact directory).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum FindMode {
+    Exp,
+    Linear,
 }
 
 /// `burn-lr train` options (each overrides the config's value).
@@ -95,8 +150,11 @@ struct ScheduleArgs {
     #[arg(long)]
     config: PathBuf,
     /// Number of optimizer updates (rows).
+    #[arg(long, required_unless_present = "epochs", conflicts_with = "epochs")]
+    steps: Option<u64>,
+    /// Number of epochs (rows = epochs x --steps-per-epoch).
     #[arg(long)]
-    steps: u64,
+    epochs: Option<u64>,
     /// Optimizer updates per epoch (epoch-unit schedules change every K rows).
     #[arg(long, default_value_t = 1)]
     steps_per_epoch: u64,
@@ -104,6 +162,10 @@ struct ScheduleArgs {
     /// such as `-0.70,-0.75` too).
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
     metrics: Vec<String>,
+    /// Draw the schedule (and momentum, or the plateau metrics) to this PNG instead of
+    /// printing CSV.
+    #[arg(long)]
+    plot: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -160,6 +222,8 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command.unwrap_or(Command::Train(TrainArgs::default())) {
         Command::Train(args) => train(args),
         Command::Schedule(args) => schedule(args),
+        Command::Plot(args) => plot(args),
+        Command::FindLr(args) => find_lr(args),
     }
 }
 
@@ -300,13 +364,95 @@ fn schedule(args: ScheduleArgs) -> Result<()> {
         })
         .collect::<Result<Vec<_>>>()?;
     let base_lr = preview_base_lr(&file, config)?;
-    let rows =
-        burn_lr::app::preview::preview_rows(&file.scheduler, base_lr, args.steps, args.steps_per_epoch, &metrics)?;
+    let steps = match (args.steps, args.epochs) {
+        (Some(steps), _) => steps,
+        (None, Some(epochs)) => epochs
+            .checked_mul(args.steps_per_epoch)
+            .context("--epochs x --steps-per-epoch overflows")?,
+        (None, None) => bail!("give --steps or --epochs"),
+    };
+    let rows = burn_lr::app::preview::preview_rows(&file.scheduler, base_lr, steps, args.steps_per_epoch, &metrics)?;
+    if let Some(png) = &args.plot {
+        let name = config
+            .file_name()
+            .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+        let title = format!(
+            "{name}: {}, {steps} updates ({} per epoch)",
+            file.scheduler.kind(),
+            args.steps_per_epoch
+        );
+        burn_lr::monitor::plot::schedule_preview(rows, steps, args.steps_per_epoch, &metrics, &title, png)?;
+        println!("wrote {}", png.display());
+        return Ok(());
+    }
     match write_schedule_csv(rows, file.scheduler.cycles_momentum()) {
         // `| head`: the reader has what it wanted.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other.context("writing the schedule to stdout"),
     }
+}
+
+fn plot(args: PlotArgs) -> Result<()> {
+    if !args.dir.join("metrics.csv").is_file() && !args.dir.join("lr.csv").is_file() {
+        return Err(TrainError::Settings(format!(
+            "{}: no lr.csv or metrics.csv here; give a run's artifact directory",
+            args.dir.display()
+        ))
+        .into());
+    }
+    let (drawn, problems) = burn_lr::app::monitoring::draw_plots(&args.dir);
+    for p in &problems {
+        eprintln!("note: {p}");
+    }
+    for path in &drawn {
+        println!("wrote {}", path.display());
+    }
+    if drawn.is_empty() {
+        bail!("{}: nothing to draw", args.dir.display());
+    }
+    Ok(())
+}
+
+fn find_lr(args: FindLrArgs) -> Result<()> {
+    use burn_lr::monitor::{LrFindConfig, LrFindMode};
+    let settings = LrFindConfig {
+        start_lr: args.start_lr,
+        end_lr: args.end_lr,
+        num_iter: args.num_iter,
+        mode: match args.mode {
+            FindMode::Exp => LrFindMode::Exp,
+            FindMode::Linear => LrFindMode::Linear,
+        },
+        ..LrFindConfig::default()
+    };
+    settings
+        .validate()
+        .map_err(|e| TrainError::Settings(format!("--{}", e.to_string().replace('_', "-"))))?;
+    let cfg = train_config(&TrainArgs {
+        config: args.config,
+        data_dir: args.data_dir,
+        device: args.device,
+        train_limit: args.train_limit,
+        batch_size: args.batch_size,
+        ..TrainArgs::default()
+    })?;
+    let out = args.out.unwrap_or_else(|| cfg.training.artifact_dir.clone());
+    let start = std::time::Instant::now();
+    let data = training::load_data(&cfg)?;
+    println!(
+        "{:?} on {}: {} training images, batch {} (loaded in {:.1}s)",
+        cfg.model.arch,
+        burn_lr::app::device::describe(cfg.training.device),
+        data.train.len(),
+        cfg.training.batch_size,
+        start.elapsed().as_secs_f64()
+    );
+    let found = burn_lr::app::find_lr::find_lr(&cfg, data, &settings, &out)?;
+    for line in burn_lr::app::find_lr::report(&found, &settings) {
+        println!("{line}");
+    }
+    println!("in {:.1}s", start.elapsed().as_secs_f64());
+    Ok(())
 }
 
 /// The `[scheduler]` (and `[optimizer] lr`) of a schedule file or of a whole training config;

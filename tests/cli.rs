@@ -197,3 +197,68 @@ fn a_training_run_warns_once_about_a_one_cycle_length_and_needs_no_special_batch
     assert!(out.status.success(), "{stderr}");
     assert!(!stderr.contains("warning"), "{stderr}");
 }
+
+#[test]
+fn schedule_epochs_and_plot() {
+    let toml = "[optimizer]\nlr = 1.0\n[scheduler]\ntype = \"step\"\nstep_size = 1\ngamma = 0.5\n";
+    let out = preview(toml, &["--epochs", "3", "--steps-per-epoch", "4"]);
+    let r = rows(&out);
+    assert_eq!(r.len(), 13);
+    assert_eq!(r[12], "11,0.25");
+    // A nested composite with a cycled momentum, drawn.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        &dir,
+        "c.toml",
+        "[scheduler]\ntype = \"sequential\"\nmilestones = [2]\n[[scheduler.schedulers]]\ntype = \"one_cycle\"\nmax_lr = 0.1\ntotal_steps = 20\n[[scheduler.schedulers]]\ntype = \"cosine_annealing\"\nt_max = 3\n[optimizer]\nlr = 0.1\n",
+    );
+    let png = dir.path().join("s.png");
+    let out = burn_lr(&[
+        "schedule",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--epochs",
+        "5",
+        "--steps-per-epoch",
+        "10",
+        "--plot",
+        png.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let img = image::open(&png).unwrap();
+    assert_eq!((img.width(), img.height()), (1200, 800));
+    // A plateau preview with its metrics.
+    let plateau = write(
+        &dir,
+        "p.toml",
+        "[optimizer]\nlr = 1.0\n[scheduler]\ntype = \"reduce_on_plateau\"\npatience = 0\n",
+    );
+    let out = burn_lr(&[
+        "schedule",
+        "--config",
+        plateau.to_str().unwrap(),
+        "--epochs",
+        "3",
+        "--steps-per-epoch",
+        "2",
+        "--metrics",
+        "1,1,1",
+        "--plot",
+        png.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // --steps and --epochs together is a one-line error.
+    let err = one_line_error(&preview(toml, &["--steps", "3", "--epochs", "2"]));
+    assert!(err.contains("--epochs"), "{err}");
+}
+
+#[test]
+fn plot_and_find_lr_refuse_bad_input_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = one_line_error(&burn_lr(&["plot", dir.path().to_str().unwrap()]));
+    assert!(err.contains("no lr.csv or metrics.csv"), "{err}");
+    let err = one_line_error(&burn_lr(&["find-lr", "--num-iter", "1"]));
+    assert!(err.contains("--num-iter") && err.contains(">= 2"), "{err}");
+    let err = one_line_error(&burn_lr(&["find-lr", "--start-lr", "1", "--end-lr", "0.5"]));
+    assert!(err.contains("--end-lr"), "{err}");
+}

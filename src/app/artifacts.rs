@@ -3,10 +3,8 @@
 
 use super::run::TrainError;
 
-/// Temporary files of an unfinished [`write_atomic`] start with this (a killed run's leftovers
-/// are removed when the next run locks the directory).
-pub const TMP_PREFIX: &str = ".burn-lr-tmp-";
-use std::io::Write;
+use crate::monitor::plot::EpochPoint;
+pub use crate::monitor::TMP_PREFIX;
 use std::path::Path;
 
 /// One finished epoch, as printed and written to `metrics.csv`.
@@ -22,6 +20,10 @@ pub struct EpochRecord {
     pub val_acc: f64,
     /// Learning rate of the epoch's last optimizer update.
     pub lr: f64,
+    /// Wall time of the epoch (training, validation, checkpoint), seconds.
+    pub seconds: f64,
+    /// Training images of the epoch per second of its wall time.
+    pub images_per_s: f64,
 }
 
 impl EpochRecord {
@@ -32,6 +34,22 @@ impl EpochRecord {
             self.epoch, epochs, self.train_loss, self.val_loss, self.val_acc, self.lr
         )
     }
+
+    /// The row without its timing (`epoch, train_loss, val_loss, val_acc, lr`): what two runs
+    /// of the same config and seed share bit for bit.
+    pub fn results(&self) -> (usize, f64, f64, f64, f64) {
+        (self.epoch, self.train_loss, self.val_loss, self.val_acc, self.lr)
+    }
+
+    /// The epoch's point of `loss.png` / `accuracy.png`.
+    pub fn point(&self) -> EpochPoint {
+        EpochPoint {
+            epoch: self.epoch as u64,
+            train_loss: self.train_loss,
+            val_loss: self.val_loss,
+            val_acc: self.val_acc,
+        }
+    }
 }
 
 /// Writes `contents` to `path` through a temporary file in the same folder and a rename, so the
@@ -40,40 +58,22 @@ impl EpochRecord {
 /// # Errors
 /// [`TrainError::Io`].
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), TrainError> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let io = |source| TrainError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(TMP_PREFIX)
-        .tempfile_in(dir)
-        .map_err(io)?;
-    tmp.write_all(contents).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    // A temporary file is private (0600); the artifact is an ordinary file (0644).
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .map_err(io)?;
-    }
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
+    crate::monitor::write_file_atomic(path, contents).map_err(|e| match e {
+        crate::monitor::MonitorError::Io { path, source } => TrainError::Io { path, source },
+        other => TrainError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(other.to_string()),
+        },
+    })
 }
 
 /// The header of `metrics.csv`.
-pub const METRICS_HEADER: &str = "epoch,train_loss,val_loss,val_acc,lr";
+pub const METRICS_HEADER: &str = "epoch,train_loss,val_loss,val_acc,lr,seconds,images_per_s";
 
 /// Reads the rows of `metrics.csv`; a missing file has none.
 ///
 /// # Errors
-/// [`TrainError::Metrics`] naming the line that is not a row of five numbers (a garbled file
+/// [`TrainError::Metrics`] naming the line that is not a row of seven numbers (a garbled file
 /// is never silently shortened).
 pub fn read_metrics_csv(path: &Path) -> Result<Vec<EpochRecord>, TrainError> {
     let text = match std::fs::read_to_string(path) {
@@ -92,25 +92,27 @@ pub fn read_metrics_csv(path: &Path) -> Result<Vec<EpochRecord>, TrainError> {
         why,
     };
     let mut lines = text.lines().enumerate();
-    match lines.next() {
-        Some((_, header)) if header.trim() == METRICS_HEADER => {}
+    let header = match lines.next() {
+        Some((_, header)) if [METRICS_HEADER, METRICS_HEADER_V1].contains(&header.trim()) => header.trim(),
         Some((_, header)) => return Err(bad(1, format!("header `{header}` is not `{METRICS_HEADER}`"))),
         None => return Ok(Vec::new()),
-    }
+    };
     lines
         .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, line)| parse_row(line).map_err(|why| bad(i + 1, why)))
+        .map(|(i, line)| parse_row(line, header).map_err(|why| bad(i + 1, why)))
         .collect()
 }
 
-fn parse_row(line: &str) -> Result<EpochRecord, String> {
-    let f: Vec<&str> = line.split(',').map(str::trim).collect();
-    if f.len() != 5 {
-        return Err(format!(
-            "`{line}` has {} fields, expected 5 ({METRICS_HEADER})",
-            f.len()
-        ));
+/// The header of runs written before the timing columns (read with NaN timings).
+const METRICS_HEADER_V1: &str = "epoch,train_loss,val_loss,val_acc,lr";
+
+fn parse_row(line: &str, header: &str) -> Result<EpochRecord, String> {
+    let mut f: Vec<&str> = line.split(',').map(str::trim).collect();
+    let width = header.split(',').count();
+    if f.len() != width {
+        return Err(format!("`{line}` has {} fields, expected {width} ({header})", f.len()));
     }
+    f.resize(7, "NaN");
     let num = |i: usize, name: &str| {
         f[i].parse::<f64>()
             .map_err(|_| format!("`{line}`: {name} `{}` is not a number", f[i]))
@@ -123,6 +125,8 @@ fn parse_row(line: &str) -> Result<EpochRecord, String> {
         val_loss: num(2, "val_loss")?,
         val_acc: num(3, "val_acc")?,
         lr: num(4, "lr")?,
+        seconds: num(5, "seconds")?,
+        images_per_s: num(6, "images_per_s")?,
     })
 }
 
@@ -130,7 +134,38 @@ fn parse_row(line: &str) -> Result<EpochRecord, String> {
 pub fn metrics_csv(rows: &[EpochRecord]) -> String {
     let mut text = format!("{METRICS_HEADER}\n");
     for r in rows {
-        text += &format!("{},{},{},{},{}\n", r.epoch, r.train_loss, r.val_loss, r.val_acc, r.lr);
+        text += &format!(
+            "{},{},{},{},{},{},{}\n",
+            r.epoch, r.train_loss, r.val_loss, r.val_acc, r.lr, r.seconds, r.images_per_s
+        );
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_read_back_equal_and_an_older_header_reads_without_timing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("metrics.csv");
+        let row = EpochRecord {
+            epoch: 1,
+            train_loss: 2.25,
+            val_loss: 2.0,
+            val_acc: 31.5,
+            lr: 0.1,
+            seconds: 7.441,
+            images_per_s: 172.3,
+        };
+        std::fs::write(&path, metrics_csv(std::slice::from_ref(&row))).unwrap();
+        assert_eq!(read_metrics_csv(&path).unwrap(), vec![row.clone()]);
+        std::fs::write(&path, "epoch,train_loss,val_loss,val_acc,lr\n1,2.25,2,31.5,0.1\n").unwrap();
+        let old = read_metrics_csv(&path).unwrap();
+        assert_eq!(old[0].results(), row.results());
+        assert!(old[0].seconds.is_nan() && old[0].images_per_s.is_nan());
+        std::fs::write(&path, "epoch,train_loss,val_loss,val_acc,lr\n1,2.25,2,31.5,0.1,7,8\n").unwrap();
+        assert!(read_metrics_csv(&path).unwrap_err().to_string().contains("line 2"));
+    }
 }

@@ -107,6 +107,12 @@ pub enum TrainError {
     /// A plateau schedule's metric that Burn does not have (the run stopped at that epoch).
     #[error("{0}")]
     Plateau(String),
+    /// A monitor file (`lr.csv`, TensorBoard, a chart) that could not be written or read.
+    #[error(transparent)]
+    Monitor(#[from] crate::monitor::MonitorError),
+    /// A command-line setting out of range (what, its value, what is allowed).
+    #[error("{0}")]
+    Settings(String),
 }
 
 impl TrainError {
@@ -116,6 +122,7 @@ impl TrainError {
         match self {
             Self::Interrupted { .. } => 130,
             Self::Diverged { .. } | Self::Checkpoint { .. } | Self::Io { .. } | Self::Burn(_) | Self::Plateau(_) => 1,
+            Self::Monitor(e) if e.is_io() => 1,
             _ => 2,
         }
     }
@@ -139,7 +146,7 @@ fn diverged_advice(last_intact: Option<usize>) -> String {
         None => "No epoch finished with finite losses.".into(),
     };
     format!(
-        "Lower [optimizer] lr (max_lr for one_cycle and cyclic) or add a warmup, in a new run \
-         (--overwrite, or another --artifact-dir). {kept}"
+        "Lower [optimizer] lr (max_lr for one_cycle and cyclic; `burn-lr find-lr --config <it>` suggests one) \
+         or add a warmup, in a new run (--overwrite, or another --artifact-dir). {kept}"
     )
 }

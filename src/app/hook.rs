@@ -9,6 +9,7 @@
 use super::artifacts::{metrics_csv, write_atomic, EpochRecord};
 use super::checkpoint::{remove_epoch, CheckpointLedger};
 use crate::learner::{OnNonFinite, PlateauEarlyStopping, StopRequest};
+use crate::monitor::{clock, TensorBoardLog};
 use crate::schedule::TrainingScheduler;
 use burn::train::metric::store::{Aggregate, EventStoreClient, Split};
 use burn::train::EarlyStoppingStrategy;
@@ -55,6 +56,8 @@ pub struct EpochHook {
     on_non_finite: OnNonFinite,
     stop: Option<StopRequest>,
     print: bool,
+    train_images: usize,
+    tensorboard: Option<TensorBoardLog>,
     log: Arc<Mutex<EpochLog>>,
 }
 
@@ -78,6 +81,10 @@ pub struct HookSettings {
     pub stop: Option<StopRequest>,
     /// Print the epoch lines.
     pub print: bool,
+    /// Training images per epoch (for images/s).
+    pub train_images: usize,
+    /// The run's TensorBoard log (`Loss/train`, `Loss/valid`, `Accuracy/valid` per epoch).
+    pub tensorboard: Option<TensorBoardLog>,
 }
 
 impl EpochHook {
@@ -95,6 +102,8 @@ impl EpochHook {
             on_non_finite: s.on_non_finite,
             stop: s.stop,
             print: s.print,
+            train_images: s.train_images,
+            tensorboard: s.tensorboard,
             log: Arc::new(Mutex::new(EpochLog {
                 rows,
                 started: Instant::now(),
@@ -120,8 +129,19 @@ impl EpochHook {
             val_loss: val_loss.unwrap_or(f64::NAN),
             val_acc: get("Accuracy", Split::Valid).unwrap_or(f64::NAN),
             lr: self.scheduler.lr_in_epoch(epoch as u64, self.updates_per_epoch),
+            seconds: f64::NAN,
+            images_per_s: f64::NAN,
         };
         (row, bad)
+    }
+
+    /// Starts the epoch clock (call it when the first training batch starts: the setup before
+    /// it, loaders, model, a resumed checkpoint, is not the epoch's time); later calls do nothing.
+    pub fn start_clock(&self) {
+        let mut log = self.lock();
+        if log.trained == 0 {
+            (log.started, log.last) = (Instant::now(), Instant::now());
+        }
     }
 
     /// The epochs logged so far.
@@ -138,15 +158,19 @@ impl EpochHook {
         self.log.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// `  41.2s  eta 2m03s` after `epoch`: this epoch's wall time (training, validation and
-    /// checkpoint) and the time left at the mean epoch time so far.
-    fn timing(&self, log: &mut EpochLog, epoch: usize) -> String {
+    /// Times `row` (its epoch's wall time: training, validation and checkpoint; images/s over
+    /// it) and returns `  41.2s  312 img/s  eta 2m03s`, the time left at the mean epoch time
+    /// so far.
+    fn timing(&self, log: &mut EpochLog, row: &mut EpochRecord) -> String {
         log.trained += 1;
         let this = log.last.elapsed().as_secs_f64();
         log.last = Instant::now();
+        // Rounded as metrics.csv writes them (ms, 0.1 image/s), so a row reads back equal.
+        row.seconds = (this * 1e3).round() / 1e3;
+        row.images_per_s = (self.train_images as f64 / this.max(1e-9) * 10.0).round() / 10.0;
         let per_epoch = log.started.elapsed().as_secs_f64() / log.trained as f64;
-        let left = self.last_epoch.saturating_sub(epoch) as f64 * per_epoch;
-        format!("  {this:.1}s  eta {}", clock(left))
+        let left = self.last_epoch.saturating_sub(row.epoch) as f64 * per_epoch;
+        format!("  {this:.1}s  {:.0} img/s  eta {}", row.images_per_s, clock(left))
     }
 
     fn stop_with(&self, why: HookStop) -> bool {
@@ -155,22 +179,12 @@ impl EpochHook {
     }
 }
 
-/// `1h02m`, `2m03s` or `41s`.
-pub fn clock(seconds: f64) -> String {
-    let s = seconds.max(0.0).round() as u64;
-    match (s / 3600, s / 60 % 60, s % 60) {
-        (0, 0, s) => format!("{s}s"),
-        (0, m, s) => format!("{m}m{s:02}s"),
-        (h, m, _) => format!("{h}h{m:02}m"),
-    }
-}
-
 impl EarlyStoppingStrategy for EpochHook {
     fn should_stop(&mut self, epoch: usize, store: &EventStoreClient) -> bool {
         if let Err(why) = self.ledger.wait(epoch, CHECKPOINT_WAIT) {
             return self.stop_with(HookStop::Checkpoint(why));
         }
-        let (row, bad) = self.record(epoch, store);
+        let (mut row, bad) = self.record(epoch, store);
         if self.on_non_finite == OnNonFinite::Stop && !bad.is_empty() {
             // The weights of this checkpoint give a non-finite loss: never resume from it.
             let removed = match remove_epoch(&self.checkpoints, epoch) {
@@ -188,14 +202,18 @@ impl EarlyStoppingStrategy for EpochHook {
             return true;
         }
         let mut log = self.lock();
-        let timing = self.timing(&mut log, epoch);
+        let timing = self.timing(&mut log, &mut row);
         if self.print {
             println!("{}{timing}", row.line(self.epochs));
         }
+        let scalars = epoch_scalars(&row);
         log.rows.retain(|r| r.epoch < epoch);
         log.rows.push(row);
         if let Err(err) = write_atomic(&self.csv, metrics_csv(&log.rows).as_bytes()) {
             eprintln!("warning: {err}");
+        }
+        if let Some(tb) = &self.tensorboard {
+            tb.epoch(epoch as u64, &scalars);
         }
         if self.stop.as_ref().is_some_and(StopRequest::is_requested) && epoch < self.last_epoch {
             log.stop = Some(HookStop::Requested);
@@ -205,12 +223,11 @@ impl EarlyStoppingStrategy for EpochHook {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn clock_reads_like_a_clock() {
-        assert_eq!(super::clock(41.4), "41s");
-        assert_eq!(super::clock(123.0), "2m03s");
-        assert_eq!(super::clock(3725.0), "1h02m");
-    }
+/// The TensorBoard scalars of an epoch: `Loss/train`, `Loss/valid`, `Accuracy/valid` (%).
+pub fn epoch_scalars(row: &EpochRecord) -> [(&'static str, f64); 3] {
+    [
+        ("Loss/train", row.train_loss),
+        ("Loss/valid", row.val_loss),
+        ("Accuracy/valid", row.val_acc),
+    ]
 }

@@ -11,8 +11,9 @@
 //! - [`run`]: a full training run; [`hook`]: its end-of-epoch hook; [`error`]: its errors.
 //! - [`run_dir`]: one run per artifact directory (lock, ownership, `--overwrite`, resume
 //!   checks); [`resume`]: where a run starts; [`checkpoint`]: sealed, atomic checkpoints.
-//! - [`artifacts`]: `metrics.csv`, atomic writes.
-//! - [`preview`]: a schedule without training, streamed.
+//! - [`artifacts`]: `metrics.csv`, atomic writes; [`monitoring`]: `lr.csv`, TensorBoard, the
+//!   PNG plots (through [`crate::monitor`]).
+//! - [`preview`]: a schedule without training, streamed; [`find_lr`]: the LR range test.
 
 pub mod artifacts;
 pub mod checkpoint;
@@ -20,8 +21,10 @@ pub mod config;
 pub mod data;
 pub mod device;
 pub mod error;
+pub mod find_lr;
 pub mod hook;
 pub mod model;
+pub mod monitoring;
 pub mod preview;
 pub mod resume;
 pub mod run;

@@ -14,6 +14,7 @@ use super::error::resume_note;
 pub use super::error::TrainError;
 use super::hook::{EpochHook, HookSettings, HookStop};
 use super::model::ResNet;
+use super::monitoring::{self, RunLogs};
 pub use super::resume::StartMode;
 use super::resume::{precheck, run_facts, start, Start};
 use super::run_dir::RunDir;
@@ -21,6 +22,7 @@ use crate::learner::{
     Divergence, GroupLearningRateMetric, LearnerRun, LearnerSchedule, NonFiniteLossGuard, Progress, ProgressFn,
     QuietRenderer, StopRequest,
 };
+use crate::monitor::progress_bar;
 use crate::optim::MomentumCell;
 use burn::data::dataloader::DataLoaderBuilder;
 use burn::optim::ModuleOptimizer;
@@ -30,58 +32,6 @@ use burn::train::metric::{AccuracyMetric, LearningRateMetric, LossMetric};
 use burn::train::{Interrupter, Learner, LearningResult, SupervisedTraining};
 use std::path::PathBuf;
 use std::sync::Arc;
-
-/// An `indicatif` progress bar per split (with its ETA) when stderr is a terminal. Otherwise one
-/// early line, once a tenth of the first training epoch is done: the ETA of the run, from that
-/// pace (training only; each epoch line then gives the measured ETA).
-fn terminal_progress(epochs_to_train: usize) -> ProgressFn {
-    use std::io::IsTerminal;
-    let tty = std::io::stderr().is_terminal();
-    let mut bar: Option<indicatif::ProgressBar> = None;
-    let mut first_epoch: Option<(std::time::Instant, usize)> = None;
-    let mut estimated = false;
-    Box::new(move |event| match event {
-        Progress::Start { split, total_items } if tty => {
-            let b = indicatif::ProgressBar::new(total_items as u64);
-            b.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{prefix:>6} [{bar:30}] {pos}/{len} images {elapsed_precise} eta {eta}",
-                )
-                .expect("valid progress template")
-                .progress_chars("=> "),
-            );
-            b.set_prefix(split.to_string());
-            bar = Some(b);
-        }
-        Progress::Start { split, total_items } => {
-            if split == "train" && first_epoch.is_none() {
-                first_epoch = Some((std::time::Instant::now(), total_items));
-            }
-        }
-        Progress::Update(n) => {
-            if let Some(b) = &bar {
-                b.set_position(n as u64);
-            }
-            if let (Some((t0, total)), false) = (first_epoch, estimated) {
-                if total > 0 && n * 10 >= total {
-                    estimated = true;
-                    let per_epoch = t0.elapsed().as_secs_f64() * total as f64 / n as f64;
-                    println!(
-                        "eta ~{} ({} epoch(s) at ~{} of training each, measured on the first {n} images)",
-                        super::hook::clock(per_epoch * epochs_to_train as f64),
-                        epochs_to_train,
-                        super::hook::clock(per_epoch)
-                    );
-                }
-            }
-        }
-        Progress::End => {
-            if let Some(b) = bar.take() {
-                b.finish_and_clear();
-            }
-        }
-    })
-}
 
 /// The optimizer of `[optimizer]`, as PyTorch defines it (SGD dampening 0, L2 weight decay;
 /// AdamW decoupled decay). With a `momentum` cell (a schedule with `cycle_momentum`), SGD's
@@ -255,11 +205,42 @@ pub fn train_in(
         }
         return Ok(summary(cfg, updates_per_epoch, start.rows, None, start.from));
     }
+    // The logs first: an `lr.csv` that is not this run's is refused before any file changes.
+    let (schedule, logs) = monitoring::attach(run_dir.path(), schedule, from, &start.rows)?;
     run_dir.write_run(cfg, &facts)?;
     write_atomic(&run_dir.path().join("metrics.csv"), metrics_csv(&start.rows).as_bytes())?;
     let inputs = Inputs { model, data, device };
-    let (rows, model) = launch(&run_dir, cfg, schedule, inputs, &start, last_epoch, opts)?;
+    let launched = launch(&run_dir, cfg, schedule, inputs, &start, last_epoch, opts, &logs);
+    finish_logs(&run_dir, &logs, opts.quiet);
+    let (rows, model) = launched?;
     Ok(summary(cfg, updates_per_epoch, rows, Some(model), start.from))
+}
+
+/// After a run, whatever its outcome: the log write errors as warnings, then the plots of what
+/// the run did.
+fn finish_logs(run_dir: &RunDir, logs: &RunLogs, quiet: bool) {
+    for e in logs.errors() {
+        eprintln!("warning: {e}");
+    }
+    let (drawn, problems) = monitoring::draw_plots(run_dir.path());
+    if quiet {
+        return;
+    }
+    for p in problems {
+        eprintln!("note: {p}");
+    }
+    if !drawn.is_empty() {
+        let names: Vec<String> = drawn
+            .iter()
+            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect();
+        let dir = run_dir.path().display();
+        println!(
+            "plots: {} in {dir} (redraw: burn-lr plot {dir}; TensorBoard: tensorboard --logdir {dir}/{})",
+            names.join(", "),
+            monitoring::TENSORBOARD_DIR
+        );
+    }
 }
 
 /// The model (on the autodiff device), the data and the device of a run.
@@ -272,6 +253,7 @@ struct Inputs {
 /// Burn's `SupervisedTraining` + `Learner` over the epoch order, from `start` to `last_epoch`:
 /// the epoch hook, the non-finite loss guard (which forwards a stop request), the outcome.
 /// Returns the `metrics.csv` rows and the trained model.
+#[allow(clippy::too_many_arguments)]
 fn launch(
     run_dir: &RunDir,
     cfg: &TrainConfig,
@@ -280,11 +262,15 @@ fn launch(
     start: &Start,
     last_epoch: usize,
     opts: &TrainOptions,
+    logs: &RunLogs,
 ) -> Result<(Vec<EpochRecord>, ResNet), TrainError> {
     let t = &cfg.training;
     let (from, updates_per_epoch) = (start.from.unwrap_or(0), schedule.run().updates_per_epoch);
     let ledger = CheckpointLedger::default();
-    let hook = epoch_hook(cfg, &schedule, start.rows.clone(), last_epoch, &ledger, opts);
+    let mut hook_settings = hook_settings(cfg, &schedule, last_epoch, &ledger, opts);
+    hook_settings.train_images = data.train.len();
+    hook_settings.tensorboard = Some(logs.tensorboard.clone());
+    let hook = EpochHook::new(hook_settings, start.rows.clone());
     let (train_loader, valid_loader, served) = loaders(cfg, data, &device, from);
     let interrupter = Interrupter::new();
     let mut guard = NonFiniteLossGuard::new(interrupter.clone(), from, updates_per_epoch, t.grad_accumulation)
@@ -438,18 +424,18 @@ fn schedule_for(cfg: &TrainConfig, images: usize, opts: &TrainOptions) -> Result
     Ok(schedule)
 }
 
-/// The end-of-epoch hook: waits for the sealed checkpoint, then the epoch line, `metrics.csv`
-/// (continuing the rows of a resumed run), the plateau feed.
-fn epoch_hook(
+/// The settings of the end-of-epoch hook (it waits for the sealed checkpoint, then prints the
+/// epoch line, writes `metrics.csv`, continuing the rows of a resumed run, and feeds the
+/// plateau schedules); the caller sets the image count and the TensorBoard log.
+fn hook_settings(
     cfg: &TrainConfig,
     schedule: &LearnerSchedule,
-    rows: Vec<EpochRecord>,
     last_epoch: usize,
     ledger: &CheckpointLedger,
     opts: &TrainOptions,
-) -> EpochHook {
+) -> HookSettings {
     let dir = &cfg.training.artifact_dir;
-    let settings = HookSettings {
+    HookSettings {
         plateau: schedule.early_stopping(),
         scheduler: schedule.base().clone(),
         updates_per_epoch: schedule.run().updates_per_epoch,
@@ -459,8 +445,9 @@ fn epoch_hook(
         on_non_finite: cfg.training.on_non_finite,
         stop: opts.stop.clone(),
         print: !opts.quiet,
-    };
-    EpochHook::new(settings, rows)
+        train_images: 0,
+        tensorboard: None,
+    }
 }
 
 /// The train loader (the epoch order and crops of [`EpochDataset`], continuing after epoch
@@ -491,6 +478,18 @@ fn loaders(
 
 type TrainLoader = Arc<dyn burn::data::dataloader::DataLoader<data::CifarBatch>>;
 
+/// `progress`, starting the epoch hook's clock when the first training split starts.
+fn clocked_progress(mut progress: ProgressFn, hook: EpochHook) -> ProgressFn {
+    let mut started = false;
+    Box::new(move |event| {
+        if !started && matches!(event, Progress::Start { split: "train", .. }) {
+            started = true;
+            hook.start_clock();
+        }
+        progress(event)
+    })
+}
+
 /// What `SupervisedTraining` needs besides the config and the loaders, gathered so that
 /// [`train`] reads as steps.
 struct TrainingPlan {
@@ -516,6 +515,7 @@ impl TrainingPlan {
     ) -> SupervisedTraining<ResNet> {
         let dir = run_dir.checkpoints();
         let sealed = |name| SealedFileCheckpointer::new(&dir, name, self.ledger.clone());
+        let clock = self.hook.clone();
         let mut training = SupervisedTraining::new(run_dir.path(), train, valid)
             .metrics((LossMetric::new(), AccuracyMetric::new()))
             .metric_train_numeric(LearningRateMetric::new())
@@ -523,8 +523,9 @@ impl TrainingPlan {
             .with_checkpointing_strategy(self.checkpointing)
             .early_stopping(self.hook)
             .with_interrupter(self.interrupter)
-            .renderer(Box::new(QuietRenderer::with_progress(terminal_progress(
-                self.epochs - self.resume_from.unwrap_or(0),
+            .renderer(Box::new(QuietRenderer::with_progress(clocked_progress(
+                progress_bar(self.epochs - self.resume_from.unwrap_or(0)),
+                clock,
             ))))
             .num_epochs(self.epochs);
         if cfg.training.grad_accumulation > 1 {

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 pub const LOCK_FILE: &str = ".burn-lr.lock";
 
 /// What a run writes into its artifact directory; `--overwrite` deletes exactly these.
-pub const RUN_ARTIFACTS: [&str; 7] = [
+pub const RUN_ARTIFACTS: [&str; 12] = [
     "checkpoint",
     "train",
     "valid",
@@ -23,6 +23,11 @@ pub const RUN_ARTIFACTS: [&str; 7] = [
     "metrics.csv",
     "config.toml",
     "run.toml",
+    "lr.csv",
+    "tensorboard",
+    "lr_schedule.png",
+    "loss.png",
+    "accuracy.png",
 ];
 
 /// Settings that may change on `--resume` without changing what the checkpoint means.
@@ -119,7 +124,7 @@ impl RunDir {
             let list: Vec<String> = epochs.iter().map(usize::to_string).collect();
             found.push(format!("checkpoints of epochs {}", list.join(", ")));
         }
-        for name in ["metrics.csv", "config.toml", "run.toml"] {
+        for name in ["metrics.csv", "config.toml", "run.toml", "lr.csv"] {
             if self.path.join(name).is_file() {
                 found.push(name.to_string());
             }
@@ -128,8 +133,8 @@ impl RunDir {
     }
 
     /// Files a run would write over that no run wrote: a `train/` or `valid/` folder holding
-    /// anything but Burn's `epoch-N` logs (e.g. a CIFAR-10 image folder), a `checkpoint` that is
-    /// not a folder. A run never starts (nor `--overwrite` deletes) there.
+    /// anything but Burn's `epoch-N` logs (e.g. a CIFAR-10 image folder), a `tensorboard/`
+    /// holding anything but event files, a `checkpoint` or `tensorboard` that is not a folder. A run never starts (nor `--overwrite` deletes) there.
     pub fn foreign(&self) -> Option<String> {
         for split in ["train", "valid"] {
             let dir = self.path.join(split);
@@ -142,6 +147,16 @@ impl RunDir {
                 if !is_log {
                     return Some(format!("{split}/{name}"));
                 }
+            }
+        }
+        let tensorboard = self.path.join("tensorboard");
+        if tensorboard.exists() && !tensorboard.is_dir() {
+            return Some("tensorboard (not a folder)".into());
+        }
+        for entry in std::fs::read_dir(&tensorboard).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !(name.starts_with("events.out.tfevents.") && entry.path().is_file()) {
+                return Some(format!("tensorboard/{name}"));
             }
         }
         let ckpt = self.checkpoints();
@@ -348,6 +363,20 @@ mod tests {
              milestones = [2, 4]\n[training]\nepochs = 5\nbatch_size = 8\n{extra}"
         ))
         .unwrap()
+    }
+
+    #[test]
+    fn a_tensorboard_folder_with_other_files_is_not_ours() {
+        let tmp = tempfile::tempdir().unwrap();
+        let run = RunDir::lock(tmp.path()).unwrap();
+        let tb = tmp.path().join("tensorboard");
+        std::fs::create_dir_all(&tb).unwrap();
+        std::fs::write(tb.join("events.out.tfevents.1.host.2"), b"").unwrap();
+        assert_eq!(run.foreign(), None);
+        std::fs::write(tb.join("notes.txt"), b"mine").unwrap();
+        assert_eq!(run.foreign().as_deref(), Some("tensorboard/notes.txt"));
+        assert!(run.clear().is_err());
+        assert!(tb.join("notes.txt").is_file());
     }
 
     #[test]

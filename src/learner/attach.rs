@@ -1,5 +1,6 @@
 //! One entry point for putting a schedule into any Burn `Learner`: [`LearnerSchedule`].
 
+use super::observe::{LrObserver, Observed};
 use super::{default_checkpointing, NeverStop, PlateauCheckpointing, PlateauEarlyStopping, PlateauMonitor};
 use crate::optim::{CycledAdamW, CycledSgd};
 use crate::schedule::{MomentumCell, RunInfo, ScheduleError, SchedulerConfig, TrainingScheduler};
@@ -127,6 +128,7 @@ pub struct LearnerSchedule {
     momentum: Option<MomentumCell>,
     run: RunInfo,
     warnings: Vec<String>,
+    observer: Option<Box<dyn LrObserver>>,
 }
 
 impl LearnerSchedule {
@@ -153,6 +155,7 @@ impl LearnerSchedule {
             momentum,
             run: info,
             warnings: config.length_warnings(&info),
+            observer: None,
         })
     }
 
@@ -209,6 +212,23 @@ impl LearnerSchedule {
             self.momentum = Some(cell);
         }
         self
+    }
+
+    /// Reports every optimizer update's learning rates (base and each group, as the schedulers
+    /// returned them to Burn) and momentum to `observer`, e.g. a
+    /// [`monitor::LrLog`](crate::monitor::LrLog) writing `lr.csv`. Attach it after the groups;
+    /// steps are counted from the scheduler's own position, so a resumed run continues them.
+    /// With Burn's DDP strategy every worker steps its own clone of the scheduler, so each
+    /// would report every update: attach an observer on single- or multi-device runs only.
+    pub fn with_observer(mut self, observer: impl LrObserver + 'static) -> Self {
+        self.observer = Some(Box::new(observer));
+        self
+    }
+
+    /// The `params` pattern of each parameter group, in the order they were added (the order of
+    /// [`LrUpdate::group_lrs`](super::LrUpdate::group_lrs)).
+    pub fn group_params(&self) -> Vec<&str> {
+        self.groups.iter().map(|(p, _)| p.as_str()).collect()
     }
 
     /// The run as the schedule sees it (updates per epoch, updates in all).
@@ -337,14 +357,29 @@ impl LearnerSchedule {
         Ok(())
     }
 
-    /// The scheduler for `Learner::new`: Burn's `ModuleLrScheduler` with every group.
+    /// The scheduler for `Learner::new`: Burn's `ModuleLrScheduler` with every group (each
+    /// reporting to the observer, if one is attached).
     pub fn into_scheduler(self) -> ModuleLrScheduler {
-        let mut scheduler = ModuleLrScheduler::new(self.base);
-        for (params, group) in self.groups {
-            scheduler = scheduler.with_group(ParamGroup::from_predicate(params), group);
-        }
-        scheduler
+        let Some(observer) = self.observer else {
+            return module_scheduler(self.base, self.groups);
+        };
+        let (params, groups): (Vec<String>, Vec<TrainingScheduler>) = self.groups.into_iter().unzip();
+        let (base, groups) = Observed::wrap(self.base, groups, observer, self.momentum, self.run.updates_per_epoch);
+        module_scheduler(base, params.into_iter().zip(groups))
     }
+}
+
+/// Burn's `ModuleLrScheduler`: `base` for every parameter, then each `(params, scheduler)`
+/// group (later groups win).
+fn module_scheduler<S: burn::lr_scheduler::LrScheduler + 'static>(
+    base: S,
+    groups: impl IntoIterator<Item = (String, S)>,
+) -> ModuleLrScheduler {
+    groups
+        .into_iter()
+        .fold(ModuleLrScheduler::new(base), |scheduler, (params, group)| {
+            scheduler.with_group(ParamGroup::from_predicate(params), group)
+        })
 }
 
 /// The plateau feeds of a run, kept after the scheduler went to the `Learner`.

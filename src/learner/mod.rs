@@ -9,7 +9,10 @@
 //!   [`ReduceLrOnPlateauScheduler`](crate::schedule::ReduceLrOnPlateauScheduler) the validation
 //!   metric of each epoch (Burn's checkpointing hook, so the checkpoint holds it).
 //! - [`GroupLearningRateMetric`]: the LR of one parameter group, logged per iteration.
-//! - [`QuietRenderer`]: no per-iteration printing; progress to a callback.
+//! - [`LrObserver`]: sees the learning rate of every optimizer update ([`LrUpdate`]) as the
+//!   schedulers returned it to Burn (`lr.csv` and TensorBoard in [`crate::monitor`]).
+//! - [`QuietRenderer`]: no per-iteration printing; progress (and the training metrics) to a
+//!   callback.
 //! - [`NonFiniteLossGuard`]: stops the run at the first NaN or infinite training loss
 //!   ([`Divergence`]: epoch, update, learning rate), so no NaN epoch is checkpointed.
 //!
@@ -18,11 +21,13 @@
 mod attach;
 mod divergence;
 mod metric;
+mod observe;
 mod plateau;
 mod renderer;
 
 pub use attach::{LearnerRun, LearnerSchedule, PlateauWatch};
 pub use divergence::{Divergence, NonFiniteLossGuard, OnNonFinite, StepLoss, StopRequest};
 pub use metric::GroupLearningRateMetric;
+pub use observe::{LrObserver, LrUpdate};
 pub use plateau::{default_checkpointing, NeverStop, PlateauCheckpointing, PlateauEarlyStopping, PlateauMonitor};
 pub use renderer::{Progress, ProgressFn, QuietRenderer};

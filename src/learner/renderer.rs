@@ -1,19 +1,21 @@
 //! A quiet Burn metrics renderer with a progress callback.
 
 use burn::train::logger::{EvaluationProgressLogger, TrainingProgressLogger};
-use burn::train::metric::MetricDefinition;
+use burn::train::metric::{MetricDefinition, MetricId, NumericEntry};
 use burn::train::renderer::{
     EvaluationName, MetricState, MetricsRenderer, MetricsRendererEvaluation, MetricsRendererTraining,
 };
+use std::collections::HashMap;
 
 /// A Burn renderer that prints nothing per iteration (Burn's own CLI renderer prints a line per
 /// iteration without a terminal); progress goes to an optional callback.
 pub struct QuietRenderer {
     progress: Option<ProgressFn>,
+    names: HashMap<MetricId, String>,
 }
 
 /// Progress of a split (`"train"`, `"valid"`), for a progress bar of the caller's choosing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Progress<'a> {
     /// A split starts over `total_items` items (images, samples).
     Start {
@@ -24,6 +26,13 @@ pub enum Progress<'a> {
     },
     /// Items processed so far in the split.
     Update(usize),
+    /// A training metric's value for the latest batch (`"Loss"`, `"Learning Rate"`, ...).
+    Metric {
+        /// Burn's name of the metric.
+        name: &'a str,
+        /// Its value for the batch.
+        value: f64,
+    },
     /// The split ended.
     End,
 }
@@ -34,7 +43,10 @@ pub type ProgressFn = Box<dyn FnMut(Progress<'_>) + Send + Sync>;
 impl QuietRenderer {
     /// A renderer that prints nothing.
     pub fn new() -> Self {
-        Self { progress: None }
+        Self {
+            progress: None,
+            names: HashMap::new(),
+        }
     }
 
     /// A renderer that prints nothing itself and tells `progress` how each split advances
@@ -42,6 +54,7 @@ impl QuietRenderer {
     pub fn with_progress(progress: ProgressFn) -> Self {
         Self {
             progress: Some(progress),
+            names: HashMap::new(),
         }
     }
 
@@ -59,7 +72,18 @@ impl Default for QuietRenderer {
 }
 
 impl MetricsRendererTraining for QuietRenderer {
-    fn update_train(&mut self, _state: MetricState) {}
+    fn update_train(&mut self, state: MetricState) {
+        let MetricState::Numeric(entry, Some(value)) = state else {
+            return;
+        };
+        if matches!(value, NumericEntry::Final(_)) {
+            return;
+        }
+        let value = value.current();
+        if let Some(name) = self.names.get(&entry.metric_id).cloned() {
+            self.tell(Progress::Metric { name: &name, value });
+        }
+    }
     fn update_valid(&mut self, _state: MetricState) {}
     fn on_train_end(
         &mut self,
@@ -110,5 +134,7 @@ impl EvaluationProgressLogger for QuietRenderer {
 
 impl MetricsRenderer for QuietRenderer {
     fn manual_close(&mut self) {}
-    fn register_metric(&mut self, _definition: MetricDefinition) {}
+    fn register_metric(&mut self, definition: MetricDefinition) {
+        self.names.insert(definition.metric_id, definition.name.to_string());
+    }
 }

@@ -299,6 +299,11 @@ pub struct ReduceLrOnPlateauScheduler {
 }
 
 impl ReduceLrOnPlateauScheduler {
+    /// `step()` calls so far (optimizer updates made).
+    pub fn steps_taken(&self) -> u64 {
+        self.step
+    }
+
     /// The feed a training loop reports each epoch's metric to.
     pub fn feed(&self) -> PlateauFeed {
         self.feed.clone()

@@ -81,6 +81,14 @@ pub enum TrainingScheduler {
 }
 
 impl TrainingScheduler {
+    /// `step()` calls so far: the 0-based index of the next optimizer update.
+    pub fn steps_taken(&self) -> u64 {
+        match self {
+            Self::Schedule(s) => s.steps_taken(),
+            Self::ReduceOnPlateau(s) => s.steps_taken(),
+        }
+    }
+
     /// The momentum that goes with the LR of the last `step()` (OneCycle and Cyclic with
     /// `cycle_momentum`); `None` otherwise.
     pub fn momentum(&self) -> Option<f64> {
