@@ -100,3 +100,30 @@ pub fn draw_plots(dir: &Path) -> (Vec<PathBuf>, Vec<String>) {
     }
     (drawn, problems)
 }
+
+/// After a run, whatever its outcome: the log write errors as warnings, then the plots of what
+/// the run did.
+pub fn finish(dir: &Path, logs: &RunLogs, quiet: bool) {
+    for e in logs.errors() {
+        eprintln!("warning: {e}");
+    }
+    let (drawn, problems) = draw_plots(dir);
+    if quiet {
+        return;
+    }
+    for p in problems {
+        eprintln!("note: {p}");
+    }
+    if !drawn.is_empty() {
+        let names: Vec<String> = drawn
+            .iter()
+            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect();
+        let dir = dir.display();
+        println!(
+            "plots: {} in {dir} (redraw: burn-lr plot {dir}; TensorBoard: tensorboard --logdir {dir}/{})",
+            names.join(", "),
+            TENSORBOARD_DIR
+        );
+    }
+}

@@ -211,36 +211,9 @@ pub fn train_in(
     write_atomic(&run_dir.path().join("metrics.csv"), metrics_csv(&start.rows).as_bytes())?;
     let inputs = Inputs { model, data, device };
     let launched = launch(&run_dir, cfg, schedule, inputs, &start, last_epoch, opts, &logs);
-    finish_logs(&run_dir, &logs, opts.quiet);
+    monitoring::finish(run_dir.path(), &logs, opts.quiet);
     let (rows, model) = launched?;
     Ok(summary(cfg, updates_per_epoch, rows, Some(model), start.from))
-}
-
-/// After a run, whatever its outcome: the log write errors as warnings, then the plots of what
-/// the run did.
-fn finish_logs(run_dir: &RunDir, logs: &RunLogs, quiet: bool) {
-    for e in logs.errors() {
-        eprintln!("warning: {e}");
-    }
-    let (drawn, problems) = monitoring::draw_plots(run_dir.path());
-    if quiet {
-        return;
-    }
-    for p in problems {
-        eprintln!("note: {p}");
-    }
-    if !drawn.is_empty() {
-        let names: Vec<String> = drawn
-            .iter()
-            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-            .collect();
-        let dir = run_dir.path().display();
-        println!(
-            "plots: {} in {dir} (redraw: burn-lr plot {dir}; TensorBoard: tensorboard --logdir {dir}/{})",
-            names.join(", "),
-            monitoring::TENSORBOARD_DIR
-        );
-    }
 }
 
 /// The model (on the autodiff device), the data and the device of a run.

@@ -153,7 +153,8 @@ mod tests {
 
     #[test]
     fn one_row_per_update_with_every_group_and_momentum() {
-        let seen: Arc<Mutex<Vec<(u64, u64, f64, Vec<f64>, Option<f64>)>>> = Arc::default();
+        type Row = (u64, u64, f64, Vec<f64>, Option<f64>);
+        let seen: Arc<Mutex<Vec<Row>>> = Arc::default();
         let sink = seen.clone();
         let observer = move |u: &LrUpdate<'_>| {
             sink.lock()
