@@ -228,12 +228,15 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 /// The config of a `train` command: the file (or the built-in default), then the overrides.
-fn train_config(args: &TrainArgs) -> Result<TrainConfig> {
+fn train_config(args: &TrainArgs, command: &str) -> Result<TrainConfig> {
     let mut cfg = match &args.config {
         Some(path) => TrainConfig::from_file(path)?,
         None => {
             let (path, text, what) = DEFAULT_CONFIG;
-            println!("no --config given: training {path}, {what}");
+            match command {
+                "train" => println!("no --config given: training {path}, {what}"),
+                _ => println!("no --config given: {command} on {path}"),
+            }
             TrainConfig::from_toml(text).context("built-in default config")?
         }
     };
@@ -274,7 +277,7 @@ fn stop_on_ctrl_c() -> Option<StopRequest> {
 }
 
 fn train(args: TrainArgs) -> Result<()> {
-    let cfg = train_config(&args)?;
+    let cfg = train_config(&args, "train")?;
     let start_mode = match (args.resume, args.overwrite) {
         (true, _) => StartMode::Resume,
         (false, true) => StartMode::Overwrite,
@@ -401,14 +404,15 @@ fn plot(args: PlotArgs) -> Result<()> {
         .into());
     }
     let (drawn, problems) = burn_lr::app::monitoring::draw_plots(&args.dir);
+    if drawn.is_empty() {
+        let why: Vec<&str> = problems.iter().map(|p| p.what.as_str()).collect();
+        bail!("{}: nothing to draw ({})", args.dir.display(), why.join("; "));
+    }
     for p in &problems {
-        eprintln!("note: {p}");
+        eprintln!("note: {}", p.what);
     }
     for path in &drawn {
         println!("wrote {}", path.display());
-    }
-    if drawn.is_empty() {
-        bail!("{}: nothing to draw", args.dir.display());
     }
     Ok(())
 }
@@ -425,17 +429,22 @@ fn find_lr(args: FindLrArgs) -> Result<()> {
         },
         ..LrFindConfig::default()
     };
-    settings
-        .validate()
-        .map_err(|e| TrainError::Settings(format!("--{}", e.to_string().replace('_', "-"))))?;
-    let cfg = train_config(&TrainArgs {
+    settings.validate().map_err(|e| {
+        // The settings by their flag names: `--end-lr = 0.5: ... greater than --start-lr`.
+        let flags = ["start_lr", "end_lr", "num_iter"];
+        TrainError::Settings(flags.iter().fold(e.to_string(), |m, k| {
+            m.replace(k, &format!("--{}", k.replace('_', "-")))
+        }))
+    })?;
+    let args_as_train = TrainArgs {
         config: args.config,
         data_dir: args.data_dir,
         device: args.device,
         train_limit: args.train_limit,
         batch_size: args.batch_size,
         ..TrainArgs::default()
-    })?;
+    };
+    let cfg = train_config(&args_as_train, "find-lr")?;
     let out = args.out.unwrap_or_else(|| cfg.training.artifact_dir.clone());
     let start = std::time::Instant::now();
     let data = training::load_data(&cfg)?;

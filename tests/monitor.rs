@@ -133,7 +133,11 @@ fn a_run_leaves_lr_csv_tensorboard_events_and_plots() {
     assert_eq!(rows.len(), 2);
     for r in &rows {
         assert!(r.seconds > 0.0 && r.images_per_s > 0.0, "{r:?}");
-        assert!((r.images_per_s * r.seconds - 40.0).abs() < 1.0, "{r:?}");
+        // images/s is rounded to 0.1 and seconds to 1 ms: 40 images within 2%.
+        assert!(
+            (r.images_per_s * r.seconds / 40.0 - 1.0).abs() < 0.02 || r.seconds < 0.05,
+            "{r:?}"
+        );
     }
 
     // TensorBoard: tags, steps and values exactly.

@@ -70,24 +70,27 @@ pub fn attach(
 }
 
 /// Draws `lr_schedule.png`, `loss.png` and `accuracy.png` in the artifact directory `dir` from
-/// its `lr.csv` and `metrics.csv`. Returns the files drawn and one line per chart that could not
-/// be drawn (a run that stopped before its first epoch has no loss to draw).
-pub fn draw_plots(dir: &Path) -> (Vec<PathBuf>, Vec<String>) {
+/// its `lr.csv` and `metrics.csv`. Returns the files drawn and why each other chart could not
+/// be drawn (a run that stopped before its first epoch has no loss to draw yet).
+pub fn draw_plots(dir: &Path) -> (Vec<PathBuf>, Vec<ChartProblem>) {
     let (mut drawn, mut problems) = (Vec::new(), Vec::new());
     let name = dir
         .file_name()
         .map_or(String::new(), |n| format!(" ({})", n.to_string_lossy()));
-    let mut keep = |path: PathBuf, result: Result<(), String>| match result {
+    let mut keep = |path: PathBuf, result: Result<(), ChartProblem>| match result {
         Ok(()) => drawn.push(path),
         Err(e) => problems.push(e),
     };
     let lr_path = dir.join(LR_SCHEDULE_PNG);
     let lr = read_lr_csv(&dir.join(LR_CSV))
         .and_then(|trace| plot::lr_schedule(&trace, &format!("Learning rate per optimizer update{name}"), &lr_path));
-    keep(lr_path, lr.map_err(|e| e.to_string()));
-    let points: Result<Vec<_>, String> = read_metrics_csv(&dir.join("metrics.csv"))
+    keep(lr_path, lr.map_err(ChartProblem::from));
+    let points: Result<Vec<_>, ChartProblem> = read_metrics_csv(&dir.join("metrics.csv"))
         .map(|rows| rows.iter().map(EpochRecord::point).collect())
-        .map_err(|e| e.to_string());
+        .map_err(|e| ChartProblem {
+            what: e.to_string(),
+            nothing_yet: false,
+        });
     for (file, chart, title) in [
         (LOSS_PNG, plot::losses as fn(&_, &_, &_) -> _, "Loss per epoch"),
         (ACCURACY_PNG, plot::accuracy, "Validation accuracy per epoch"),
@@ -95,10 +98,29 @@ pub fn draw_plots(dir: &Path) -> (Vec<PathBuf>, Vec<String>) {
         let path = dir.join(file);
         let result = points
             .clone()
-            .and_then(|p| chart(&p, &format!("{title}{name}"), &path).map_err(|e| e.to_string()));
+            .and_then(|p| chart(&p, &format!("{title}{name}"), &path).map_err(ChartProblem::from));
         keep(path, result);
     }
     (drawn, problems)
+}
+
+/// A chart [`draw_plots`] could not draw.
+#[derive(Debug, Clone)]
+pub struct ChartProblem {
+    /// Why, in one line.
+    pub what: String,
+    /// Nothing to draw yet (no update or no finished epoch): expected for a run that stopped
+    /// early, not an error.
+    pub nothing_yet: bool,
+}
+
+impl From<crate::monitor::MonitorError> for ChartProblem {
+    fn from(e: crate::monitor::MonitorError) -> Self {
+        Self {
+            nothing_yet: matches!(e, crate::monitor::MonitorError::Empty(_)),
+            what: e.to_string(),
+        }
+    }
 }
 
 /// After a run, whatever its outcome: the log write errors as warnings, then the plots of what
@@ -111,8 +133,8 @@ pub fn finish(dir: &Path, logs: &RunLogs, quiet: bool) {
     if quiet {
         return;
     }
-    for p in problems {
-        eprintln!("note: {p}");
+    for p in problems.iter().filter(|p| !p.nothing_yet) {
+        eprintln!("warning: {}", p.what);
     }
     if !drawn.is_empty() {
         let names: Vec<String> = drawn

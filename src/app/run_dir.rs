@@ -129,6 +129,14 @@ impl RunDir {
                 found.push(name.to_string());
             }
         }
+        let events = std::fs::read_dir(self.path.join("tensorboard"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("events.out.tfevents."));
+        if events {
+            found.push("tensorboard/ event files".into());
+        }
         (!found.is_empty()).then(|| found.join(", "))
     }
 

@@ -43,7 +43,8 @@ pub enum MonitorError {
 }
 
 impl MonitorError {
-    /// Whether the OS refused a read or write (rather than bad input).
+    /// Whether writing or drawing failed (an OS error, or the chart could not be rendered),
+    /// rather than bad input.
     pub fn is_io(&self) -> bool {
         matches!(self, Self::Io { .. } | Self::Plot { .. })
     }

@@ -106,9 +106,10 @@ impl LrFindConfig {
         Ok(())
     }
 
-    /// The learning rate of update `i` (from 0).
+    /// The learning rate of update `i` (from 0): `start_lr` at 0, `end_lr` at `num_iter - 1`
+    /// (a `num_iter` below 2, which [`Self::validate`] refuses, counts as 2).
     pub fn lr_at(&self, i: usize) -> f64 {
-        let t = i as f64 / (self.num_iter - 1) as f64;
+        let t = i as f64 / (self.num_iter.max(2) - 1) as f64;
         match self.mode {
             LrFindMode::Exp => self.start_lr * (self.end_lr / self.start_lr).powf(t),
             LrFindMode::Linear => self.start_lr + (self.end_lr - self.start_lr) * t,
@@ -223,6 +224,8 @@ pub struct LrFindResult {
     pub stop: LrFindStop,
     /// The suggestions.
     pub suggestions: Suggestions,
+    /// The smoothing `beta` of `smoothed_loss`.
+    pub beta: f64,
 }
 
 impl LrFindResult {
@@ -319,6 +322,7 @@ where
         points,
         stop,
         suggestions,
+        beta: config.beta,
     })
 }
 

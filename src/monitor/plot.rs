@@ -114,7 +114,7 @@ pub fn lr_schedule(trace: &LrTrace, title: &str, path: &Path) -> Result<(), Moni
 }
 
 /// A schedule before training (`burn-lr schedule --plot`): `rows` are the `(lr, momentum)` of
-/// updates 0..`steps` (streamed, thinned to a few thousand points), `updates_per_epoch` marks
+/// updates 0..`steps` (streamed, thinned to the extremes of 800 buckets), `updates_per_epoch` marks
 /// the epochs, and `metrics` (a plateau schedule's feed, one per epoch) go on a second axis
 /// (else the momentum, where cycled).
 ///
@@ -275,7 +275,10 @@ pub fn lr_find(result: &LrFindResult, path: &Path) -> Result<(), MonitorError> {
             x: Axis::log("learning rate (log scale)"),
             y: Axis::linear("training loss"),
             lines: vec![
-                Line::new("smoothed loss (EMA 0.98, bias-corrected)", smoothed),
+                Line::new(
+                    &format!("smoothed loss (EMA {}, bias-corrected)", result.beta),
+                    smoothed,
+                ),
                 Line::new("loss of the batch", raw).dashed(),
             ],
             right: None,

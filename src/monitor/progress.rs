@@ -30,9 +30,15 @@ impl Bar {
         let b = indicatif::ProgressBar::new(total_items as u64);
         b.set_style(
             indicatif::ProgressStyle::with_template(
-                "{prefix:>5} [{bar:28}] {pos}/{len} images  {per_sec:>9}  eta {eta:>4}  {msg}",
+                "{prefix:>5} [{bar:28}] {pos}/{len} images  {rate:>11}  eta {eta:>4}  {msg}",
             )
             .expect("valid progress template")
+            .with_key(
+                "rate",
+                |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.0} img/s", state.per_sec());
+                },
+            )
             .progress_chars("=> "),
         );
         b.set_prefix(split.to_string());

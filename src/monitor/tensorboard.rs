@@ -136,7 +136,8 @@ impl EventWriter {
 pub struct ScalarEvent {
     /// The tag (`Learning_Rate`, `Loss/train`, ...).
     pub tag: String,
-    /// The step.
+    /// The step: the optimizer update (from 0) for `Learning_Rate*` and `Momentum`, the epoch
+    /// (from 1) for the epoch scalars of [`TensorBoardLog::epoch`].
     pub step: i64,
     /// The value (TensorBoard stores `float`).
     pub value: f32,
@@ -221,7 +222,8 @@ impl TensorBoardLog {
         }))))
     }
 
-    /// Writes the scalars of epoch `epoch` (e.g. `("Loss/train", 1.23)`).
+    /// Writes the scalars of epoch `epoch` (e.g. `("Loss/train", 1.23)`); a write error is kept
+    /// for [`Self::error`] (the run goes on).
     pub fn epoch(&self, epoch: u64, scalars: &[(&str, f64)]) {
         self.write(epoch as i64, scalars);
     }
