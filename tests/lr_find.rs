@@ -5,28 +5,14 @@
 
 mod app_common;
 
-use app_common::{config, data, serial, synthetic};
+use app_common::{config, data, serial, synthetic, weights};
 use burn::data::dataloader::DataLoaderBuilder;
-use burn::module::Module;
 use burn::optim::{ModuleOptimizer, SgdConfig};
 use burn_lr::app::config::DeviceName;
 use burn_lr::app::data::{dataset, CifarBatcher};
 use burn_lr::app::model::Arch;
 use burn_lr::app::model::ResNet;
 use burn_lr::monitor::{lr_find, LrFindConfig, LrFindStop};
-
-fn weights(model: &ResNet) -> Vec<f32> {
-    struct Values(Vec<f32>);
-    impl burn::module::ModuleVisitor for Values {
-        fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<burn::tensor::Tensor<D>>) {
-            self.0
-                .extend(param.val().into_data().convert::<f32>().try_to_vec::<f32>().unwrap());
-        }
-    }
-    let mut values = Values(Vec::new());
-    model.visit(&mut values);
-    values.0
-}
 
 fn setup() -> (
     ResNet,

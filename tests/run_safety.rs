@@ -6,8 +6,7 @@
 
 mod app_common;
 
-use app_common::{config, config_with, data, quiet, serial};
-use burn::module::Module;
+use app_common::{config, config_with, data, quiet, serial, weights};
 use burn_lr::app::artifacts::read_metrics_csv;
 use burn_lr::app::run::{self as training, StartMode, TrainOptions};
 use burn_lr::learner::StopRequest;
@@ -30,21 +29,6 @@ fn rows(dir: &Path) -> Vec<(usize, f64, f64, f64, f64)> {
 /// The rows without their wall times.
 fn results(rows: &[burn_lr::app::artifacts::EpochRecord]) -> Vec<(usize, f64, f64, f64, f64)> {
     rows.iter().map(|r| r.results()).collect()
-}
-
-/// Every float tensor of the model (weights and BatchNorm statistics), in module order.
-fn weights(model: &burn_lr::app::model::ResNet) -> Vec<f32> {
-    struct Values(Vec<f32>);
-    impl burn::module::ModuleVisitor for Values {
-        fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<burn::tensor::Tensor<D>>) {
-            self.0
-                .extend(param.val().into_data().convert::<f32>().try_to_vec::<f32>().unwrap());
-        }
-    }
-    let mut values = Values(Vec::new());
-    model.visit(&mut values);
-    assert!(!values.0.is_empty());
-    values.0
 }
 
 #[test]

@@ -102,3 +102,19 @@ pub fn serial() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
+
+/// Every float tensor of the model (weights and BatchNorm statistics), in module order.
+pub fn weights(model: &burn_lr::app::model::ResNet) -> Vec<f32> {
+    use burn::module::Module;
+    struct Values(Vec<f32>);
+    impl burn::module::ModuleVisitor for Values {
+        fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<burn::tensor::Tensor<D>>) {
+            self.0
+                .extend(param.val().into_data().convert::<f32>().try_to_vec::<f32>().unwrap());
+        }
+    }
+    let mut values = Values(Vec::new());
+    model.visit(&mut values);
+    assert!(!values.0.is_empty());
+    values.0
+}
