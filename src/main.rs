@@ -10,6 +10,11 @@ use serde::Deserialize;
 use std::io::Write;
 use std::path::PathBuf;
 
+/// mimalloc keeps the large convolution buffers of a training step for reuse; with glibc's
+/// `malloc` the page faults on them cost ~40% of a CPU step (`cargo bench --bench train_step`).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// What `burn-lr` trains without `--config`: on a build with a GPU backend the full recipe
 /// (ResNet-20, 30 epochs, OneCycle), on a CPU-only build the quick-cpu recipe (ResNet-8, 40,000
 /// images, 3 epochs), so that a first `cargo run --release` finishes in minutes.
@@ -51,6 +56,47 @@ enum Command {
     /// LR range test (Smith; fastai's lr_find): suggests a learning rate and OneCycle's max_lr
     /// for a config's model and data; writes lr_find.csv and lr_find.png.
     FindLr(FindLrArgs),
+    /// Train several configs on the same data with the same seed, one after the other; write
+    /// summary.md (best and final accuracy, epochs and time to a target accuracy) and overlay
+    /// charts (validation accuracy per epoch, LR per update) to --out.
+    Compare(CompareArgs),
+}
+
+/// `burn-lr compare` options (the data, device and epoch flags apply to every config).
+#[derive(Args)]
+struct CompareArgs {
+    /// The configs, the baseline first (its final accuracy is the default target).
+    #[arg(long, num_args = 2.., required = true)]
+    configs: Vec<PathBuf>,
+    /// Directory for summary.md, val_accuracy.png, lr.png and one run directory per config
+    /// (named by the config's file stem).
+    #[arg(long)]
+    out: PathBuf,
+    /// CIFAR-10 folder for every run.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Device for every run.
+    #[arg(long, value_enum)]
+    device: Option<DeviceName>,
+    /// Epochs for every run (default: each config's own).
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Train every run on a class-balanced subset of this many images.
+    #[arg(long)]
+    train_limit: Option<usize>,
+    /// Evaluate every run on a class-balanced subset of this many test images.
+    #[arg(long)]
+    test_limit: Option<usize>,
+    /// Seed of every run (default: the first config's [training] seed).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Target validation accuracy in percent, in (0, 100] (default: the first run's final
+    /// accuracy).
+    #[arg(long)]
+    target_accuracy: Option<f64>,
+    /// Delete runs already in the run directories under --out first.
+    #[arg(long)]
+    overwrite: bool,
 }
 
 /// `burn-lr plot` options.
@@ -224,6 +270,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Schedule(args) => schedule(args),
         Command::Plot(args) => plot(args),
         Command::FindLr(args) => find_lr(args),
+        Command::Compare(args) => compare(args),
     }
 }
 
@@ -501,4 +548,84 @@ fn write_schedule_csv(rows: impl Iterator<Item = (f64, Option<f64>)>, with_momen
         }
     }
     out.flush()
+}
+
+/// The command line as typed, for summary.md.
+fn command_line() -> String {
+    let quote = |a: String| if a.contains(' ') { format!("'{a}'") } else { a };
+    let mut args: Vec<String> = std::env::args().map(quote).collect();
+    if let Some(first) = args.first_mut() {
+        *first = "burn-lr".into();
+    }
+    args.join(" ")
+}
+
+fn compare(args: CompareArgs) -> Result<()> {
+    use burn_lr::app::compare::{self, Contender};
+    if let Some(t) = args.target_accuracy {
+        if !(t > 0.0 && t <= 100.0) {
+            return Err(TrainError::Settings(format!("--target-accuracy = {t}: a percentage in (0, 100]")).into());
+        }
+    }
+    let mut contenders = Vec::new();
+    for path in &args.configs {
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let per_run = TrainArgs {
+            config: Some(path.clone()),
+            data_dir: args.data_dir.clone(),
+            device: args.device,
+            epochs: args.epochs,
+            train_limit: args.train_limit,
+            test_limit: args.test_limit,
+            artifact_dir: Some(args.out.join(&name)),
+            ..TrainArgs::default()
+        };
+        let config = train_config(&per_run, "compare")?;
+        contenders.push(Contender { name, config });
+    }
+    let seed = args.seed.unwrap_or(contenders[0].config.training.seed);
+    for c in &mut contenders {
+        c.config.training.seed = seed;
+    }
+    let options = TrainOptions {
+        start: if args.overwrite {
+            StartMode::Overwrite
+        } else {
+            StartMode::New
+        },
+        quiet: false,
+        stop_after_epoch: None,
+        momentum_cell: None,
+        stop: stop_on_ctrl_c(),
+    };
+    let runs = compare::train_all(&contenders, &options)?;
+    let first = &contenders[0].config;
+    let data = format!(
+        "Data: {} (train_limit {}, test_limit {}), seed {seed}, device {}.",
+        first
+            .data
+            .dir
+            .as_ref()
+            .map_or("CIFAR-10 (downloaded)".into(), |d| d.display().to_string()),
+        first.data.train_limit.map_or("all".into(), |n| n.to_string()),
+        first.data.test_limit.map_or("all".into(), |n| n.to_string()),
+        burn_lr::app::device::describe(first.training.device),
+    );
+    let target = compare::target(&runs, args.target_accuracy);
+    let files = compare::write(&args.out, &runs, target, &command_line(), &data)?;
+    println!(
+        "{}",
+        compare::summary(&runs, target, &command_line(), &data)
+            .lines()
+            .filter(|l| l.starts_with('|'))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    for f in files {
+        println!("wrote {}", f.display());
+    }
+    Ok(())
 }

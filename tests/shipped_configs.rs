@@ -1,4 +1,4 @@
-//! Every shipped `configs/*.toml` parses, validates and builds its schedule (and each parameter
+//! Every shipped `configs/*.toml` (and `configs/*/*.toml`) parses, validates and builds its schedule (and each parameter
 //! group's) for the run it describes, with no length warning; a bad schedule fails before any
 //! data is read.
 
@@ -9,13 +9,21 @@ use burn_lr::learner::LearnerRun;
 #[test]
 fn every_shipped_config_builds_its_schedule() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
+    // configs/*.toml and one level of folders (configs/cpu-compare/, configs/seed/).
     let mut paths: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
+        .flat_map(|p| {
+            if p.is_dir() {
+                std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()).collect()
+            } else {
+                vec![p]
+            }
+        })
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         .collect();
     paths.sort();
-    assert!(paths.len() >= 13, "{paths:?}");
+    assert!(paths.len() >= 20, "{paths:?}");
     for path in paths {
         let cfg = TrainConfig::from_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         check_schedules(&cfg).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

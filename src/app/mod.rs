@@ -17,6 +17,7 @@
 
 pub mod artifacts;
 pub mod checkpoint;
+pub mod compare;
 pub mod config;
 pub mod data;
 pub mod device;

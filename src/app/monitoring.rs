@@ -85,7 +85,7 @@ pub fn draw_plots(dir: &Path) -> (Vec<PathBuf>, Vec<ChartProblem>) {
     let lr = read_lr_csv(&dir.join(LR_CSV))
         .and_then(|trace| plot::lr_schedule(&trace, &format!("Learning rate per optimizer update{name}"), &lr_path));
     keep(lr_path, lr.map_err(ChartProblem::from));
-    let points: Result<Vec<_>, ChartProblem> = read_metrics_csv(&dir.join("metrics.csv"))
+    let points: Result<Vec<_>, ChartProblem> = read_metrics_csv(&dir.join(super::artifacts::METRICS_CSV))
         .map(|rows| rows.iter().map(EpochRecord::point).collect())
         .map_err(|e| ChartProblem {
             what: e.to_string(),

@@ -151,7 +151,7 @@ fn resume(
     }
     mismatch(dir, changes)?;
     readable(dir, from)?;
-    let rows: Vec<EpochRecord> = read_metrics_csv(&dir.path().join("metrics.csv"))?
+    let rows: Vec<EpochRecord> = read_metrics_csv(&dir.path().join(super::artifacts::METRICS_CSV))?
         .into_iter()
         .filter(|r| r.epoch <= from)
         .collect();

@@ -208,7 +208,10 @@ pub fn train_in(
     // The logs first: an `lr.csv` that is not this run's is refused before any file changes.
     let (schedule, logs) = monitoring::attach(run_dir.path(), schedule, from, &start.rows)?;
     run_dir.write_run(cfg, &facts)?;
-    write_atomic(&run_dir.path().join("metrics.csv"), metrics_csv(&start.rows).as_bytes())?;
+    write_atomic(
+        &run_dir.path().join(super::artifacts::METRICS_CSV),
+        metrics_csv(&start.rows).as_bytes(),
+    )?;
     let inputs = Inputs { model, data, device };
     let launched = launch(&run_dir, cfg, schedule, inputs, &start, last_epoch, opts, &logs);
     monitoring::finish(run_dir.path(), &logs, opts.quiet);
@@ -413,7 +416,7 @@ fn hook_settings(
         scheduler: schedule.base().clone(),
         updates_per_epoch: schedule.run().updates_per_epoch,
         epochs: (cfg.training.epochs, last_epoch),
-        files: (dir.join("metrics.csv"), dir.join("checkpoint")),
+        files: (dir.join(super::artifacts::METRICS_CSV), dir.join("checkpoint")),
         ledger: ledger.clone(),
         on_non_finite: cfg.training.on_non_finite,
         stop: opts.stop.clone(),

@@ -20,6 +20,7 @@ mod error;
 mod files;
 pub mod lr_find;
 mod lr_log;
+pub mod overlay;
 pub mod plot;
 mod progress;
 mod tensorboard;
