@@ -16,7 +16,8 @@ PYTHON=${PYTHON:-python3}
 THREADS=${THREADS:-$(nproc)}
 MODELS=${MODELS:-resnet8,resnet20,resnet18}
 DATA_DIR=${DATA_DIR:-../shared/data/cifar10}
-OUT=${OUT:-target/compare}
+TARGET=${CARGO_TARGET_DIR:-target}
+OUT=${OUT:-$TARGET/compare}
 before=0 tta=0
 for arg in "$@"; do
   case $arg in
@@ -32,17 +33,25 @@ fi
 mkdir -p "$OUT"
 export RAYON_NUM_THREADS=$THREADS
 
+fail() { # $1: what, $2: its log
+  echo "compare.sh: $1 failed; the end of $2:" >&2
+  tail -20 "$2" >&2
+  exit 1
+}
+
 bench_burn() { # $1: allocator name for the CSV file
+  rm -f "$TARGET/criterion/train_step.csv"
   BURN_LR_BENCH_BACKENDS=cpu BURN_LR_BENCH_MODELS=$MODELS BURN_LR_BENCH_ALLOCATOR=$1 \
     cargo bench --quiet --bench train_step -- train_step >"$OUT/burn-$1.log" 2>&1 \
-    || { tail -20 "$OUT/burn-$1.log" >&2; exit 1; }
-  cp target/criterion/train_step.csv "$OUT/burn-$1.csv"
+    || fail "cargo bench --bench train_step" "$OUT/burn-$1.log"
+  cp "$TARGET/criterion/train_step.csv" "$OUT/burn-$1.csv"
 }
 
 echo "== training step, batch 128, $THREADS threads, $(date -u +%FT%TZ), $(uname -m), $(nproc) cores"
 bench_burn mimalloc
 [ $before = 1 ] && bench_burn system
-"$PYTHON" benches/torch_baseline.py bench --models "$MODELS" --threads "$THREADS" >"$OUT/torch.csv" 2>"$OUT/torch.log"
+"$PYTHON" benches/torch_baseline.py bench --models "$MODELS" --threads "$THREADS" >"$OUT/torch.csv" 2>"$OUT/torch.log" \
+  || fail "benches/torch_baseline.py bench" "$OUT/torch.log"
 
 "$PYTHON" - "$OUT" $before <<'EOF'
 import csv, sys
@@ -61,8 +70,9 @@ for model, t in torch.items():
         s = float(system[model]["images_per_s"])
         line += f" {s:>13.1f} {s / ti:>15.2f}"
     print(line)
-print(f"peak memory (MiB): burn-lr heap {', '.join(f'{m} {float(r['peak_host_mib']):.0f}' for m, r in burn.items())}; "
-      f"PyTorch resident set {', '.join(f'{m} {float(r['peak_rss_mib']):.0f}' for m, r in torch.items())}")
+heap = ", ".join("%s %.0f" % (m, float(r["peak_host_mib"])) for m, r in burn.items())
+rss = ", ".join("%s %.0f" % (m, float(r["peak_rss_mib"])) for m, r in torch.items())
+print("peak memory, MiB (different measures): burn-lr heap bytes " + heap + "; PyTorch process resident set " + rss)
 EOF
 
 if [ $tta = 1 ]; then
@@ -70,11 +80,12 @@ if [ $tta = 1 ]; then
   cargo build --quiet --release
   rm -rf "$OUT/quick-cpu"
   start=$(date +%s.%N)
-  target/release/burn-lr train --config configs/quick-cpu.toml --data-dir "$DATA_DIR" \
-    --artifact-dir "$OUT/quick-cpu" >"$OUT/quick-cpu.log" 2>&1
+  "$TARGET/release/burn-lr" train --config configs/quick-cpu.toml --data-dir "$DATA_DIR" \
+    --artifact-dir "$OUT/quick-cpu" >"$OUT/quick-cpu.log" 2>&1 || fail "burn-lr train (quick-cpu)" "$OUT/quick-cpu.log"
   burn_wall=$(echo "$(date +%s.%N) - $start" | bc)
   burn_acc=$(tail -1 "$OUT/quick-cpu/metrics.csv" | cut -d, -f4)
-  "$PYTHON" benches/torch_baseline.py train --data-dir "$DATA_DIR" --threads "$THREADS" >"$OUT/torch-train.json" 2>"$OUT/torch-train.log"
+  "$PYTHON" benches/torch_baseline.py train --data-dir "$DATA_DIR" --threads "$THREADS" >"$OUT/torch-train.json" \
+    2>"$OUT/torch-train.log" || fail "benches/torch_baseline.py train" "$OUT/torch-train.log"
   "$PYTHON" - "$burn_wall" "$burn_acc" "$OUT/torch-train.json" <<'EOF'
 import json, sys
 bw, ba = float(sys.argv[1]), float(sys.argv[2])

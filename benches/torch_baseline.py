@@ -10,8 +10,10 @@ Needs PyTorch only (`python3 -m venv V && V/bin/pip install torch`; Pillow for `
          (max_lr 0.2, pct_start 0.25, cycled momentum); the loss read back with .item() as
          burn-lr's loss metric does. Median of >= 10 steps after 3 warm-up steps; peak memory is
          the process's peak resident set (each model runs in its own process).
-         Prints the same CSV as `cargo bench --bench train_step` (backend `torch-cpu`).
-  train  quick-cpu's recipe: ResNet-8, a class-balanced subset of 40,000 training images (same
+         Prints the CSV of `cargo bench --bench train_step` (backend `torch-cpu`), except that
+         memory is the process's peak resident set (`peak_rss_mib`: the heap plus PyTorch's
+         libraries), not heap bytes.
+  train  quick-cpu's recipe (`train [MODEL]`, default resnet8): ResNet-8, a class-balanced subset of 40,000 training images (same
          size and balance as burn-lr's `train_limit`; not the same images: burn-lr draws them
          with its own ChaCha8 shuffle), pad-4 random crop + horizontal flip, CIFAR mean/std,
          batch 128, OneCycle as above, 3 epochs, evaluation on the 10,000 test images after
@@ -121,7 +123,8 @@ def bench_one(arch, batch, steps, channels_last):
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
         images = images.contiguous(memory_format=torch.channels_last)
-    opt, sched = optimizer_and_schedule(model, 1000 * batch)
+    # burn-lr's bench: 10 epochs of 1,000 updates (the schedule is evaluated, not exhausted).
+    opt, sched = optimizer_and_schedule(model, 10_000)
     for _ in range(3):
         train_step(model, opt, sched, images, targets)
     times = []
@@ -143,8 +146,10 @@ def bench(args):
                "--steps", str(args.steps), "--threads", str(args.threads)]
         if args.channels_last:
             cmd.append("--channels-last")
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-        r = json.loads(out.strip().splitlines()[-1])
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode != 0:
+            sys.exit(f"bench {arch} failed:\n{done.stderr[-2000:]}")
+        r = json.loads(done.stdout.strip().splitlines()[-1])
         ips = r["batch"] / (r["median_ms"] / 1e3)
         print(f"{backend},{arch},{r['batch']},{r['median_ms']:.3f},{ips:.2f},{r['peak_mib']:.1f}", flush=True)
 
@@ -237,7 +242,7 @@ def train(args):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("mode", choices=["bench", "bench-one", "train"])
-    p.add_argument("model", nargs="?", help="bench-one: the model")
+    p.add_argument("model", nargs="?", help="bench-one: the model; train: the model (default resnet8)")
     p.add_argument("--models", default="resnet8,resnet20,resnet18")
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--steps", type=int, default=10, help="timed steps after 3 warm-up steps (>= 10)")
@@ -247,7 +252,6 @@ def main():
     p.add_argument("--train-limit", type=int, default=40000)
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--train-model", dest="model_name", default="resnet8")
     args = p.parse_args()
     if args.steps < 10:
         p.error("--steps: at least 10")
@@ -257,7 +261,7 @@ def main():
     elif args.mode == "bench-one":
         bench_one(args.model, args.batch, args.steps, args.channels_last)
     else:
-        args.model = args.model_name
+        args.model = args.model or "resnet8"
         train(args)
 
 

@@ -13,6 +13,7 @@
 //! (`max_lr` 0.2, cycled momentum) through Burn's `Learner` (`train_step`, `lr_step`,
 //! `optimizer_step`), the loss read back to the host as Burn's loss metric does. Criterion
 //! takes the median of 10 samples of one step each after 3 warm-up steps (flat sampling).
+//! `cargo test --benches` runs every benchmark once (CI does, to prove they run).
 //! Peak memory is the host heap (a counting allocator) from building the model to the last
 //! step; a GPU's own memory is not in it. The heap is mimalloc, as in the `burn-lr` binary;
 //! `BURN_LR_BENCH_ALLOCATOR=system` measures with the system allocator instead (glibc's
@@ -41,8 +42,8 @@ use mimalloc::MiMalloc;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant, SystemTime};
 
 /// The heap allocator of the bench: mimalloc, as the `burn-lr` binary uses (or the system
 /// allocator with `BURN_LR_BENCH_ALLOCATOR=system`, the "before" of the README), counting live
@@ -83,6 +84,17 @@ unsafe impl GlobalAlloc for Counting {
                 System.alloc(layout)
             } else {
                 MiMalloc.alloc(layout)
+            }
+        };
+        counted(p, layout.size(), 0)
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // Forwarded: both allocators skip zeroing pages fresh from the kernel.
+        let p = unsafe {
+            if use_system() {
+                System.alloc_zeroed(layout)
+            } else {
+                MiMalloc.alloc_zeroed(layout)
             }
         };
         counted(p, layout.size(), 0)
@@ -199,15 +211,44 @@ struct StepResult {
     peak_mib: f64,
 }
 
-/// The median criterion estimated for `group/id`, in milliseconds.
-fn criterion_median_ms(group: &str, id: &str) -> f64 {
+/// The median criterion estimated for `group/id` in this process (milliseconds); `None` when
+/// criterion did not measure it now (filtered out, or `cargo test --benches`, which runs each
+/// benchmark once without estimates).
+fn criterion_median_ms(group: &str, id: &str) -> Option<f64> {
     let path = out_dir().join(group).join(id).join("new").join("estimates.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let v: serde_json::Value = serde_json::from_str(&text).expect("criterion estimates are JSON");
-    v["median"]["point_estimate"]
-        .as_f64()
-        .expect("median in estimates.json")
-        / 1e6
+    let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok()?;
+    if modified < *STARTED.get_or_init(SystemTime::now) {
+        return None;
+    }
+    let text = std::fs::read_to_string(&path).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    Some(v["median"]["point_estimate"].as_f64()? / 1e6)
+}
+
+/// When this bench process started (estimates older than this are from an earlier run).
+static STARTED: OnceLock<SystemTime> = OnceLock::new();
+
+/// A learner built on first use, warmed up by 3 untimed steps (allocations, autotuning), so a
+/// benchmark that criterion filters out builds nothing.
+struct Lazy {
+    arch: Arch,
+    batch: usize,
+    device: Device,
+    built: Option<(Learner<ResNet>, CifarBatch)>,
+}
+
+impl Lazy {
+    fn get(&mut self) -> &mut (Learner<ResNet>, CifarBatch) {
+        let (arch, batch, device) = (self.arch, self.batch, &self.device);
+        self.built.get_or_insert_with(|| {
+            PEAK.store(LIVE.load(Ordering::Relaxed), Ordering::Relaxed);
+            let (mut learner, data) = learner(arch, batch, device);
+            for _ in 0..3 {
+                assert!(step(&mut learner, &data).is_finite(), "{arch:?}: non-finite loss");
+            }
+            (learner, data)
+        })
+    }
 }
 
 fn bench_steps(c: &mut Criterion) {
@@ -215,50 +256,51 @@ fn bench_steps(c: &mut Criterion) {
         std::env::var("BURN_LR_BENCH_BATCH").map_or(128, |b| b.parse().expect("BURN_LR_BENCH_BATCH: a number"));
     let mut results = Vec::new();
     let mut group = c.benchmark_group("train_step");
+    // Ten samples of one step each (a step takes 0.1-10 s): criterion says it cannot finish
+    // them in the 1 ms target and takes them anyway.
     group
         .sampling_mode(SamplingMode::Flat)
         .sample_size(10)
+        .warm_up_time(Duration::from_millis(1))
+        .measurement_time(Duration::from_millis(1))
         .throughput(Throughput::Elements(batch as u64));
     for backend in env_list("BURN_LR_BENCH_BACKENDS", &default_backends()) {
-        let dev = device_of(&backend);
+        let device = device_of(&backend);
         for model in env_list("BURN_LR_BENCH_MODELS", "resnet8,resnet20,resnet18") {
-            PEAK.store(LIVE.load(Ordering::Relaxed), Ordering::Relaxed);
-            let (mut learner, data) = learner(arch_of(&model), batch, &dev);
-            let started = Instant::now();
-            for _ in 0..3 {
-                assert!(
-                    step(&mut learner, &data).is_finite(),
-                    "{backend} {model}: non-finite loss"
-                );
-            }
-            let per_step = started.elapsed() / 3;
-            group
-                .warm_up_time(Duration::from_millis(1))
-                .measurement_time(per_step * 10);
+            let mut lazy = Lazy {
+                arch: arch_of(&model),
+                batch,
+                device: device.clone(),
+                built: None,
+            };
             let id = format!("{backend}-{model}");
             group.bench_function(BenchmarkId::from_parameter(&id), |b| {
                 b.iter_custom(|iters| {
+                    let (learner, data) = lazy.get();
                     let t = Instant::now();
                     for _ in 0..iters {
-                        std::hint::black_box(step(&mut learner, &data));
+                        std::hint::black_box(step(learner, data));
                     }
                     t.elapsed()
                 })
             });
             let peak_mib = PEAK.load(Ordering::Relaxed) as f64 / MIB;
-            drop(learner);
-            let median_ms = criterion_median_ms("train_step", &id);
-            results.push(StepResult {
-                backend: backend.clone(),
-                model,
-                batch,
-                median_ms,
-                peak_mib,
-            });
+            let ran = lazy.built.take().is_some();
+            if let (true, Some(median_ms)) = (ran, criterion_median_ms("train_step", &id)) {
+                results.push(StepResult {
+                    backend: backend.clone(),
+                    model,
+                    batch,
+                    median_ms,
+                    peak_mib,
+                });
+            }
         }
     }
     group.finish();
-    write_steps(&results);
+    if !results.is_empty() {
+        write_steps(&results);
+    }
 }
 
 fn write_steps(results: &[StepResult]) {
@@ -364,19 +406,26 @@ fn bench_input(c: &mut Criterion) {
     });
     group.finish();
     let mut csv = String::from("stage,images_per_s\n");
+    let mut measured = false;
     for (id, n) in [
         ("decode_jpeg_folder", 2000.0),
         ("crop_flip_normalize_batch", batch as f64),
         ("data_loader_epoch", epoch_items as f64),
     ] {
-        let ips = n / (criterion_median_ms("input_pipeline", id) / 1e3);
-        println!("input pipeline {id}: {ips:.0} images/s");
-        csv += &format!("{id},{ips:.0}\n");
+        if let Some(ms) = criterion_median_ms("input_pipeline", id) {
+            let ips = n / (ms / 1e3);
+            println!("input pipeline {id}: {ips:.0} images/s");
+            csv += &format!("{id},{ips:.0}\n");
+            measured = true;
+        }
     }
-    write_out("input_pipeline.csv", &csv);
+    if measured {
+        write_out("input_pipeline.csv", &csv);
+    }
 }
 
 fn config() -> Criterion {
+    STARTED.get_or_init(SystemTime::now);
     Criterion::default().output_directory(&out_dir()).configure_from_args()
 }
 

@@ -68,8 +68,8 @@ struct CompareArgs {
     /// The configs, the baseline first (its final accuracy is the default target).
     #[arg(long, num_args = 2.., required = true)]
     configs: Vec<PathBuf>,
-    /// Directory for summary.md, val_accuracy.png, lr.png and one run directory per config
-    /// (named by the config's file stem).
+    /// Directory for summary.md, compare_accuracy.png, compare_lr.png and one run directory
+    /// per config (named by the config's file stem).
     #[arg(long)]
     out: PathBuf,
     /// CIFAR-10 folder for every run.
@@ -94,6 +94,10 @@ struct CompareArgs {
     /// accuracy).
     #[arg(long)]
     target_accuracy: Option<f64>,
+    /// Continue an interrupted comparison (the same command): runs with a checkpoint resume
+    /// (finished ones are kept), the others start.
+    #[arg(long, conflicts_with = "overwrite")]
+    resume: bool,
     /// Delete runs already in the run directories under --out first.
     #[arg(long)]
     overwrite: bool,
@@ -590,18 +594,23 @@ fn compare(args: CompareArgs) -> Result<()> {
     for c in &mut contenders {
         c.config.training.seed = seed;
     }
+    let start = match (args.resume, args.overwrite) {
+        (true, _) => StartMode::Resume,
+        (false, true) => StartMode::Overwrite,
+        (false, false) => StartMode::New,
+    };
     let options = TrainOptions {
-        start: if args.overwrite {
-            StartMode::Overwrite
-        } else {
-            StartMode::New
-        },
+        start,
         quiet: false,
         stop_after_epoch: None,
         momentum_cell: None,
         stop: stop_on_ctrl_c(),
     };
-    let runs = compare::train_all(&contenders, &options)?;
+    let (runs, stopped) = match compare::train_all(&contenders, &options) {
+        Ok(runs) => (runs, None),
+        Err(compare::Stopped { runs, error }) if !runs.is_empty() => (runs, Some(error)),
+        Err(compare::Stopped { error, .. }) => return Err(error.into()),
+    };
     let first = &contenders[0].config;
     let data = format!(
         "Data: {} (train_limit {}, test_limit {}), seed {seed}, device {}.",
@@ -627,5 +636,13 @@ fn compare(args: CompareArgs) -> Result<()> {
     for f in files {
         println!("wrote {}", f.display());
     }
-    Ok(())
+    match stopped {
+        // The runs so far are summarized; the rest continue with --resume.
+        Some(error) => Err(anyhow::Error::new(error).context(format!(
+            "compare: stopped after {} of {} runs (summary of those written; the same command with --resume continues)",
+            runs.len(),
+            contenders.len()
+        ))),
+        None => Ok(()),
+    }
 }

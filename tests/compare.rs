@@ -76,7 +76,7 @@ fn two_configs_give_a_summary_charts_and_one_run_directory_each() {
         .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
         .collect();
     assert_eq!(lrs, [vec![0.05; 5], vec![0.025; 5]].concat());
-    for png in ["val_accuracy.png", "lr.png"] {
+    for png in ["compare_accuracy.png", "compare_lr.png"] {
         let img = image::open(out.join(png)).unwrap();
         assert_eq!((img.width(), img.height()), (1200, 800), "{png}");
     }
@@ -84,6 +84,17 @@ fn two_configs_give_a_summary_charts_and_one_run_directory_each() {
     let again = burn_lr(&args);
     assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
     assert!(stderr(&again).contains("--overwrite"), "{}", stderr(&again));
+    // --resume continues a comparison: the finished run is kept as it is, the missing one trains.
+    std::fs::remove_dir_all(out.join("step")).unwrap();
+    let resumed = burn_lr(&[&args[..], &["--resume"]].concat());
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert_eq!(std::fs::read_to_string(out.join("fixed/metrics.csv")).unwrap(), metrics);
+    assert_eq!(std::fs::read_to_string(out.join("step/lr.csv")).unwrap(), lr);
+    let md_again = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(
+        md_again.contains(rows[0]) && md_again.contains(&format!("Target: {final_acc:.2}%")),
+        "{md_again}"
+    );
 }
 
 #[test]
@@ -128,6 +139,15 @@ fn configs_that_would_not_see_the_same_data_or_a_bad_target_are_refused_in_one_l
     let run = burn_lr(&["compare", "--configs", &a, &a2, "--data-dir", d, "--out", o]);
     assert_eq!(run.status.code(), Some(2));
     assert!(stderr(&run).contains("two configs are named `a`"), "{}", stderr(&run));
+    // Times are only comparable on one device.
+    let c = config(tmp.path(), "c", "type = \"fixed\"", "train_limit = 10");
+    let nd = std::fs::read_to_string(&c)
+        .unwrap()
+        .replace("device = \"cpu\"", "device = \"ndarray\"");
+    std::fs::write(&c, nd).unwrap();
+    let run = burn_lr(&["compare", "--configs", &a, &c, "--data-dir", d, "--out", o]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(stderr(&run).contains("[training] device differs"), "{}", stderr(&run));
     // One config is not a comparison (clap: one line, exit 2).
     let run = burn_lr(&["compare", "--configs", &a, "--out", o]);
     assert_eq!(run.status.code(), Some(2));

@@ -2,11 +2,14 @@
 //! same seed, then `summary.md` (best and final validation accuracy, epochs and time to a target
 //! accuracy, total time) and overlay charts (validation accuracy against epoch; learning rate
 //! against optimizer update, log axis). Each run keeps its own artifact directory
-//! (`<out>/<config file stem>/`), so a run can be inspected, plotted or resumed on its own.
+//! (`<out>/<config file stem>/`, with the `config.toml` it trained), so a run can be inspected
+//! or plotted on its own; the same `burn-lr compare` command with `--resume` continues an
+//! interrupted comparison.
 
 use super::artifacts::{read_metrics_csv, write_atomic, EpochRecord, METRICS_CSV};
+use super::checkpoint::newest_intact;
 use super::config::TrainConfig;
-use super::run::{self, TrainError, TrainOptions};
+use super::run::{self, StartMode, TrainError, TrainOptions};
 use crate::monitor::overlay::{self, COMPARE_ACCURACY_PNG, COMPARE_LR_PNG};
 use crate::monitor::plot::EpochPoint;
 use crate::monitor::{read_lr_csv, LrTrace, LR_CSV};
@@ -37,7 +40,8 @@ pub struct CompareRun {
     pub epochs: Vec<EpochRecord>,
     /// The learning rate of every optimizer update (`lr.csv`).
     pub lr: LrTrace,
-    /// Wall time of the run, seconds (training, validation, checkpoints; not data loading).
+    /// Wall time of the run in this process, seconds: model setup, every epoch (training,
+    /// validation, checkpoint) and its charts; not data loading (shared by all runs).
     pub wall_s: f64,
     /// Why the run ended early, when it did (e.g. a diverging loss): one line.
     pub failure: Option<String>,
@@ -66,8 +70,9 @@ impl CompareRun {
     }
 }
 
-/// Checks that every contender trains on the same data: `[data]` dir, `train_limit`,
-/// `test_limit` and `augment` equal (the seed is the comparison's own), and that names are
+/// Checks that every contender trains on the same data the same way: `[data]` dir,
+/// `train_limit`, `test_limit`, `augment` and `num_workers` (above 1 the batch order is not
+/// fixed) and `[training] device` equal (the seed is the comparison's own), and that names are
 /// distinct.
 ///
 /// # Errors
@@ -103,6 +108,7 @@ pub fn check(contenders: &[Contender]) -> Result<(), TrainError> {
                 a.augment.unwrap_or(true).to_string(),
                 b.augment.unwrap_or(true).to_string(),
             ),
+            ("num_workers", limit(a.num_workers), limit(b.num_workers)),
         ];
         for (field, x, y) in fields {
             if x != y {
@@ -113,26 +119,43 @@ pub fn check(contenders: &[Contender]) -> Result<(), TrainError> {
                 )));
             }
         }
+        let (da, db) = (first.config.training.device, c.config.training.device);
+        if da != db {
+            return Err(TrainError::Settings(format!(
+                "compare: [training] device differs: {} has {da:?}, {} has {db:?}; times are only comparable on one \
+                 device (pass --device to set it for all)",
+                first.name, c.name
+            )));
+        }
     }
     Ok(())
 }
 
 /// Trains every contender in order on one copy of the data (loaded once, with the first
 /// config's `[data]`), each in its own locked directory (all locked before the first run
-/// starts, so a conflict fails before hours of training). A run that ends early (a diverging
-/// loss) is recorded and the next one starts; a Ctrl-C stops the comparison.
+/// starts, so a conflict fails before hours of training). With `opts.start` =
+/// [`StartMode::Resume`] a directory with an intact checkpoint is resumed (a finished run
+/// returns its rows at once) and any other starts anew. A run whose loss diverges is recorded
+/// (its epochs so far and [`CompareRun::failure`]) and the next one starts.
 ///
 /// # Errors
-/// [`TrainError`] of a directory that cannot be used, of the data, or of an interrupted run.
-pub fn train_all(contenders: &[Contender], opts: &TrainOptions) -> Result<Vec<CompareRun>, TrainError> {
-    check(contenders)?;
-    let dirs = contenders
-        .iter()
-        .map(|c| run::prepare(&c.config, opts))
-        .collect::<Result<Vec<_>, _>>()?;
-    let data = run::load_data(&contenders[0].config)?;
+/// [`Stopped`]: the error of a directory that cannot be used, of the data, or of a run that
+/// fails otherwise (Ctrl-C, a checkpoint or plateau error, Burn), with the runs finished
+/// before it.
+pub fn train_all(contenders: &[Contender], opts: &TrainOptions) -> Result<Vec<CompareRun>, Stopped> {
+    let fail = |error| Stopped {
+        runs: Vec::new(),
+        error,
+    };
+    check(contenders).map_err(fail)?;
+    let mut dirs = Vec::new();
+    for c in contenders {
+        let options = options_for(c, opts);
+        dirs.push((run::prepare(&c.config, &options).map_err(fail)?, options));
+    }
+    let data = run::load_data(&contenders[0].config).map_err(fail)?;
     let mut runs = Vec::new();
-    for (i, (c, dir)) in contenders.iter().zip(dirs).enumerate() {
+    for (i, (c, (dir, options))) in contenders.iter().zip(dirs).enumerate() {
         if !opts.quiet {
             println!(
                 "== [{}/{}] {}: {:?}, scheduler {}, {} epochs",
@@ -145,23 +168,24 @@ pub fn train_all(contenders: &[Contender], opts: &TrainOptions) -> Result<Vec<Co
             );
         }
         let start = Instant::now();
-        let result = run::train_in(dir, &c.config, data.clone(), opts);
+        let result = run::train_in(dir, &c.config, data.clone(), &options);
         let wall_s = start.elapsed().as_secs_f64();
         let (epochs, failure) = match result {
             Ok(summary) => (summary.epochs, None),
-            Err(e @ TrainError::Interrupted { .. }) => return Err(e),
             Err(e @ TrainError::Diverged { .. }) => {
                 eprintln!("warning: compare: {}: {e}", c.name);
-                let rows = read_metrics_csv(&c.config.training.artifact_dir.join(METRICS_CSV))?;
-                (rows, Some(e.to_string()))
+                match read_metrics_csv(&c.config.training.artifact_dir.join(METRICS_CSV)) {
+                    Ok(rows) => (rows, Some(e.to_string())),
+                    Err(error) => return Err(Stopped { runs, error }),
+                }
             }
-            Err(e) => return Err(e),
+            Err(error) => return Err(Stopped { runs, error }),
         };
         let lr_path = c.config.training.artifact_dir.join(LR_CSV);
-        let lr = if lr_path.is_file() {
-            read_lr_csv(&lr_path)?
-        } else {
-            LrTrace::default()
+        let lr = match lr_path.is_file().then(|| read_lr_csv(&lr_path)) {
+            None => LrTrace::default(),
+            Some(Ok(lr)) => lr,
+            Some(Err(e)) => return Err(Stopped { runs, error: e.into() }),
         };
         runs.push(CompareRun {
             name: c.name.clone(),
@@ -176,17 +200,43 @@ pub fn train_all(contenders: &[Contender], opts: &TrainOptions) -> Result<Vec<Co
     Ok(runs)
 }
 
-/// The target accuracy: `given`, else the first run's final validation accuracy (the baseline
-/// listed first, e.g. a fixed LR: "which schedules reach it, and how much sooner?").
+/// A comparison that stopped early: why, and the runs finished before (for a partial summary).
+pub struct Stopped {
+    /// The runs that finished (or diverged) before the error.
+    pub runs: Vec<CompareRun>,
+    /// Why the comparison stopped.
+    pub error: TrainError,
+}
+
+/// The options of one contender: on `--resume`, resume a directory with an intact checkpoint
+/// and start the others anew (a run killed before its first checkpoint has nothing to keep).
+fn options_for(c: &Contender, opts: &TrainOptions) -> TrainOptions {
+    let mut options = opts.clone();
+    if opts.start == StartMode::Resume {
+        let (newest, _) = newest_intact(&c.config.training.artifact_dir.join("checkpoint"));
+        if newest.is_none() {
+            options.start = StartMode::Overwrite;
+        }
+    }
+    options
+}
+
+/// The target validation accuracy, percent: `given`, else the first run's final accuracy (the
+/// baseline listed first, e.g. a fixed LR: "which schedules reach it, and how much sooner?");
+/// none when that run diverged or finished no epoch (its last finite epoch is no baseline).
 pub fn target(runs: &[CompareRun], given: Option<f64>) -> Option<f64> {
-    given.or_else(|| runs.first()?.epochs.last().map(|e| e.val_acc))
+    given.or_else(|| {
+        let first = runs.first().filter(|r| r.failure.is_none())?;
+        first.epochs.last().map(|e| e.val_acc)
+    })
 }
 
 fn minutes(s: f64) -> String {
     format!("{}:{:02}", (s / 60.0).floor() as u64, (s % 60.0).floor() as u64)
 }
 
-/// `summary.md`: the command, the data, the target and one table row per run.
+/// `summary.md`: `command` (as typed), `data` (one line: the data, seed and device), the
+/// target (percent) and one table row per run.
 pub fn summary(runs: &[CompareRun], target: Option<f64>, command: &str, data: &str) -> String {
     let mut md = format!("# burn-lr compare\n\n```\n{command}\n```\n\n{data}\n\n");
     match target {
@@ -195,7 +245,7 @@ pub fn summary(runs: &[CompareRun], target: Option<f64>, command: &str, data: &s
                 "Target: {t:.2}% validation accuracy (the first run's final accuracy unless --target-accuracy).\n\n"
             )
         }
-        None => md += "Target: none (the first run finished no epoch).\n\n",
+        None => md += "Target: none (the first run diverged or finished no epoch; pass --target-accuracy).\n\n",
     }
     md += "| run | scheduler | epochs | best val acc (epoch) | final val acc | epochs to target | time to target | total time |\n";
     md += "|---|---|---:|---:|---:|---:|---:|---:|\n";
@@ -222,13 +272,15 @@ pub fn summary(runs: &[CompareRun], target: Option<f64>, command: &str, data: &s
         );
     }
     md += &format!(
-        "\nTimes are wall time on this machine (epochs: training, validation, checkpoint; data loading excluded).\n\n\
+        "\nTimes are wall time on this machine: time to target sums the epochs up to it (training, validation, \
+         checkpoint); total time adds model setup and the charts; loading the data (once for all runs) is in neither.\n\n\
          ![validation accuracy]({COMPARE_ACCURACY_PNG})\n\n![learning rate]({COMPARE_LR_PNG})\n"
     );
     md
 }
 
-/// Writes `summary.md`, `val_accuracy.png` and `lr.png` to `out`; returns their paths.
+/// Writes `summary.md`, `compare_accuracy.png` and `compare_lr.png` to `out`; returns their
+/// paths.
 ///
 /// # Errors
 /// [`TrainError::Io`] / [`TrainError::Monitor`] when a file cannot be written; a chart with
@@ -334,5 +386,9 @@ mod tests {
         );
         let md = summary(&runs, Some(99.0), "c", "d");
         assert!(md.contains("| not reached | - |"), "{md}");
+        // A baseline that diverged sets no target (its last finite epoch is no baseline).
+        let mut diverged = run("fixed", &[12.0]);
+        diverged.failure = Some("loss is NaN".into());
+        assert_eq!(target(&[diverged, run("one_cycle", &[50.0])], None), None);
     }
 }

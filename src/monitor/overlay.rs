@@ -8,9 +8,9 @@ use super::{LrTrace, MonitorError};
 use std::path::Path;
 
 /// Validation accuracy of every run against epoch.
-pub const COMPARE_ACCURACY_PNG: &str = "val_accuracy.png";
+pub const COMPARE_ACCURACY_PNG: &str = "compare_accuracy.png";
 /// The learning rate of every run against the optimizer update.
-pub const COMPARE_LR_PNG: &str = "lr.png";
+pub const COMPARE_LR_PNG: &str = "compare_lr.png";
 
 /// Buckets per series at most (as [`super::plot`]).
 const MAX_POINTS: u64 = 800;
