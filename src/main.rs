@@ -624,10 +624,15 @@ fn compare(args: CompareArgs) -> Result<()> {
         burn_lr::app::device::describe(first.training.device),
     );
     let target = compare::target(&runs, args.target_accuracy);
-    let files = compare::write(&args.out, &runs, target, &command_line(), &data)?;
+    // The comparison's command; a continued one says so after it.
+    let mut command = command_line().replace(" --resume", "");
+    if args.resume {
+        command += "\n# continued with --resume";
+    }
+    let files = compare::write(&args.out, &runs, target, &command, &data)?;
     println!(
         "{}",
-        compare::summary(&runs, target, &command_line(), &data)
+        compare::summary(&runs, target, &command, &data)
             .lines()
             .filter(|l| l.starts_with('|'))
             .collect::<Vec<_>>()

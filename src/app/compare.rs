@@ -14,7 +14,6 @@ use crate::monitor::overlay::{self, COMPARE_ACCURACY_PNG, COMPARE_LR_PNG};
 use crate::monitor::plot::EpochPoint;
 use crate::monitor::{read_lr_csv, LrTrace, LR_CSV};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 /// The summary's file name.
 pub const SUMMARY_MD: &str = "summary.md";
@@ -40,9 +39,6 @@ pub struct CompareRun {
     pub epochs: Vec<EpochRecord>,
     /// The learning rate of every optimizer update (`lr.csv`).
     pub lr: LrTrace,
-    /// Wall time of the run in this process, seconds: model setup, every epoch (training,
-    /// validation, checkpoint) and its charts; not data loading (shared by all runs).
-    pub wall_s: f64,
     /// Why the run ended early, when it did (e.g. a diverging loss): one line.
     pub failure: Option<String>,
 }
@@ -167,9 +163,7 @@ pub fn train_all(contenders: &[Contender], opts: &TrainOptions) -> Result<Vec<Co
                 c.config.training.epochs
             );
         }
-        let start = Instant::now();
         let result = run::train_in(dir, &c.config, data.clone(), &options);
-        let wall_s = start.elapsed().as_secs_f64();
         let (epochs, failure) = match result {
             Ok(summary) => (summary.epochs, None),
             Err(e @ TrainError::Diverged { .. }) => {
@@ -193,7 +187,6 @@ pub fn train_all(contenders: &[Contender], opts: &TrainOptions) -> Result<Vec<Co
             epochs_planned: c.config.training.epochs,
             epochs,
             lr,
-            wall_s,
             failure,
         });
     }
@@ -261,7 +254,7 @@ pub fn summary(runs: &[CompareRun], target: Option<f64>, command: &str, data: &s
             r.scheduler,
             r.epochs.len(),
             r.epochs_planned,
-            minutes(r.wall_s)
+            minutes(r.epochs.iter().map(|e| e.seconds).sum())
         );
     }
     for r in runs.iter().filter(|r| r.failure.is_some()) {
@@ -272,8 +265,9 @@ pub fn summary(runs: &[CompareRun], target: Option<f64>, command: &str, data: &s
         );
     }
     md += &format!(
-        "\nTimes are wall time on this machine: time to target sums the epochs up to it (training, validation, \
-         checkpoint); total time adds model setup and the charts; loading the data (once for all runs) is in neither.\n\n\
+        "\nTimes are wall time on this machine, summed over epochs (training, validation, checkpoint; the \
+         `seconds` of each run's metrics.csv, so a resumed run counts what it trained before): time to target up \
+         to the epoch reaching it, total time over all epochs. Loading the data (once for all runs) is in neither.\n\n\
          ![validation accuracy]({COMPARE_ACCURACY_PNG})\n\n![learning rate]({COMPARE_LR_PNG})\n"
     );
     md
@@ -358,7 +352,6 @@ mod tests {
             epochs_planned: 4,
             epochs,
             lr: LrTrace::default(),
-            wall_s: 250.0,
             failure: None,
         }
     }
@@ -377,11 +370,11 @@ mod tests {
         assert_eq!(target(&runs, Some(65.0)), Some(65.0));
         let md = summary(&runs, t, "burn-lr compare", "Data: x.");
         assert!(
-            md.contains("| fixed | fixed | 4/4 | 60.00% (4) | 60.00% | 4 | 4:00 | 4:10 |"),
+            md.contains("| fixed | fixed | 4/4 | 60.00% (4) | 60.00% | 4 | 4:00 | 4:00 |"),
             "{md}"
         );
         assert!(
-            md.contains("| one_cycle | fixed | 4/4 | 70.00% (4) | 70.00% | 2 | 2:00 | 4:10 |"),
+            md.contains("| one_cycle | fixed | 4/4 | 70.00% (4) | 70.00% | 2 | 2:00 | 4:00 |"),
             "{md}"
         );
         let md = summary(&runs, Some(99.0), "c", "d");
