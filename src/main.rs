@@ -28,7 +28,7 @@ const DEFAULT_CONFIG: (&str, &str, &str) = (
 const DEFAULT_CONFIG: (&str, &str, &str) = (
     "configs/quick-cpu.toml",
     include_str!("../configs/quick-cpu.toml"),
-    "the quick CPU recipe: ResNet-8, 40,000 images, 3 epochs, OneCycle; about 10-15 minutes on 2 cores \
+    "the quick CPU recipe: ResNet-8, 40,000 images, 3 epochs, OneCycle; about 7 minutes on 2 cores \
      (build with --features wgpu or cuda for the full recipe)",
 );
 

@@ -74,16 +74,12 @@ impl CompareRun {
 /// # Errors
 /// [`TrainError::Settings`] naming the field and the two configs.
 pub fn check(contenders: &[Contender]) -> Result<(), TrainError> {
-    let Some(first) = contenders.first() else {
-        return Err(TrainError::Settings(
-            "compare: --configs: give at least two configs".into(),
-        ));
-    };
     if contenders.len() < 2 {
         return Err(TrainError::Settings(
             "compare: --configs: give at least two configs".into(),
         ));
     }
+    let first = &contenders[0];
     for (i, c) in contenders.iter().enumerate() {
         if contenders[..i].iter().any(|o| o.name == c.name) {
             return Err(TrainError::Settings(format!(
@@ -104,13 +100,22 @@ pub fn check(contenders: &[Contender]) -> Result<(), TrainError> {
                 a.augment.unwrap_or(true).to_string(),
                 b.augment.unwrap_or(true).to_string(),
             ),
-            ("num_workers", limit(a.num_workers), limit(b.num_workers)),
+            (
+                "num_workers",
+                a.num_workers.unwrap_or(1).to_string(),
+                b.num_workers.unwrap_or(1).to_string(),
+            ),
         ];
         for (field, x, y) in fields {
             if x != y {
+                let fix = match field {
+                    "dir" | "train_limit" | "test_limit" => {
+                        "pass --data-dir / --train-limit / --test-limit to set it for all"
+                    }
+                    _ => "set it the same in every config",
+                };
                 return Err(TrainError::Settings(format!(
-                    "compare: [data] {field} differs: {} has {x}, {} has {y}; the runs must see the same data \
-                     (pass --data-dir / --train-limit / --test-limit to set it for all)",
+                    "compare: [data] {field} differs: {} has {x}, {} has {y}; the runs must see the same data ({fix})",
                     first.name, c.name
                 )));
             }
@@ -383,5 +388,24 @@ mod tests {
         let mut diverged = run("fixed", &[12.0]);
         diverged.failure = Some("loss is NaN".into());
         assert_eq!(target(&[diverged, run("one_cycle", &[50.0])], None), None);
+    }
+
+    fn contender(name: &str, data: &str) -> Contender {
+        let text = format!("[model]\narch = \"tiny\"\n[data]\n{data}\n[optimizer]\nname = \"sgd\"\nlr = 0.1\n[scheduler]\ntype = \"fixed\"\n[training]\nepochs = 1\nbatch_size = 4\n");
+        Contender {
+            name: name.into(),
+            config: TrainConfig::from_toml(&text).unwrap(),
+        }
+    }
+
+    #[test]
+    fn defaults_count_as_their_value_and_a_real_difference_is_named() {
+        let same = [contender("a", ""), contender("b", "num_workers = 1\naugment = true")];
+        assert!(check(&same).is_ok());
+        let other = [contender("a", ""), contender("b", "augment = false")];
+        let err = check(&other).unwrap_err().to_string();
+        assert!(err.contains("[data] augment differs: a has true, b has false"), "{err}");
+        assert!(err.contains("set it the same in every config"), "{err}");
+        assert!(check(&same[..1]).unwrap_err().to_string().contains("at least two"));
     }
 }
