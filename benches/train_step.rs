@@ -16,9 +16,9 @@
 //! `cargo test --benches` runs every benchmark once (CI does, to prove they run).
 //! Peak memory is the host heap (a counting allocator) from building the model to the last
 //! step; a GPU's own memory is not in it. The heap is mimalloc, as in the `burn-lr` binary;
-//! `BURN_LR_BENCH_ALLOCATOR=system` measures with the system allocator instead (glibc's
-//! `malloc` hands the large convolution buffers back to the kernel after every use, and page
-//! faults on them cost about 40% of a step on flex).
+//! `BURN_LR_BENCH_ALLOCATOR=system` measures with the system allocator instead (this single
+//! training thread shows no consistent difference; a whole run, with Burn's loader and metric
+//! threads, does: README, "Speed").
 //!
 //! Results: criterion's report plus `target/criterion/train_step.csv` (`backend, model, batch,
 //! median_ms, images_per_s, peak_host_mib`) and `target/criterion/input_pipeline.csv`, which
