@@ -3,7 +3,7 @@
 //! [`super::plot`] (1200x800 PNG, embedded font).
 
 use super::chart::{draw, Axis, Chart, Line, Thinner};
-use super::plot::EpochPoint;
+use super::plot::{EpochPoint, MAX_POINTS};
 use super::{LrTrace, MonitorError};
 use std::path::Path;
 
@@ -11,9 +11,6 @@ use std::path::Path;
 pub const COMPARE_ACCURACY_PNG: &str = "compare_accuracy.png";
 /// The learning rate of every run against the optimizer update.
 pub const COMPARE_LR_PNG: &str = "compare_lr.png";
-
-/// Buckets per series at most (as [`super::plot`]).
-const MAX_POINTS: u64 = 800;
 
 /// Validation accuracy (percent) against epoch, one line per `(name, epochs)` run; a
 /// horizontal dashed line at `target` (percent) when given.

@@ -23,7 +23,7 @@ pub const LR_FIND_PNG: &str = "lr_find.png";
 
 /// Buckets per series at most (a long run is thinned to each bucket's extremes: at most two
 /// points per bucket, fewer than the chart's pixels).
-const MAX_POINTS: u64 = 800;
+pub(super) const MAX_POINTS: u64 = 800;
 /// Epoch boundaries marked at most (every k-th beyond that).
 const MAX_BOUNDARIES: u64 = 60;
 
