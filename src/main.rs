@@ -2,6 +2,7 @@
 
 use anyhow::{bail, Context, Result};
 use burn_lr::app::config::{DeviceName, TrainConfig};
+use burn_lr::app::device::Devices;
 use burn_lr::app::run::{self as training, StartMode, TrainError, TrainOptions};
 use burn_lr::learner::StopRequest;
 use burn_lr::schedule::SchedulerConfig;
@@ -165,6 +166,10 @@ struct TrainArgs {
     /// Device.
     #[arg(long, value_enum)]
     device: Option<DeviceName>,
+    /// How many devices of that kind (`2`) or which (`0,1`); more than one trains with Burn's
+    /// multi-device strategy.
+    #[arg(long)]
+    devices: Option<Devices>,
     /// Number of epochs.
     #[arg(long)]
     epochs: Option<usize>,
@@ -297,6 +302,9 @@ fn train_config(args: &TrainArgs, command: &str) -> Result<TrainConfig> {
     data.train_limit = args.train_limit.or(data.train_limit);
     data.test_limit = args.test_limit.or(data.test_limit);
     t.device = args.device.unwrap_or(t.device);
+    if let Some(d) = &args.devices {
+        t.devices = d.clone();
+    }
     t.epochs = args.epochs.unwrap_or(t.epochs);
     t.batch_size = args.batch_size.unwrap_or(t.batch_size);
     if let Some(a) = &args.artifact_dir {
@@ -305,7 +313,7 @@ fn train_config(args: &TrainArgs, command: &str) -> Result<TrainConfig> {
     cfg.validate()?;
     // The whole config, schedules and device included, before any data is read or downloaded.
     training::check_schedules(&cfg)?;
-    burn_lr::app::device::device(cfg.training.device)?;
+    burn_lr::app::device::devices(cfg.training.device, &cfg.training.devices)?;
     Ok(cfg)
 }
 
@@ -350,7 +358,7 @@ fn train(args: TrainArgs) -> Result<()> {
     println!(
         "{:?} on {}: {} train / {} test images, {} epochs, batch {}, scheduler {} (loaded in {:.1}s)",
         cfg.model.arch,
-        burn_lr::app::device::describe(cfg.training.device),
+        burn_lr::app::device::describe_all(cfg.training.device, &cfg.training.devices),
         data.train.len(),
         data.test.len(),
         cfg.training.epochs,
@@ -622,7 +630,7 @@ fn compare(args: CompareArgs) -> Result<()> {
             .map_or("CIFAR-10 (downloaded)".into(), |d| d.display().to_string()),
         first.data.train_limit.map_or("all".into(), |n| n.to_string()),
         first.data.test_limit.map_or("all".into(), |n| n.to_string()),
-        burn_lr::app::device::describe(first.training.device),
+        burn_lr::app::device::describe_all(first.training.device, &first.training.devices),
     );
     let target = compare::target(&runs, args.target_accuracy);
     // The comparison's command; a continued one says so after it.

@@ -157,6 +157,32 @@ fn inputs_that_were_ignored_are_errors() {
         let err = stderr(&out);
         assert!(err.contains("--features wgpu") && !err.contains("no-data"), "{err}");
     }
+    // --devices: a count >= 1 or distinct indices, one line; wgpu devices without the feature.
+    for bad in ["0", "1,1", "two"] {
+        let out = burn_lr(&["train", "--config", &config, "--devices", bad, "--data-dir", missing]);
+        assert_eq!(out.status.code(), Some(2), "--devices {bad}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("--devices") && err.contains("distinct device indices"),
+            "{err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    if !cfg!(feature = "wgpu") {
+        let out = burn_lr(&[
+            "train",
+            "--config",
+            &config,
+            "--device",
+            "wgpu",
+            "--devices",
+            "2",
+            "--data-dir",
+            missing,
+        ]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains("--features wgpu"), "{}", stderr(&out));
+    }
     // A missing config: one line, the OS message once.
     let out = burn_lr(&["train", "--config", missing]);
     let err = stderr(&out);

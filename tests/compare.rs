@@ -148,6 +148,17 @@ fn configs_that_would_not_see_the_same_data_or_a_bad_target_are_refused_in_one_l
     let run = burn_lr(&["compare", "--configs", &a, &c, "--data-dir", d, "--out", o]);
     assert_eq!(run.status.code(), Some(2));
     assert!(stderr(&run).contains("[training] device differs"), "{}", stderr(&run));
+    let two = std::fs::read_to_string(&a)
+        .unwrap()
+        .replace("device = \"cpu\"", "device = \"cpu\"\ndevices = 2");
+    std::fs::write(&c, two).unwrap();
+    let run = burn_lr(&["compare", "--configs", &a, &c, "--data-dir", d, "--out", o]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(
+        stderr(&run).contains("[training] devices differs: a has 1, c has 2"),
+        "{}",
+        stderr(&run)
+    );
     // One config is not a comparison (clap: one line, exit 2).
     let run = burn_lr(&["compare", "--configs", &a, "--out", o]);
     assert_eq!(run.status.code(), Some(2));

@@ -31,6 +31,7 @@ fn every_shipped_config_builds_its_schedule() {
         let images = cfg.data.train_limit.unwrap_or(50_000);
         let run = LearnerRun::new(images, t.batch_size, t.epochs)
             .with_grad_accumulation(t.grad_accumulation)
+            .with_devices(t.devices.len())
             .run_info(cfg.optimizer.lr)
             .unwrap();
         assert!(cfg.scheduler.length_warnings(&run).is_empty(), "{}", path.display());

@@ -68,8 +68,8 @@ impl CompareRun {
 
 /// Checks that every contender trains on the same data the same way: `[data]` dir,
 /// `train_limit`, `test_limit`, `augment` and `num_workers` (above 1 the batch order is not
-/// fixed) and `[training] device` equal (the seed is the comparison's own), and that names are
-/// distinct.
+/// fixed) and `[training] device` and `devices` equal (the seed is the comparison's own), and
+/// that names are distinct.
 ///
 /// # Errors
 /// [`TrainError::Settings`] naming the field and the two configs.
@@ -125,6 +125,13 @@ pub fn check(contenders: &[Contender]) -> Result<(), TrainError> {
             return Err(TrainError::Settings(format!(
                 "compare: [training] device differs: {} has {da:?}, {} has {db:?}; times are only comparable on one \
                  device (pass --device to set it for all)",
+                first.name, c.name
+            )));
+        }
+        let (da, db) = (&first.config.training.devices, &c.config.training.devices);
+        if da != db {
+            return Err(TrainError::Settings(format!(
+                "compare: [training] devices differs: {} has {da}, {} has {db}; times are only comparable on the                  same devices (set it the same in every config)",
                 first.name, c.name
             )));
         }

@@ -1,5 +1,6 @@
 //! The TOML training configuration (`configs/*.toml`). Unknown keys are errors.
 
+use crate::app::device::Devices;
 use crate::app::model::Arch;
 use crate::learner::OnNonFinite;
 use crate::schedule::SchedulerConfig;
@@ -195,6 +196,10 @@ pub struct TrainingConfig {
     /// Device (default `auto`).
     #[serde(default = "d_device")]
     pub device: DeviceName,
+    /// How many devices of that kind, or which (default 1): see [`Devices`]. More than one
+    /// trains with Burn's `ExecutionStrategy::multi`.
+    #[serde(default)]
+    pub devices: Devices,
     /// Where checkpoints, logs, `metrics.csv` and `config.toml` go (default `artifacts/run`).
     /// One run per directory: a new run into a directory holding another run's artifacts is
     /// refused unless `--overwrite` (or `--resume` to continue it).

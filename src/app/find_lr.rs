@@ -39,7 +39,7 @@ pub fn find_lr(cfg: &TrainConfig, data: Cifar10, settings: &LrFindConfig, out: &
     let t = &cfg.training;
     let device = device(t.device)?;
     device.seed(t.seed);
-    let model = ResNet::new(cfg.model.arch, data::CLASSES.len(), &device.clone().autodiff());
+    let model = ResNet::seeded(cfg.model.arch, data::CLASSES.len(), t.seed, &device.clone().autodiff());
     // The optimizer as a run builds it; the schedule itself is not stepped (the test sets the
     // LR), so a cycled momentum stays at the configured `momentum` / `beta1`.
     let run = LearnerRun::new(data.train.len().max(1), t.batch_size, t.epochs);

@@ -133,6 +133,33 @@ pub struct ResNet {
 }
 
 impl ResNet {
+    /// Builds `arch` with `num_classes` outputs on `device` (autodiff for training) with the
+    /// initial weights of `seed`, drawn on the CPU (Burn's flex) and then moved: a seed starts
+    /// from the same weights on every device, as a PyTorch model built on the CPU and moved
+    /// with `.to(device)` does. (Built directly on a device, the weights would come from that
+    /// backend's own generator.)
+    pub fn seeded(arch: Arch, num_classes: usize, seed: u64, device: &Device) -> Self {
+        // Burn's CPU generator is one per process: seed and draw without another model (another
+        // thread's run) drawing in between.
+        static DRAWING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _drawing = DRAWING.lock().unwrap_or_else(|e| e.into_inner());
+        Device::flex().seed(seed);
+        let cpu = match device.is_autodiff() {
+            true => Device::flex().autodiff(),
+            false => Device::flex(),
+        };
+        let model = Self::new(arch, num_classes, &cpu);
+        // Burn draws a parameter at its first use: draw them all now, in module order.
+        struct Draw;
+        impl burn::module::ModuleVisitor for Draw {
+            fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
+                let _ = param.val();
+            }
+        }
+        model.visit(&mut Draw);
+        model.fork(device)
+    }
+
     /// Builds `arch` with `num_classes` outputs on `device`.
     pub fn new(arch: Arch, num_classes: usize, device: &Device) -> Self {
         let mut blocks = Vec::new();

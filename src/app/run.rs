@@ -9,7 +9,7 @@ use super::artifacts::{metrics_csv, write_atomic, EpochRecord};
 use super::checkpoint::{epochs_on_disk, newest_intact, remove_epoch, CheckpointLedger, SealedFileCheckpointer};
 use super::config::{OptimizerName, TrainConfig};
 use super::data::{self, Cifar10, CifarBatcher, EpochDataset, EpochLoader};
-use super::device::device;
+use super::device::devices;
 use super::error::resume_note;
 pub use super::error::TrainError;
 use super::hook::{EpochHook, HookSettings, HookStop};
@@ -29,7 +29,7 @@ use burn::optim::ModuleOptimizer;
 use burn::tensor::Device;
 use burn::train::checkpoint::CheckpointingStrategy;
 use burn::train::metric::{AccuracyMetric, LearningRateMetric, LossMetric};
-use burn::train::{Interrupter, Learner, LearningResult, SupervisedTraining};
+use burn::train::{ExecutionStrategy, Interrupter, Learner, LearningResult, MultiDeviceOptim, SupervisedTraining};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -171,10 +171,11 @@ pub fn train_in(
     opts: &TrainOptions,
 ) -> Result<TrainSummary, TrainError> {
     let t = &cfg.training;
-    let device = device(t.device)?;
+    let devices = devices(t.device, &t.devices)?;
+    let device = devices[0].clone();
     let mut schedule = schedule_for(cfg, data.train.len(), opts)?;
     device.seed(t.seed);
-    let model = ResNet::new(cfg.model.arch, data::CLASSES.len(), &device.clone().autodiff());
+    let model = ResNet::seeded(cfg.model.arch, data::CLASSES.len(), t.seed, &device.clone().autodiff());
     schedule.check_groups(&model)?;
     let facts = run_facts(&data, &schedule);
     let start = start(&run_dir, opts.start, cfg, &facts, &mut schedule)?;
@@ -212,18 +213,19 @@ pub fn train_in(
         &run_dir.path().join(super::artifacts::METRICS_CSV),
         metrics_csv(&start.rows).as_bytes(),
     )?;
-    let inputs = Inputs { model, data, device };
+    let inputs = Inputs { model, data, devices };
     let launched = launch(&run_dir, cfg, schedule, inputs, &start, last_epoch, opts, &logs);
     monitoring::finish(run_dir.path(), &logs, opts.quiet);
     let (rows, model) = launched?;
     Ok(summary(cfg, updates_per_epoch, rows, Some(model), start.from))
 }
 
-/// The model (on the autodiff device), the data and the device of a run.
+/// The model (on the autodiff device), the data and the devices of a run (the first holds the
+/// model and runs validation).
 struct Inputs {
     model: ResNet,
     data: Cifar10,
-    device: Device,
+    devices: Vec<Device>,
 }
 
 /// Burn's `SupervisedTraining` + `Learner` over the epoch order, from `start` to `last_epoch`:
@@ -234,7 +236,7 @@ fn launch(
     run_dir: &RunDir,
     cfg: &TrainConfig,
     schedule: LearnerSchedule,
-    Inputs { model, data, device }: Inputs,
+    Inputs { model, data, devices }: Inputs,
     start: &Start,
     last_epoch: usize,
     opts: &TrainOptions,
@@ -247,9 +249,11 @@ fn launch(
     hook_settings.train_images = data.train.len();
     hook_settings.tensorboard = Some(logs.tensorboard.clone());
     let hook = EpochHook::new(hook_settings, start.rows.clone());
-    let (train_loader, valid_loader, served) = loaders(cfg, data, &device, from);
+    let (train_loader, valid_loader, served) = loaders(cfg, data, &devices[0], from);
     let interrupter = Interrupter::new();
-    let mut guard = NonFiniteLossGuard::new(interrupter.clone(), from, updates_per_epoch, t.grad_accumulation)
+    // Burn's multi-device strategy reports one item per device and update.
+    let batches_per_update = t.grad_accumulation * devices.len();
+    let mut guard = NonFiniteLossGuard::new(interrupter.clone(), from, updates_per_epoch, batches_per_update)
         .with_policy(t.on_non_finite)
         .with_epoch_served_flag(served);
     if let Some(stop) = &opts.stop {
@@ -264,7 +268,7 @@ fn launch(
         ledger,
         guard: guard.clone(),
     };
-    let training = plan.build_with(cfg, run_dir, train_loader, valid_loader);
+    let training = plan.build_with(cfg, run_dir, train_loader, valid_loader, devices);
     let optimizer = optimizer(&cfg.optimizer, &schedule);
     let watch = schedule.watch();
     let result = training.launch(Learner::new(model, optimizer, schedule.into_scheduler()));
@@ -383,7 +387,9 @@ impl Outcome {
 /// epoch Burn will make; prints the length warnings once.
 fn schedule_for(cfg: &TrainConfig, images: usize, opts: &TrainOptions) -> Result<LearnerSchedule, TrainError> {
     let t = &cfg.training;
-    let run = LearnerRun::new(images, t.batch_size, t.epochs).with_grad_accumulation(t.grad_accumulation);
+    let run = LearnerRun::new(images, t.batch_size, t.epochs)
+        .with_grad_accumulation(t.grad_accumulation)
+        .with_devices(t.devices.len());
     let mut schedule = LearnerSchedule::new(&cfg.scheduler, cfg.optimizer.lr, &run)?;
     for g in &cfg.param_groups {
         let config = g.scheduler.as_ref().unwrap_or(&cfg.scheduler);
@@ -488,6 +494,7 @@ impl TrainingPlan {
         run_dir: &RunDir,
         train: TrainLoader,
         valid: TrainLoader,
+        devices: Vec<Device>,
     ) -> SupervisedTraining<ResNet> {
         let dir = run_dir.checkpoints();
         let sealed = |name| SealedFileCheckpointer::new(&dir, name, self.ledger.clone());
@@ -506,6 +513,10 @@ impl TrainingPlan {
             .num_epochs(self.epochs);
         if cfg.training.grad_accumulation > 1 {
             training = training.grads_accumulation(cfg.training.grad_accumulation);
+        }
+        if devices.len() > 1 {
+            let multi = ExecutionStrategy::multi(devices, MultiDeviceOptim::OptimMainDevice);
+            training = training.with_training_strategy(multi.into());
         }
         for g in &cfg.param_groups {
             training = training.metric_train_numeric(GroupLearningRateMetric::new(g.params.clone()));

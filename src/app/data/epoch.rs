@@ -67,9 +67,12 @@ pub struct EpochDataset {
     items: Vec<CifarItem>,
     seed: u64,
     augment: bool,
+    start: usize,
     epoch: AtomicUsize,
     order: RwLock<Vec<usize>>,
     served: Arc<AtomicBool>,
+    /// Iterators of the current epoch still serving (one per device slice).
+    serving: AtomicUsize,
 }
 
 impl EpochDataset {
@@ -81,8 +84,10 @@ impl EpochDataset {
             items,
             seed,
             augment,
+            start: epoch,
             epoch: AtomicUsize::new(epoch),
             served: Arc::new(AtomicBool::new(false)),
+            serving: AtomicUsize::new(0),
         }
     }
 
@@ -94,11 +99,31 @@ impl EpochDataset {
 
     /// Moves to the next epoch: its order; returns its number.
     pub fn next_epoch(&self) -> usize {
-        let epoch = self.epoch.fetch_add(1, Ordering::SeqCst) + 1;
-        let order = epoch_order(self.items.len(), self.seed, epoch);
-        *self.order.write().unwrap_or_else(|e| e.into_inner()) = order;
-        self.served.store(false, Ordering::SeqCst);
+        let epoch = self.epoch.load(Ordering::SeqCst) + 1;
+        self.start_epoch(epoch);
         epoch
+    }
+
+    /// An iterator starts epoch `epoch`: the first to ask moves the order there (the slices of
+    /// Burn's multi-device split all ask, in any order and from any thread; only the first
+    /// moves it), and every one counts as serving until [`Self::finish_serving`].
+    fn start_epoch(&self, epoch: usize) {
+        let mut order = self.order.write().unwrap_or_else(|e| e.into_inner());
+        if self.epoch.load(Ordering::SeqCst) < epoch {
+            *order = epoch_order(self.items.len(), self.seed, epoch);
+            self.epoch.store(epoch, Ordering::SeqCst);
+            self.serving.store(0, Ordering::SeqCst);
+            self.served.store(false, Ordering::SeqCst);
+        }
+        self.serving.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// An iterator handed out its last batch; the epoch is served when every one has.
+    fn finish_serving(&self) {
+        let left = self.serving.fetch_sub(1, Ordering::SeqCst).saturating_sub(1);
+        if left == 0 {
+            self.served.store(true, Ordering::SeqCst);
+        }
     }
 }
 
@@ -131,25 +156,37 @@ impl Batcher<TrainItem, CifarBatch> for CifarBatcher {
 }
 
 /// Burn's data loader over an [`EpochDataset`], moving it to the next epoch each time the
-/// Learner starts one (`iter()`).
+/// Learner starts one (`iter()`). Its slices (Burn's multi-device strategy splits the loader,
+/// one slice per device) count their own epochs and move the shared order once per epoch.
 pub struct EpochLoader {
     inner: Arc<dyn DataLoader<CifarBatch>>,
     dataset: Arc<EpochDataset>,
+    /// The last epoch this loader started.
+    epoch: AtomicUsize,
 }
 
 impl EpochLoader {
     /// Wraps `inner`, a loader built (without shuffling) over `dataset`.
     pub fn new(inner: Arc<dyn DataLoader<CifarBatch>>, dataset: Arc<EpochDataset>) -> Self {
-        Self { inner, dataset }
+        let epoch = AtomicUsize::new(dataset.start);
+        Self { inner, dataset, epoch }
+    }
+
+    fn with_inner(&self, inner: Arc<dyn DataLoader<CifarBatch>>) -> Arc<dyn DataLoader<CifarBatch>> {
+        let epoch = AtomicUsize::new(self.epoch.load(Ordering::SeqCst));
+        let dataset = self.dataset.clone();
+        Arc::new(Self { inner, dataset, epoch })
     }
 }
 
 impl DataLoader<CifarBatch> for EpochLoader {
     fn iter<'a>(&'a self) -> Box<dyn DataLoaderIterator<CifarBatch> + 'a> {
-        self.dataset.next_epoch();
+        let epoch = self.epoch.fetch_add(1, Ordering::SeqCst) + 1;
+        self.dataset.start_epoch(epoch);
         Box::new(EpochIter {
             inner: self.inner.iter(),
-            served: self.dataset.served_flag(),
+            dataset: &self.dataset,
+            done: false,
         })
     }
 
@@ -158,18 +195,20 @@ impl DataLoader<CifarBatch> for EpochLoader {
     }
 
     fn to_device(&self, device: &Device) -> Arc<dyn DataLoader<CifarBatch>> {
-        Arc::new(Self::new(self.inner.to_device(device), self.dataset.clone()))
+        self.with_inner(self.inner.to_device(device))
     }
 
     fn slice(&self, start: usize, end: usize) -> Arc<dyn DataLoader<CifarBatch>> {
-        Arc::new(Self::new(self.inner.slice(start, end), self.dataset.clone()))
+        self.with_inner(self.inner.slice(start, end))
     }
 }
 
-/// Burn's iterator of one epoch, raising [`EpochDataset::served_flag`] with the last batch.
+/// Burn's iterator of one epoch (or one device's slice of it), telling the dataset when it
+/// handed out its last batch.
 struct EpochIter<'a> {
     inner: Box<dyn DataLoaderIterator<CifarBatch> + 'a>,
-    served: Arc<AtomicBool>,
+    dataset: &'a EpochDataset,
+    done: bool,
 }
 
 impl Iterator for EpochIter<'_> {
@@ -177,8 +216,9 @@ impl Iterator for EpochIter<'_> {
 
     fn next(&mut self) -> Option<Self::Item> {
         let item = self.inner.next();
-        if item.is_none() || self.inner.progress().is_completed() {
-            self.served.store(true, Ordering::SeqCst);
+        if !self.done && (item.is_none() || self.inner.progress().is_completed()) {
+            self.done = true;
+            self.dataset.finish_serving();
         }
         item
     }
@@ -230,6 +270,46 @@ mod tests {
         let plain = EpochDataset::new(items(5), 7, false, 0);
         plain.next_epoch();
         assert!(epoch_labels(&plain).iter().all(|(_, c)| c.is_none()));
+    }
+
+    #[test]
+    fn device_slices_move_the_epoch_once_and_serve_it_when_all_are_done() {
+        use burn::data::dataloader::DataLoaderBuilder;
+        let dataset = Arc::new(EpochDataset::new(items(12), 7, false, 0));
+        let inner = DataLoaderBuilder::new(CifarBatcher)
+            .batch_size(4)
+            .build(dataset.clone());
+        let loader = EpochLoader::new(inner, dataset.clone());
+        // Burn's split: two slices of 6 images (2 batches each), iterated in lockstep.
+        let slices = [loader.slice(0, 6), loader.slice(6, 12)];
+        let served = dataset.served_flag();
+        for epoch in 1..=2 {
+            let mut iters: Vec<_> = slices.iter().map(|s| s.iter()).collect();
+            assert_eq!(
+                dataset.epoch.load(Ordering::SeqCst),
+                epoch,
+                "one move per epoch, not per slice"
+            );
+            let mut seen = Vec::new();
+            for _ in 0..2 {
+                assert!(!served.load(Ordering::SeqCst));
+                for it in iters.iter_mut() {
+                    let batch = it.next().unwrap().unwrap();
+                    seen.extend(batch.targets.into_data().iter::<i64>().collect::<Vec<_>>());
+                }
+            }
+            assert!(
+                served.load(Ordering::SeqCst),
+                "served once both slices handed out their last batch"
+            );
+            // The two slices together are the epoch's order, each image once.
+            let order: Vec<i64> = epoch_order(12, 7, epoch).iter().map(|&i| (i % 10) as i64).collect();
+            let mut by_slice = seen.clone();
+            by_slice.sort_unstable();
+            let mut expected = order.clone();
+            expected.sort_unstable();
+            assert_eq!(by_slice, expected);
+        }
     }
 
     #[test]
