@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# The GPU measurement, in one call on a lent GPU machine (docs/gpu.md; built and packed here
+# first by scripts/gpu/prepare.sh). Three parts, each under its own time limit:
+#   1. parity: `tiny` and ResNet-8, one short epoch (5 updates, OneCycle with max_lr 0.01: a
+#      large LR amplifies rounding, README "GPU") on the CPU and on the GPU from the same seed
+#      (initial weights drawn on the CPU for both): lr.csv must be identical and the loss of
+#      every iteration within PARITY_TOLERANCE (default 1e-3, relative; lavapipe: ~1e-5);
+#   2. the step bench (ResNet-8/20/18, batch 128; images/s, ms/step), if its binary was packed;
+#   3. ResNet-18 with OneCycle on the packed CIFAR-10 subset (configs/gpu/resnet18-onecycle.toml):
+#      accuracy per epoch, images/s.
+# Results go to $OUT (at most 8 files): summary.md, device.txt, parity.txt, train_step.csv,
+# metrics.csv, lr.csv, accuracy.png, log.txt. Exit status 0 only if parity passed and the run
+# finished.
+#
+# On the GPU machine: bash scripts/gpu/run.sh wgpu      (or cuda)
+# Rehearsal here on lavapipe, with the debug binaries and a few images:
+#   BIN=target/debug/burn-lr DATA=../shared/data/cifar10 QUICK=1 OUT=/tmp/gpu bash scripts/gpu/run.sh wgpu
+set -uo pipefail
+BACKEND=${1:-}
+case "$BACKEND" in wgpu | cuda) ;; *) echo "usage: scripts/gpu/run.sh wgpu|cuda" >&2; exit 2 ;; esac
+: "${OUT:?set OUT to the folder for the results}"
+cd "$(dirname "$0")/../.."
+CARRY=${CARRY:-gpu-carry}
+PARITY_TOLERANCE=${PARITY_TOLERANCE:-1e-3}
+WORK=$(mktemp -d)
+mkdir -p "$OUT"
+# Mesa's loader complains on every device open without it.
+[ -n "${XDG_RUNTIME_DIR:-}" ] || export XDG_RUNTIME_DIR=$WORK
+exec > >(tee "$OUT/log.txt") 2>&1
+say() { echo "== $*"; }
+
+# Vulkan loader and NVIDIA's driver files (the device tool's `.gl` recipe), CUDA's libdevice.
+if [ "$BACKEND" = wgpu ] && ! ldconfig -p | grep -q 'libvulkan.so.1' && [ -d .gl ]; then
+  for f in .gl/*.deb; do dpkg -x "$f" /; done
+  ldconfig
+fi
+nv_icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+[ -f "$nv_icd" ] && [ -z "${VK_DRIVER_FILES:-}" ] && export VK_DRIVER_FILES=$nv_icd
+[ -d "$CARRY/cuda" ] && export CUDA_PATH=$PWD/$CARRY/cuda
+
+unpack() { # $1 = packed name; prints the path of the runnable file
+  [ -f "$CARRY/$1.xz" ] || return 1
+  xz -dc "$CARRY/$1.xz" > "$WORK/$1" && chmod +x "$WORK/$1" && echo "$WORK/$1"
+}
+BIN=${BIN:-$(unpack "burn-lr-$BACKEND")} || { echo "no binary: run scripts/gpu/prepare.sh $BACKEND first" >&2; exit 2; }
+if [ -z "${DATA:-}" ]; then
+  tar -xf "$CARRY/cifar10-subset.tar" -C "$WORK" || exit 2
+  DATA=$WORK/cifar10-subset
+fi
+
+say "device"
+{
+  date -u +"%Y-%m-%d %H:%M UTC"
+  uname -srm
+  nproc | sed 's/^/cpu cores: /'
+  command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+  "$BIN" --version
+} | tee "$OUT/device.txt"
+
+say "1. parity: CPU vs $BACKEND, same seed, 5 updates"
+: > "$OUT/parity.txt"
+parity_ok=1
+for arch in tiny resnet8; do
+  cfg=$WORK/parity-$arch.toml
+  printf '%s\n' "[model]" "arch = \"$arch\"" "[data]" "augment = true" "num_workers = 1" \
+    "[optimizer]" 'name = "sgd"' "lr = 0.1" "momentum = 0.9" "nesterov = true" "weight_decay = 5e-4" \
+    "[scheduler]" 'type = "one_cycle"' "max_lr = 0.01" "pct_start = 0.5" \
+    "[training]" "epochs = 1" "batch_size = 64" "seed = 42" > "$cfg"
+  for dev in cpu "$BACKEND"; do
+    timeout 300 "$BIN" train --config "$cfg" --data-dir "$DATA" --train-limit 320 --test-limit 100 \
+      --device "$dev" --artifact-dir "$WORK/parity-$arch-$dev" > "$WORK/parity-$arch-$dev.txt" 2>&1 ||
+      { echo "$arch on $dev failed:"; tail -5 "$WORK/parity-$arch-$dev.txt"; parity_ok=0; continue 2; }
+  done
+  a=$WORK/parity-$arch-cpu b=$WORK/parity-$arch-$BACKEND
+  if cmp -s "$a/lr.csv" "$b/lr.csv"; then lr=identical; else lr=DIFFERENT; parity_ok=0; fi
+  # Burn's per-iteration loss (train/epoch-1/Loss.log: `value,count` per iteration).
+  worst=$(paste -d, <(grep -v final "$a/train/epoch-1/Loss.log") <(grep -v final "$b/train/epoch-1/Loss.log") |
+    awk -F, '{ d = $1 - $3; if (d < 0) d = -d; r = d / ($1 < 0 ? -$1 : $1); if (r > m) m = r; n++ }
+             END { printf "%d iterations, largest relative loss difference %.2e", n, m }')
+  echo "$arch: lr.csv $lr; $worst" | tee -a "$OUT/parity.txt"
+  awk -v w="${worst##* }" -v t="$PARITY_TOLERANCE" 'BEGIN { exit !(w + 0 <= t + 0) }' || parity_ok=0
+done
+[ "$parity_ok" = 1 ] && verdict="PASS (tolerance $PARITY_TOLERANCE)" || verdict="FAIL (tolerance $PARITY_TOLERANCE)"
+echo "parity: $verdict" | tee -a "$OUT/parity.txt"
+
+say "2. step bench"
+if BENCH=${BENCH:-$(unpack "train_step-$BACKEND")}; then
+  models=resnet8,resnet20,resnet18
+  [ -n "${QUICK:-}" ] && models=tiny
+  BURN_LR_BENCH_BACKENDS=$BACKEND BURN_LR_BENCH_MODELS=$models CARGO_TARGET_DIR=$WORK/bench \
+    timeout 400 "$BENCH" --bench train_step && cp "$WORK/bench/criterion/train_step.csv" "$OUT/"
+else
+  echo "no bench binary packed (scripts/gpu/prepare.sh packs it when it fits)"
+fi
+
+say "3. ResNet-18, OneCycle, CIFAR-10 subset on $BACKEND"
+extra=()
+[ -n "${QUICK:-}" ] && extra=(--epochs 1 --train-limit 64 --test-limit 20 --batch-size 8)
+RUN=$WORK/resnet18
+train_ok=1
+timeout 420 "$BIN" train --config configs/gpu/resnet18-onecycle.toml --data-dir "$DATA" --device "$BACKEND" \
+  --artifact-dir "$RUN" "${extra[@]}" || train_ok=0
+for f in metrics.csv lr.csv accuracy.png; do [ -f "$RUN/$f" ] && cp "$RUN/$f" "$OUT/"; done
+
+say "summary"
+{
+  echo "# GPU run: $(head -1 "$OUT/device.txt"), $BACKEND"
+  echo
+  sed 's/^/    /' "$OUT/device.txt"
+  echo
+  echo "Parity (CPU vs $BACKEND, 5 updates from the same seed):"
+  sed 's/^/- /' "$OUT/parity.txt"
+  if [ -f "$OUT/train_step.csv" ]; then echo; echo "Step bench:"; sed 's/^/    /' "$OUT/train_step.csv"; fi
+  if [ -f "$RUN/metrics.csv" ]; then
+    echo
+    echo "ResNet-18 OneCycle: epoch, val_acc, epoch seconds (validation included), training images / epoch seconds"
+    images=$(grep -o '[0-9]* train / [0-9]* test images' "$OUT/log.txt" | tail -1 | awk '{print $1}')
+    awk -F, -v n="${images:-0}" 'NR > 1 { printf "    %s, %s%%, %s s, %.0f\n", $1, $4, $6, n / $6 }' "$RUN/metrics.csv"
+  fi
+} | tee "$OUT/summary.md"
+rm -rf "$WORK"
+[ "$parity_ok" = 1 ] && [ "$train_ok" = 1 ]
