@@ -24,6 +24,13 @@ ROOT="${XDG_DATA_HOME:-$HOME/.local/share}/tracel/$BUNDLE"
 LLVM_CONFIG="/usr/lib/llvm-$LLVM/bin/llvm-config"
 PACKAGES=(llvm-$LLVM-dev libpolly-$LLVM-dev libzstd-dev libz3-dev zlib1g-dev libxml2-dev)
 
+# A real LLVM 23 the bundler downloaded (an online build) is left alone.
+if [ -f "$ROOT/.tracel-llvm-installed" ] && [ -x "$ROOT/bin/llvm-config" ] &&
+   ! grep -q "Written by burn-lr" "$ROOT/bin/llvm-config" 2>/dev/null; then
+  echo "offline-llvm: $ROOT already holds the bundler's own LLVM; nothing to do"
+  exit 0
+fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -33,7 +40,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
   echo "offline-llvm: installing ${missing[*]}"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 [ -x "$LLVM_CONFIG" ] || { echo "offline-llvm: $LLVM_CONFIG missing after installing llvm-$LLVM-dev" >&2; exit 2; }
 

@@ -155,7 +155,8 @@ fn configs_that_would_not_see_the_same_data_or_a_bad_target_are_refused_in_one_l
     let run = burn_lr(&["compare", "--configs", &a, &c, "--data-dir", d, "--out", o]);
     assert_eq!(run.status.code(), Some(2));
     assert!(
-        stderr(&run).contains("[training] devices differs: a has 1, c has 2"),
+        stderr(&run)
+            .contains("[training] devices differs: a has 1, c has 2; times are only comparable on the same devices"),
         "{}",
         stderr(&run)
     );

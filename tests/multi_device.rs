@@ -1,8 +1,9 @@
 //! Burn's multi-device strategy (`[training] devices`, `ExecutionStrategy::multi`) on two and
 //! three CPU devices (the CPU is one device to Burn, so these are Burn workers on the same
 //! cores; the stepping is what is tested): the schedule steps once per optimizer update across
-//! the devices, OneCycle spans exactly the updates the split makes, a plateau reduction reaches
-//! every device's batches from the next epoch on.
+//! the devices, OneCycle spans exactly the updates the split makes, a plateau reduction applies
+//! from the next epoch on to every update (one optimizer for all devices' batches), and a
+//! two-device run resumes exactly.
 
 mod app_common;
 
@@ -75,7 +76,7 @@ fn one_cycle_spans_the_updates_of_a_three_device_split() {
 }
 
 #[test]
-fn a_plateau_reduction_reaches_every_device_in_the_next_epoch() {
+fn a_plateau_reduction_applies_from_the_next_epoch_to_every_update_across_devices() {
     // The first epoch improves on +inf; every later one is bad by the huge absolute threshold;
     // patience 0 halves the LR after each bad epoch.
     let sched =

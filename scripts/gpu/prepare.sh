@@ -40,8 +40,9 @@ if [ -z "${BIN:-}" ]; then
   [ "$PROFILE" = dev ] && dir=debug
   cargo build --profile "$PROFILE" --features "$BACKEND" --bin burn-lr
   BIN=${CARGO_TARGET_DIR:-target}/$dir/burn-lr
+  # The bench is optional: a failure to build it leaves it out (its errors are shown).
   BENCH=$(cargo bench --profile "$PROFILE" --features "$BACKEND" --bench train_step --no-run \
-    --message-format=json 2>/dev/null | sed -n 's/.*"executable":"\([^"]*train_step[^"]*\)".*/\1/p' | tail -1)
+    --message-format=json | sed -n 's/.*"executable":"\([^"]*train_step[^"]*\)".*/\1/p' | tail -1) || BENCH=
 fi
 pack "$BIN" "burn-lr-$BACKEND"
 
@@ -60,13 +61,15 @@ if [ ! -f "$CARRY/cifar10-subset.tar" ]; then
   rm -rf "$stage"
 fi
 
-if [ "$BACKEND" = wgpu ] && [ ! -d .gl ]; then
+if [ "$BACKEND" = wgpu ] && ! ls .gl/libvulkan1_*.deb >/dev/null 2>&1; then
   echo "== Vulkan loader packages (.gl/)"
   grep -qx '/.gl/' .git/info/exclude 2>/dev/null || echo /.gl/ >> .git/info/exclude
-  mkdir -p .gl /tmp/amd64/partial
+  mkdir -p /tmp/amd64/partial
   o=(-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64)
   apt-get "${o[@]}" update -qq
-  (cd .gl && apt-get "${o[@]}" download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2)
+  debs=$(mktemp -d)
+  (cd "$debs" && apt-get "${o[@]}" download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2)
+  rm -rf .gl && mv "$debs" .gl && chmod 755 .gl
 fi
 if [ "$BACKEND" = cuda ] && [ ! -f "$CARRY/cuda/nvvm/libdevice/libdevice.10.bc" ]; then
   echo "== libdevice.10.bc (nvidia-cuda-nvcc-cu12 wheel)"
@@ -75,11 +78,14 @@ if [ "$BACKEND" = cuda ] && [ ! -f "$CARRY/cuda/nvvm/libdevice/libdevice.10.bc" 
     -d "$wheels" nvidia-cuda-nvcc-cu12
   mkdir -p "$CARRY/cuda/nvvm/libdevice"
   unzip -p "$wheels"/nvidia_cuda_nvcc_cu12-*.whl 'nvidia/cuda_nvcc/nvvm/libdevice/libdevice.10.bc' \
-    > "$CARRY/cuda/nvvm/libdevice/libdevice.10.bc"
+    > "$wheels/libdevice.10.bc"
+  [ -s "$wheels/libdevice.10.bc" ] || { echo "prepare: no libdevice.10.bc in the wheel" >&2; exit 1; }
+  mv "$wheels/libdevice.10.bc" "$CARRY/cuda/nvvm/libdevice/libdevice.10.bc"
   rm -rf "$wheels"
 fi
 
-size() { git ls-files -z | xargs -0 cat 2>/dev/null | wc -c; }
+# What travels: tracked and untracked-not-ignored files, and the carried folders.
+size() { git ls-files -z -co --exclude-standard | xargs -0 cat 2>/dev/null | wc -c; }
 total() { echo $(($(size) + $(du -sb "$CARRY" | cut -f1) + $( [ -d .gl ] && du -sb .gl | cut -f1 || echo 0))); }
 if [ -n "${BENCH:-}" ] && [ -f "$BENCH" ]; then
   pack "$BENCH" "train_step-$BACKEND"

@@ -22,6 +22,10 @@ case "$BACKEND" in wgpu | cuda) ;; *) echo "usage: scripts/gpu/run.sh wgpu|cuda"
 cd "$(dirname "$0")/../.."
 CARRY=${CARRY:-gpu-carry}
 PARITY_TOLERANCE=${PARITY_TOLERANCE:-1e-3}
+# The whole script stays inside BUDGET seconds (the device call's timeout_s less a margin):
+# each part's limit is cut to what is left, so summary.md is always written.
+BUDGET=${BUDGET:-530}
+cap() { local left=$((BUDGET - SECONDS - 25)); [ "$left" -lt "$1" ] && echo $((left > 1 ? left : 1)) || echo "$1"; }
 WORK=$(mktemp -d)
 mkdir -p "$OUT"
 # Mesa's loader complains on every device open without it.
@@ -67,14 +71,20 @@ for arch in tiny resnet8; do
     "[scheduler]" 'type = "one_cycle"' "max_lr = 0.01" "pct_start = 0.5" \
     "[training]" "epochs = 1" "batch_size = 64" "seed = 42" > "$cfg"
   for dev in cpu "$BACKEND"; do
-    timeout 300 "$BIN" train --config "$cfg" --data-dir "$DATA" --train-limit 320 --test-limit 100 \
+    timeout "$(cap 120)" "$BIN" train --config "$cfg" --data-dir "$DATA" --train-limit 320 --test-limit 100 \
       --device "$dev" --artifact-dir "$WORK/parity-$arch-$dev" > "$WORK/parity-$arch-$dev.txt" 2>&1 ||
       { echo "$arch on $dev failed:"; tail -5 "$WORK/parity-$arch-$dev.txt"; parity_ok=0; continue 2; }
   done
   a=$WORK/parity-$arch-cpu b=$WORK/parity-$arch-$BACKEND
   if cmp -s "$a/lr.csv" "$b/lr.csv"; then lr=identical; else lr=DIFFERENT; parity_ok=0; fi
   # Burn's per-iteration loss (train/epoch-1/Loss.log: `value,count` per iteration).
-  worst=$(paste -d, <(grep -v final "$a/train/epoch-1/Loss.log") <(grep -v final "$b/train/epoch-1/Loss.log") |
+  la=$(grep -v final "$a/train/epoch-1/Loss.log" 2>/dev/null) lb=$(grep -v final "$b/train/epoch-1/Loss.log" 2>/dev/null)
+  if [ -z "$la" ] || [ "$(echo "$la" | wc -l)" != "$(echo "$lb" | wc -l)" ]; then
+    echo "$arch: lr.csv $lr; the per-iteration losses are missing or of different lengths" | tee -a "$OUT/parity.txt"
+    parity_ok=0
+    continue
+  fi
+  worst=$(paste -d, <(echo "$la") <(echo "$lb") |
     awk -F, '{ d = $1 - $3; if (d < 0) d = -d; r = d / ($1 < 0 ? -$1 : $1); if (r > m) m = r; n++ }
              END { printf "%d iterations, largest relative loss difference %.2e", n, m }')
   echo "$arch: lr.csv $lr; $worst" | tee -a "$OUT/parity.txt"
@@ -88,7 +98,7 @@ if BENCH=${BENCH:-$(unpack "train_step-$BACKEND")}; then
   models=resnet8,resnet20,resnet18
   [ -n "${QUICK:-}" ] && models=tiny
   BURN_LR_BENCH_BACKENDS=$BACKEND BURN_LR_BENCH_MODELS=$models CARGO_TARGET_DIR=$WORK/bench \
-    timeout 400 "$BENCH" --bench train_step && cp "$WORK/bench/criterion/train_step.csv" "$OUT/"
+    timeout "$(cap 150)" "$BENCH" --bench train_step && cp "$WORK/bench/criterion/train_step.csv" "$OUT/"
 else
   echo "no bench binary packed (scripts/gpu/prepare.sh packs it when it fits)"
 fi
@@ -98,7 +108,7 @@ extra=()
 [ -n "${QUICK:-}" ] && extra=(--epochs 1 --train-limit 64 --test-limit 20 --batch-size 8)
 RUN=$WORK/resnet18
 train_ok=1
-timeout 420 "$BIN" train --config configs/gpu/resnet18-onecycle.toml --data-dir "$DATA" --device "$BACKEND" \
+timeout "$(cap 420)" "$BIN" train --config configs/gpu/resnet18-onecycle.toml --data-dir "$DATA" --device "$BACKEND" \
   --artifact-dir "$RUN" "${extra[@]}" || train_ok=0
 for f in metrics.csv lr.csv accuracy.png; do [ -f "$RUN/$f" ] && cp "$RUN/$f" "$OUT/"; done
 

@@ -129,9 +129,10 @@ pub fn check(contenders: &[Contender]) -> Result<(), TrainError> {
             )));
         }
         let (da, db) = (&first.config.training.devices, &c.config.training.devices);
-        if da != db {
+        if da.indices() != db.indices() {
             return Err(TrainError::Settings(format!(
-                "compare: [training] devices differs: {} has {da}, {} has {db}; times are only comparable on the                  same devices (set it the same in every config)",
+                "compare: [training] devices differs: {} has {da}, {} has {db}; times are only comparable on \
+                 the same devices (set it the same in every config)",
                 first.name, c.name
             )));
         }

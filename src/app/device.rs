@@ -183,9 +183,11 @@ pub fn device(name: DeviceName) -> Result<Device, TrainError> {
 /// of `devices` (see [`Devices`]).
 ///
 /// # Errors
-/// [`TrainError::DeviceUnavailable`] for `wgpu` / `cuda` without their cargo feature.
+/// [`TrainError::DeviceUnavailable`] for `wgpu` / `cuda` without their cargo feature;
+/// [`TrainError::Settings`] for a count of 0 or a list that is empty or repeats an index.
 pub fn devices(name: DeviceName, devices: &Devices) -> Result<Vec<Device>, TrainError> {
-    if *devices == Devices::Count(1) {
+    let devices = devices.clone().checked().map_err(TrainError::Settings)?;
+    if devices == Devices::Count(1) {
         return Ok(vec![device(name)?]);
     }
     devices.indices().into_iter().map(|i| indexed(name, i)).collect()
@@ -227,17 +229,17 @@ pub fn describe_all(name: DeviceName, devices: &Devices) -> String {
     if *devices == Devices::Count(1) {
         return describe(name);
     }
+    let list = Devices::Indices(devices.indices());
     let kind = match resolved(name) {
         DeviceName::Auto | DeviceName::Cpu => "Cpu (flex)",
         DeviceName::Ndarray => "Cpu (ndarray)",
         DeviceName::Wgpu => "Wgpu (discrete GPUs)",
         DeviceName::Cuda => "Cuda",
     };
-    format!(
-        "{} x {kind} {} (Burn's multi-device strategy)",
-        devices.len(),
-        Devices::Indices(devices.indices())
-    )
+    match devices.len() {
+        1 => format!("{kind} {list}"),
+        n => format!("{n} x {kind} {list} (Burn's multi-device strategy)"),
+    }
 }
 
 #[cfg(test)]
@@ -281,5 +283,13 @@ mod tests {
         assert_eq!(all.len(), 2);
         assert_eq!(devices(DeviceName::Cpu, &Devices::default()).unwrap().len(), 1);
         assert!(describe_all(DeviceName::Cpu, &Devices::Indices(vec![0, 1])).starts_with("2 x Cpu (flex) [0, 1]"));
+        assert_eq!(
+            describe_all(DeviceName::Cpu, &Devices::Indices(vec![1])),
+            "Cpu (flex) [1]"
+        );
+        for empty in [Devices::Count(0), Devices::Indices(vec![])] {
+            let err = devices(DeviceName::Cpu, &empty).unwrap_err().to_string();
+            assert!(err.contains("number of devices >= 1"), "{err}");
+        }
     }
 }

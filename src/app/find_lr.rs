@@ -4,7 +4,7 @@
 use super::artifacts::write_atomic;
 use super::config::TrainConfig;
 use super::data::{self, Cifar10, CifarBatcher, EpochDataset, EpochLoader};
-use super::device::device;
+use super::device::devices;
 use super::model::ResNet;
 use super::run::{optimizer, TrainError};
 use crate::learner::{LearnerRun, LearnerSchedule};
@@ -37,7 +37,8 @@ pub struct FoundLr {
 pub fn find_lr(cfg: &TrainConfig, data: Cifar10, settings: &LrFindConfig, out: &Path) -> Result<FoundLr, TrainError> {
     settings.validate()?;
     let t = &cfg.training;
-    let device = device(t.device)?;
+    // One device: the first of `[training] devices`.
+    let device = devices(t.device, &t.devices)?.swap_remove(0);
     device.seed(t.seed);
     let model = ResNet::seeded(cfg.model.arch, data::CLASSES.len(), t.seed, &device.clone().autodiff());
     // The optimizer as a run builds it; the schedule itself is not stepped (the test sets the

@@ -251,7 +251,8 @@ fn launch(
     let hook = EpochHook::new(hook_settings, start.rows.clone());
     let (train_loader, valid_loader, served) = loaders(cfg, data, &devices[0], from);
     let interrupter = Interrupter::new();
-    // Burn's multi-device strategy reports one item per device and update.
+    // Burn's multi-device strategy reports one item per device and step (exact while at most
+    // the epoch's last step is short of a device's batch).
     let batches_per_update = t.grad_accumulation * devices.len();
     let mut guard = NonFiniteLossGuard::new(interrupter.clone(), from, updates_per_epoch, batches_per_update)
         .with_policy(t.on_non_finite)

@@ -100,14 +100,18 @@ impl EpochDataset {
     /// Moves to the next epoch: its order; returns its number.
     pub fn next_epoch(&self) -> usize {
         let epoch = self.epoch.load(Ordering::SeqCst) + 1;
-        self.start_epoch(epoch);
+        self.move_to(epoch, false);
         epoch
     }
 
     /// An iterator starts epoch `epoch`: the first to ask moves the order there (the slices of
-    /// Burn's multi-device split all ask, in any order and from any thread; only the first
-    /// moves it), and every one counts as serving until [`Self::finish_serving`].
+    /// Burn's multi-device split all ask; only the first moves it), and each counts as serving
+    /// until it calls [`Self::finish_serving`] for that epoch.
     fn start_epoch(&self, epoch: usize) {
+        self.move_to(epoch, true);
+    }
+
+    fn move_to(&self, epoch: usize, serving: bool) {
         let mut order = self.order.write().unwrap_or_else(|e| e.into_inner());
         if self.epoch.load(Ordering::SeqCst) < epoch {
             *order = epoch_order(self.items.len(), self.seed, epoch);
@@ -115,12 +119,20 @@ impl EpochDataset {
             self.serving.store(0, Ordering::SeqCst);
             self.served.store(false, Ordering::SeqCst);
         }
-        self.serving.fetch_add(1, Ordering::SeqCst);
+        if serving {
+            self.serving.fetch_add(1, Ordering::SeqCst);
+        }
     }
 
-    /// An iterator handed out its last batch; the epoch is served when every one has.
-    fn finish_serving(&self) {
-        let left = self.serving.fetch_sub(1, Ordering::SeqCst).saturating_sub(1);
+    /// An iterator of epoch `epoch` handed out its last batch; the epoch is served when every
+    /// one has. A late call for an earlier epoch changes nothing.
+    fn finish_serving(&self, epoch: usize) {
+        let _order = self.order.write().unwrap_or_else(|e| e.into_inner());
+        if self.epoch.load(Ordering::SeqCst) != epoch {
+            return;
+        }
+        let left = self.serving.load(Ordering::SeqCst).saturating_sub(1);
+        self.serving.store(left, Ordering::SeqCst);
         if left == 0 {
             self.served.store(true, Ordering::SeqCst);
         }
@@ -186,6 +198,7 @@ impl DataLoader<CifarBatch> for EpochLoader {
         Box::new(EpochIter {
             inner: self.inner.iter(),
             dataset: &self.dataset,
+            epoch,
             done: false,
         })
     }
@@ -208,6 +221,7 @@ impl DataLoader<CifarBatch> for EpochLoader {
 struct EpochIter<'a> {
     inner: Box<dyn DataLoaderIterator<CifarBatch> + 'a>,
     dataset: &'a EpochDataset,
+    epoch: usize,
     done: bool,
 }
 
@@ -218,7 +232,7 @@ impl Iterator for EpochIter<'_> {
         let item = self.inner.next();
         if !self.done && (item.is_none() || self.inner.progress().is_completed()) {
             self.done = true;
-            self.dataset.finish_serving();
+            self.dataset.finish_serving(self.epoch);
         }
         item
     }
@@ -283,6 +297,16 @@ mod tests {
         // Burn's split: two slices of 6 images (2 batches each), iterated in lockstep.
         let slices = [loader.slice(0, 6), loader.slice(6, 12)];
         let served = dataset.served_flag();
+        // The first normalized value of each image identifies it (image `i` has every pixel `i`).
+        let firsts: Vec<f32> = items(12)
+            .iter()
+            .map(|item| {
+                let mut out = vec![0.0f32; 3072];
+                CifarBatcher::write_image(item, None, &mut out);
+                out[0]
+            })
+            .collect();
+        let ids = |v: f32| firsts.iter().position(|f| (f - v).abs() < 1e-6).expect("a known image");
         for epoch in 1..=2 {
             let mut iters: Vec<_> = slices.iter().map(|s| s.iter()).collect();
             assert_eq!(
@@ -290,25 +314,23 @@ mod tests {
                 epoch,
                 "one move per epoch, not per slice"
             );
-            let mut seen = Vec::new();
+            let mut seen: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
             for _ in 0..2 {
                 assert!(!served.load(Ordering::SeqCst));
-                for it in iters.iter_mut() {
+                for (slice, it) in iters.iter_mut().enumerate() {
                     let batch = it.next().unwrap().unwrap();
-                    seen.extend(batch.targets.into_data().iter::<i64>().collect::<Vec<_>>());
+                    let pixels = batch.images.into_data().convert::<f32>().try_to_vec::<f32>().unwrap();
+                    seen[slice].extend(pixels.chunks(3072).map(|p| ids(p[0])));
                 }
             }
             assert!(
                 served.load(Ordering::SeqCst),
                 "served once both slices handed out their last batch"
             );
-            // The two slices together are the epoch's order, each image once.
-            let order: Vec<i64> = epoch_order(12, 7, epoch).iter().map(|&i| (i % 10) as i64).collect();
-            let mut by_slice = seen.clone();
-            by_slice.sort_unstable();
-            let mut expected = order.clone();
-            expected.sort_unstable();
-            assert_eq!(by_slice, expected);
+            // Slice 0 reads the first half of this epoch's order, slice 1 the second.
+            let order = epoch_order(12, 7, epoch);
+            assert_eq!(seen[0], order[..6], "epoch {epoch}");
+            assert_eq!(seen[1], order[6..], "epoch {epoch}");
         }
     }
 
