@@ -32,7 +32,7 @@ fn at_step(text: &str, k: u64) -> TrainingScheduler {
         updates_per_epoch: 391,
         total_updates: 2_000_000_000,
     };
-    let mut s = cfg.build(&run).expect("valid bench schedule");
+    let mut s = cfg.init(&run).expect("valid bench schedule");
     let record: LrSchedulerRecord = s.to_record().with_scalar("step", k);
     s.load_record(record);
     s

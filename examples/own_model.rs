@@ -16,6 +16,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use burn::train::metric::{AccuracyMetric, LearningRateMetric, LossMetric};
 use burn::train::{ClassificationOutput, InferenceStep, Learner, SupervisedTraining, TrainOutput, TrainStep};
 use burn_lr::learner::{LearnerRun, LearnerSchedule, NonFiniteLossGuard};
+use burn_lr::optim::CycledSgdConfig;
 use burn_lr::schedule::SchedulerConfig;
 
 /// Your model: a small MLP over 2-D points, `[batch, 2]` -> logits `[batch, 2]`.
@@ -129,14 +130,15 @@ fn main() {
     let dir = std::env::temp_dir().join("burn-lr-own-model");
     // Resuming? `schedule.check_resume(&dir, epoch)?` names what differs before Burn loads it.
     let watch = schedule.watch();
-    let optimizer = schedule.sgd(0.0, false, 0.0); // wrapped when the schedule cycles momentum
+    // torch.optim.SGD(lr): momentum-cycled when the schedule cycles momentum.
+    let optimizer = CycledSgdConfig::new().init(schedule.momentum());
     #[cfg(feature = "monitor")]
     let (schedule, renderer) = monitor::attach(&model, &optimizer, train.as_ref(), schedule, &dir, run.epochs);
     #[cfg(not(feature = "monitor"))]
     let renderer = burn_lr::learner::QuietRenderer::new();
     let training = SupervisedTraining::new(&dir, train, valid);
     // Stops the run at the first NaN/inf training loss (no NaN epoch is checkpointed).
-    let guard = NonFiniteLossGuard::new(training.interrupter(), 0, run.updates_per_epoch(), 1);
+    let guard = NonFiniteLossGuard::new(training.interrupter(), &run, 0);
     let result = training
         .metrics((LossMetric::new(), AccuracyMetric::new()))
         .metric_train(guard.clone())

@@ -96,13 +96,13 @@ fn main() -> Result<(), ScheduleError> {
         updates_per_epoch: 1,
         total_updates: 20,
     };
-    show("SequentialLR linear+cosine", &mut sequential.build(&run)?, 8);
+    show("SequentialLR linear+cosine", &mut sequential.init(&run)?, 8);
 
     // ... or a warmup table in front of any schedule.
     let warm: SchedulerConfig =
         toml::from_str("type = \"cosine_annealing\"\nt_max = 15\n[warmup]\nsteps = 4\nstart_factor = 0.2")
             .expect("valid TOML");
-    show("cosine + [warmup]", &mut warm.build(&run)?, 8);
+    show("cosine + [warmup]", &mut warm.init(&run)?, 8);
 
     let mut own = InverseSqrt {
         base_lr: 0.1,

@@ -17,8 +17,6 @@
 //! its artifacts).
 #![warn(missing_docs)]
 
-#[cfg(feature = "app")]
-pub mod app;
 pub mod learner;
 #[cfg(feature = "monitor")]
 pub mod monitor;

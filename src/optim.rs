@@ -1,16 +1,167 @@
-//! Optimizers whose momentum (SGD) or `beta1` (AdamW) follows the schedule, as PyTorch's
-//! `cycle_momentum` does for `OneCycleLR` and `CyclicLR`.
+//! SGD and AdamW as PyTorch defines them, whose momentum (SGD) or `beta1` (AdamW) follows the
+//! schedule when it cycles momentum, as PyTorch's `cycle_momentum` does for `OneCycleLR` and
+//! `CyclicLR`.
 //!
 //! Burn's optimizers fix their momentum at construction, so the scheduler writes the momentum
 //! of each update into a shared [`MomentumCell`] in its `step()` (which Burn's `Learner` calls
 //! just before the optimizer step) and [`CycledSgd`] / [`CycledAdamW`] read it there.
+//! [`CycledSgdConfig`] / [`CycledAdamWConfig`] build the one that fits the schedule: the cycled
+//! optimizer when [`LearnerSchedule::momentum`](crate::learner::LearnerSchedule::momentum) has a
+//! cell, Burn's own `Sgd` / `AdamW` otherwise.
+//!
+//! ```
+//! use burn_lr::learner::{LearnerRun, LearnerSchedule};
+//! use burn_lr::optim::CycledSgdConfig;
+//! use burn_lr::schedule::SchedulerConfig;
+//!
+//! let config: SchedulerConfig = toml::from_str("type = \"one_cycle\"\nmax_lr = 0.1").unwrap();
+//! let schedule = LearnerSchedule::new(&config, 0.1, &LearnerRun::new(50_000, 128, 30)).unwrap();
+//! // torch.optim.SGD(params, lr, momentum=0.9, nesterov=True, weight_decay=5e-4); OneCycle then
+//! // cycles the momentum between 0.85 and 0.95 at every update.
+//! let optimizer = CycledSgdConfig::new()
+//!     .with_momentum(0.9)
+//!     .with_nesterov(true)
+//!     .with_weight_decay(5e-4)
+//!     .init(schedule.momentum());
+//! # let _ = optimizer;
+//! ```
 
 use burn::optim::decay::{WeightDecay, WeightDecayConfig};
 use burn::optim::momentum::{Momentum, MomentumConfig};
-use burn::optim::{AdamWState, AdaptiveMomentumState, LearningRate, ModuleOptimizer, Optimizer, SgdState};
+use burn::optim::{
+    AdamWConfig, AdamWState, AdaptiveMomentumState, LearningRate, ModuleOptimizer, Optimizer, SgdConfig, SgdState,
+};
 use burn::tensor::{Device, Tensor};
 
 pub use crate::schedule::MomentumCell;
+
+/// The settings of `torch.optim.SGD` (L2 weight decay added to the gradient, momentum with
+/// dampening 0, optional Nesterov); the learning rate comes from the schedule. Defaults are
+/// PyTorch's: no momentum, no Nesterov, no weight decay.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct CycledSgdConfig {
+    /// Momentum factor in [0, 1) (PyTorch's `momentum`); with a momentum-cycling schedule it
+    /// applies only until the first update, after which the schedule sets it.
+    pub momentum: f64,
+    /// Nesterov momentum (PyTorch's `nesterov`).
+    pub nesterov: bool,
+    /// L2 penalty added to the gradient (PyTorch's `weight_decay`), >= 0; 0 disables it.
+    pub weight_decay: f64,
+}
+
+impl CycledSgdConfig {
+    /// PyTorch's defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `momentum`.
+    pub fn with_momentum(mut self, momentum: f64) -> Self {
+        self.momentum = momentum;
+        self
+    }
+
+    /// Sets `nesterov`.
+    pub fn with_nesterov(mut self, nesterov: bool) -> Self {
+        self.nesterov = nesterov;
+        self
+    }
+
+    /// Sets `weight_decay`.
+    pub fn with_weight_decay(mut self, weight_decay: f64) -> Self {
+        self.weight_decay = weight_decay;
+        self
+    }
+
+    /// The optimizer for `Learner::new`: [`CycledSgd`] reading `momentum` at every update when
+    /// given one (a schedule with `cycle_momentum`), else Burn's `Sgd` with these settings.
+    pub fn init(&self, momentum: Option<&MomentumCell>) -> ModuleOptimizer {
+        if let Some(cell) = momentum {
+            cell.set(u64::MAX, self.momentum);
+            return CycledSgd::new(cell.clone(), self.nesterov, self.weight_decay).init();
+        }
+        let mut sgd = SgdConfig::new();
+        if self.momentum > 0.0 {
+            sgd = sgd.with_momentum(Some(
+                MomentumConfig::new()
+                    .with_momentum(self.momentum)
+                    .with_dampening(0.0)
+                    .with_nesterov(self.nesterov),
+            ));
+        }
+        if self.weight_decay > 0.0 {
+            sgd = sgd.with_weight_decay(Some(WeightDecayConfig::new(self.weight_decay as f32)));
+        }
+        sgd.init()
+    }
+}
+
+/// The settings of `torch.optim.AdamW` (decoupled weight decay); the learning rate comes from
+/// the schedule. Defaults are PyTorch's: `betas = (0.9, 0.999)`, `eps = 1e-8`,
+/// `weight_decay = 0.01`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CycledAdamWConfig {
+    /// `betas[0]`, in [0, 1); with a momentum-cycling schedule the schedule sets it at every
+    /// update.
+    pub beta1: f64,
+    /// `betas[1]`, in [0, 1).
+    pub beta2: f64,
+    /// `eps`, > 0.
+    pub eps: f64,
+    /// Decoupled weight decay (PyTorch's `weight_decay`), >= 0.
+    pub weight_decay: f64,
+}
+
+impl Default for CycledAdamWConfig {
+    fn default() -> Self {
+        Self {
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.01,
+        }
+    }
+}
+
+impl CycledAdamWConfig {
+    /// PyTorch's defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `betas`.
+    pub fn with_betas(mut self, beta1: f64, beta2: f64) -> Self {
+        (self.beta1, self.beta2) = (beta1, beta2);
+        self
+    }
+
+    /// Sets `eps`.
+    pub fn with_eps(mut self, eps: f64) -> Self {
+        self.eps = eps;
+        self
+    }
+
+    /// Sets `weight_decay`.
+    pub fn with_weight_decay(mut self, weight_decay: f64) -> Self {
+        self.weight_decay = weight_decay;
+        self
+    }
+
+    /// The optimizer for `Learner::new`: [`CycledAdamW`] reading `beta1` from `momentum` at
+    /// every update when given one, else Burn's `AdamW` with these settings.
+    pub fn init(&self, momentum: Option<&MomentumCell>) -> ModuleOptimizer {
+        if let Some(cell) = momentum {
+            cell.set(u64::MAX, self.beta1);
+            return CycledAdamW::new(cell.clone(), self.beta2, self.eps, self.weight_decay).init();
+        }
+        AdamWConfig::new()
+            .with_beta_1(self.beta1 as f32)
+            .with_beta_2(self.beta2 as f32)
+            .with_epsilon(self.eps as f32)
+            .with_weight_decay(self.weight_decay as f32)
+            .init()
+    }
+}
 
 /// SGD (as `torch.optim.SGD`: L2 weight decay added to the gradient, momentum with dampening 0,
 /// optional Nesterov) whose momentum is read from a [`MomentumCell`] at every update.

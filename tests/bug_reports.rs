@@ -5,7 +5,7 @@ use burn_lr::schedule::*;
 
 fn build(text: &str, base_lr: f64) -> TrainingScheduler {
     let cfg: SchedulerConfig = toml::from_str(text).unwrap();
-    cfg.build(&RunInfo {
+    cfg.init(&RunInfo {
         base_lr,
         updates_per_epoch: 1,
         total_updates: 1000,
@@ -21,21 +21,21 @@ fn lrs(s: &mut TrainingScheduler, n: usize) -> Vec<f64> {
 fn cosine_annealing_far_past_t_max_never_divides_by_zero() {
     let s = CosineAnnealingLrSchedulerConfig::new(10)
         .with_eta_min(0.001)
-        .build(0.1)
+        .init(0.1)
         .unwrap();
     for t in [10u64, 11, 20, 21, 30, 1_000_000, 1_000_000_000, u64::MAX] {
-        let lr = s.lr_at(t);
+        let lr = s.lr_at_update(t);
         assert!(lr.is_finite() && (0.001..=0.1).contains(&lr), "t = {t}: {lr}");
     }
-    assert_eq!(s.lr_at(20), 0.1); // periodic: back at the base LR after 2 * t_max
+    assert_eq!(s.lr_at_update(20), 0.1); // periodic: back at the base LR after 2 * t_max
     let clamp = CosineAnnealingLrSchedulerConfig::new(10)
         .with_eta_min(0.001)
         .with_after_t_max(AfterTMax::Clamp)
-        .build(0.1)
+        .init(0.1)
         .unwrap();
-    assert_eq!(clamp.lr_at(20), 0.001);
-    assert_eq!(clamp.lr_at(u64::MAX), 0.001);
-    assert_eq!(clamp.lr_at(5), s.lr_at(5));
+    assert_eq!(clamp.lr_at_update(20), 0.001);
+    assert_eq!(clamp.lr_at_update(u64::MAX), 0.001);
+    assert_eq!(clamp.lr_at_update(5), s.lr_at_update(5));
 }
 
 #[test]
@@ -51,17 +51,17 @@ fn warm_restarts_exact_cycle_boundaries() {
     // PyTorch's float log(...) picks the previous cycle at 1210.
     let s = CosineAnnealingWarmRestartsSchedulerConfig::new(10)
         .with_t_mult(3)
-        .build(1.0)
+        .init(1.0)
         .unwrap();
     for start in [0u64, 10, 40, 130, 400, 1210, 3640, 10930] {
-        assert_eq!(s.lr_at(start), 1.0, "epoch {start} must be a restart");
-        assert!(s.lr_at(start + 1) < 1.0);
+        assert_eq!(s.lr_at_update(start), 1.0, "epoch {start} must be a restart");
+        assert!(s.lr_at_update(start + 1) < 1.0);
         if start > 0 {
-            assert!(s.lr_at(start - 1) < 0.03, "epoch {} ends a cycle", start - 1);
+            assert!(s.lr_at_update(start - 1) < 0.03, "epoch {} ends a cycle", start - 1);
         }
     }
-    assert_eq!(s.cycle_position(1210, 1), (0.0, 2430.0));
-    assert_eq!(s.cycle_position(1209, 1), (809.0, 810.0));
+    assert_eq!(s.schedule().cycle_position(1210, 1), (0.0, 2430.0));
+    assert_eq!(s.schedule().cycle_position(1209, 1), (809.0, 810.0));
 }
 
 #[test]
@@ -150,12 +150,12 @@ fn degenerate_configs_are_errors() {
         ("type = \"polynomial\"\ntotal_iters = 0", "total_iters"),
     ] {
         let cfg: SchedulerConfig = toml::from_str(text).unwrap();
-        let err = cfg.build(&run).unwrap_err().to_string();
+        let err = cfg.init(&run).unwrap_err().to_string();
         assert!(err.contains(&format!("`{field}`")), "{text}: {err}");
     }
     // A zero-length LinearLR with start_factor 1 is a no-op, not an error.
     let cfg: SchedulerConfig = toml::from_str("type = \"linear\"\nstart_factor = 1.0\ntotal_iters = 0").unwrap();
-    let mut s = cfg.build(&run).unwrap();
+    let mut s = cfg.init(&run).unwrap();
     assert_eq!(s.step(), 0.1);
 }
 
@@ -188,7 +188,7 @@ fn lr_at_step_1e9_equals_the_closed_form() {
     ];
     for (text, closed) in cases {
         let cfg: SchedulerConfig = toml::from_str(text).unwrap();
-        let s = cfg.build(&run).unwrap();
+        let s = cfg.init(&run).unwrap();
         let got = s.lr_at_update(k).unwrap();
         let want = closed(k as f64);
         assert!(((got - want) / want).abs() < 1e-12, "{text}: {got} vs {want}");
@@ -201,7 +201,7 @@ fn warm_restart_cycles_match_a_plain_walk() {
         for t_mult in 1..5u64 {
             let s = CosineAnnealingWarmRestartsSchedulerConfig::new(t_0)
                 .with_t_mult(t_mult)
-                .build(1.0)
+                .init(1.0)
                 .unwrap();
             for per in [1u64, 3, 391] {
                 let (mut start, mut len) = (0u64, t_0);
@@ -212,7 +212,7 @@ fn warm_restart_cycles_match_a_plain_walk() {
                     }
                     let want = ((k - start * per) as f64 / per as f64, len as f64);
                     assert_eq!(
-                        s.cycle_position(k, per),
+                        s.schedule().cycle_position(k, per),
                         want,
                         "t_0 {t_0} t_mult {t_mult} per {per} k {k}"
                     );
@@ -231,7 +231,7 @@ fn warmup_in_front_of_any_schedule() {
     };
     let lrs = |text: &str| -> Vec<f64> {
         let cfg: SchedulerConfig = toml::from_str(text).unwrap();
-        let mut s = cfg.build(&run).unwrap();
+        let mut s = cfg.init(&run).unwrap();
         (0..8).map(|_| s.step()).collect()
     };
     // Linear from 0.25 over 4 updates, then StepLR (per epoch = 2 updates) from its own step 0.
@@ -267,6 +267,6 @@ fn warmup_in_front_of_any_schedule() {
         "[warmup]\nsteps = 2\nstart_factor = 0.0",
     ] {
         let cfg: SchedulerConfig = toml::from_str(&format!("type = \"fixed\"\n{bad}")).unwrap();
-        assert!(cfg.build(&run).is_err(), "{bad}");
+        assert!(cfg.init(&run).is_err(), "{bad}");
     }
 }

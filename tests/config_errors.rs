@@ -12,7 +12,7 @@ fn run() -> RunInfo {
 }
 
 fn err(cfg: SchedulerConfig) -> String {
-    match cfg.build(&run()) {
+    match cfg.init(&run()) {
         Ok(_) => panic!("expected an error for {cfg:?}"),
         Err(e) => e.to_string(),
     }
@@ -43,7 +43,7 @@ fn step_and_cosine() {
         CosineAnnealingLrSchedulerConfig::new(5).with_eta_min(-1.0)
     ))
     .contains("`eta_min` = -1"));
-    let bad_lr = StepLrSchedulerConfig::new(3).build(f64::NAN).unwrap_err().to_string();
+    let bad_lr = StepLrSchedulerConfig::new(3).init(f64::NAN).unwrap_err().to_string();
     assert!(bad_lr.contains("`lr` = NaN"), "{bad_lr}");
 }
 
@@ -66,18 +66,18 @@ fn one_cycle() {
     let e = OneCycleLrSchedulerConfig::new(0.1)
         .with_total_steps(10)
         .with_pct_start(0.1)
-        .build()
+        .init()
         .unwrap_err()
         .to_string();
     assert!(
         e.contains("phase 1") && e.contains("length exactly 0") && e.contains("total_steps = 10"),
         "{e}"
     );
-    OneCycleLrSchedulerConfig::new(0.1).with_total_steps(3).build().unwrap();
+    OneCycleLrSchedulerConfig::new(0.1).with_total_steps(3).init().unwrap();
     OneCycleLrSchedulerConfig::new(0.1)
         .with_total_steps(10)
         .with_pct_start(0.95)
-        .build()
+        .init()
         .unwrap();
     // No length anywhere.
     assert!(OneCycleLrSchedulerConfig::new(0.1)
@@ -92,7 +92,7 @@ fn one_cycle() {
         updates_per_epoch: 100,
         total_updates: 1000,
     };
-    c.build(&run).unwrap();
+    c.init(&run).unwrap();
     let warnings = c.length_warnings(&run);
     assert!(
         warnings.len() == 1 && warnings[0].contains("1000 iterations"),
@@ -101,7 +101,7 @@ fn one_cycle() {
     // Learning rates above 1 are allowed.
     OneCycleLrSchedulerConfig::new(3.0)
         .with_total_steps(100)
-        .build()
+        .init()
         .unwrap();
 }
 
@@ -169,18 +169,17 @@ fn toml_unknown_keys_and_types() {
 fn huge_step_counts_stay_exact_and_finite() {
     let s = CosineAnnealingLrSchedulerConfig::new(50)
         .with_eta_min(1e-4)
-        .build(0.1)
+        .init(0.1)
         .unwrap();
     let closed = |t: u64| 1e-4 + (0.1 - 1e-4) * (1.0 + (std::f64::consts::PI * (t % 100) as f64 / 50.0).cos()) / 2.0;
-    use burn_lr::schedule::ClosedForm;
     for t in [1_000_000_000u64, u64::MAX - 1, 1_000_000_007] {
-        assert_eq!(s.lr_at(t), closed(t));
+        assert_eq!(s.lr_at_update(t), closed(t));
     }
     let one = OneCycleLrSchedulerConfig::new(0.1)
         .with_total_steps(1000)
-        .build()
+        .init()
         .unwrap();
-    assert_eq!(one.lr_at(u64::MAX), one.lr_at(999));
-    let step = StepLrSchedulerConfig::new(1).with_gamma(0.5).build(1.0).unwrap();
-    assert_eq!(step.lr_at(u64::MAX), 0.0);
+    assert_eq!(one.lr_at_update(u64::MAX), one.lr_at_update(999));
+    let step = StepLrSchedulerConfig::new(1).with_gamma(0.5).init(1.0).unwrap();
+    assert_eq!(step.lr_at_update(u64::MAX), 0.0);
 }

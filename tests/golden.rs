@@ -327,7 +327,7 @@ fn epoch_unit_changes_only_at_epoch_boundaries() {
     let cfg = SchedulerConfig::Step(StepLrSchedulerConfig::new(30));
     let spe = 7;
     let mut s = cfg
-        .build(&RunInfo {
+        .init(&RunInfo {
             base_lr: 0.1,
             updates_per_epoch: spe,
             total_updates: spe * 100,
@@ -356,7 +356,7 @@ fn check_config(name: &str, cfg: &SchedulerConfig, steps_per_epoch: u64) {
         updates_per_epoch: steps_per_epoch,
         total_updates: lrs.len() as u64 * steps_per_epoch,
     };
-    let mut s = cfg.build(&run).unwrap();
+    let mut s = cfg.init(&run).unwrap();
     for (k, want) in lrs.iter().enumerate() {
         for _ in 0..steps_per_epoch {
             assert_close(name, "lr", k, s.step(), *want, EXACT);
@@ -413,7 +413,7 @@ fn cosine_warm_restarts_fractional_epochs() {
     let lrs = floats(&g["lrs"]);
     let per = g["params"]["iters_per_epoch"].as_u64().unwrap();
     let mut s = common::config_from_trace(&g, None)
-        .build(&RunInfo {
+        .init(&RunInfo {
             base_lr: base_lr(&g),
             updates_per_epoch: per,
             total_updates: lrs.len() as u64,

@@ -35,7 +35,7 @@ fn check(name: &str, kind: &str) {
         updates_per_epoch: 1,
         total_updates: lrs.len() as u64,
     };
-    let mut s = config(&g, kind).build(&run).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let mut s = config(&g, kind).init(&run).unwrap_or_else(|e| panic!("{name}: {e}"));
     let scale = lrs.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     for (k, want) in lrs.iter().enumerate() {
         let got = s.step();
@@ -125,7 +125,7 @@ fn linear_lr_down_to_zero_lands_exactly_where_pytorch_leaves_a_residue() {
             updates_per_epoch: 1,
             total_updates: 10,
         };
-        let mut s = config(&g, "linear").build(&run).unwrap();
+        let mut s = config(&g, "linear").init(&run).unwrap();
         let ours: Vec<f64> = (0..lrs.len()).map(|_| s.step()).collect();
         assert!(
             lrs[total..].iter().all(|v| *v != 0.0),
@@ -150,7 +150,7 @@ fn noam_equals_burn_noam_lr_scheduler() {
         let toml = format!("type = \"noam\"\nfactor = {factor:?}\nwarmup_steps = {warmup}\nmodel_size = {model}");
         let cfg: SchedulerConfig = toml::from_str(&toml).unwrap();
         let mut ours = cfg
-            .build(&RunInfo {
+            .init(&RunInfo {
                 base_lr: 0.0,
                 updates_per_epoch: 1,
                 total_updates: 1,

@@ -13,6 +13,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use burn::train::metric::LossMetric;
 use burn::train::{ClassificationOutput, InferenceStep, Learner, SupervisedTraining, TrainOutput, TrainStep};
 use burn_lr::learner::{LearnerRun, LearnerSchedule, QuietRenderer};
+use burn_lr::optim::CycledSgdConfig;
 use burn_lr::schedule::{ScheduleError, SchedulerConfig};
 
 fn cfg(toml: &str) -> SchedulerConfig {
@@ -56,7 +57,10 @@ fn an_epoch_schedule_changes_at_burns_epoch_boundaries_and_momentum_is_wired() {
     assert_eq!(lrs, [1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25]);
     let cycled = LearnerSchedule::new(&cfg("type = \"one_cycle\"\nmax_lr = 0.1"), 1.0, &run).unwrap();
     let cell = cycled.momentum().expect("one_cycle cycles momentum").clone();
-    let _optimizer = cycled.sgd(0.9, true, 0.0);
+    let _optimizer = CycledSgdConfig::new()
+        .with_momentum(0.9)
+        .with_nesterov(true)
+        .init(cycled.momentum());
     assert_eq!(cell.get(), 0.9);
     let mut base = cycled.base().clone();
     base.step();
@@ -144,8 +148,7 @@ impl InferenceStep for Net {
 
 #[test]
 fn a_plateau_metric_burn_does_not_have_stops_the_run_with_an_error() {
-    #[allow(deprecated)]
-    let device = Device::ndarray().autodiff();
+    let device = Device::flex().autodiff();
     let items: Vec<Item> = (0..16).map(|i| Item(i as f32 / 16.0, i64::from(i % 2 == 0))).collect();
     let loader = || {
         DataLoaderBuilder::new(ItemBatcher)
@@ -168,7 +171,7 @@ fn a_plateau_metric_burn_does_not_have_stops_the_run_with_an_error() {
             Net {
                 out: LinearConfig::new(1, 2).init(&device),
             },
-            schedule.sgd(0.0, false, 0.0),
+            CycledSgdConfig::new().init(schedule.momentum()),
             schedule.into_scheduler(),
         ));
     drop(result);

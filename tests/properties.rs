@@ -12,7 +12,7 @@ fn unit() -> impl Strategy<Value = Unit> {
 
 fn leaf() -> impl Strategy<Value = SchedulerConfig> {
     prop_oneof![
-        Just(SchedulerConfig::Fixed),
+        Just(SchedulerConfig::default()),
         (1u64..50, 0.0f64..=1.0, unit())
             .prop_map(|(s, g, u)| SchedulerConfig::Step(StepLrSchedulerConfig::new(s).with_gamma(g).with_unit(u))),
         (proptest::collection::vec(0u64..60, 0..5), 0.0f64..1.0)
@@ -155,7 +155,7 @@ fn composite() -> impl Strategy<Value = SchedulerConfig> {
                 }
             )),
             (inner, 0u64..20, 0.01f64..=1.0, any::<bool>()).prop_map(|(schedule, steps, start_factor, exp)| {
-                SchedulerConfig::Warmup(Box::new(WarmupSchedulerConfig {
+                SchedulerConfig::Warmup(WarmupSchedulerConfig {
                     warmup: WarmupSpec {
                         steps: Some(steps),
                         epochs: None,
@@ -166,8 +166,8 @@ fn composite() -> impl Strategy<Value = SchedulerConfig> {
                             WarmupMode::Linear
                         },
                     },
-                    schedule,
-                }))
+                    schedule: Box::new(schedule),
+                })
             }),
         ]
     })
@@ -224,7 +224,7 @@ proptest! {
         metrics in proptest::collection::vec(prop_oneof![Just(f64::NAN), -2.0f64..2.0], 1..6),
     ) {
         let run = RunInfo { base_lr, updates_per_epoch: spe, total_updates: spe * epochs };
-        let built = cfg.build(&run);
+        let built = cfg.init(&run);
         // Random composites can be invalid (e.g. a chained cosine past t_max): an error is fine,
         // a panic is not. proptest counts these rejections and fails if they crowd out the rest.
         prop_assume!(built.is_ok(), "rejected: {:?}", built.as_ref().err());
@@ -238,7 +238,7 @@ proptest! {
             prop_assert!(lr.is_finite() && lr >= 0.0);
         }
         let cut = ((n as f64) * cut_frac) as u64;
-        let mut first = cfg.build(&run).unwrap();
+        let mut first = cfg.init(&run).unwrap();
         let mut got = drive(&mut first, 0, cut, spe, &metrics);
         if let Some(feed) = first.plateau_feed() {
             if cut > 0 && cut.is_multiple_of(spe) {
@@ -247,7 +247,7 @@ proptest! {
             }
         }
         let record = LrSchedulerRecord::from_bytes(first.to_record().into_bytes().unwrap()).unwrap();
-        let mut resumed = cfg.build(&run).unwrap();
+        let mut resumed = cfg.init(&run).unwrap();
         resumed.load_record(record);
         got.extend(drive(&mut resumed, cut, n, spe, &metrics));
         prop_assert_eq!(got, expected);
@@ -275,7 +275,7 @@ proptest! {
             SchedulerConfig::OneCycle(OneCycleLrSchedulerConfig::new(0.1).with_total_steps(n)),
             SchedulerConfig::Cyclic(CyclicLrSchedulerConfig::new(a, b).with_step_sizes(n, Some(m)).with_mode(CyclicMode::ExpRange, a)),
             SchedulerConfig::ReduceOnPlateau(ReduceLrOnPlateauSchedulerConfig { factor: a, threshold: b, min_lr: a, eps: b, ..Default::default() }),
-            SchedulerConfig::Sequential(SequentialLrSchedulerConfig { schedulers: vec![SchedulerConfig::Fixed], milestones: vec![n], unit: Some(Unit::Epoch) }),
+            SchedulerConfig::Sequential(SequentialLrSchedulerConfig { schedulers: vec![SchedulerConfig::default()], milestones: vec![n], unit: Some(Unit::Epoch) }),
             SchedulerConfig::Chained(ChainedSchedulerConfig { schedulers: vec![], unit: None }),
             SchedulerConfig::WarmupStableDecay(WarmupStableDecayLrSchedulerConfig::new(n, m).with_min_lr_ratio(a)),
             SchedulerConfig::WarmupStableDecay(WarmupStableDecayLrSchedulerConfig::new(n, m).with_num_training_steps(m)),
@@ -287,7 +287,7 @@ proptest! {
             SchedulerConfig::TimmCosine(TimmCosineLrSchedulerConfig::new(3).with_noise(NoiseRange::Between([n, m]), a, b, NoiseType::Normal, n)),
         ];
         for cfg in configs {
-            if let Ok(mut s) = cfg.build(&run) {
+            if let Ok(mut s) = cfg.init(&run) {
                 // Accepted: it must then behave.
                 for _ in 0..20 {
                     let lr = s.step();
@@ -335,7 +335,7 @@ proptest! {
             (C::TimmCosine(TimmCosineLrSchedulerConfig::new(3).with_cycles(1.0, big, 1)), "cycle_decay"),
         ];
         for (cfg, field) in cases {
-            match cfg.build(&run) {
+            match cfg.init(&run) {
                 Err(ScheduleError::InvalidParam { field: got, .. }) => prop_assert_eq!(got, field, "{:?}", cfg),
                 other => prop_assert!(false, "{cfg:?}: expected an error naming `{field}`, got {other:?}"),
             }

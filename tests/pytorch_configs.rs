@@ -8,7 +8,7 @@ mod common;
 use common::{cfg, lrs, run};
 
 fn invalid_field(c: &SchedulerConfig, r: &RunInfo) -> &'static str {
-    match c.build(r) {
+    match c.init(r) {
         Err(ScheduleError::InvalidParam { field, .. }) => field,
         other => panic!("{c:?}: expected an invalid parameter, got {other:?}"),
     }
@@ -62,7 +62,7 @@ fn one_cycle_parameter_errors_come_before_length_errors() {
         }
         if let SchedulerConfig::OneCycle(one) = &c {
             assert!(
-                matches!(one.build(), Err(ScheduleError::InvalidParam { field: f, .. }) if f == field),
+                matches!(one.init(), Err(ScheduleError::InvalidParam { field: f, .. }) if f == field),
                 "{extra}"
             );
         }
@@ -103,7 +103,7 @@ fn one_cycle_short_phases_allowed_zero_length_phases_refused() {
     let c = cfg("type = \"one_cycle\"\nmax_lr = 0.1");
     for total in 1..12 {
         let r = run(0.1, 1, total);
-        if let Err(e) = c.build(&r) {
+        if let Err(e) = c.init(&r) {
             assert!(
                 total == 10 && e.to_string().contains("length exactly 0"),
                 "{total}: {e}"
@@ -248,7 +248,7 @@ fn one_cycle_ends_exactly_on_its_final_lr() {
                     let c = cfg(&format!("type = \"one_cycle\"\nmax_lr = {max_lr:?}\ntotal_steps = {total}\nanneal_strategy = \"{anneal}\"\nthree_phase = {three}"));
                     let final_lr = max_lr / 25.0 / 1e4;
                     exact_end(&c, &run(0.1, 1, total), total - 1, final_lr);
-                    let mut s = c.build(&run(0.1, 1, total)).unwrap();
+                    let mut s = c.init(&run(0.1, 1, total)).unwrap();
                     for _ in 0..total {
                         s.step();
                     }
@@ -306,9 +306,9 @@ fn a_chain_refuses_a_cosine_past_t_max_where_pytorch_stops_scaling() {
     };
     // PyTorch: lr 1.0, ExponentialLR(0.5) + CosineAnnealingLR(t_max=2): 1, 0.25, 0 (then 0.5, 0.5, 0.125).
     assert_eq!(lrs(&chain(2, ""), &run(1.0, 1, 3), 3), [1.0, 0.25, 0.0]);
-    let err = chain(2, "").build(&run(1.0, 1, 6)).unwrap_err().to_string();
+    let err = chain(2, "").init(&run(1.0, 1, 6)).unwrap_err().to_string();
     assert!(err.contains("t_max") && err.contains("6 epochs"), "{err}");
-    chain(2, "after_t_max = \"clamp\"").build(&run(1.0, 1, 6)).unwrap();
+    chain(2, "after_t_max = \"clamp\"").init(&run(1.0, 1, 6)).unwrap();
 }
 
 #[test]
@@ -348,9 +348,9 @@ fn every_table_name_is_the_config_kind_and_the_record_kind() {
         let c = cfg(&minimal(ty.name));
         // A `warmup` type is the warmup of its schedule; every other name is its config's kind.
         assert_eq!(c.kind(), ty.name, "{}", ty.name);
-        let built = c.build(&r).unwrap_or_else(|e| panic!("{}: {e}", ty.name));
+        let built = c.init(&r).unwrap_or_else(|e| panic!("{}: {e}", ty.name));
         // The record is tagged with the same name: a record of this type loads back.
-        let mut again = c.build(&r).unwrap();
+        let mut again = c.init(&r).unwrap();
         again
             .try_load_record(&burn::lr_scheduler::LrScheduler::to_record(&built))
             .unwrap();
@@ -364,7 +364,7 @@ fn every_table_name_is_the_config_kind_and_the_record_kind() {
         direct.step();
     }
     let mut from_toml = cfg("type = \"step\"\nstep_size = 2\nunit = \"iteration\"")
-        .build(&r)
+        .init(&r)
         .unwrap();
     from_toml.try_load_record(&direct.to_record()).unwrap();
     assert_eq!(from_toml.step(), direct.step());

@@ -5,7 +5,7 @@ use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
 use burn_lr::schedule::*;
 
 fn run(cfg: &SchedulerConfig) -> TrainingScheduler {
-    cfg.build(&RunInfo {
+    cfg.init(&RunInfo {
         base_lr: 0.1,
         updates_per_epoch: 5,
         total_updates: 200,
@@ -15,7 +15,7 @@ fn run(cfg: &SchedulerConfig) -> TrainingScheduler {
 
 fn configs() -> Vec<SchedulerConfig> {
     vec![
-        SchedulerConfig::Fixed,
+        SchedulerConfig::default(),
         SchedulerConfig::Step(StepLrSchedulerConfig::new(3).with_gamma(0.5)),
         SchedulerConfig::Exponential(ExponentialLrSchedulerConfig::new(0.9)),
         SchedulerConfig::CosineAnnealing(CosineAnnealingLrSchedulerConfig::new(10).with_eta_min(1e-3)),
@@ -173,7 +173,7 @@ fn records_with_other_parameters_are_refused() {
     assert!(err.contains("step_size=4"), "{err}");
     // A different epoch length (batch size) is a different run too.
     let other = a
-        .build(&RunInfo {
+        .init(&RunInfo {
             base_lr: 0.1,
             updates_per_epoch: 6,
             total_updates: 200,
@@ -191,6 +191,6 @@ fn records_with_other_parameters_are_refused() {
 #[test]
 #[should_panic(expected = "record mismatch")]
 fn load_record_panics_with_the_reason() {
-    let rec = run(&SchedulerConfig::Fixed).to_record();
+    let rec = run(&SchedulerConfig::default()).to_record();
     run(&SchedulerConfig::Step(StepLrSchedulerConfig::new(3))).load_record(rec);
 }

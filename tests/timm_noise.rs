@@ -79,12 +79,12 @@ fn timm(range: NoiseRange, seed: u64) -> TimmCosineLrSchedulerConfig {
 fn noise_only_inside_the_range_and_multiplicative() {
     let clean = TimmCosineLrSchedulerConfig::new(50)
         .with_lr_min(1e-4)
-        .build(0.1)
+        .init(0.1)
         .unwrap();
-    let noisy = timm(NoiseRange::Between([10, 30]), 42).build(0.1).unwrap();
+    let noisy = timm(NoiseRange::Between([10, 30]), 42).init(0.1).unwrap();
     let n = noise(NoiseType::Normal, 0.67, 1.0, 42);
     for t in 0..60 {
-        let (c, x) = (clean.lr_at(t), noisy.lr_at(t));
+        let (c, x) = (clean.lr_at_update(t), noisy.lr_at_update(t));
         if (10..30).contains(&t) {
             assert_eq!(x, c + c * n.at(t), "t = {t}");
             assert_ne!(x, c);
@@ -94,9 +94,9 @@ fn noise_only_inside_the_range_and_multiplicative() {
         assert!(x > 0.0);
     }
     // As in timm, the value of t = 0 (set at construction) has no noise.
-    let from_start = timm(NoiseRange::From(0), 42).build(0.1).unwrap();
-    assert_eq!(from_start.lr_at(0), clean.lr_at(0));
-    assert_ne!(from_start.lr_at(1), clean.lr_at(1));
+    let from_start = timm(NoiseRange::From(0), 42).init(0.1).unwrap();
+    assert_eq!(from_start.lr_at_update(0), clean.lr_at_update(0));
+    assert_ne!(from_start.lr_at_update(1), clean.lr_at_update(1));
 }
 
 #[test]
@@ -146,7 +146,7 @@ fn noise_from_toml_with_timm_names() {
     let bad =
         toml::from_str::<SchedulerConfig>("type = \"timm_cosine\"\nt_initial = 20\nnoise_range_t = 5\nnoise_pct = 1.5")
             .map(|c| {
-                c.build(&RunInfo {
+                c.init(&RunInfo {
                     base_lr: 0.1,
                     updates_per_epoch: 1,
                     total_updates: 10,

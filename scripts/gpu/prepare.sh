@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
-# Packs what scripts/gpu/run.sh needs on a lent GPU machine (no Rust toolchain, no network
-# there) into gpu-carry/ (ignored by git), so that the machine's minutes go to measuring:
+# Packs what scripts/gpu/run.sh needs on a remote GPU machine without a Rust toolchain or
+# network into gpu-carry/ (ignored by git), so that the machine's minutes go to measuring:
 #   - burn-lr built with the `gpu` cargo profile (fat LTO, stripped) and the feature, xz'd;
-#   - the step bench (benches/train_step.rs) built the same way, when everything still fits;
+#   - the step bench (app/benches/train_step.rs) built the same way, when everything still fits;
 #   - a CIFAR-10 subset: the first 1,000 training and 200 test JPEGs of each class by file name
 #     (10,000 + 2,000 images) of $DATA, as one tar;
-#   - wgpu: the Vulkan loader packages in .gl/ (the device tool's recipe); cuda: LLVM 22 through
+#   - wgpu: the Vulkan loader packages in .gl/; cuda: LLVM 22 through
 #     scripts/offline-llvm.sh for the build, and libdevice.10.bc (from PyPI's
 #     nvidia-cuda-nvcc-cu12 wheel) for kernels that use math functions.
-# Everything that travels must fit in 64 MiB; the script checks it and says what it left out.
+# Everything that travels must fit in MAX_MIB (default 64, what the carrying tool takes); the
+# script checks it and says what it left out.
 #
-# Usage: scripts/gpu/prepare.sh wgpu|cuda     (PROFILE=gpu, DATA=../shared/data/cifar10;
+# Usage: scripts/gpu/prepare.sh wgpu|cuda     (PROFILE=gpu, DATA=../shared/data/cifar10, MAX_MIB=64;
 #        BIN=... [BENCH=...] packs binaries built elsewhere instead of building)
-# Then, with the device tool: run(command="bash scripts/gpu/run.sh wgpu",
-#   carry=["gpu-carry", ".gl"], timeout_s=560); see docs/gpu.md.
+# Then, on the GPU machine (carrying gpu-carry/ and .gl/ with the working tree):
+#   bash scripts/gpu/run.sh wgpu; see docs/gpu.md.
 set -euo pipefail
 BACKEND=${1:-}
 case "$BACKEND" in wgpu | cuda) ;; *) echo "usage: scripts/gpu/prepare.sh wgpu|cuda" >&2; exit 2 ;; esac
@@ -21,7 +22,8 @@ cd "$(dirname "$0")/../.."
 PROFILE=${PROFILE:-gpu}
 DATA=${DATA:-../shared/data/cifar10}
 CARRY=gpu-carry
-LIMIT=$((64 * 1024 * 1024))
+MAX_MIB=${MAX_MIB:-64}
+LIMIT=$((MAX_MIB * 1024 * 1024))
 [ -d "$DATA/train" ] || { echo "prepare: no CIFAR-10 image folder at $DATA (set DATA)" >&2; exit 2; }
 mkdir -p "$CARRY"
 rm -f "$CARRY"/*.xz   # one backend at a time: both would not fit
@@ -91,10 +93,10 @@ if [ -n "${BENCH:-}" ] && [ -f "$BENCH" ]; then
   pack "$BENCH" "train_step-$BACKEND"
   if [ "$(total)" -gt "$LIMIT" ]; then
     rm "$CARRY/train_step-$BACKEND.xz"
-    echo "left out the step bench: with it the carried files exceed 64 MiB (run.sh skips part 2)"
+    echo "left out the step bench: with it the carried files exceed $MAX_MIB MiB (run.sh skips part 2)"
   fi
 fi
 used=$(total)
-echo "== carried: $((used / 1024 / 1024)) MiB of 64 (working tree, $CARRY/, .gl/)"
-[ "$used" -le "$LIMIT" ] || { echo "prepare: over the device tool's 64 MiB: $(du -sh "$CARRY"/*)" >&2; exit 1; }
+echo "== carried: $((used / 1024 / 1024)) MiB of $MAX_MIB (working tree, $CARRY/, .gl/)"
+[ "$used" -le "$LIMIT" ] || { echo "prepare: over MAX_MIB = $MAX_MIB MiB: $(du -sh "$CARRY"/*)" >&2; exit 1; }
 echo "ready: bash scripts/gpu/run.sh $BACKEND   (carry: $CARRY .gl)"

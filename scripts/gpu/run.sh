@@ -33,7 +33,7 @@ mkdir -p "$OUT"
 exec > >(tee "$OUT/log.txt") 2>&1
 say() { echo "== $*"; }
 
-# Vulkan loader and NVIDIA's driver files (the device tool's `.gl` recipe), CUDA's libdevice.
+# Vulkan loader and NVIDIA's driver files (`.gl/`), CUDA's libdevice.
 if [ "$BACKEND" = wgpu ] && ! ldconfig -p | grep -q 'libvulkan.so.1' && [ -d .gl ]; then
   for f in .gl/*.deb; do dpkg -x "$f" /; done
   ldconfig

@@ -2,14 +2,10 @@
 
 use super::observe::{LrObserver, Observed};
 use super::{default_checkpointing, NeverStop, PlateauCheckpointing, PlateauEarlyStopping, PlateauMonitor};
-use crate::optim::{CycledAdamW, CycledSgd};
 use crate::schedule::{MomentumCell, RunInfo, ScheduleError, SchedulerConfig, TrainingScheduler};
 use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
 use burn::lr_scheduler::LrSchedulerRecord;
 use burn::module::ParamGroup;
-use burn::optim::decay::WeightDecayConfig;
-use burn::optim::momentum::MomentumConfig;
-use burn::optim::{AdamWConfig, ModuleOptimizer, SgdConfig};
 use burn::train::checkpoint::CheckpointingStrategy;
 use burn::train::EarlyStoppingStrategy;
 use std::path::Path;
@@ -106,6 +102,7 @@ impl LearnerRun {
 ///
 /// ```
 /// use burn_lr::learner::{LearnerRun, LearnerSchedule};
+/// use burn_lr::optim::CycledSgdConfig;
 /// use burn_lr::schedule::SchedulerConfig;
 ///
 /// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
@@ -114,7 +111,8 @@ impl LearnerRun {
 /// let run = LearnerRun::new(50_000, 128, 90).with_grad_accumulation(2);
 /// let schedule = LearnerSchedule::new(&config, 0.1, &run)?;
 /// assert_eq!(schedule.run().updates_per_epoch, 196);
-/// let optimizer = schedule.sgd(0.9, false, 5e-4); // Burn's SGD, or the momentum-cycled one
+/// // torch.optim.SGD(momentum=0.9, weight_decay=5e-4): Burn's SGD, or the momentum-cycled one.
+/// let optimizer = CycledSgdConfig::new().with_momentum(0.9).with_weight_decay(5e-4).init(schedule.momentum());
 /// let checkpointing = schedule.checkpointing(None); // feeds a plateau schedule, if any
 /// let scheduler = schedule.into_scheduler(); // Learner::new(model, optimizer, scheduler)
 /// # let _ = (optimizer, checkpointing, scheduler);
@@ -127,6 +125,7 @@ pub struct LearnerSchedule {
     monitors: Vec<PlateauMonitor>,
     momentum: Option<MomentumCell>,
     run: RunInfo,
+    learner_run: LearnerRun,
     warnings: Vec<String>,
     observer: Option<Box<dyn LrObserver>>,
 }
@@ -138,7 +137,7 @@ impl LearnerSchedule {
     /// The schedule's [`ScheduleError`] (parameters, then lengths), or a bad `run`.
     pub fn new(config: &SchedulerConfig, base_lr: f64, run: &LearnerRun) -> Result<Self, ScheduleError> {
         let info = run.run_info(base_lr)?;
-        let base = config.build(&info)?;
+        let base = config.init(&info)?;
         // A schedule that cycles momentum anywhere (even a later child of a sequential) drives
         // the optimizer's momentum / beta1 at every update.
         let (base, momentum) = if config.cycles_momentum() {
@@ -154,6 +153,7 @@ impl LearnerSchedule {
             monitors,
             momentum,
             run: info,
+            learner_run: *run,
             warnings: config.length_warnings(&info),
             observer: None,
         })
@@ -167,7 +167,7 @@ impl LearnerSchedule {
     /// As [`Self::new`].
     pub fn with_group(mut self, params: &str, config: &SchedulerConfig, base_lr: f64) -> Result<Self, ScheduleError> {
         let info = RunInfo { base_lr, ..self.run };
-        let scheduler = config.build(&info)?;
+        let scheduler = config.init(&info)?;
         self.monitors.extend(monitor(config, &scheduler));
         self.warnings.extend(config.length_warnings(&info));
         self.groups.push((params.to_string(), scheduler));
@@ -236,6 +236,11 @@ impl LearnerSchedule {
         &self.run
     }
 
+    /// The run this schedule was built for (for [`NonFiniteLossGuard::new`](super::NonFiniteLossGuard::new)).
+    pub fn learner_run(&self) -> &LearnerRun {
+        &self.learner_run
+    }
+
     /// Warnings to show once (a declared length that differs from the run's).
     pub fn warnings(&self) -> &[String] {
         &self.warnings
@@ -254,43 +259,6 @@ impl LearnerSchedule {
     /// The plateau feeds (one per plateau schedule, base first).
     pub fn plateau_monitors(&self) -> &[PlateauMonitor] {
         &self.monitors
-    }
-
-    /// SGD (dampening 0, as PyTorch), with the schedule's momentum at every update when it
-    /// cycles momentum (then `momentum` only applies until the first update), else Burn's SGD.
-    pub fn sgd(&self, momentum: f64, nesterov: bool, weight_decay: f64) -> ModuleOptimizer {
-        if let Some(cell) = &self.momentum {
-            cell.set(u64::MAX, momentum);
-            return CycledSgd::new(cell.clone(), nesterov, weight_decay).init();
-        }
-        let mut sgd = SgdConfig::new();
-        if momentum > 0.0 {
-            sgd = sgd.with_momentum(Some(
-                MomentumConfig::new()
-                    .with_momentum(momentum)
-                    .with_dampening(0.0)
-                    .with_nesterov(nesterov),
-            ));
-        }
-        if weight_decay > 0.0 {
-            sgd = sgd.with_weight_decay(Some(WeightDecayConfig::new(weight_decay as f32)));
-        }
-        sgd.init()
-    }
-
-    /// AdamW (decoupled weight decay), with the schedule's momentum as `beta1` at every update
-    /// when it cycles momentum, else Burn's AdamW.
-    pub fn adamw(&self, beta1: f64, beta2: f64, eps: f64, weight_decay: f64) -> ModuleOptimizer {
-        if let Some(cell) = &self.momentum {
-            cell.set(u64::MAX, beta1);
-            return CycledAdamW::new(cell.clone(), beta2, eps, weight_decay).init();
-        }
-        AdamWConfig::new()
-            .with_beta_1(beta1 as f32)
-            .with_beta_2(beta2 as f32)
-            .with_epsilon(eps as f32)
-            .with_weight_decay(weight_decay as f32)
-            .init()
     }
 
     /// The checkpointing strategy for `SupervisedTraining::with_checkpointing_strategy`: `inner`

@@ -13,6 +13,7 @@
 //! the next training update, so a request made during validation lets that epoch finish and be
 //! checkpointed instead of discarding it.
 
+use super::LearnerRun;
 use burn::tensor::{Tensor, TensorReadError};
 use burn::train::metric::{Adaptor, Metric, MetricAttributes, MetricMetadata, MetricName, SerializedEntry};
 use burn::train::{ClassificationOutput, Interrupter, MultiLabelClassificationOutput, RegressionOutput};
@@ -108,15 +109,17 @@ pub struct NonFiniteLossGuard {
     first: Arc<Mutex<Option<Divergence>>>,
     epoch: usize,
     last_iteration: usize,
-    grad_accumulation: usize,
+    items_per_update: usize,
     updates_per_epoch: u64,
 }
 
 impl NonFiniteLossGuard {
-    /// A guard stopping the run of `interrupter` (`SupervisedTraining::interrupter()`); the run
-    /// starts after epoch `start_after` (0, or the resumed checkpoint), makes `updates_per_epoch`
-    /// optimizer updates per epoch, one per `grad_accumulation` batches.
-    pub fn new(interrupter: Interrupter, start_after: usize, updates_per_epoch: u64, grad_accumulation: usize) -> Self {
+    /// A guard stopping the run of `interrupter` (the one given to
+    /// `SupervisedTraining::with_interrupter`) of `run`, which starts after epoch `start_after`
+    /// (0, or the resumed checkpoint). From `run` it knows the optimizer updates per epoch and
+    /// how many training items Burn reports per update (one per batch: `grad_accumulation`
+    /// batches per update on each of `devices`), so a [`Divergence`] names the right update.
+    pub fn new(interrupter: Interrupter, run: &LearnerRun, start_after: usize) -> Self {
         Self {
             interrupter,
             policy: OnNonFinite::Stop,
@@ -125,8 +128,8 @@ impl NonFiniteLossGuard {
             first: Arc::new(Mutex::new(None)),
             epoch: start_after,
             last_iteration: usize::MAX,
-            grad_accumulation: grad_accumulation.max(1),
-            updates_per_epoch,
+            items_per_update: (run.grad_accumulation * run.devices).max(1),
+            updates_per_epoch: run.updates_per_epoch(),
         }
     }
 
@@ -180,7 +183,7 @@ impl Metric for NonFiniteLossGuard {
         let value = loss.0.clone().mean().try_into_scalar::<f64>()?;
         let mut first = self.first.lock().unwrap_or_else(|e| e.into_inner());
         if !value.is_finite() && first.is_none() {
-            let update = (iteration.div_ceil(self.grad_accumulation) as u64).clamp(1, self.updates_per_epoch.max(1));
+            let update = (iteration.div_ceil(self.items_per_update) as u64).clamp(1, self.updates_per_epoch.max(1));
             let divergence = Divergence {
                 epoch: self.epoch,
                 update,

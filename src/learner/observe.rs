@@ -143,7 +143,7 @@ mod tests {
     fn built(toml_text: &str, base_lr: f64) -> TrainingScheduler {
         let config: SchedulerConfig = toml::from_str(toml_text).unwrap();
         config
-            .build(&RunInfo {
+            .init(&RunInfo {
                 base_lr,
                 updates_per_epoch: 4,
                 total_updates: 12,

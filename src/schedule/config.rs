@@ -1,85 +1,8 @@
 //! The one scheduler configuration used by TOML files, the CLI and the training loop.
 
 use super::compose::Schedule;
-use super::run::{length_warning, run_length, run_per};
-use super::types::{closure_only, type_list};
+use super::types::{closest_type, closure_only, type_list, Named};
 use super::*;
-
-/// Every schedule that has a TOML form, tagged by `type` (see [`SCHEDULE_TYPES`](super::SCHEDULE_TYPES)
-/// for every accepted name: the canonical one, the reference class or function name in
-/// snake_case, short forms):
-///
-/// | `type` | reference | default `unit` |
-/// |---|---|---|
-/// | `fixed` | no scheduler | – |
-/// | `step` | PyTorch `StepLR` | epoch |
-/// | `multi_step` | PyTorch `MultiStepLR` | epoch |
-/// | `exponential` | PyTorch `ExponentialLR` | epoch |
-/// | `linear` | PyTorch `LinearLR` | epoch |
-/// | `constant` | PyTorch `ConstantLR` | epoch |
-/// | `polynomial` | PyTorch `PolynomialLR` | epoch |
-/// | `cosine_annealing` | PyTorch `CosineAnnealingLR` | epoch |
-/// | `cosine_annealing_warm_restarts` | PyTorch `CosineAnnealingWarmRestarts` | epoch (fractional) |
-/// | `reduce_on_plateau` | PyTorch `ReduceLROnPlateau` | epoch |
-/// | `one_cycle` | PyTorch `OneCycleLR` | iteration |
-/// | `cyclic` | PyTorch `CyclicLR` | iteration |
-/// | `sequential` | PyTorch `SequentialLR` | epoch (milestones) |
-/// | `chained` | PyTorch `ChainedScheduler` | – |
-/// | `warmup_stable_decay` | HF `get_wsd_schedule` | iteration |
-/// | `inverse_sqrt` | HF `get_inverse_sqrt_schedule` | iteration |
-/// | `noam` | Burn `NoamLrScheduler` | iteration |
-/// | `cosine_with_restarts` | HF `get_cosine_with_hard_restarts_schedule_with_warmup` | iteration |
-/// | `polynomial_decay` | HF `get_polynomial_decay_schedule_with_warmup` | iteration |
-/// | `timm_cosine` | timm `CosineLRScheduler` | epoch |
-///
-/// Any of them (but `reduce_on_plateau`) takes a `warmup` table. Unknown keys are errors that
-/// name the key; an unknown `type` suggests the closest valid name.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum SchedulerConfig {
-    /// A constant LR equal to the optimizer's `lr`.
-    Fixed,
-    /// [`StepLrSchedulerConfig`].
-    Step(StepLrSchedulerConfig),
-    /// [`MultiStepLrSchedulerConfig`].
-    MultiStep(MultiStepLrSchedulerConfig),
-    /// [`ExponentialLrSchedulerConfig`].
-    Exponential(ExponentialLrSchedulerConfig),
-    /// [`LinearLrSchedulerConfig`].
-    Linear(LinearLrSchedulerConfig),
-    /// [`ConstantLrSchedulerConfig`].
-    Constant(ConstantLrSchedulerConfig),
-    /// [`PolynomialLrSchedulerConfig`].
-    Polynomial(PolynomialLrSchedulerConfig),
-    /// [`CosineAnnealingLrSchedulerConfig`].
-    CosineAnnealing(CosineAnnealingLrSchedulerConfig),
-    /// [`CosineAnnealingWarmRestartsSchedulerConfig`].
-    CosineAnnealingWarmRestarts(CosineAnnealingWarmRestartsSchedulerConfig),
-    /// [`ReduceLrOnPlateauSchedulerConfig`].
-    ReduceOnPlateau(ReduceLrOnPlateauSchedulerConfig),
-    /// [`OneCycleLrSchedulerConfig`].
-    OneCycle(OneCycleLrSchedulerConfig),
-    /// [`CyclicLrSchedulerConfig`].
-    Cyclic(CyclicLrSchedulerConfig),
-    /// [`SequentialLrSchedulerConfig`].
-    Sequential(SequentialLrSchedulerConfig),
-    /// [`ChainedSchedulerConfig`].
-    Chained(ChainedSchedulerConfig),
-    /// [`WarmupSchedulerConfig`] (written as a `warmup` table inside any scheduler table).
-    Warmup(Box<WarmupSchedulerConfig>),
-    /// [`WarmupStableDecayLrSchedulerConfig`].
-    WarmupStableDecay(WarmupStableDecayLrSchedulerConfig),
-    /// [`InverseSqrtLrSchedulerConfig`].
-    InverseSqrt(InverseSqrtLrSchedulerConfig),
-    /// [`NoamLrSchedulerConfig`].
-    Noam(NoamLrSchedulerConfig),
-    /// [`CosineWithHardRestartsLrSchedulerConfig`].
-    CosineWithRestarts(CosineWithHardRestartsLrSchedulerConfig),
-    /// [`PolynomialDecayLrSchedulerConfig`].
-    PolynomialDecay(PolynomialDecayLrSchedulerConfig),
-    /// [`TimmCosineLrSchedulerConfig`].
-    TimmCosine(TimmCosineLrSchedulerConfig),
-}
 
 // Hand-written so that an error names the offending key (serde's internally tagged enums lose
 // the field path), so that a `warmup` table can sit in any scheduler table, so that every name
@@ -101,7 +24,7 @@ fn type_of(value: Option<&toml::Value>) -> Result<&'static ScheduleType, String>
                  from Rust with a closure"
             ),
             None => format!(
-                "unknown scheduler type `{name}`: did you mean `{}`? (one of {})",
+                "unknown scheduler type `{name}`: did you mean {}? (one of {})",
                 closest_type(name),
                 type_list()
             ),
@@ -121,7 +44,7 @@ fn inherit_unit(table: &mut toml::Table) {
     };
     for child in children {
         if let toml::Value::Table(child) = child {
-            let takes_unit = !matches!(type_of(child.get("type")), Ok(t) if t.name == "fixed" || t.name == "warmup");
+            let takes_unit = !matches!(type_of(child.get("type")), Ok(t) if t.name == FixedLrSchedulerConfig::NAME || t.name == WarmupSchedulerConfig::NAME);
             if takes_unit && !child.contains_key("unit") {
                 child.insert("unit".into(), unit.clone());
             }
@@ -133,7 +56,7 @@ impl SchedulerConfig {
     fn from_table(mut table: toml::Table) -> Result<Self, String> {
         let ty = type_of(table.get("type"))?;
         table.remove("type");
-        if ty.name != "warmup" {
+        if ty.name != WarmupSchedulerConfig::NAME {
             if let Some(warmup) = table.remove("warmup") {
                 let warmup: WarmupSpec = match warmup {
                     toml::Value::Table(t) => serde_path_to_error::deserialize(toml::Value::Table(t))
@@ -142,95 +65,36 @@ impl SchedulerConfig {
                 };
                 table.insert("type".into(), toml::Value::String(ty.name.into()));
                 let schedule = Self::from_table(table)?;
-                return Ok(Self::Warmup(Box::new(WarmupSchedulerConfig { warmup, schedule })));
+                let schedule = Box::new(schedule);
+                return Ok(Self::Warmup(WarmupSchedulerConfig { warmup, schedule }));
             }
         }
-        if ty.name == "sequential" || ty.name == "chained" {
+        if ty.name == SequentialLrSchedulerConfig::NAME || ty.name == ChainedSchedulerConfig::NAME {
             inherit_unit(&mut table);
         }
         ty.parse(table)
     }
 
-    /// The TOML `type` name.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::Fixed => "fixed",
-            Self::Step(_) => "step",
-            Self::MultiStep(_) => "multi_step",
-            Self::Exponential(_) => "exponential",
-            Self::Linear(_) => "linear",
-            Self::Constant(_) => "constant",
-            Self::Polynomial(_) => "polynomial",
-            Self::CosineAnnealing(_) => "cosine_annealing",
-            Self::CosineAnnealingWarmRestarts(_) => "cosine_annealing_warm_restarts",
-            Self::ReduceOnPlateau(_) => "reduce_on_plateau",
-            Self::OneCycle(_) => "one_cycle",
-            Self::Cyclic(_) => "cyclic",
-            Self::Sequential(_) => "sequential",
-            Self::Chained(_) => "chained",
-            Self::Warmup(_) => "warmup",
-            Self::WarmupStableDecay(_) => "warmup_stable_decay",
-            Self::InverseSqrt(_) => "inverse_sqrt",
-            Self::Noam(_) => "noam",
-            Self::CosineWithRestarts(_) => "cosine_with_restarts",
-            Self::PolynomialDecay(_) => "polynomial_decay",
-            Self::TimmCosine(_) => "timm_cosine",
-        }
-    }
-
     /// The unit the schedule counts in (a sequential's milestones; a warmup's inner schedule).
     pub fn unit(&self) -> Unit {
-        match self {
-            Self::Fixed | Self::Chained(_) => Unit::Iteration,
-            Self::Step(c) => c.unit,
-            Self::MultiStep(c) => c.unit,
-            Self::Exponential(c) => c.unit,
-            Self::Linear(c) => c.unit,
-            Self::Constant(c) => c.unit,
-            Self::Polynomial(c) => c.unit,
-            Self::CosineAnnealing(c) => c.unit,
-            Self::CosineAnnealingWarmRestarts(c) => c.unit,
-            Self::ReduceOnPlateau(c) => c.unit,
-            Self::OneCycle(c) => c.unit,
-            Self::Cyclic(c) => c.unit,
-            Self::Sequential(c) => c.milestone_unit(),
-            Self::Warmup(c) => c.schedule.unit(),
-            Self::WarmupStableDecay(c) => c.unit,
-            Self::InverseSqrt(c) => c.unit,
-            Self::Noam(c) => c.unit,
-            Self::CosineWithRestarts(c) => c.unit,
-            Self::PolynomialDecay(c) => c.unit,
-            Self::TimmCosine(c) => c.unit,
-        }
+        self.as_kind().unit()
     }
 
     /// Whether the schedule only scales the LR by a factor (so that chaining multiplies factors
     /// exactly as PyTorch's `ChainedScheduler` does).
     pub fn is_multiplicative(&self) -> bool {
-        match self {
-            Self::Fixed
-            | Self::Step(_)
-            | Self::MultiStep(_)
-            | Self::Exponential(_)
-            | Self::Linear(_)
-            | Self::Constant(_)
-            | Self::Polynomial(_) => true,
-            Self::CosineAnnealing(c) => c.eta_min == 0.0,
-            Self::Chained(c) => c.schedulers.iter().all(Self::is_multiplicative),
-            _ => false,
-        }
+        self.as_kind().is_multiplicative()
     }
 
     /// Whether the LR cycles momentum (OneCycle / Cyclic with `cycle_momentum`, anywhere inside).
     pub fn cycles_momentum(&self) -> bool {
-        match self {
-            Self::OneCycle(c) => c.cycle_momentum,
-            Self::Cyclic(c) => c.cycle_momentum,
-            Self::Sequential(c) => c.schedulers.iter().any(Self::cycles_momentum),
-            Self::Chained(c) => c.schedulers.iter().any(Self::cycles_momentum),
-            Self::Warmup(c) => c.schedule.cycles_momentum(),
-            _ => false,
-        }
+        self.as_kind().cycles_momentum()
+    }
+
+    /// Whether the LR scales the optimizer's base LR (`[optimizer] lr`); `one_cycle`, `cyclic`
+    /// and `noam` set their own (`max_lr`, `base_lr`, `factor`), as in their references.
+    pub fn uses_base_lr(&self) -> bool {
+        self.as_kind().uses_base_lr()
     }
 
     /// Warnings for a run whose length differs from a length the config declares (a OneCycle
@@ -239,54 +103,8 @@ impl SchedulerConfig {
     /// start of a training run; a config that leaves the length out never warns.
     pub fn length_warnings(&self, run: &RunInfo) -> Vec<String> {
         let mut out = Vec::new();
-        self.collect_length_warnings(run, &mut out);
+        self.as_kind().length_warnings(run, &mut out);
         out
-    }
-
-    fn collect_length_warnings(&self, run: &RunInfo, out: &mut Vec<String>) {
-        match self {
-            Self::OneCycle(c) => {
-                if let Ok(Some(declared)) = c.declared_total_steps() {
-                    out.extend(length_warning(self.kind(), "total_steps", declared, c.unit, run));
-                }
-            }
-            Self::WarmupStableDecay(c) => {
-                let field = if c.num_stable_steps.is_some() {
-                    "num_warmup_steps + num_stable_steps + num_decay_steps"
-                } else {
-                    "num_training_steps"
-                };
-                if let Some(declared) = c.declared_length() {
-                    out.extend(length_warning(self.kind(), field, declared, c.unit, run));
-                }
-            }
-            Self::CosineWithRestarts(c) => {
-                if let Some(declared) = c.num_training_steps {
-                    out.extend(length_warning(self.kind(), "num_training_steps", declared, c.unit, run));
-                }
-            }
-            Self::PolynomialDecay(c) => {
-                if let Some(declared) = c.num_training_steps {
-                    out.extend(length_warning(self.kind(), "num_training_steps", declared, c.unit, run));
-                }
-            }
-            Self::Sequential(c) => {
-                if let Ok((_, runs)) = c.child_runs(run, run_per(run, c.milestone_unit())) {
-                    c.schedulers
-                        .iter()
-                        .zip(&runs)
-                        .for_each(|(s, r)| s.collect_length_warnings(r, out));
-                }
-            }
-            Self::Chained(c) => c.schedulers.iter().for_each(|s| s.collect_length_warnings(run, out)),
-            Self::Warmup(c) => {
-                if let Ok(updates) = c.warmup.updates(run) {
-                    c.schedule
-                        .collect_length_warnings(&c.warmup.inner_run(run, updates), out);
-                }
-            }
-            _ => {}
-        }
     }
 
     /// Builds the scheduler for a run: an epoch-unit schedule advances once every
@@ -296,7 +114,7 @@ impl SchedulerConfig {
     /// # Errors
     /// Every [`ScheduleError::InvalidParam`] of the schedule's own validation (parameters
     /// first, then lengths).
-    pub fn build(&self, run: &RunInfo) -> Result<TrainingScheduler, ScheduleError> {
+    pub fn init(&self, run: &RunInfo) -> Result<TrainingScheduler, ScheduleError> {
         if run.updates_per_epoch == 0 {
             return Err(ScheduleError::invalid(
                 self.kind(),
@@ -314,44 +132,38 @@ impl SchedulerConfig {
     /// Builds the update-indexed [`Schedule`] of any schedule but `reduce_on_plateau`.
     ///
     /// # Errors
-    /// As [`Self::build`]; `reduce_on_plateau` (it needs metrics, so it cannot be composed).
-    pub fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
-        let per = |unit: Unit| run_per(run, unit);
-        fn leaf<S: ClosedForm + std::fmt::Debug>(s: S, per: u64) -> Box<dyn Schedule> {
-            Box::new(ClosedFormScheduler::with_steps_per_unit(s, per))
-        }
-        let base = run.base_lr;
-        Ok(match self {
-            Self::Fixed => leaf(FixedLr::new(base)?, 1),
-            Self::Step(c) => leaf(c.build(base)?, per(c.unit)),
-            Self::MultiStep(c) => leaf(c.build(base)?, per(c.unit)),
-            Self::Exponential(c) => leaf(c.build(base)?, per(c.unit)),
-            Self::Linear(c) => leaf(c.build(base)?, per(c.unit)),
-            Self::Constant(c) => leaf(c.build(base)?, per(c.unit)),
-            Self::Polynomial(c) => leaf(c.build(base)?, per(c.unit)),
-            Self::CosineAnnealing(c) => leaf(c.build(base)?, per(c.unit)),
-            Self::CosineAnnealingWarmRestarts(c) => leaf(c.build(base)?, per(c.unit)),
-            Self::Cyclic(c) => leaf(c.build()?, per(c.unit)),
-            Self::WarmupStableDecay(c) => leaf(c.build(base, Some(run_length(run, c.unit)))?, per(c.unit)),
-            Self::InverseSqrt(c) => leaf(c.build(base)?, per(c.unit)),
-            Self::Noam(c) => leaf(c.build()?, per(c.unit)),
-            Self::CosineWithRestarts(c) => leaf(c.build(base, Some(run_length(run, c.unit)))?, per(c.unit)),
-            Self::PolynomialDecay(c) => leaf(c.build(base, Some(run_length(run, c.unit)))?, per(c.unit)),
-            Self::TimmCosine(c) => leaf(c.build(base)?, per(c.unit)),
-            Self::OneCycle(c) => {
-                c.validate_params()?;
-                let total = c.declared_total_steps()?.unwrap_or_else(|| run_length(run, c.unit));
-                leaf(c.build_with_total(total)?, per(c.unit))
-            }
-            Self::ReduceOnPlateau(_) => return Err(ScheduleError::invalid(
-                "reduce_on_plateau",
-                "type",
-                "reduce_on_plateau",
-                "cannot be nested in sequential, chained or warmup: it is driven by a metric, not by the step count",
-            )),
-            Self::Sequential(c) => c.build_schedule(run)?,
-            Self::Chained(c) => c.build_schedule(run)?,
-            Self::Warmup(c) => c.build_schedule(run)?,
-        })
+    /// As [`Self::init`]; `reduce_on_plateau` (it needs metrics, so it cannot be composed).
+    pub(crate) fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
+        self.as_kind().build_schedule(run)
     }
+}
+
+impl Default for SchedulerConfig {
+    /// No schedule: the optimizer's LR at every update (`type = "fixed"`).
+    fn default() -> Self {
+        Self::Fixed(FixedLrSchedulerConfig::default())
+    }
+}
+
+/// What every schedule type's config answers. [`SchedulerConfig`] dispatches each of its methods
+/// to the variant's config through one generated match (`types.rs`), so a new type must
+/// implement all of them, with no default, to compile.
+pub(crate) trait ScheduleKind {
+    /// The unit the schedule counts in.
+    fn unit(&self) -> Unit;
+    /// Whether it only scales the base LR by a factor (what `ChainedScheduler` may combine).
+    fn is_multiplicative(&self) -> bool;
+    /// Whether it cycles momentum, anywhere inside.
+    fn cycles_momentum(&self) -> bool;
+    /// Whether it scales the optimizer's base LR.
+    fn uses_base_lr(&self) -> bool;
+    /// Appends a warning for each declared length that differs from `run`'s.
+    fn length_warnings(&self, run: &RunInfo, out: &mut Vec<String>);
+    /// The update-indexed schedule for `run`.
+    fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError>;
+}
+
+/// A closed-form schedule advancing once every `per` optimizer updates, as a [`Schedule`].
+pub(crate) fn leaf<S: ClosedForm + std::fmt::Debug>(s: S, per: u64) -> Box<dyn Schedule> {
+    Box::new(ClosedFormScheduler::with_steps_per_unit(s, per))
 }

@@ -1,6 +1,10 @@
 //! `ConstantLR`: a constant factor on the base LR for the first `total_iters` steps.
 
 use super::{non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
+use crate::schedule::config::{leaf, ScheduleKind};
+use crate::schedule::run::run_per;
+use crate::schedule::types::Named;
+use crate::schedule::{RunInfo, Schedule};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 
@@ -48,8 +52,8 @@ impl ConstantLrSchedulerConfig {
     /// # Errors
     /// [`ScheduleError::InvalidParam`] for `factor` outside (0, 1] (PyTorch allows 0 and then
     /// divides by it in its recursive form) or a non-finite value.
-    pub fn build(&self, base_lr: LearningRate) -> Result<ConstantLr, ScheduleError> {
-        const S: &str = "constant";
+    pub(crate) fn build(&self, base_lr: LearningRate) -> Result<ConstantLr, ScheduleError> {
+        const S: &str = <ConstantLrSchedulerConfig as Named>::NAME;
         non_negative(S, "lr", base_lr)?;
         super::start_fraction(S, "factor", self.factor)?;
         if self.total_iters == 0 && self.factor != 1.0 {
@@ -88,7 +92,7 @@ pub struct ConstantLr {
 }
 
 impl ClosedForm for ConstantLr {
-    const KIND: &'static str = "constant";
+    const KIND: &'static str = <ConstantLrSchedulerConfig as Named>::NAME;
 
     fn lr_at(&self, t: u64) -> LearningRate {
         if t < self.total_iters {
@@ -105,6 +109,30 @@ impl ClosedForm for ConstantLr {
 
 /// [`ConstantLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
 pub type ConstantLrScheduler = ClosedFormScheduler<ConstantLr>;
+
+impl ScheduleKind for ConstantLrSchedulerConfig {
+    fn unit(&self) -> Unit {
+        self.unit
+    }
+
+    fn is_multiplicative(&self) -> bool {
+        true
+    }
+
+    fn cycles_momentum(&self) -> bool {
+        false
+    }
+
+    fn uses_base_lr(&self) -> bool {
+        true
+    }
+
+    fn length_warnings(&self, _run: &RunInfo, _out: &mut Vec<String>) {}
+
+    fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
+        Ok(leaf(self.build(run.base_lr)?, run_per(run, self.unit)))
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,10 @@
 //! `CosineAnnealingLR` (SGDR without restarts, Loshchilov & Hutter 2017).
 
 use super::{non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
+use crate::schedule::config::{leaf, ScheduleKind};
+use crate::schedule::run::run_per;
+use crate::schedule::types::Named;
+use crate::schedule::{RunInfo, Schedule};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
@@ -80,8 +84,8 @@ impl CosineAnnealingLrSchedulerConfig {
     ///
     /// # Errors
     /// [`ScheduleError::InvalidParam`] for `t_max = 0` or a negative/non-finite `eta_min`.
-    pub fn build(&self, base_lr: LearningRate) -> Result<CosineAnnealingLr, ScheduleError> {
-        const S: &str = "cosine_annealing";
+    pub(crate) fn build(&self, base_lr: LearningRate) -> Result<CosineAnnealingLr, ScheduleError> {
+        const S: &str = <CosineAnnealingLrSchedulerConfig as Named>::NAME;
         non_negative(S, "lr", base_lr)?;
         if self.t_max == 0 {
             return Err(ScheduleError::invalid(S, "t_max", 0, "must be an integer >= 1"));
@@ -122,7 +126,7 @@ pub struct CosineAnnealingLr {
 }
 
 impl ClosedForm for CosineAnnealingLr {
-    const KIND: &'static str = "cosine_annealing";
+    const KIND: &'static str = <CosineAnnealingLrSchedulerConfig as Named>::NAME;
 
     fn lr_at(&self, t: u64) -> LearningRate {
         if self.clamp && t >= self.t_max {
@@ -146,6 +150,30 @@ impl ClosedForm for CosineAnnealingLr {
 
 /// [`CosineAnnealingLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
 pub type CosineAnnealingLrScheduler = ClosedFormScheduler<CosineAnnealingLr>;
+
+impl ScheduleKind for CosineAnnealingLrSchedulerConfig {
+    fn unit(&self) -> Unit {
+        self.unit
+    }
+
+    fn is_multiplicative(&self) -> bool {
+        self.eta_min == 0.0
+    }
+
+    fn cycles_momentum(&self) -> bool {
+        false
+    }
+
+    fn uses_base_lr(&self) -> bool {
+        true
+    }
+
+    fn length_warnings(&self, _run: &RunInfo, _out: &mut Vec<String>) {}
+
+    fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
+        Ok(leaf(self.build(run.base_lr)?, run_per(run, self.unit)))
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -2,6 +2,10 @@
 //! `get_cosine_with_hard_restarts_schedule_with_warmup` (SGDR without the period growth).
 
 use super::{hf_warmup, non_negative, positive, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
+use crate::schedule::config::{leaf, ScheduleKind};
+use crate::schedule::run::{length_warning, run_length, run_per};
+use crate::schedule::types::Named;
+use crate::schedule::{RunInfo, Schedule};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
@@ -65,12 +69,12 @@ impl CosineWithHardRestartsLrSchedulerConfig {
     /// # Errors
     /// [`ScheduleError::InvalidParam`]: a non-positive `num_cycles`, no length, or
     /// `num_training_steps < num_warmup_steps`.
-    pub fn build(
+    pub(crate) fn build(
         &self,
         base_lr: LearningRate,
         run_length: Option<u64>,
     ) -> Result<CosineWithHardRestarts, ScheduleError> {
-        const S: &str = "cosine_with_restarts";
+        const S: &str = <CosineWithHardRestartsLrSchedulerConfig as Named>::NAME;
         non_negative(S, "lr", base_lr)?;
         positive(S, "num_cycles", self.num_cycles)?;
         let total = training_steps(S, self.num_training_steps.or(run_length), self.num_warmup_steps)?;
@@ -123,7 +127,7 @@ pub struct CosineWithHardRestarts {
 }
 
 impl ClosedForm for CosineWithHardRestarts {
-    const KIND: &'static str = "cosine_with_restarts";
+    const KIND: &'static str = <CosineWithHardRestartsLrSchedulerConfig as Named>::NAME;
 
     fn lr_at(&self, t: u64) -> LearningRate {
         if t < self.warmup {
@@ -144,6 +148,43 @@ impl ClosedForm for CosineWithHardRestarts {
 
 /// [`CosineWithHardRestartsLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
 pub type CosineWithHardRestartsLrScheduler = ClosedFormScheduler<CosineWithHardRestarts>;
+
+impl ScheduleKind for CosineWithHardRestartsLrSchedulerConfig {
+    fn unit(&self) -> Unit {
+        self.unit
+    }
+
+    fn is_multiplicative(&self) -> bool {
+        false
+    }
+
+    fn cycles_momentum(&self) -> bool {
+        false
+    }
+
+    fn uses_base_lr(&self) -> bool {
+        true
+    }
+
+    fn length_warnings(&self, run: &RunInfo, out: &mut Vec<String>) {
+        if let Some(declared) = self.num_training_steps {
+            out.extend(length_warning(
+                Self::NAME,
+                "num_training_steps",
+                declared,
+                self.unit,
+                run,
+            ));
+        }
+    }
+
+    fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
+        Ok(leaf(
+            self.build(run.base_lr, Some(run_length(run, self.unit)))?,
+            run_per(run, self.unit),
+        ))
+    }
+}
 
 #[cfg(test)]
 mod tests {

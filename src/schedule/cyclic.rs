@@ -1,6 +1,10 @@
 //! `CyclicLR` (Smith 2017, "Cyclical Learning Rates for Training Neural Networks").
 
 use super::{positive, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
+use crate::schedule::config::{leaf, ScheduleKind};
+use crate::schedule::run::run_per;
+use crate::schedule::types::Named;
+use crate::schedule::{RunInfo, Schedule};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 
@@ -148,8 +152,8 @@ impl CyclicLrSchedulerConfig {
     /// # Errors
     /// [`ScheduleError::InvalidParam`] naming the field: non-positive or non-finite LRs or
     /// `gamma`, zero step sizes, a `scale_mode` that contradicts `mode`, momenta outside [0, 1).
-    pub fn build(&self) -> Result<CyclicLr, ScheduleError> {
-        const S: &str = "cyclic";
+    pub(crate) fn build(&self) -> Result<CyclicLr, ScheduleError> {
+        const S: &str = <CyclicLrSchedulerConfig as Named>::NAME;
         positive(S, "base_lr", self.base_lr)?;
         positive(S, "max_lr", self.max_lr)?;
         positive(S, "gamma", self.gamma)?;
@@ -253,7 +257,7 @@ impl CyclicLr {
 }
 
 impl ClosedForm for CyclicLr {
-    const KIND: &'static str = "cyclic";
+    const KIND: &'static str = <CyclicLrSchedulerConfig as Named>::NAME;
 
     fn lr_at(&self, t: u64) -> LearningRate {
         let (scale_factor, scale) = self.shape(t);
@@ -282,6 +286,30 @@ impl ClosedForm for CyclicLr {
 /// [`CyclicLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`; its `momentum()` gives the
 /// momentum of the current update when `cycle_momentum` is on.
 pub type CyclicLrScheduler = ClosedFormScheduler<CyclicLr>;
+
+impl ScheduleKind for CyclicLrSchedulerConfig {
+    fn unit(&self) -> Unit {
+        self.unit
+    }
+
+    fn is_multiplicative(&self) -> bool {
+        false
+    }
+
+    fn cycles_momentum(&self) -> bool {
+        self.cycle_momentum
+    }
+
+    fn uses_base_lr(&self) -> bool {
+        false
+    }
+
+    fn length_warnings(&self, _run: &RunInfo, _out: &mut Vec<String>) {}
+
+    fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
+        Ok(leaf(self.build()?, run_per(run, self.unit)))
+    }
+}
 
 #[cfg(test)]
 mod tests {

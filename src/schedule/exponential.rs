@@ -2,6 +2,10 @@
 
 use super::step::pow_u64;
 use super::{decay_factor, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
+use crate::schedule::config::{leaf, ScheduleKind};
+use crate::schedule::run::run_per;
+use crate::schedule::types::Named;
+use crate::schedule::{RunInfo, Schedule};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 
@@ -43,8 +47,8 @@ impl ExponentialLrSchedulerConfig {
     /// # Errors
     /// [`ScheduleError::InvalidParam`] for a `gamma` outside [0, 1] or a negative or non-finite
     /// `base_lr`.
-    pub fn build(&self, base_lr: LearningRate) -> Result<ExponentialLr, ScheduleError> {
-        const S: &str = "exponential";
+    pub(crate) fn build(&self, base_lr: LearningRate) -> Result<ExponentialLr, ScheduleError> {
+        const S: &str = <ExponentialLrSchedulerConfig as Named>::NAME;
         super::non_negative(S, "lr", base_lr)?;
         decay_factor(S, "gamma", self.gamma)?;
         Ok(ExponentialLr {
@@ -72,7 +76,7 @@ pub struct ExponentialLr {
 }
 
 impl ClosedForm for ExponentialLr {
-    const KIND: &'static str = "exponential";
+    const KIND: &'static str = <ExponentialLrSchedulerConfig as Named>::NAME;
 
     fn lr_at(&self, t: u64) -> LearningRate {
         self.base_lr * pow_u64(self.gamma, t)
@@ -85,6 +89,30 @@ impl ClosedForm for ExponentialLr {
 
 /// [`ExponentialLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
 pub type ExponentialLrScheduler = ClosedFormScheduler<ExponentialLr>;
+
+impl ScheduleKind for ExponentialLrSchedulerConfig {
+    fn unit(&self) -> Unit {
+        self.unit
+    }
+
+    fn is_multiplicative(&self) -> bool {
+        true
+    }
+
+    fn cycles_momentum(&self) -> bool {
+        false
+    }
+
+    fn uses_base_lr(&self) -> bool {
+        true
+    }
+
+    fn length_warnings(&self, _run: &RunInfo, _out: &mut Vec<String>) {}
+
+    fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
+        Ok(leaf(self.build(run.base_lr)?, run_per(run, self.unit)))
+    }
+}
 
 #[cfg(test)]
 mod tests {

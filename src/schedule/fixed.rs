@@ -1,6 +1,29 @@
 //! A fixed learning rate: no scheduler (HF's `get_constant_schedule`).
 
 use super::{non_negative, ClosedForm, LearningRate, ScheduleError};
+use crate::schedule::config::{leaf, ScheduleKind};
+use crate::schedule::types::Named;
+use crate::schedule::{RunInfo, Schedule, Unit};
+use serde::{Deserialize, Serialize};
+
+/// No scheduler: the optimizer's learning rate at every update (Hugging Face's
+/// `get_constant_schedule`; PyTorch without a scheduler).
+///
+/// TOML: `[scheduler] type = "fixed"` (no parameters; also the default when `[scheduler]` is
+/// left out).
+///
+/// ```
+/// use burn::lr_scheduler::LrScheduler;
+/// use burn_lr::schedule::{RunInfo, SchedulerConfig};
+///
+/// let config: SchedulerConfig = toml::from_str("type = \"fixed\"").unwrap();
+/// let run = RunInfo { base_lr: 0.05, updates_per_epoch: 10, total_updates: 100 };
+/// let mut scheduler = config.init(&run).unwrap();
+/// assert!((0..100).all(|_| scheduler.step() == 0.05));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixedLrSchedulerConfig {}
 
 /// A fixed learning rate (no schedule): `lr(t) = lr`.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,13 +38,13 @@ impl FixedLr {
     /// [`ScheduleError::InvalidParam`] for a negative or non-finite `lr`.
     pub fn new(lr: LearningRate) -> Result<Self, ScheduleError> {
         Ok(Self {
-            lr: non_negative("fixed", "lr", lr)?,
+            lr: non_negative(<FixedLrSchedulerConfig as Named>::NAME, "lr", lr)?,
         })
     }
 }
 
 impl ClosedForm for FixedLr {
-    const KIND: &'static str = "fixed";
+    const KIND: &'static str = <FixedLrSchedulerConfig as Named>::NAME;
 
     fn lr_at(&self, _t: u64) -> LearningRate {
         self.lr
@@ -29,6 +52,30 @@ impl ClosedForm for FixedLr {
 
     fn fingerprint(&self) -> String {
         format!("lr={:?}", self.lr)
+    }
+}
+
+impl ScheduleKind for FixedLrSchedulerConfig {
+    fn unit(&self) -> Unit {
+        Unit::Iteration
+    }
+
+    fn is_multiplicative(&self) -> bool {
+        true
+    }
+
+    fn cycles_momentum(&self) -> bool {
+        false
+    }
+
+    fn uses_base_lr(&self) -> bool {
+        true
+    }
+
+    fn length_warnings(&self, _run: &RunInfo, _out: &mut Vec<String>) {}
+
+    fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
+        Ok(leaf(FixedLr::new(run.base_lr)?, 1))
     }
 }
 

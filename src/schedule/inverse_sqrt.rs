@@ -2,6 +2,10 @@
 //! (from big_vision; Vaswani et al. 2017 in the `timescale = warmup` form).
 
 use super::{hf_warmup, non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
+use crate::schedule::config::{leaf, ScheduleKind};
+use crate::schedule::run::run_per;
+use crate::schedule::types::Named;
+use crate::schedule::{RunInfo, Schedule};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 
@@ -50,8 +54,8 @@ impl InverseSqrtLrSchedulerConfig {
     ///
     /// # Errors
     /// [`ScheduleError::InvalidParam`] for `timescale = 0` or a negative `lr`.
-    pub fn build(&self, base_lr: LearningRate) -> Result<InverseSqrt, ScheduleError> {
-        const S: &str = "inverse_sqrt";
+    pub(crate) fn build(&self, base_lr: LearningRate) -> Result<InverseSqrt, ScheduleError> {
+        const S: &str = <InverseSqrtLrSchedulerConfig as Named>::NAME;
         non_negative(S, "lr", base_lr)?;
         let timescale = match self.timescale {
             Some(0) => return Err(ScheduleError::invalid(S, "timescale", 0, "must be an integer >= 1")),
@@ -84,7 +88,7 @@ pub struct InverseSqrt {
 }
 
 impl ClosedForm for InverseSqrt {
-    const KIND: &'static str = "inverse_sqrt";
+    const KIND: &'static str = <InverseSqrtLrSchedulerConfig as Named>::NAME;
 
     fn lr_at(&self, t: u64) -> LearningRate {
         if t < self.warmup {
@@ -102,6 +106,30 @@ impl ClosedForm for InverseSqrt {
 
 /// [`InverseSqrtLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
 pub type InverseSqrtLrScheduler = ClosedFormScheduler<InverseSqrt>;
+
+impl ScheduleKind for InverseSqrtLrSchedulerConfig {
+    fn unit(&self) -> Unit {
+        self.unit
+    }
+
+    fn is_multiplicative(&self) -> bool {
+        false
+    }
+
+    fn cycles_momentum(&self) -> bool {
+        false
+    }
+
+    fn uses_base_lr(&self) -> bool {
+        true
+    }
+
+    fn length_warnings(&self, _run: &RunInfo, _out: &mut Vec<String>) {}
+
+    fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
+        Ok(leaf(self.build(run.base_lr)?, run_per(run, self.unit)))
+    }
+}
 
 #[cfg(test)]
 mod tests {

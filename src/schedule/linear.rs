@@ -2,6 +2,10 @@
 //! `total_iters` steps.
 
 use super::{finite, land, non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
+use crate::schedule::config::{leaf, ScheduleKind};
+use crate::schedule::run::run_per;
+use crate::schedule::types::Named;
+use crate::schedule::{RunInfo, Schedule};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 
@@ -74,8 +78,8 @@ impl LinearLrSchedulerConfig {
     /// # Errors
     /// [`ScheduleError::InvalidParam`]: `start_factor` outside (0, 1], `end_factor` outside
     /// [0, 1], `total_iters = 0` with `start_factor != 1`, non-finite values.
-    pub fn build(&self, base_lr: LearningRate) -> Result<LinearLr, ScheduleError> {
-        const S: &str = "linear";
+    pub(crate) fn build(&self, base_lr: LearningRate) -> Result<LinearLr, ScheduleError> {
+        const S: &str = <LinearLrSchedulerConfig as Named>::NAME;
         non_negative(S, "lr", base_lr)?;
         super::start_fraction(S, "start_factor", self.start_factor)?;
         finite(S, "end_factor", self.end_factor)?;
@@ -126,7 +130,7 @@ pub struct LinearLr {
 }
 
 impl ClosedForm for LinearLr {
-    const KIND: &'static str = "linear";
+    const KIND: &'static str = <LinearLrSchedulerConfig as Named>::NAME;
 
     fn lr_at(&self, t: u64) -> LearningRate {
         if self.total_iters == 0 {
@@ -148,6 +152,30 @@ impl ClosedForm for LinearLr {
 
 /// [`LinearLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
 pub type LinearLrScheduler = ClosedFormScheduler<LinearLr>;
+
+impl ScheduleKind for LinearLrSchedulerConfig {
+    fn unit(&self) -> Unit {
+        self.unit
+    }
+
+    fn is_multiplicative(&self) -> bool {
+        true
+    }
+
+    fn cycles_momentum(&self) -> bool {
+        false
+    }
+
+    fn uses_base_lr(&self) -> bool {
+        true
+    }
+
+    fn length_warnings(&self, _run: &RunInfo, _out: &mut Vec<String>) {}
+
+    fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
+        Ok(leaf(self.build(run.base_lr)?, run_per(run, self.unit)))
+    }
+}
 
 #[cfg(test)]
 mod tests {

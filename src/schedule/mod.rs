@@ -16,6 +16,37 @@
 //! [`ReduceLrOnPlateauScheduler`] is the one stateful schedule: it is fed one validation metric
 //! per epoch through a [`PlateauFeed`].
 //!
+//! Two ways to build one: each config's `init()` (PyTorch-style stepping, one `step()` per
+//! `scheduler.step()`), or a [`SchedulerConfig`] (the TOML form, every type below) built for a
+//! run with [`SchedulerConfig::init`], which is what [`LearnerSchedule`](crate::learner::LearnerSchedule)
+//! does for a Burn `Learner`.
+//!
+//! | `type` | config | reference | default `unit` |
+//! |---|---|---|---|
+//! | `fixed` | [`FixedLrSchedulerConfig`] | no scheduler | – |
+//! | `step` | [`StepLrSchedulerConfig`] | PyTorch `StepLR` | epoch |
+//! | `multi_step` | [`MultiStepLrSchedulerConfig`] | PyTorch `MultiStepLR` | epoch |
+//! | `exponential` | [`ExponentialLrSchedulerConfig`] | PyTorch `ExponentialLR` | epoch |
+//! | `linear` | [`LinearLrSchedulerConfig`] | PyTorch `LinearLR` | epoch |
+//! | `constant` | [`ConstantLrSchedulerConfig`] | PyTorch `ConstantLR` | epoch |
+//! | `polynomial` | [`PolynomialLrSchedulerConfig`] | PyTorch `PolynomialLR` | epoch |
+//! | `cosine_annealing` | [`CosineAnnealingLrSchedulerConfig`] | PyTorch `CosineAnnealingLR` | epoch |
+//! | `cosine_annealing_warm_restarts` | [`CosineAnnealingWarmRestartsSchedulerConfig`] | PyTorch `CosineAnnealingWarmRestarts` | epoch (fractional) |
+//! | `reduce_on_plateau` | [`ReduceLrOnPlateauSchedulerConfig`] | PyTorch `ReduceLROnPlateau` | epoch |
+//! | `one_cycle` | [`OneCycleLrSchedulerConfig`] | PyTorch `OneCycleLR` | iteration |
+//! | `cyclic` | [`CyclicLrSchedulerConfig`] | PyTorch `CyclicLR` | iteration |
+//! | `sequential` | [`SequentialLrSchedulerConfig`] | PyTorch `SequentialLR` | epoch (milestones) |
+//! | `chained` | [`ChainedSchedulerConfig`] | PyTorch `ChainedScheduler` | – |
+//! | `warmup` (a `[scheduler.warmup]` table) | [`WarmupSchedulerConfig`] | `SequentialLR([LinearLR, X])` | its own length |
+//! | `warmup_stable_decay` | [`WarmupStableDecayLrSchedulerConfig`] | HF `get_wsd_schedule` | iteration |
+//! | `inverse_sqrt` | [`InverseSqrtLrSchedulerConfig`] | HF `get_inverse_sqrt_schedule` | iteration |
+//! | `noam` | [`NoamLrSchedulerConfig`] | Burn `NoamLrScheduler` | iteration |
+//! | `cosine_with_restarts` | [`CosineWithHardRestartsLrSchedulerConfig`] | HF `get_cosine_with_hard_restarts_schedule_with_warmup` | iteration |
+//! | `polynomial_decay` | [`PolynomialDecayLrSchedulerConfig`] | HF `get_polynomial_decay_schedule_with_warmup` | iteration |
+//! | `timm_cosine` | [`TimmCosineLrSchedulerConfig`] | timm `CosineLRScheduler` | epoch |
+//!
+//! [`LambdaLr`] and [`MultiplicativeLr`] take a Rust closure, so they have no TOML form.
+//!
 //! ```
 //! use burn::lr_scheduler::LrScheduler;
 //! use burn_lr::schedule::{OneCycleLrSchedulerConfig, RunInfo, SchedulerConfig, StepLrSchedulerConfig};
@@ -28,7 +59,7 @@
 //!
 //! // Inside a Learner: an epoch-unit StepLR that changes every 391 updates.
 //! let step = SchedulerConfig::Step(StepLrSchedulerConfig::new(30));
-//! let mut scheduler = step.build(&RunInfo { base_lr: 0.1, updates_per_epoch: 391, total_updates: 391 * 90 })?;
+//! let mut scheduler = step.init(&RunInfo { base_lr: 0.1, updates_per_epoch: 391, total_updates: 391 * 90 })?;
 //! let lrs: Vec<f64> = (0..391 * 31).map(|_| scheduler.step()).collect();
 //! assert_eq!(lrs[391 * 30 - 1], 0.1);
 //! assert!((lrs[391 * 30] - 0.01).abs() < 1e-15);
@@ -69,7 +100,6 @@ pub use compose::{
     Chained, ChainedSchedulerConfig, Schedule, Sequential, SequentialLrSchedulerConfig, Warmup, WarmupMode,
     WarmupSchedulerConfig, WarmupSpec,
 };
-pub use config::SchedulerConfig;
 pub use constant::{ConstantLr, ConstantLrScheduler, ConstantLrSchedulerConfig};
 pub use cosine_annealing::{
     AfterTMax, CosineAnnealingLr, CosineAnnealingLrScheduler, CosineAnnealingLrSchedulerConfig,
@@ -79,7 +109,7 @@ pub use cosine_with_hard_restarts::{
 };
 pub use cyclic::{CyclicLr, CyclicLrScheduler, CyclicLrSchedulerConfig, CyclicMode, ScaleMode};
 pub use exponential::{ExponentialLr, ExponentialLrScheduler, ExponentialLrSchedulerConfig};
-pub use fixed::FixedLr;
+pub use fixed::{FixedLr, FixedLrSchedulerConfig};
 pub use inverse_sqrt::{InverseSqrt, InverseSqrtLrScheduler, InverseSqrtLrSchedulerConfig};
 pub use lambda::{LambdaLr, LambdaLrScheduler, MultiplicativeLr, MultiplicativeLrScheduler};
 pub use linear::{LinearLr, LinearLrScheduler, LinearLrSchedulerConfig};
@@ -97,7 +127,8 @@ pub use run::RunInfo;
 pub use scheduler::{DynScheduler, TrainingScheduler};
 pub use step::{StepLr, StepLrScheduler, StepLrSchedulerConfig};
 pub use timm_cosine::{TimmCosine, TimmCosineLrScheduler, TimmCosineLrSchedulerConfig};
-pub use types::{closest_type, resolve_type, ScheduleType, SCHEDULE_TYPES};
+pub use types::SchedulerConfig;
+pub use types::{resolve_type, ScheduleType, SCHEDULE_TYPES};
 pub use warm_restarts::{
     CosineAnnealingWarmRestarts, CosineAnnealingWarmRestartsScheduler, CosineAnnealingWarmRestartsSchedulerConfig,
 };

@@ -2,6 +2,10 @@
 
 use super::step::pow_u64;
 use super::{decay_factor, non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
+use crate::schedule::config::{leaf, ScheduleKind};
+use crate::schedule::run::run_per;
+use crate::schedule::types::Named;
+use crate::schedule::{RunInfo, Schedule};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 
@@ -51,8 +55,8 @@ impl MultiStepLrSchedulerConfig {
     ///
     /// # Errors
     /// [`ScheduleError::InvalidParam`] for a `gamma` outside [0, 1] or `lr`.
-    pub fn build(&self, base_lr: LearningRate) -> Result<MultiStepLr, ScheduleError> {
-        const S: &str = "multi_step";
+    pub(crate) fn build(&self, base_lr: LearningRate) -> Result<MultiStepLr, ScheduleError> {
+        const S: &str = <MultiStepLrSchedulerConfig as Named>::NAME;
         non_negative(S, "lr", base_lr)?;
         decay_factor(S, "gamma", self.gamma)?;
         let mut milestones = self.milestones.clone();
@@ -83,7 +87,7 @@ pub struct MultiStepLr {
 }
 
 impl ClosedForm for MultiStepLr {
-    const KIND: &'static str = "multi_step";
+    const KIND: &'static str = <MultiStepLrSchedulerConfig as Named>::NAME;
 
     fn lr_at(&self, t: u64) -> LearningRate {
         let passed = self.milestones.partition_point(|m| *m <= t) as u64;
@@ -97,6 +101,30 @@ impl ClosedForm for MultiStepLr {
 
 /// [`MultiStepLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
 pub type MultiStepLrScheduler = ClosedFormScheduler<MultiStepLr>;
+
+impl ScheduleKind for MultiStepLrSchedulerConfig {
+    fn unit(&self) -> Unit {
+        self.unit
+    }
+
+    fn is_multiplicative(&self) -> bool {
+        true
+    }
+
+    fn cycles_momentum(&self) -> bool {
+        false
+    }
+
+    fn uses_base_lr(&self) -> bool {
+        true
+    }
+
+    fn length_warnings(&self, _run: &RunInfo, _out: &mut Vec<String>) {}
+
+    fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
+        Ok(leaf(self.build(run.base_lr)?, run_per(run, self.unit)))
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,10 @@
 //! Noam: Burn's `NoamLrScheduler` (Vaswani et al. 2017, "Attention Is All You Need", eq. 3).
 
 use super::{positive, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
+use crate::schedule::config::{leaf, ScheduleKind};
+use crate::schedule::run::run_per;
+use crate::schedule::types::Named;
+use crate::schedule::{RunInfo, Schedule};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 
@@ -67,8 +71,8 @@ impl NoamLrSchedulerConfig {
     /// # Errors
     /// [`ScheduleError::InvalidParam`] for `warmup_steps = 0`, `model_size = 0` (as Burn) or a
     /// non-positive `factor`.
-    pub fn build(&self) -> Result<Noam, ScheduleError> {
-        const S: &str = "noam";
+    pub(crate) fn build(&self) -> Result<Noam, ScheduleError> {
+        const S: &str = <NoamLrSchedulerConfig as Named>::NAME;
         positive(S, "factor", self.factor)?;
         if self.warmup_steps == 0 {
             return Err(ScheduleError::invalid(S, "warmup_steps", 0, "must be an integer >= 1"));
@@ -101,7 +105,7 @@ pub struct Noam {
 }
 
 impl ClosedForm for Noam {
-    const KIND: &'static str = "noam";
+    const KIND: &'static str = <NoamLrSchedulerConfig as Named>::NAME;
 
     fn lr_at(&self, t: u64) -> LearningRate {
         let n = t as f64 + 1.0;
@@ -116,6 +120,30 @@ impl ClosedForm for Noam {
 
 /// [`NoamLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
 pub type NoamLrScheduler = ClosedFormScheduler<Noam>;
+
+impl ScheduleKind for NoamLrSchedulerConfig {
+    fn unit(&self) -> Unit {
+        self.unit
+    }
+
+    fn is_multiplicative(&self) -> bool {
+        false
+    }
+
+    fn cycles_momentum(&self) -> bool {
+        false
+    }
+
+    fn uses_base_lr(&self) -> bool {
+        false
+    }
+
+    fn length_warnings(&self, _run: &RunInfo, _out: &mut Vec<String>) {}
+
+    fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
+        Ok(leaf(self.build()?, run_per(run, self.unit)))
+    }
+}
 
 #[cfg(test)]
 mod tests {

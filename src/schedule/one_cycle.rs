@@ -1,6 +1,10 @@
 //! `OneCycleLR` (Smith & Topin 2017, "Super-Convergence").
 
 use super::{finite, positive, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
+use crate::schedule::config::{leaf, ScheduleKind};
+use crate::schedule::run::{length_warning, run_length, run_per};
+use crate::schedule::types::Named;
+use crate::schedule::{RunInfo, Schedule};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
@@ -193,7 +197,7 @@ impl OneCycleLrSchedulerConfig {
     /// # Errors
     /// When only one of `epochs` / `steps_per_epoch` is given, or either is 0.
     pub fn declared_total_steps(&self) -> Result<Option<u64>, ScheduleError> {
-        const S: &str = "one_cycle";
+        const S: &str = <OneCycleLrSchedulerConfig as Named>::NAME;
         if let Some(total) = self.total_steps {
             return Ok(Some(total));
         }
@@ -237,8 +241,8 @@ impl OneCycleLrSchedulerConfig {
     /// [`ScheduleError::InvalidParam`] naming the field for a non-positive or non-finite
     /// `max_lr`, `div_factor`, `final_div_factor`; `pct_start` outside (0, 1); momenta outside
     /// [0, 1) or `base_momentum > max_momentum` (with `cycle_momentum`).
-    pub fn validate_params(&self) -> Result<(), ScheduleError> {
-        const S: &str = "one_cycle";
+    pub(crate) fn validate_params(&self) -> Result<(), ScheduleError> {
+        const S: &str = <OneCycleLrSchedulerConfig as Named>::NAME;
         positive(S, "max_lr", self.max_lr)?;
         positive(S, "div_factor", self.div_factor)?;
         positive(S, "final_div_factor", self.final_div_factor)?;
@@ -275,8 +279,8 @@ impl OneCycleLrSchedulerConfig {
     /// As [`Self::validate_params`]; `total_steps = 0`; a phase of length exactly zero
     /// (`pct_start * total_steps = 1`, or a three-phase cycle whose last phase is empty), where
     /// PyTorch divides by zero.
-    pub fn build_with_total(&self, total_steps: u64) -> Result<OneCycleLr, ScheduleError> {
-        const S: &str = "one_cycle";
+    pub(crate) fn build_with_total(&self, total_steps: u64) -> Result<OneCycleLr, ScheduleError> {
+        const S: &str = <OneCycleLrSchedulerConfig as Named>::NAME;
         self.validate_params()?;
         if total_steps == 0 {
             return Err(ScheduleError::invalid(S, "total_steps", 0, "must be an integer >= 1"));
@@ -371,11 +375,11 @@ impl OneCycleLrSchedulerConfig {
     ///
     /// # Errors
     /// As [`Self::build_with_total`]; also when no length is declared.
-    pub fn build(&self) -> Result<OneCycleLr, ScheduleError> {
+    pub(crate) fn build(&self) -> Result<OneCycleLr, ScheduleError> {
         self.validate_params()?;
         let total = self.declared_total_steps()?.ok_or_else(|| {
             ScheduleError::invalid(
-                "one_cycle",
+                <Self as Named>::NAME,
                 "total_steps",
                 "missing",
                 "give total_steps, or epochs and steps_per_epoch (a training run fills it in)",
@@ -430,7 +434,7 @@ impl OneCycleLr {
 }
 
 impl ClosedForm for OneCycleLr {
-    const KIND: &'static str = "one_cycle";
+    const KIND: &'static str = <OneCycleLrSchedulerConfig as Named>::NAME;
 
     fn lr_at(&self, t: u64) -> LearningRate {
         self.eval(t).0
@@ -451,6 +455,38 @@ impl ClosedForm for OneCycleLr {
 /// [`OneCycleLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`; its `momentum()` gives the
 /// momentum of the current update when `cycle_momentum` is on.
 pub type OneCycleLrScheduler = ClosedFormScheduler<OneCycleLr>;
+
+impl ScheduleKind for OneCycleLrSchedulerConfig {
+    fn unit(&self) -> Unit {
+        self.unit
+    }
+
+    fn is_multiplicative(&self) -> bool {
+        false
+    }
+
+    fn cycles_momentum(&self) -> bool {
+        self.cycle_momentum
+    }
+
+    fn uses_base_lr(&self) -> bool {
+        false
+    }
+
+    fn length_warnings(&self, run: &RunInfo, out: &mut Vec<String>) {
+        if let Ok(Some(declared)) = self.declared_total_steps() {
+            out.extend(length_warning(Self::NAME, "total_steps", declared, self.unit, run));
+        }
+    }
+
+    fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
+        self.validate_params()?;
+        let total = self
+            .declared_total_steps()?
+            .unwrap_or_else(|| run_length(run, self.unit));
+        Ok(leaf(self.build_with_total(total)?, run_per(run, self.unit)))
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -2,6 +2,9 @@
 
 use super::record::{check_record, refuse, tag_record, KEY_STEP};
 use super::{finite, non_negative, ScheduleError};
+use crate::schedule::config::ScheduleKind;
+use crate::schedule::types::Named;
+use crate::schedule::{RunInfo, Schedule, Unit};
 use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
@@ -130,7 +133,7 @@ impl ReduceLrOnPlateauSchedulerConfig {
     /// non-finite `threshold`, `min_lr`, `eps` or `lr`, an unknown `monitor`, an `iteration`
     /// unit.
     pub fn validate(&self, base_lr: LearningRate) -> Result<(), ScheduleError> {
-        const S: &str = "reduce_on_plateau";
+        const S: &str = <ReduceLrOnPlateauSchedulerConfig as Named>::NAME;
         non_negative(S, "lr", base_lr)?;
         finite(S, "factor", self.factor)?;
         if !(0.0..1.0).contains(&self.factor) {
@@ -415,6 +418,35 @@ impl LrScheduler for ReduceLrOnPlateauScheduler {
 
     fn load_record(&mut self, record: LrSchedulerRecord) {
         refuse(self.try_load_record(&record));
+    }
+}
+
+impl ScheduleKind for ReduceLrOnPlateauSchedulerConfig {
+    fn unit(&self) -> Unit {
+        self.unit
+    }
+
+    fn is_multiplicative(&self) -> bool {
+        false
+    }
+
+    fn cycles_momentum(&self) -> bool {
+        false
+    }
+
+    fn uses_base_lr(&self) -> bool {
+        true
+    }
+
+    fn length_warnings(&self, _run: &RunInfo, _out: &mut Vec<String>) {}
+
+    fn build_schedule(&self, _run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
+        Err(ScheduleError::invalid(
+            Self::NAME,
+            "type",
+            Self::NAME,
+            "cannot be nested in sequential, chained or warmup: it is driven by a metric, not by the step count",
+        ))
     }
 }
 

@@ -1,6 +1,10 @@
 //! `PolynomialLR`: the base LR decayed polynomially to 0 over `total_iters` steps.
 
 use super::{non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
+use crate::schedule::config::{leaf, ScheduleKind};
+use crate::schedule::run::run_per;
+use crate::schedule::types::Named;
+use crate::schedule::{RunInfo, Schedule};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 
@@ -47,8 +51,8 @@ impl PolynomialLrSchedulerConfig {
     ///
     /// # Errors
     /// [`ScheduleError::InvalidParam`] for `total_iters = 0` or a negative/non-finite `power`.
-    pub fn build(&self, base_lr: LearningRate) -> Result<PolynomialLr, ScheduleError> {
-        const S: &str = "polynomial";
+    pub(crate) fn build(&self, base_lr: LearningRate) -> Result<PolynomialLr, ScheduleError> {
+        const S: &str = <PolynomialLrSchedulerConfig as Named>::NAME;
         non_negative(S, "lr", base_lr)?;
         if self.total_iters == 0 {
             return Err(ScheduleError::invalid(S, "total_iters", 0, "must be an integer >= 1"));
@@ -79,7 +83,7 @@ pub struct PolynomialLr {
 }
 
 impl ClosedForm for PolynomialLr {
-    const KIND: &'static str = "polynomial";
+    const KIND: &'static str = <PolynomialLrSchedulerConfig as Named>::NAME;
 
     fn lr_at(&self, t: u64) -> LearningRate {
         let t = t.min(self.total_iters) as f64;
@@ -93,6 +97,30 @@ impl ClosedForm for PolynomialLr {
 
 /// [`PolynomialLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
 pub type PolynomialLrScheduler = ClosedFormScheduler<PolynomialLr>;
+
+impl ScheduleKind for PolynomialLrSchedulerConfig {
+    fn unit(&self) -> Unit {
+        self.unit
+    }
+
+    fn is_multiplicative(&self) -> bool {
+        true
+    }
+
+    fn cycles_momentum(&self) -> bool {
+        false
+    }
+
+    fn uses_base_lr(&self) -> bool {
+        true
+    }
+
+    fn length_warnings(&self, _run: &RunInfo, _out: &mut Vec<String>) {}
+
+    fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
+        Ok(leaf(self.build(run.base_lr)?, run_per(run, self.unit)))
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -3,6 +3,10 @@
 
 use super::cosine_with_hard_restarts::training_steps;
 use super::{finite, hf_warmup, non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
+use crate::schedule::config::{leaf, ScheduleKind};
+use crate::schedule::run::{length_warning, run_length, run_per};
+use crate::schedule::types::Named;
+use crate::schedule::{RunInfo, Schedule};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 
@@ -73,8 +77,12 @@ impl PolynomialDecayLrSchedulerConfig {
     /// [`ScheduleError::InvalidParam`]: `lr_end` negative or not below `lr` (HF raises too), a
     /// negative `power`, no length, or `num_training_steps <= num_warmup_steps` (HF divides by
     /// zero at the end of the warmup).
-    pub fn build(&self, base_lr: LearningRate, run_length: Option<u64>) -> Result<PolynomialDecay, ScheduleError> {
-        const S: &str = "polynomial_decay";
+    pub(crate) fn build(
+        &self,
+        base_lr: LearningRate,
+        run_length: Option<u64>,
+    ) -> Result<PolynomialDecay, ScheduleError> {
+        const S: &str = <PolynomialDecayLrSchedulerConfig as Named>::NAME;
         finite(S, "lr", base_lr)?;
         non_negative(S, "lr_end", self.lr_end)?;
         if base_lr <= self.lr_end {
@@ -127,7 +135,7 @@ pub struct PolynomialDecay {
 }
 
 impl ClosedForm for PolynomialDecay {
-    const KIND: &'static str = "polynomial_decay";
+    const KIND: &'static str = <PolynomialDecayLrSchedulerConfig as Named>::NAME;
 
     fn lr_at(&self, t: u64) -> LearningRate {
         if t < self.warmup {
@@ -148,6 +156,43 @@ impl ClosedForm for PolynomialDecay {
 
 /// [`PolynomialDecayLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
 pub type PolynomialDecayLrScheduler = ClosedFormScheduler<PolynomialDecay>;
+
+impl ScheduleKind for PolynomialDecayLrSchedulerConfig {
+    fn unit(&self) -> Unit {
+        self.unit
+    }
+
+    fn is_multiplicative(&self) -> bool {
+        false
+    }
+
+    fn cycles_momentum(&self) -> bool {
+        false
+    }
+
+    fn uses_base_lr(&self) -> bool {
+        true
+    }
+
+    fn length_warnings(&self, run: &RunInfo, out: &mut Vec<String>) {
+        if let Some(declared) = self.num_training_steps {
+            out.extend(length_warning(
+                Self::NAME,
+                "num_training_steps",
+                declared,
+                self.unit,
+                run,
+            ));
+        }
+    }
+
+    fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
+        Ok(leaf(
+            self.build(run.base_lr, Some(run_length(run, self.unit)))?,
+            run_per(run, self.unit),
+        ))
+    }
+}
 
 #[cfg(test)]
 mod tests {

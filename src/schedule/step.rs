@@ -1,6 +1,10 @@
 //! `StepLR`: decay by `gamma` every `step_size` epochs.
 
 use super::{decay_factor, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
+use crate::schedule::config::{leaf, ScheduleKind};
+use crate::schedule::run::run_per;
+use crate::schedule::types::Named;
+use crate::schedule::{RunInfo, Schedule};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 
@@ -55,8 +59,8 @@ impl StepLrSchedulerConfig {
     /// # Errors
     /// [`ScheduleError::InvalidParam`] for `step_size = 0`, a `gamma` outside [0, 1] or a
     /// non-finite or negative `base_lr`.
-    pub fn build(&self, base_lr: LearningRate) -> Result<StepLr, ScheduleError> {
-        const S: &str = "step";
+    pub(crate) fn build(&self, base_lr: LearningRate) -> Result<StepLr, ScheduleError> {
+        const S: &str = <StepLrSchedulerConfig as Named>::NAME;
         super::non_negative(S, "lr", base_lr)?;
         if self.step_size == 0 {
             return Err(ScheduleError::invalid(S, "step_size", 0, "must be an integer >= 1"));
@@ -91,7 +95,7 @@ pub struct StepLr {
 }
 
 impl ClosedForm for StepLr {
-    const KIND: &'static str = "step";
+    const KIND: &'static str = <StepLrSchedulerConfig as Named>::NAME;
 
     fn lr_at(&self, t: u64) -> LearningRate {
         self.base_lr * pow_u64(self.gamma, t / self.step_size)
@@ -113,6 +117,30 @@ pub(crate) fn pow_u64(x: f64, n: u64) -> f64 {
 
 /// [`StepLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
 pub type StepLrScheduler = ClosedFormScheduler<StepLr>;
+
+impl ScheduleKind for StepLrSchedulerConfig {
+    fn unit(&self) -> Unit {
+        self.unit
+    }
+
+    fn is_multiplicative(&self) -> bool {
+        true
+    }
+
+    fn cycles_momentum(&self) -> bool {
+        false
+    }
+
+    fn uses_base_lr(&self) -> bool {
+        true
+    }
+
+    fn length_warnings(&self, _run: &RunInfo, _out: &mut Vec<String>) {}
+
+    fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
+        Ok(leaf(self.build(run.base_lr)?, run_per(run, self.unit)))
+    }
+}
 
 #[cfg(test)]
 mod tests {

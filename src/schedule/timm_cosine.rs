@@ -3,6 +3,10 @@
 
 use super::lr_noise::{LrNoise, NoiseRange, NoiseType};
 use super::{decay_factor, non_negative, positive, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
+use crate::schedule::config::{leaf, ScheduleKind};
+use crate::schedule::run::run_per;
+use crate::schedule::types::Named;
+use crate::schedule::{RunInfo, Schedule};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
@@ -158,8 +162,8 @@ impl TimmCosineLrSchedulerConfig {
     /// # Errors
     /// [`ScheduleError::InvalidParam`] for any value outside the ranges above (timm's asserts
     /// plus the ones that would make the LR grow without bound or turn negative).
-    pub fn build(&self, base_lr: LearningRate) -> Result<TimmCosine, ScheduleError> {
-        const S: &str = "timm_cosine";
+    pub(crate) fn build(&self, base_lr: LearningRate) -> Result<TimmCosine, ScheduleError> {
+        const S: &str = <TimmCosineLrSchedulerConfig as Named>::NAME;
         non_negative(S, "lr", base_lr)?;
         if self.t_initial == 0 {
             return Err(ScheduleError::invalid(S, "t_initial", 0, "must be an integer >= 1"));
@@ -283,7 +287,7 @@ impl TimmCosine {
 }
 
 impl ClosedForm for TimmCosine {
-    const KIND: &'static str = "timm_cosine";
+    const KIND: &'static str = <TimmCosineLrSchedulerConfig as Named>::NAME;
 
     fn lr_at(&self, t: u64) -> LearningRate {
         let lr = self.lr_without_noise(t);
@@ -301,6 +305,30 @@ impl ClosedForm for TimmCosine {
 
 /// [`TimmCosineLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
 pub type TimmCosineLrScheduler = ClosedFormScheduler<TimmCosine>;
+
+impl ScheduleKind for TimmCosineLrSchedulerConfig {
+    fn unit(&self) -> Unit {
+        self.unit
+    }
+
+    fn is_multiplicative(&self) -> bool {
+        false
+    }
+
+    fn cycles_momentum(&self) -> bool {
+        false
+    }
+
+    fn uses_base_lr(&self) -> bool {
+        true
+    }
+
+    fn length_warnings(&self, _run: &RunInfo, _out: &mut Vec<String>) {}
+
+    fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
+        Ok(leaf(self.build(run.base_lr)?, run_per(run, self.unit)))
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -2,9 +2,11 @@
 //! reference class or function in snake_case, short forms), and how each is parsed. TOML
 //! dispatch, error messages and record kinds all come from here.
 
-use super::config::SchedulerConfig;
+use super::config::ScheduleKind;
+use super::*;
+use serde::Serialize;
 
-/// One schedule type.
+/// One schedule type of [`SCHEDULE_TYPES`].
 #[derive(Debug)]
 pub struct ScheduleType {
     /// The canonical TOML `type` (also [`SchedulerConfig::kind`] and the record kind).
@@ -17,155 +19,135 @@ pub struct ScheduleType {
     parse: fn(toml::Table) -> Result<SchedulerConfig, String>,
 }
 
-macro_rules! leaf {
-    ($variant:ident, $name:literal) => {
-        |table| Ok(SchedulerConfig::$variant(parse_fields($name, table)?))
+/// The TOML `type` name of a schedule config type, from the one list below.
+pub(crate) trait Named {
+    /// The canonical `type` name (also the kind stored in records).
+    const NAME: &'static str;
+}
+
+/// The one list of schedule types: from it come the [`SchedulerConfig`] enum (one variant per
+/// type), its serde tags, [`SchedulerConfig::kind`], every config's [`Named::NAME`], the
+/// [`SCHEDULE_TYPES`] table (names, aliases, sources, parsers) and the dispatch to each
+/// config's [`ScheduleKind`](super::config::ScheduleKind) implementation (one exhaustive
+/// match, so a new type that does not implement it does not compile).
+macro_rules! schedule_types {
+    ($($variant:ident($ty:ty) = $name:literal, aliases [$($alias:literal),*], source $source:literal;)*) => {
+        /// Every schedule that has a TOML form, tagged by `type` (any name of
+        /// [`SCHEDULE_TYPES`]: the canonical one, the reference class or function name in
+        /// snake_case, short forms); see the table in [`crate::schedule`](super).
+        ///
+        /// Any of them (but `reduce_on_plateau`) takes a `warmup` table. Unknown keys are
+        /// errors that name the key; an unknown `type` suggests the closest valid name.
+        #[derive(Debug, Clone, PartialEq, Serialize)]
+        #[serde(tag = "type")]
+        pub enum SchedulerConfig {
+            $(
+                #[doc = concat!("`type = \"", $name, "\"`: ", $source, " ([`", stringify!($ty), "`]).")]
+                #[serde(rename = $name)]
+                $variant($ty),
+            )*
+        }
+
+        $(impl Named for $ty {
+            const NAME: &'static str = $name;
+        })*
+
+        /// Every schedule type with a TOML form: its canonical name, aliases and source.
+        pub const SCHEDULE_TYPES: &[ScheduleType] = &[$(
+            ScheduleType {
+                name: $name,
+                aliases: &[$($alias),*],
+                source: $source,
+                parse: |table| parse_fields::<$ty>($name, table).map(SchedulerConfig::$variant),
+            },
+        )*];
+
+        impl SchedulerConfig {
+            /// The canonical TOML `type` name.
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $(Self::$variant(_) => $name,)*
+                }
+            }
+
+            /// The config of this type, for the dispatch of [`SchedulerConfig`]'s methods.
+            pub(crate) fn as_kind(&self) -> &dyn ScheduleKind {
+                match self {
+                    $(Self::$variant(c) => c,)*
+                }
+            }
+        }
     };
 }
 
-/// Every schedule type with a TOML form.
-pub const SCHEDULE_TYPES: &[ScheduleType] = &[
-    ScheduleType {
-        name: "fixed",
-        aliases: &["constant_schedule", "get_constant_schedule"],
-        source: "no scheduler (HF get_constant_schedule)",
-        parse: parse_fixed,
-    },
-    ScheduleType {
-        name: "step",
-        aliases: &["step_lr"],
-        source: "PyTorch StepLR",
-        parse: leaf!(Step, "step"),
-    },
-    ScheduleType {
-        name: "multi_step",
-        aliases: &["multi_step_lr", "multistep", "multistep_lr"],
-        source: "PyTorch MultiStepLR",
-        parse: leaf!(MultiStep, "multi_step"),
-    },
-    ScheduleType {
-        name: "exponential",
-        aliases: &["exponential_lr"],
-        source: "PyTorch ExponentialLR",
-        parse: leaf!(Exponential, "exponential"),
-    },
-    ScheduleType {
-        name: "linear",
-        aliases: &["linear_lr"],
-        source: "PyTorch LinearLR",
-        parse: leaf!(Linear, "linear"),
-    },
-    ScheduleType {
-        name: "constant",
-        aliases: &["constant_lr"],
-        source: "PyTorch ConstantLR",
-        parse: leaf!(Constant, "constant"),
-    },
-    ScheduleType {
-        name: "polynomial",
-        aliases: &["polynomial_lr"],
-        source: "PyTorch PolynomialLR",
-        parse: leaf!(Polynomial, "polynomial"),
-    },
-    ScheduleType {
-        name: "cosine_annealing",
-        aliases: &["cosine_annealing_lr"],
-        source: "PyTorch CosineAnnealingLR",
-        parse: leaf!(CosineAnnealing, "cosine_annealing"),
-    },
-    ScheduleType {
-        name: "cosine_annealing_warm_restarts",
-        aliases: &["cosine_warm_restarts"],
-        source: "PyTorch CosineAnnealingWarmRestarts",
-        parse: leaf!(CosineAnnealingWarmRestarts, "cosine_annealing_warm_restarts"),
-    },
-    ScheduleType {
-        name: "reduce_on_plateau",
-        aliases: &["reduce_lr_on_plateau"],
-        source: "PyTorch ReduceLROnPlateau",
-        parse: leaf!(ReduceOnPlateau, "reduce_on_plateau"),
-    },
-    ScheduleType {
-        name: "one_cycle",
-        aliases: &["one_cycle_lr", "onecycle"],
-        source: "PyTorch OneCycleLR",
-        parse: leaf!(OneCycle, "one_cycle"),
-    },
-    ScheduleType {
-        name: "cyclic",
-        aliases: &["cyclic_lr"],
-        source: "PyTorch CyclicLR",
-        parse: leaf!(Cyclic, "cyclic"),
-    },
-    ScheduleType {
-        name: "sequential",
-        aliases: &["sequential_lr"],
-        source: "PyTorch SequentialLR",
-        parse: leaf!(Sequential, "sequential"),
-    },
-    ScheduleType {
-        name: "chained",
-        aliases: &["chained_scheduler"],
-        source: "PyTorch ChainedScheduler",
-        parse: leaf!(Chained, "chained"),
-    },
-    ScheduleType {
-        name: "warmup",
-        aliases: &[],
-        source: "a [scheduler.warmup] table (PyTorch SequentialLR([LinearLR, X]))",
-        parse: |table| Ok(SchedulerConfig::Warmup(Box::new(parse_fields("warmup", table)?))),
-    },
-    ScheduleType {
-        name: "warmup_stable_decay",
-        aliases: &["wsd", "wsd_schedule", "get_wsd_schedule"],
-        source: "Hugging Face get_wsd_schedule",
-        parse: leaf!(WarmupStableDecay, "warmup_stable_decay"),
-    },
-    ScheduleType {
-        name: "inverse_sqrt",
-        aliases: &["inverse_sqrt_schedule", "get_inverse_sqrt_schedule"],
-        source: "Hugging Face get_inverse_sqrt_schedule",
-        parse: leaf!(InverseSqrt, "inverse_sqrt"),
-    },
-    ScheduleType {
-        name: "noam",
-        aliases: &["noam_lr", "noam_lr_scheduler"],
-        source: "Burn NoamLrScheduler",
-        parse: leaf!(Noam, "noam"),
-    },
-    ScheduleType {
-        name: "cosine_with_restarts",
-        aliases: &[
+schedule_types! {
+    Fixed(FixedLrSchedulerConfig) = "fixed",
+        aliases ["constant_schedule", "get_constant_schedule"],
+        source "no scheduler (HF get_constant_schedule)";
+    Step(StepLrSchedulerConfig) = "step", aliases ["step_lr"], source "PyTorch StepLR";
+    MultiStep(MultiStepLrSchedulerConfig) = "multi_step",
+        aliases ["multi_step_lr", "multistep", "multistep_lr"],
+        source "PyTorch MultiStepLR";
+    Exponential(ExponentialLrSchedulerConfig) = "exponential",
+        aliases ["exponential_lr"],
+        source "PyTorch ExponentialLR";
+    Linear(LinearLrSchedulerConfig) = "linear", aliases ["linear_lr"], source "PyTorch LinearLR";
+    Constant(ConstantLrSchedulerConfig) = "constant", aliases ["constant_lr"], source "PyTorch ConstantLR";
+    Polynomial(PolynomialLrSchedulerConfig) = "polynomial",
+        aliases ["polynomial_lr"],
+        source "PyTorch PolynomialLR";
+    CosineAnnealing(CosineAnnealingLrSchedulerConfig) = "cosine_annealing",
+        aliases ["cosine_annealing_lr"],
+        source "PyTorch CosineAnnealingLR";
+    CosineAnnealingWarmRestarts(CosineAnnealingWarmRestartsSchedulerConfig) = "cosine_annealing_warm_restarts",
+        aliases ["cosine_warm_restarts"],
+        source "PyTorch CosineAnnealingWarmRestarts";
+    ReduceOnPlateau(ReduceLrOnPlateauSchedulerConfig) = "reduce_on_plateau",
+        aliases ["reduce_lr_on_plateau"],
+        source "PyTorch ReduceLROnPlateau";
+    OneCycle(OneCycleLrSchedulerConfig) = "one_cycle",
+        aliases ["one_cycle_lr", "onecycle"],
+        source "PyTorch OneCycleLR";
+    Cyclic(CyclicLrSchedulerConfig) = "cyclic", aliases ["cyclic_lr"], source "PyTorch CyclicLR";
+    Sequential(SequentialLrSchedulerConfig) = "sequential",
+        aliases ["sequential_lr"],
+        source "PyTorch SequentialLR";
+    Chained(ChainedSchedulerConfig) = "chained",
+        aliases ["chained_scheduler"],
+        source "PyTorch ChainedScheduler";
+    Warmup(WarmupSchedulerConfig) = "warmup",
+        aliases [],
+        source "a [scheduler.warmup] table (PyTorch SequentialLR([LinearLR, X]))";
+    WarmupStableDecay(WarmupStableDecayLrSchedulerConfig) = "warmup_stable_decay",
+        aliases ["wsd", "wsd_schedule", "get_wsd_schedule"],
+        source "Hugging Face get_wsd_schedule";
+    InverseSqrt(InverseSqrtLrSchedulerConfig) = "inverse_sqrt",
+        aliases ["inverse_sqrt_schedule", "get_inverse_sqrt_schedule"],
+        source "Hugging Face get_inverse_sqrt_schedule";
+    Noam(NoamLrSchedulerConfig) = "noam",
+        aliases ["noam_lr", "noam_lr_scheduler"],
+        source "Burn NoamLrScheduler";
+    CosineWithRestarts(CosineWithHardRestartsLrSchedulerConfig) = "cosine_with_restarts",
+        aliases [
             "cosine_with_hard_restarts",
             "cosine_with_hard_restarts_schedule_with_warmup",
-            "get_cosine_with_hard_restarts_schedule_with_warmup",
+            "get_cosine_with_hard_restarts_schedule_with_warmup"
         ],
-        source: "Hugging Face get_cosine_with_hard_restarts_schedule_with_warmup",
-        parse: leaf!(CosineWithRestarts, "cosine_with_restarts"),
-    },
-    ScheduleType {
-        name: "polynomial_decay",
-        aliases: &[
+        source "Hugging Face get_cosine_with_hard_restarts_schedule_with_warmup";
+    PolynomialDecay(PolynomialDecayLrSchedulerConfig) = "polynomial_decay",
+        aliases [
             "polynomial_decay_schedule_with_warmup",
-            "get_polynomial_decay_schedule_with_warmup",
+            "get_polynomial_decay_schedule_with_warmup"
         ],
-        source: "Hugging Face get_polynomial_decay_schedule_with_warmup",
-        parse: leaf!(PolynomialDecay, "polynomial_decay"),
-    },
-    ScheduleType {
-        name: "timm_cosine",
-        aliases: &["cosine_lr_scheduler"],
-        source: "timm CosineLRScheduler",
-        parse: leaf!(TimmCosine, "timm_cosine"),
-    },
-];
+        source "Hugging Face get_polynomial_decay_schedule_with_warmup";
+    TimmCosine(TimmCosineLrSchedulerConfig) = "timm_cosine",
+        aliases ["cosine_lr_scheduler"],
+        source "timm CosineLRScheduler";
+}
 
 impl ScheduleType {
     /// Parses the rest of a scheduler table (its `type` removed) into this schedule's config.
-    ///
-    /// # Errors
-    /// A message naming the offending key, its value and what is allowed.
-    pub fn parse(&self, table: toml::Table) -> Result<SchedulerConfig, String> {
+    pub(crate) fn parse(&self, table: toml::Table) -> Result<SchedulerConfig, String> {
         (self.parse)(table)
     }
 }
@@ -175,13 +157,6 @@ fn parse_fields<'a, T: serde::Deserialize<'a>>(kind: &str, table: toml::Table) -
         "." => format!("type = \"{kind}\": {}", e.inner()),
         path => format!("type = \"{kind}\": `{path}`: {}", e.inner()),
     })
-}
-
-fn parse_fixed(table: toml::Table) -> Result<SchedulerConfig, String> {
-    match table.keys().next() {
-        Some(key) => Err(format!("type = \"fixed\" takes no parameters, got `{key}`")),
-        None => Ok(SchedulerConfig::Fixed),
-    }
 }
 
 /// `CamelCase` (`OneCycleLR`, `ReduceLROnPlateau`) to `snake_case` (`one_cycle_lr`,
@@ -211,22 +186,131 @@ pub fn resolve_type(name: &str) -> Option<&'static ScheduleType> {
         .find(|t| t.name == snake || t.aliases.contains(&snake.as_str()))
 }
 
-/// The accepted `type` name closest to `name` (edit distance), for "did you mean" messages.
-pub fn closest_type(name: &str) -> &'static str {
-    let snake = snake_case(name);
-    // A name that starts a canonical one (`cosine` -> `cosine_annealing`) wins.
-    if let Some(t) = SCHEDULE_TYPES
-        .iter()
-        .find(|t| t.name.starts_with(&snake) && !snake.is_empty())
-    {
-        return t.name;
+/// What a "did you mean" message suggests for an unknown `type`: the closest accepted name,
+/// and the canonical name of its type when that name is an alias.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Suggestion {
+    /// The accepted name closest to what was written.
+    pub name: &'static str,
+    /// Its type's canonical name (the same as `name` unless `name` is an alias).
+    pub canonical: &'static str,
+}
+
+impl std::fmt::Display for Suggestion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.name == self.canonical {
+            write!(f, "`{}`", self.name)
+        } else {
+            write!(f, "`{}` (an alias of `{}`)", self.name, self.canonical)
+        }
     }
-    SCHEDULE_TYPES
+}
+
+/// The accepted name (canonical or alias, of any type) closest to `name`, for "did you mean".
+///
+/// A name that starts an accepted one (`cosine_warm` -> `cosine_warm_restarts`) wins, the one
+/// it covers most first. Otherwise names are ranked by how well their words match: each word
+/// written is matched to the closest word of the candidate (equal, a prefix either way, or
+/// within Jaro-Winkler 0.8, which forgives typos and transpositions), and the F1 of the words
+/// matched among those written and those of the candidate is the score (`lr`, `schedule`,
+/// `decay` and the like count half): `plateau` -> `reduce_on_plateau`, `cosine_restarts` ->
+/// `cosine_with_restarts`. A name written as one word, or a near miss, is also scored by the
+/// Damerau-Levenshtein similarity of the names without underscores (`onecyclelr` ->
+/// `one_cycle_lr`). Ties go to canonical names, then to the closer spelling, then to the
+/// shorter name.
+pub(crate) fn closest_type(name: &str) -> Suggestion {
+    let query = normalized(name);
+    let candidates = SCHEDULE_TYPES.iter().flat_map(|t| {
+        std::iter::once(t.name)
+            .chain(t.aliases.iter().copied())
+            .map(move |n| (n, t.name))
+    });
+    let (best, canonical) = candidates
+        .map(|(candidate, canonical)| {
+            let score = similarity(&query, candidate);
+            (
+                score,
+                candidate == canonical,
+                std::cmp::Reverse(candidate.len()),
+                candidate,
+                canonical,
+            )
+        })
+        .max_by(|a, b| {
+            (a.0 .0, a.0 .1, a.1, a.2)
+                .partial_cmp(&(b.0 .0, b.0 .1, b.1, b.2))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        })
+        .map(|(_, _, _, candidate, canonical)| (candidate, canonical))
+        .expect("SCHEDULE_TYPES is not empty");
+    Suggestion { name: best, canonical }
+}
+
+/// snake_case with `-`, spaces and dots as underscores, no leading, trailing or double ones.
+fn normalized(name: &str) -> String {
+    let snake = snake_case(name.trim()).replace(['-', ' ', '.'], "_");
+    snake.split('_').filter(|w| !w.is_empty()).collect::<Vec<_>>().join("_")
+}
+
+/// How close `query` is to `candidate`: (rank, spelling) where a prefix of the candidate ranks
+/// above any other match.
+fn similarity(query: &str, candidate: &str) -> (f64, f64) {
+    let spelling = strsim::normalized_damerau_levenshtein(&query.replace('_', ""), &candidate.replace('_', ""));
+    if query.len() >= 3 && candidate.starts_with(query) {
+        return (2.0 + query.len() as f64 / candidate.len() as f64, spelling);
+    }
+    // Spelling decides for a name written as one word (`onecyclelr`) or a near miss; otherwise
+    // a long shared tail (`..._schedule_with_warmup`) would outweigh the word that matters.
+    let by_spelling = if !query.contains('_') || spelling >= 0.8 {
+        spelling
+    } else {
+        0.0
+    };
+    (word_f1(query, candidate).max(by_spelling), spelling)
+}
+
+/// Words that say little about which schedule is meant (`get_..._schedule_with_warmup`,
+/// `..._lr`, `..._decay`) count half.
+const WEAK_WORDS: [&str; 7] = ["get", "lr", "scheduler", "schedule", "with", "warmup", "decay"];
+
+fn weight(word: &str) -> f64 {
+    if WEAK_WORDS.contains(&word) {
+        0.5
+    } else {
+        1.0
+    }
+}
+
+/// The F1 of matched words between `query` and `candidate`, each word weighted by [`weight`]
+/// (see [`closest_type`]).
+fn word_f1(query: &str, candidate: &str) -> f64 {
+    let (q, c): (Vec<&str>, Vec<&str>) = (query.split('_').collect(), candidate.split('_').collect());
+    let matched: f64 = q
         .iter()
-        .flat_map(|t| std::iter::once(&t.name).chain(t.aliases.iter()))
-        .min_by_key(|candidate| strsim::levenshtein(&snake, candidate))
-        .copied()
-        .unwrap_or("fixed")
+        .map(|w| weight(w) * c.iter().map(|v| word_match(w, v)).fold(0.0, f64::max))
+        .sum();
+    let total = |words: &[&str]| words.iter().map(|w| weight(w)).sum::<f64>();
+    let (precision, recall) = (matched / total(&q), matched / total(&c));
+    if matched == 0.0 {
+        0.0
+    } else {
+        2.0 * precision * recall / (precision + recall)
+    }
+}
+
+/// 1 for the same word, 0.9 when one starts the other (3 letters at least), a discounted
+/// Jaro-Winkler similarity from 0.8 up, else 0.
+fn word_match(a: &str, b: &str) -> f64 {
+    let jw = strsim::jaro_winkler(a, b);
+    if a == b {
+        1.0
+    } else if a.len().min(b.len()) >= 3 && (a.starts_with(b) || b.starts_with(a)) {
+        0.9
+    } else if jw >= 0.8 {
+        0.9 * jw
+    } else {
+        0.0
+    }
 }
 
 /// PyTorch schedulers that take a Python function, so they have no TOML form.
@@ -239,7 +323,7 @@ pub(crate) fn closure_only(name: &str) -> Option<&'static str> {
 }
 
 /// The canonical `type` names, comma-separated, for error messages.
-pub fn type_list() -> String {
+pub(crate) fn type_list() -> String {
     SCHEDULE_TYPES.iter().map(|t| t.name).collect::<Vec<_>>().join(", ")
 }
 
@@ -262,14 +346,64 @@ mod tests {
             assert_eq!(resolve_type(given).map(|t| t.name), Some(want), "{given}");
         }
         assert!(resolve_type("cosine_anealing").is_none());
-        assert_eq!(closest_type("cosine_anealing"), "cosine_annealing");
-        assert_eq!(closest_type("one_cylce"), "one_cycle");
-        assert_eq!(closest_type("cosine"), "cosine_annealing");
         assert_eq!(
             resolve_type("get_wsd_schedule").map(|t| t.name),
             Some("warmup_stable_decay")
         );
         assert_eq!(closure_only("LambdaLR"), Some("LambdaLrScheduler"));
+    }
+
+    #[test]
+    fn suggestions_consider_every_alias_and_word() {
+        for (written, canonical) in [
+            ("cosine_warm", "cosine_annealing_warm_restarts"),
+            ("cosine_warm_restart", "cosine_annealing_warm_restarts"),
+            ("CosineAnnealingWarmRestart", "cosine_annealing_warm_restarts"),
+            ("warm_restarts", "cosine_annealing_warm_restarts"),
+            ("cosine", "cosine_annealing"),
+            ("cosine_anealing", "cosine_annealing"),
+            ("cosineannealing", "cosine_annealing"),
+            ("cosine_decay", "cosine_annealing"),
+            ("one_cylce", "one_cycle"),
+            ("onecyclelr", "one_cycle"),
+            ("one-cycle", "one_cycle"),
+            ("1cycle", "one_cycle"),
+            ("cyclical", "cyclic"),
+            ("plateau", "reduce_on_plateau"),
+            ("reduce_lr", "reduce_on_plateau"),
+            ("reduceonplateau", "reduce_on_plateau"),
+            ("ReduceLROnPlateu", "reduce_on_plateau"),
+            ("multi_steps", "multi_step"),
+            ("multisteplr", "multi_step"),
+            ("steplr", "step"),
+            ("step_decay", "step"),
+            ("exponential_decay", "exponential"),
+            ("exp_decay", "exponential"),
+            ("expo", "exponential"),
+            ("poly", "polynomial"),
+            ("polynomial_decay_warmup", "polynomial_decay"),
+            ("inverse_square_root", "inverse_sqrt"),
+            ("cosine_restarts", "cosine_with_restarts"),
+            ("hard_restarts", "cosine_with_restarts"),
+            ("cosine_schedule_with_warmup", "cosine_with_restarts"),
+            ("wsd_scheduler", "warmup_stable_decay"),
+            ("warmup_stable", "warmup_stable_decay"),
+            ("noam_scheduler", "noam"),
+            ("timm", "timm_cosine"),
+            ("sequencial", "sequential"),
+            ("chain", "chained"),
+            ("linear_schedule_with_warmup", "linear"),
+            ("constnat", "constant"),
+        ] {
+            assert_eq!(closest_type(written).canonical, canonical, "{written}");
+        }
+        let alias = closest_type("cosine_warm");
+        assert_eq!(alias.name, "cosine_warm_restarts");
+        assert_eq!(
+            alias.to_string(),
+            "`cosine_warm_restarts` (an alias of `cosine_annealing_warm_restarts`)"
+        );
+        assert_eq!(closest_type("cosine").to_string(), "`cosine_annealing`");
     }
 
     #[test]

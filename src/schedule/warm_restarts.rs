@@ -1,6 +1,10 @@
 //! `CosineAnnealingWarmRestarts` (SGDR, Loshchilov & Hutter 2017).
 
 use super::{non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
+use crate::schedule::config::{leaf, ScheduleKind};
+use crate::schedule::run::run_per;
+use crate::schedule::types::Named;
+use crate::schedule::{RunInfo, Schedule};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
@@ -65,8 +69,8 @@ impl CosineAnnealingWarmRestartsSchedulerConfig {
     ///
     /// # Errors
     /// [`ScheduleError::InvalidParam`] for `t_0 = 0`, `t_mult = 0` or a negative `eta_min`.
-    pub fn build(&self, base_lr: LearningRate) -> Result<CosineAnnealingWarmRestarts, ScheduleError> {
-        const S: &str = "cosine_annealing_warm_restarts";
+    pub(crate) fn build(&self, base_lr: LearningRate) -> Result<CosineAnnealingWarmRestarts, ScheduleError> {
+        const S: &str = <CosineAnnealingWarmRestartsSchedulerConfig as Named>::NAME;
         non_negative(S, "lr", base_lr)?;
         if self.t_0 == 0 {
             return Err(ScheduleError::invalid(S, "t_0", 0, "must be an integer >= 1"));
@@ -142,7 +146,7 @@ impl CosineAnnealingWarmRestarts {
 }
 
 impl ClosedForm for CosineAnnealingWarmRestarts {
-    const KIND: &'static str = "cosine_annealing_warm_restarts";
+    const KIND: &'static str = <CosineAnnealingWarmRestartsSchedulerConfig as Named>::NAME;
 
     fn lr_at(&self, t: u64) -> LearningRate {
         self.lr_at_epoch_fraction(t, 1)
@@ -162,6 +166,30 @@ impl ClosedForm for CosineAnnealingWarmRestarts {
 
 /// [`CosineAnnealingWarmRestartsSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
 pub type CosineAnnealingWarmRestartsScheduler = ClosedFormScheduler<CosineAnnealingWarmRestarts>;
+
+impl ScheduleKind for CosineAnnealingWarmRestartsSchedulerConfig {
+    fn unit(&self) -> Unit {
+        self.unit
+    }
+
+    fn is_multiplicative(&self) -> bool {
+        false
+    }
+
+    fn cycles_momentum(&self) -> bool {
+        false
+    }
+
+    fn uses_base_lr(&self) -> bool {
+        true
+    }
+
+    fn length_warnings(&self, _run: &RunInfo, _out: &mut Vec<String>) {}
+
+    fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
+        Ok(leaf(self.build(run.base_lr)?, run_per(run, self.unit)))
+    }
+}
 
 #[cfg(test)]
 mod tests {

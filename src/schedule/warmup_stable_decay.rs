@@ -1,6 +1,10 @@
 //! Warmup-stable-decay (WSD): Hugging Face's `get_wsd_schedule` (Hu et al. 2024, "MiniCPM").
 
 use super::{finite, non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
+use crate::schedule::config::{leaf, ScheduleKind};
+use crate::schedule::run::{length_warning, run_length, run_per};
+use crate::schedule::types::Named;
+use crate::schedule::{RunInfo, Schedule};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
@@ -142,8 +146,12 @@ impl WarmupStableDecayLrSchedulerConfig {
     /// [`ScheduleError::InvalidParam`]: `min_lr_ratio` outside [0, 1], a negative or
     /// non-finite `num_cycles`, no length at all, or a `num_training_steps` shorter than
     /// `num_warmup_steps + num_decay_steps`.
-    pub fn build(&self, base_lr: LearningRate, run_length: Option<u64>) -> Result<WarmupStableDecay, ScheduleError> {
-        const S: &str = "warmup_stable_decay";
+    pub(crate) fn build(
+        &self,
+        base_lr: LearningRate,
+        run_length: Option<u64>,
+    ) -> Result<WarmupStableDecay, ScheduleError> {
+        const S: &str = <WarmupStableDecayLrSchedulerConfig as Named>::NAME;
         non_negative(S, "lr", base_lr)?;
         finite(S, "min_lr_ratio", self.min_lr_ratio)?;
         if !(0.0..=1.0).contains(&self.min_lr_ratio) {
@@ -243,7 +251,7 @@ impl WarmupStableDecay {
 }
 
 impl ClosedForm for WarmupStableDecay {
-    const KIND: &'static str = "warmup_stable_decay";
+    const KIND: &'static str = <WarmupStableDecayLrSchedulerConfig as Named>::NAME;
 
     fn lr_at(&self, t: u64) -> LearningRate {
         self.base_lr * self.factor(t)
@@ -256,6 +264,42 @@ impl ClosedForm for WarmupStableDecay {
 
 /// [`WarmupStableDecayLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
 pub type WarmupStableDecayLrScheduler = ClosedFormScheduler<WarmupStableDecay>;
+
+impl ScheduleKind for WarmupStableDecayLrSchedulerConfig {
+    fn unit(&self) -> Unit {
+        self.unit
+    }
+
+    fn is_multiplicative(&self) -> bool {
+        false
+    }
+
+    fn cycles_momentum(&self) -> bool {
+        false
+    }
+
+    fn uses_base_lr(&self) -> bool {
+        true
+    }
+
+    fn length_warnings(&self, run: &RunInfo, out: &mut Vec<String>) {
+        let field = if self.num_stable_steps.is_some() {
+            "num_warmup_steps + num_stable_steps + num_decay_steps"
+        } else {
+            "num_training_steps"
+        };
+        if let Some(declared) = self.declared_length() {
+            out.extend(length_warning(Self::NAME, field, declared, self.unit, run));
+        }
+    }
+
+    fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
+        Ok(leaf(
+            self.build(run.base_lr, Some(run_length(run, self.unit)))?,
+            run_per(run, self.unit),
+        ))
+    }
+}
 
 #[cfg(test)]
 mod tests {

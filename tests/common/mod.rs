@@ -36,7 +36,7 @@ pub fn run(base_lr: f64, updates_per_epoch: u64, total_updates: u64) -> RunInfo 
 
 /// The first `n` LRs of `c` built for `r`.
 pub fn lrs(c: &SchedulerConfig, r: &RunInfo, n: u64) -> Vec<f64> {
-    let mut s = c.build(r).unwrap_or_else(|e| panic!("{c:?}: {e}"));
+    let mut s = c.init(r).unwrap_or_else(|e| panic!("{c:?}: {e}"));
     (0..n).map(|_| s.step()).collect()
 }
 

@@ -1,7 +1,9 @@
 //! `ChainedScheduler`: every child at once, their multiplicative factors combined.
 
 use super::Schedule;
+use crate::schedule::config::ScheduleKind;
 use crate::schedule::run::run_length;
+use crate::schedule::types::Named;
 use crate::schedule::{AfterTMax, LearningRate, RunInfo, ScheduleError, SchedulerConfig, Unit};
 use serde::{Deserialize, Serialize};
 
@@ -24,10 +26,10 @@ impl ChainedSchedulerConfig {
     ///
     /// # Errors
     /// No children; a child that sets an absolute LR; any child's error.
-    pub fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
+    pub(crate) fn build_chained(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
         if self.schedulers.is_empty() {
             return Err(ScheduleError::invalid(
-                "chained",
+                <Self as Named>::NAME,
                 "schedulers",
                 "[]",
                 "needs at least one scheduler",
@@ -35,7 +37,7 @@ impl ChainedSchedulerConfig {
         }
         if let Some(bad) = self.schedulers.iter().find(|s| !s.is_multiplicative()) {
             return Err(ScheduleError::invalid(
-                "chained",
+                <Self as Named>::NAME,
                 "schedulers",
                 bad.kind(),
                 "children must be multiplicative (step, multi_step, exponential, linear, constant, polynomial, \
@@ -64,7 +66,7 @@ fn cosine_stays_a_factor(child: &SchedulerConfig, run: &RunInfo) -> Result<(), S
             let len = run_length(run, c.unit);
             if len > c.t_max.saturating_add(1) {
                 return Err(ScheduleError::invalid(
-                    "chained",
+                    <ChainedSchedulerConfig as Named>::NAME,
                     "schedulers",
                     format!("cosine_annealing with t_max = {}", c.t_max),
                     format!(
@@ -119,6 +121,34 @@ impl Schedule for Chained {
 
     fn clone_box(&self) -> Box<dyn Schedule> {
         Box::new(self.clone())
+    }
+}
+
+impl ScheduleKind for ChainedSchedulerConfig {
+    fn unit(&self) -> Unit {
+        Unit::Iteration
+    }
+
+    fn is_multiplicative(&self) -> bool {
+        self.schedulers.iter().all(SchedulerConfig::is_multiplicative)
+    }
+
+    fn cycles_momentum(&self) -> bool {
+        self.schedulers.iter().any(SchedulerConfig::cycles_momentum)
+    }
+
+    fn uses_base_lr(&self) -> bool {
+        self.schedulers.iter().any(SchedulerConfig::uses_base_lr)
+    }
+
+    fn length_warnings(&self, run: &RunInfo, out: &mut Vec<String>) {
+        for child in &self.schedulers {
+            child.as_kind().length_warnings(run, out);
+        }
+    }
+
+    fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
+        self.build_chained(run)
     }
 }
 

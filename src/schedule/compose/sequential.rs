@@ -1,7 +1,9 @@
 //! `SequentialLR`: children in turn, each restarted at its own step 0 at its milestone.
 
 use super::Schedule;
+use crate::schedule::config::ScheduleKind;
 use crate::schedule::run::run_per;
+use crate::schedule::types::Named;
 use crate::schedule::{LearningRate, RunInfo, ScheduleError, SchedulerConfig, Unit};
 use serde::{Deserialize, Serialize};
 
@@ -32,7 +34,7 @@ impl SequentialLrSchedulerConfig {
     /// The children's start updates and the part of the run each child sees (a OneCycle child
     /// without a length spans it), `per` optimizer updates per milestone unit.
     pub(crate) fn child_runs(&self, run: &RunInfo, per: u64) -> Result<(Vec<u64>, Vec<RunInfo>), ScheduleError> {
-        const S: &str = "sequential";
+        const S: &str = <SequentialLrSchedulerConfig as Named>::NAME;
         if self.schedulers.len() != self.milestones.len() + 1 {
             return Err(ScheduleError::invalid(
                 S,
@@ -80,7 +82,7 @@ impl SequentialLrSchedulerConfig {
     ///
     /// # Errors
     /// Milestones that do not fit the children, decrease or overflow; any child's error.
-    pub fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
+    pub(crate) fn build_sequential(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
         let (starts, child_runs) = self.child_runs(run, run_per(run, self.milestone_unit()))?;
         let children = self
             .schedulers
@@ -132,6 +134,36 @@ impl Schedule for Sequential {
 
     fn clone_box(&self) -> Box<dyn Schedule> {
         Box::new(self.clone())
+    }
+}
+
+impl ScheduleKind for SequentialLrSchedulerConfig {
+    fn unit(&self) -> Unit {
+        self.milestone_unit()
+    }
+
+    fn is_multiplicative(&self) -> bool {
+        false
+    }
+
+    fn cycles_momentum(&self) -> bool {
+        self.schedulers.iter().any(SchedulerConfig::cycles_momentum)
+    }
+
+    fn uses_base_lr(&self) -> bool {
+        self.schedulers.iter().any(SchedulerConfig::uses_base_lr)
+    }
+
+    fn length_warnings(&self, run: &RunInfo, out: &mut Vec<String>) {
+        if let Ok((_, runs)) = self.child_runs(run, run_per(run, self.milestone_unit())) {
+            for (child, child_run) in self.schedulers.iter().zip(&runs) {
+                child.as_kind().length_warnings(child_run, out);
+            }
+        }
+    }
+
+    fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
+        self.build_sequential(run)
     }
 }
 

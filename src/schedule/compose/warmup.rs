@@ -1,6 +1,9 @@
 //! A warmup phase in front of any schedule (`SequentialLR([LinearLR, X])`, timm's `warmup_t`).
 
 use super::Schedule;
+use crate::schedule::config::ScheduleKind;
+use crate::schedule::types::Named;
+use crate::schedule::Unit;
 use crate::schedule::{LearningRate, RunInfo, ScheduleError, SchedulerConfig};
 use serde::{Deserialize, Serialize};
 
@@ -32,7 +35,7 @@ pub struct WarmupSchedulerConfig {
     /// The warmup.
     pub warmup: WarmupSpec,
     /// What runs after it, from its own step 0.
-    pub schedule: SchedulerConfig,
+    pub schedule: Box<SchedulerConfig>,
 }
 
 fn d_third() -> f64 {
@@ -48,7 +51,7 @@ impl WarmupSpec {
     /// # Errors
     /// Unless exactly one of `steps` / `epochs` is given; an overflowing `epochs`.
     pub fn updates(&self, run: &RunInfo) -> Result<u64, ScheduleError> {
-        const S: &str = "warmup";
+        const S: &str = <WarmupSchedulerConfig as Named>::NAME;
         match (self.steps, self.epochs) {
             (Some(s), None) => Ok(s),
             (None, Some(e)) => e
@@ -77,8 +80,8 @@ impl WarmupSchedulerConfig {
     ///
     /// # Errors
     /// Not exactly one of `steps` / `epochs`; `start_factor` outside (0, 1]; the schedule's error.
-    pub fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
-        const S: &str = "warmup";
+    pub(crate) fn build_warmup(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
+        const S: &str = <WarmupSchedulerConfig as Named>::NAME;
         let w = &self.warmup;
         let updates = w.updates(run)?;
         crate::schedule::start_fraction(S, "start_factor", w.start_factor)?;
@@ -154,6 +157,36 @@ impl Schedule for Warmup {
 
     fn clone_box(&self) -> Box<dyn Schedule> {
         Box::new(self.clone())
+    }
+}
+
+impl ScheduleKind for WarmupSchedulerConfig {
+    fn unit(&self) -> Unit {
+        self.schedule.unit()
+    }
+
+    fn is_multiplicative(&self) -> bool {
+        false
+    }
+
+    fn cycles_momentum(&self) -> bool {
+        self.schedule.cycles_momentum()
+    }
+
+    fn uses_base_lr(&self) -> bool {
+        self.schedule.uses_base_lr()
+    }
+
+    fn length_warnings(&self, run: &RunInfo, out: &mut Vec<String>) {
+        if let Ok(updates) = self.warmup.updates(run) {
+            self.schedule
+                .as_kind()
+                .length_warnings(&self.warmup.inner_run(run, updates), out);
+        }
+    }
+
+    fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
+        self.build_warmup(run)
     }
 }
 

@@ -1,0 +1,174 @@
+//! What a run leaves on disk: the per-epoch rows of `metrics.csv`, atomic writes, the newest
+//! complete checkpoint.
+
+use crate::error::TrainError;
+
+use burn_lr::monitor::plot::EpochPoint;
+pub use burn_lr::monitor::TMP_PREFIX;
+use std::path::Path;
+
+/// One finished epoch, as printed and written to `metrics.csv`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpochRecord {
+    /// Epoch number, from 1.
+    pub epoch: usize,
+    /// Mean training loss over the epoch.
+    pub train_loss: f64,
+    /// Mean validation loss.
+    pub val_loss: f64,
+    /// Validation accuracy, percent.
+    pub val_acc: f64,
+    /// Learning rate of the epoch's last optimizer update.
+    pub lr: f64,
+    /// Wall time of the epoch (training, validation, checkpoint), seconds.
+    pub seconds: f64,
+    /// Training images of the epoch per second of its wall time.
+    pub images_per_s: f64,
+}
+
+impl EpochRecord {
+    /// `epoch 3/30  train_loss 1.234  val_loss 1.102  val_acc 61.2%  lr 0.0841`.
+    pub fn line(&self, epochs: usize) -> String {
+        format!(
+            "epoch {}/{}  train_loss {:.3}  val_loss {:.3}  val_acc {:.1}%  lr {:.4e}",
+            self.epoch, epochs, self.train_loss, self.val_loss, self.val_acc, self.lr
+        )
+    }
+
+    /// The row without its timing (`epoch, train_loss, val_loss, val_acc, lr`): what two runs
+    /// of the same config and seed share bit for bit.
+    pub fn results(&self) -> (usize, f64, f64, f64, f64) {
+        (self.epoch, self.train_loss, self.val_loss, self.val_acc, self.lr)
+    }
+
+    /// The epoch's point of `loss.png` / `accuracy.png`.
+    pub fn point(&self) -> EpochPoint {
+        EpochPoint {
+            epoch: self.epoch as u64,
+            train_loss: self.train_loss,
+            val_loss: self.val_loss,
+            val_acc: self.val_acc,
+        }
+    }
+}
+
+/// Writes `contents` to `path` through a temporary file in the same folder and a rename, so the
+/// file is either the old or the new version, never half-written.
+///
+/// # Errors
+/// [`TrainError::Io`].
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), TrainError> {
+    burn_lr::monitor::write_file_atomic(path, contents).map_err(|e| match e {
+        burn_lr::monitor::MonitorError::Io { path, source } => TrainError::Io { path, source },
+        other => TrainError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(other.to_string()),
+        },
+    })
+}
+
+/// The per-epoch results file of a run directory.
+pub const METRICS_CSV: &str = "metrics.csv";
+
+/// The header of `metrics.csv`.
+pub const METRICS_HEADER: &str = "epoch,train_loss,val_loss,val_acc,lr,seconds,images_per_s";
+
+/// Reads the rows of `metrics.csv`; a missing file has none.
+///
+/// # Errors
+/// [`TrainError::Metrics`] naming the line that is not a row of seven numbers (a garbled file
+/// is never silently shortened).
+pub fn read_metrics_csv(path: &Path) -> Result<Vec<EpochRecord>, TrainError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => {
+            return Err(TrainError::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
+    };
+    let bad = |line: usize, why: String| TrainError::Metrics {
+        path: path.to_path_buf(),
+        line,
+        why,
+    };
+    let mut lines = text.lines().enumerate();
+    let header = match lines.next() {
+        Some((_, header)) if [METRICS_HEADER, METRICS_HEADER_V1].contains(&header.trim()) => header.trim(),
+        Some((_, header)) => return Err(bad(1, format!("header `{header}` is not `{METRICS_HEADER}`"))),
+        None => return Ok(Vec::new()),
+    };
+    lines
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, line)| parse_row(line, header).map_err(|why| bad(i + 1, why)))
+        .collect()
+}
+
+/// The header of runs written before the timing columns (read with NaN timings).
+const METRICS_HEADER_V1: &str = "epoch,train_loss,val_loss,val_acc,lr";
+
+fn parse_row(line: &str, header: &str) -> Result<EpochRecord, String> {
+    let mut f: Vec<&str> = line.split(',').map(str::trim).collect();
+    let width = header.split(',').count();
+    if f.len() != width {
+        return Err(format!("`{line}` has {} fields, expected {width} ({header})", f.len()));
+    }
+    f.resize(7, "NaN");
+    let num = |i: usize, name: &str| {
+        f[i].parse::<f64>()
+            .map_err(|_| format!("`{line}`: {name} `{}` is not a number", f[i]))
+    };
+    Ok(EpochRecord {
+        epoch: f[0]
+            .parse()
+            .map_err(|_| format!("`{line}`: epoch `{}` is not a whole number", f[0]))?,
+        train_loss: num(1, "train_loss")?,
+        val_loss: num(2, "val_loss")?,
+        val_acc: num(3, "val_acc")?,
+        lr: num(4, "lr")?,
+        seconds: num(5, "seconds")?,
+        images_per_s: num(6, "images_per_s")?,
+    })
+}
+
+/// `metrics.csv` text for `rows`.
+pub fn metrics_csv(rows: &[EpochRecord]) -> String {
+    let mut text = format!("{METRICS_HEADER}\n");
+    for r in rows {
+        text += &format!(
+            "{},{},{},{},{},{},{}\n",
+            r.epoch, r.train_loss, r.val_loss, r.val_acc, r.lr, r.seconds, r.images_per_s
+        );
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_read_back_equal_and_an_older_header_reads_without_timing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("metrics.csv");
+        let row = EpochRecord {
+            epoch: 1,
+            train_loss: 2.25,
+            val_loss: 2.0,
+            val_acc: 31.5,
+            lr: 0.1,
+            seconds: 7.441,
+            images_per_s: 172.3,
+        };
+        std::fs::write(&path, metrics_csv(std::slice::from_ref(&row))).unwrap();
+        assert_eq!(read_metrics_csv(&path).unwrap(), vec![row.clone()]);
+        std::fs::write(&path, "epoch,train_loss,val_loss,val_acc,lr\n1,2.25,2,31.5,0.1\n").unwrap();
+        let old = read_metrics_csv(&path).unwrap();
+        assert_eq!(old[0].results(), row.results());
+        assert!(old[0].seconds.is_nan() && old[0].images_per_s.is_nan());
+        std::fs::write(&path, "epoch,train_loss,val_loss,val_acc,lr\n1,2.25,2,31.5,0.1,7,8\n").unwrap();
+        assert!(read_metrics_csv(&path).unwrap_err().to_string().contains("line 2"));
+    }
+}

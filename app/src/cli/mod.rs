@@ -1,0 +1,87 @@
+//! The `burn-lr` command line: the clap definitions and one module per subcommand. Every error
+//! is one line on stderr with an exit code: 2 for bad input (flags, config, data, resume
+//! checks), 1 for a run that failed while training, 130 for an interrupted run.
+
+mod compare;
+mod find_lr;
+mod plot;
+mod schedule;
+mod train;
+
+use crate::error::TrainError;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "burn-lr",
+    version,
+    about = "Exact PyTorch-style LR schedulers for Burn; CIFAR-10 ResNet training"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train a ResNet on CIFAR-10 (prints one line per epoch, writes checkpoints and metrics.csv).
+    Train(train::TrainArgs),
+    /// Print a schedule as CSV `step,lr[,momentum]` without training (row k = optimizer update
+    /// k), or draw it with --plot.
+    Schedule(schedule::ScheduleArgs),
+    /// Redraw a run's plots (lr_schedule.png, loss.png, accuracy.png) from its lr.csv and
+    /// metrics.csv.
+    Plot(plot::PlotArgs),
+    /// LR range test (Smith; fastai's lr_find): suggests a learning rate and OneCycle's max_lr
+    /// for a config's model and data; writes lr_find.csv and lr_find.png.
+    FindLr(find_lr::FindLrArgs),
+    /// Train several configs on the same data with the same seed, one after the other; write
+    /// summary.md (best and final accuracy, epochs and time to a target accuracy) and overlay
+    /// charts (validation accuracy per epoch, LR per update) to --out.
+    Compare(compare::CompareArgs),
+}
+
+/// Parses the command line and runs it; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) if !err.use_stderr() => err.exit(), // --help, --version
+        Err(err) => {
+            // clap's own message, on one line, without the usage block.
+            let text = err.render().to_string();
+            let first = text.lines().next().unwrap_or_default().trim_start_matches("error: ");
+            eprintln!("error: {first} (see --help)");
+            return 2;
+        }
+    };
+    let result = match cli.command.unwrap_or(Command::Train(train::TrainArgs::default())) {
+        Command::Train(args) => train::run(args),
+        Command::Schedule(args) => schedule::run(args),
+        Command::Plot(args) => plot::run(args),
+        Command::FindLr(args) => find_lr::run(args),
+        Command::Compare(args) => compare::run(args),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(err) => {
+            eprintln!("error: {}", one_line(&err));
+            err.downcast_ref::<TrainError>().map_or(2, TrainError::exit_code)
+        }
+    }
+}
+
+/// The error and its causes on one line, each cause only when the text so far does not
+/// already say it (many errors print their source themselves).
+fn one_line(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if !text.contains(&part) {
+            if !text.is_empty() {
+                text += ": ";
+            }
+            text += &part;
+        }
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}

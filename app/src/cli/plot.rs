@@ -1,0 +1,38 @@
+//! `burn-lr plot`: redraw a run's charts from its `lr.csv` and `metrics.csv`.
+
+use crate::artifacts::METRICS_CSV;
+use crate::error::TrainError;
+use anyhow::{bail, Result};
+use burn_lr::monitor::LR_CSV;
+use clap::Args;
+use std::path::PathBuf;
+
+/// `burn-lr plot` options.
+#[derive(Args)]
+pub(super) struct PlotArgs {
+    /// The run's artifact directory.
+    dir: PathBuf,
+}
+
+pub(super) fn run(args: PlotArgs) -> Result<()> {
+    crate::paths::check_existing_dir(&args.dir, "the run's artifact directory")?;
+    if !args.dir.join(METRICS_CSV).is_file() && !args.dir.join(LR_CSV).is_file() {
+        return Err(TrainError::Settings(format!(
+            "{}: no {LR_CSV} or {METRICS_CSV} here; give a run's artifact directory",
+            args.dir.display()
+        ))
+        .into());
+    }
+    let (drawn, problems) = crate::monitoring::draw_plots(&args.dir);
+    if drawn.is_empty() {
+        let why: Vec<&str> = problems.iter().map(|p| p.what.as_str()).collect();
+        bail!("{}: nothing to draw ({})", args.dir.display(), why.join("; "));
+    }
+    for p in &problems {
+        eprintln!("note: {}", p.what);
+    }
+    for path in &drawn {
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,168 @@
+//! `burn-lr train`: one training run (also what `burn-lr` runs without a subcommand).
+
+use crate::config::TrainConfig;
+use crate::device::{DeviceName, Devices};
+use crate::resume::StartMode;
+use crate::run::{self as training, TrainOptions};
+use anyhow::{Context, Result};
+use burn_lr::learner::StopRequest;
+use clap::Args;
+use std::path::PathBuf;
+
+/// What `burn-lr` trains without `--config`: on a build with a GPU backend the full recipe
+/// (ResNet-20, 30 epochs, OneCycle), on a CPU-only build the quick-cpu recipe (ResNet-8, 40,000
+/// images, 3 epochs), so that a first `cargo run --release` finishes in minutes.
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+const DEFAULT_CONFIG: (&str, &str, &str) = (
+    "configs/resnet20-onecycle.toml",
+    include_str!("../../../configs/resnet20-onecycle.toml"),
+    "the full recipe on the GPU: ResNet-20, 50,000 images, 30 epochs, OneCycle",
+);
+#[cfg(not(any(feature = "wgpu", feature = "cuda")))]
+const DEFAULT_CONFIG: (&str, &str, &str) = (
+    "configs/quick-cpu.toml",
+    include_str!("../../../configs/quick-cpu.toml"),
+    "the quick CPU recipe: ResNet-8, 40,000 images, 3 epochs, OneCycle; about 7 minutes on 2 cores \
+     (build with --features wgpu or cuda for the full recipe)",
+);
+
+/// `burn-lr train` options (each overrides the config's value).
+#[derive(Args, Default)]
+pub(super) struct TrainArgs {
+    /// TOML config (see configs/); default: configs/quick-cpu.toml on a CPU-only build,
+    /// configs/resnet20-onecycle.toml with --features wgpu or cuda.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// CIFAR-10 folder: binary batches (cifar-10-batches-bin/) or train/<class>/*.jpg|png + test/.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Device.
+    #[arg(long, value_enum)]
+    pub device: Option<DeviceName>,
+    /// How many devices of that kind (`2`) or which (`0,1`); more than one trains with Burn's
+    /// multi-device strategy.
+    #[arg(long)]
+    pub devices: Option<Devices>,
+    /// Number of epochs.
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Batch size.
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Train on a class-balanced subset of this many images.
+    #[arg(long)]
+    pub train_limit: Option<usize>,
+    /// Evaluate on a class-balanced subset of this many test images.
+    #[arg(long)]
+    pub test_limit: Option<usize>,
+    /// Where checkpoints, logs and metrics.csv go.
+    #[arg(long)]
+    pub artifact_dir: Option<PathBuf>,
+    /// Continue the run in the artifact directory from its newest intact checkpoint (refused
+    /// when the config, data or schedule differ from that run's).
+    #[arg(long, conflicts_with = "overwrite")]
+    pub resume: bool,
+    /// Delete the run already in the artifact directory (checkpoints, logs, metrics.csv) and
+    /// start a new one there.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Stop after this epoch, >= 1 (the schedule still spans all epochs); continue with
+    /// --resume.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub stop_after_epoch: Option<u32>,
+}
+
+/// The config of a command: the file (or the built-in default), then the flags that override
+/// it, then every check that needs no data (schedules, parameter groups, devices).
+pub(super) fn train_config(args: &TrainArgs, command: &str) -> Result<TrainConfig> {
+    let mut cfg = match &args.config {
+        Some(path) => TrainConfig::from_file(path)?,
+        None => {
+            let (path, text, what) = DEFAULT_CONFIG;
+            match command {
+                "train" => println!("no --config given: training {path}, {what}"),
+                _ => println!("no --config given: {command} on {path}"),
+            }
+            TrainConfig::from_toml(text).context("built-in default config")?
+        }
+    };
+    let (data, t) = (&mut cfg.data, &mut cfg.training);
+    data.dir = args.data_dir.clone().or(data.dir.take());
+    data.train_limit = args.train_limit.or(data.train_limit);
+    data.test_limit = args.test_limit.or(data.test_limit);
+    t.device = args.device.unwrap_or(t.device);
+    if let Some(d) = &args.devices {
+        t.devices = d.clone();
+    }
+    t.epochs = args.epochs.unwrap_or(t.epochs);
+    t.batch_size = args.batch_size.unwrap_or(t.batch_size);
+    if let Some(a) = &args.artifact_dir {
+        t.artifact_dir = a.clone();
+    }
+    cfg.validate()?;
+    // The whole config, schedules and device included, before any data is read or downloaded.
+    training::check_schedules(&cfg)?;
+    crate::device::devices(cfg.training.device, &cfg.training.devices)?;
+    Ok(cfg)
+}
+
+/// Ctrl-C ends the run after the current training update (during validation: once that epoch
+/// is checkpointed); `--resume` continues from the last checkpoint. A second Ctrl-C quits at
+/// once.
+pub(super) fn stop_on_ctrl_c() -> Option<StopRequest> {
+    let stop = StopRequest::new();
+    let handle = stop.clone();
+    let installed = ctrlc::set_handler(move || {
+        if handle.is_requested() {
+            std::process::exit(130);
+        }
+        eprintln!(
+            "\nCtrl-C: stopping after the current update (during validation: once this epoch is checkpointed); \
+             Ctrl-C again to quit at once"
+        );
+        handle.request();
+    });
+    installed.ok().map(|()| stop)
+}
+
+pub(super) fn run(args: TrainArgs) -> Result<()> {
+    let cfg = train_config(&args, "train")?;
+    let mut options = TrainOptions {
+        start: StartMode::from_flags(args.resume, args.overwrite),
+        stop_after_epoch: args.stop_after_epoch.map(|n| n as usize),
+        ..TrainOptions::default()
+    };
+    // The directory's lock and every check that needs no data, before the data is read.
+    let run_dir = training::prepare(&cfg, &options)?;
+    let start = std::time::Instant::now();
+    let data = training::load_data(&cfg)?;
+    println!(
+        "{:?} on {}: {} train / {} test images, {} epochs, batch {}, scheduler {} (loaded in {:.1}s)",
+        cfg.model.arch,
+        crate::device::describe_all(cfg.training.device, &cfg.training.devices),
+        data.train.len(),
+        data.test.len(),
+        cfg.training.epochs,
+        cfg.training.batch_size,
+        cfg.scheduler.kind(),
+        start.elapsed().as_secs_f64()
+    );
+    options.stop = stop_on_ctrl_c();
+    let summary = training::train_in(run_dir, &cfg, data, &options)?;
+    let (Some(last), Some(_)) = (summary.epochs.last(), &summary.model) else {
+        return Ok(());
+    };
+    let (seconds, where_) = (start.elapsed().as_secs_f64(), summary.artifact_dir.display());
+    if last.epoch < cfg.training.epochs {
+        println!(
+            "stopped after epoch {} of {} (--stop-after-epoch) in {seconds:.1}s: val_acc {:.2}%; continue with --resume (artifacts in {where_})",
+            last.epoch, cfg.training.epochs, last.val_acc,
+        );
+    } else {
+        println!(
+            "done in {seconds:.1}s: val_acc {:.2}%  val_loss {:.4}; artifacts in {where_}",
+            last.val_acc, last.val_loss,
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,420 @@
+//! CIFAR-10 (Krizhevsky 2009): loading, download, augmentation and batching.
+//!
+//! Two sources, both loaded fully into memory (50,000 + 10,000 images, ~180 MB):
+//! - the official binary archive `cifar-10-binary.tar.gz`, downloaded from its canonical
+//!   address, MD5-checked and extracted atomically into a cache directory
+//!   ([`download_cifar10`]), or already extracted (`cifar-10-batches-bin/`);
+//! - an image folder `train/<class>/*.{png,jpg}` + `test/<class>/*`, class folders named with
+//!   the standard class names ([`CLASSES`]).
+
+use burn::data::dataloader::batcher::Batcher;
+use burn::data::dataset::InMemDataset;
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+/// The ten CIFAR-10 classes, in label order (airplane = 0 ... truck = 9).
+pub const CLASSES: [&str; 10] = [
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+];
+
+/// Per-channel mean of the CIFAR-10 training set (RGB, pixel values scaled to [0, 1]).
+pub const MEAN: [f32; 3] = [0.4914, 0.4822, 0.4465];
+/// Per-channel standard deviation of the CIFAR-10 training set (RGB, scaled to [0, 1]).
+pub const STD: [f32; 3] = [0.2470, 0.2435, 0.2616];
+
+/// Canonical address of the official binary archive.
+pub const CIFAR10_URL: &str = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz";
+/// MD5 of the official binary archive.
+pub const CIFAR10_MD5: &str = "c32a1d4ab5d03f1284b67883e8d87530";
+
+const PIXELS: usize = 3 * 32 * 32;
+
+/// Errors from finding, downloading or decoding CIFAR-10.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// The directory holds neither layout.
+    #[error(
+        "no CIFAR-10 found in {0}: expected either `cifar-10-batches-bin/` (or its files \
+         data_batch_1.bin..data_batch_5.bin, test_batch.bin) from the official binary archive, \
+         or an image folder with `train/<class>/*.png|jpg` and `test/<class>/*`. Run without \
+         --data-dir to download the official archive, or fetch {CIFAR10_URL} and extract it there"
+    )]
+    NotFound(PathBuf),
+    /// A file or folder of the expected layout is missing or malformed.
+    #[error("invalid CIFAR-10 data at {path}: {reason}")]
+    Invalid {
+        /// The file or folder.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The downloaded archive does not have the published checksum.
+    #[error("checksum mismatch for {path}: MD5 {found}, expected {CIFAR10_MD5}; the download is corrupt and was deleted, run again")]
+    Checksum {
+        /// The file.
+        path: PathBuf,
+        /// Its MD5.
+        found: String,
+    },
+    /// Downloading failed.
+    #[error("could not download {CIFAR10_URL}: {0}; download it by hand, extract it, and pass --data-dir")]
+    Download(String),
+    /// A subset larger than the split (`train_limit` / `test_limit` above the images present).
+    #[error(
+        "[data] {key} (--{flag}) = {asked}: more than the {present} {split} images in the data; give at most \
+         {present}, or leave it out to use them all",
+        flag = key.replace('_', "-")
+    )]
+    LimitTooLarge {
+        /// `train_limit` or `test_limit`.
+        key: &'static str,
+        /// `training` or `test`.
+        split: &'static str,
+        /// The limit given.
+        asked: usize,
+        /// The images of that split.
+        present: usize,
+    },
+    /// An I/O error.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> DataError + '_ {
+    move |source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// One 32×32 RGB image, channel-major (`[3, 32, 32]` as `u8`), with its label (0–9).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CifarItem {
+    /// Pixels, `[3, 32, 32]` row-major: all red, then green, then blue.
+    pub pixels: Vec<u8>,
+    /// Class label, an index into [`CLASSES`].
+    pub label: u8,
+}
+
+/// The two splits of CIFAR-10.
+#[derive(Debug, Clone)]
+pub struct Cifar10 {
+    /// Training images (50,000 in the full set).
+    pub train: Vec<CifarItem>,
+    /// Test images (10,000 in the full set).
+    pub test: Vec<CifarItem>,
+}
+
+impl Cifar10 {
+    /// Loads CIFAR-10 from `dir`, detecting the layout (binary batches or image folder).
+    ///
+    /// # Errors
+    /// [`DataError::NotFound`] when `dir` holds neither layout; [`DataError::Invalid`] for a
+    /// truncated batch file, an undecodable image or an image that is not 32×32.
+    pub fn load(dir: &Path) -> Result<Self, DataError> {
+        if !dir.is_dir() {
+            return Err(DataError::NotFound(dir.to_path_buf()));
+        }
+        let bin = dir.join("cifar-10-batches-bin");
+        if bin.join("test_batch.bin").is_file() {
+            return Self::load_binary(&bin);
+        }
+        if dir.join("test_batch.bin").is_file() {
+            return Self::load_binary(dir);
+        }
+        if dir.join("train").is_dir() && dir.join("test").is_dir() {
+            return Ok(Self {
+                train: load_image_folder(&dir.join("train"))?,
+                test: load_image_folder(&dir.join("test"))?,
+            });
+        }
+        Err(DataError::NotFound(dir.to_path_buf()))
+    }
+
+    /// Loads the official binary batches (`data_batch_1..5.bin`, `test_batch.bin`) from `dir`.
+    ///
+    /// # Errors
+    /// [`DataError::Invalid`] when a file is missing or not a whole number of 3073-byte records.
+    pub fn load_binary(dir: &Path) -> Result<Self, DataError> {
+        let mut train = Vec::with_capacity(50_000);
+        for i in 1..=5 {
+            train.extend(read_batch(&dir.join(format!("data_batch_{i}.bin")))?);
+        }
+        let test = read_batch(&dir.join("test_batch.bin"))?;
+        Ok(Self { train, test })
+    }
+
+    /// Keeps the first `n` training images after a seeded shuffle that keeps classes balanced
+    /// (round-robin over classes), so a small subset still has every class.
+    ///
+    /// # Errors
+    /// [`DataError::LimitTooLarge`] when `n` is more than the training images.
+    pub fn limit_train(&mut self, n: usize, seed: u64) -> Result<(), DataError> {
+        check_limit(n, self.train.len(), "train_limit", "training")?;
+        self.train = balanced_subset(std::mem::take(&mut self.train), n, seed);
+        Ok(())
+    }
+
+    /// Keeps `n` test images, balanced over classes.
+    ///
+    /// # Errors
+    /// [`DataError::LimitTooLarge`] when `n` is more than the test images.
+    pub fn limit_test(&mut self, n: usize, seed: u64) -> Result<(), DataError> {
+        check_limit(n, self.test.len(), "test_limit", "test")?;
+        self.test = balanced_subset(std::mem::take(&mut self.test), n, seed);
+        Ok(())
+    }
+}
+
+/// A subset of `n` of the `present` images of a split is possible.
+fn check_limit(n: usize, present: usize, key: &'static str, split: &'static str) -> Result<(), DataError> {
+    if n > present {
+        return Err(DataError::LimitTooLarge {
+            key,
+            split,
+            asked: n,
+            present,
+        });
+    }
+    Ok(())
+}
+
+fn balanced_subset(items: Vec<CifarItem>, n: usize, seed: u64) -> Vec<CifarItem> {
+    if n >= items.len() {
+        return items;
+    }
+    let mut by_class: Vec<Vec<CifarItem>> = vec![Vec::new(); CLASSES.len()];
+    for item in items {
+        by_class[item.label as usize].push(item);
+    }
+    let mut rng = StdRng::seed_from_u64(seed);
+    for class in &mut by_class {
+        // Fisher–Yates, seeded.
+        for i in (1..class.len()).rev() {
+            class.swap(i, rng.random_range(0..=i));
+        }
+        class.reverse();
+    }
+    let mut out = Vec::with_capacity(n);
+    while out.len() < n {
+        for class in &mut by_class {
+            if out.len() < n {
+                if let Some(item) = class.pop() {
+                    out.push(item);
+                }
+            }
+        }
+    }
+    out
+}
+
+mod batch;
+mod download;
+pub mod epoch;
+mod load;
+
+pub use batch::{dataset, CifarBatch, CifarBatcher};
+pub use download::{binary_complete, default_cache_dir, download_cifar10, extract_archive, md5_file, BATCH_FILES};
+pub use epoch::{Crop, EpochDataset, EpochLoader, TrainItem};
+pub use load::{load_image_folder, read_batch};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(label: u8, v: u8) -> CifarItem {
+        CifarItem {
+            pixels: vec![v; PIXELS],
+            label,
+        }
+    }
+
+    #[test]
+    fn binary_batch_roundtrip_and_truncation() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut bytes = Vec::new();
+        for label in 0..10u8 {
+            bytes.push(label);
+            bytes.extend((0..PIXELS).map(|i| (i % 251) as u8));
+        }
+        let path = dir.path().join("b.bin");
+        fs::write(&path, &bytes).unwrap();
+        let items = read_batch(&path).unwrap();
+        assert_eq!(items.len(), 10);
+        assert_eq!(items[3].label, 3);
+        assert_eq!(items[3].pixels[1024], (1024 % 251) as u8);
+        fs::write(&path, &bytes[..bytes.len() - 1]).unwrap();
+        let err = read_batch(&path).unwrap_err().to_string();
+        assert!(err.contains("3073-byte records"), "{err}");
+    }
+
+    fn batch_bytes(n: usize, seed: u8) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for i in 0..n {
+            bytes.push((i % 10) as u8);
+            bytes.extend((0..PIXELS).map(|p| (p as u8).wrapping_mul(seed).wrapping_add(i as u8)));
+        }
+        bytes
+    }
+
+    #[test]
+    fn archive_extracts_atomically_and_loads() {
+        // A miniature cifar-10-binary.tar.gz with the official layout.
+        let dir = tempfile::tempdir().unwrap();
+        let archive = dir.path().join("cifar-10-binary.tar.gz");
+        {
+            let gz = flate2::write::GzEncoder::new(fs::File::create(&archive).unwrap(), flate2::Compression::fast());
+            let mut tar = tar::Builder::new(gz);
+            for (name, n) in [
+                ("data_batch_1", 3),
+                ("data_batch_2", 2),
+                ("data_batch_3", 2),
+                ("data_batch_4", 2),
+                ("data_batch_5", 1),
+                ("test_batch", 4),
+            ] {
+                let bytes = batch_bytes(n, 7);
+                let mut header = tar::Header::new_gnu();
+                header.set_size(bytes.len() as u64);
+                header.set_mode(0o644);
+                header.set_cksum();
+                tar.append_data(
+                    &mut header,
+                    format!("cifar-10-batches-bin/{name}.bin"),
+                    bytes.as_slice(),
+                )
+                .unwrap();
+            }
+            tar.into_inner().unwrap().finish().unwrap();
+        }
+        assert_eq!(md5_file(&archive).unwrap().len(), 32);
+        let cache = dir.path().join("cache");
+        fs::create_dir_all(&cache).unwrap();
+        extract_archive(&archive, &cache).unwrap();
+        // Only the finished folder is left: no temporary extraction folder.
+        let entries: Vec<_> = fs::read_dir(&cache).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(entries, vec![std::ffi::OsString::from("cifar-10-batches-bin")]);
+        let data = Cifar10::load(&cache).unwrap();
+        assert_eq!((data.train.len(), data.test.len()), (10, 4));
+        assert_eq!(data.test[3].label, 3);
+        // download_cifar10 finds the extracted copy and does not download.
+        assert_eq!(download_cifar10(&cache).unwrap(), cache);
+    }
+
+    #[test]
+    fn image_folder_loads_and_reports_problems() {
+        let dir = tempfile::tempdir().unwrap();
+        for split in ["train", "test"] {
+            for (label, class) in CLASSES.iter().enumerate() {
+                let d = dir.path().join(split).join(class);
+                fs::create_dir_all(&d).unwrap();
+                let img = image::RgbImage::from_fn(32, 32, |x, y| image::Rgb([label as u8 * 20, x as u8, y as u8]));
+                img.save(d.join("0000.png")).unwrap();
+            }
+        }
+        let data = Cifar10::load(dir.path()).unwrap();
+        assert_eq!((data.train.len(), data.test.len()), (10, 10));
+        let horse = &data.train[7];
+        assert_eq!(horse.label, 7);
+        assert_eq!(horse.pixels[0], 140); // red plane, pixel (0, 0)
+        assert_eq!(horse.pixels[1024 + 5], 5); // green plane, x = 5
+        assert_eq!(horse.pixels[2048 + 32 * 9], 9); // blue plane, y = 9
+
+        // Wrong size, undecodable file, missing class folder: each a clear error.
+        image::RgbImage::new(16, 16)
+            .save(dir.path().join("test/cat/0001.png"))
+            .unwrap();
+        let err = Cifar10::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("16x16, expected 32x32"), "{err}");
+        fs::write(dir.path().join("test/cat/0001.png"), b"not a png").unwrap();
+        let err = Cifar10::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("cannot decode image"), "{err}");
+        fs::remove_dir_all(dir.path().join("test/cat")).unwrap();
+        let err = Cifar10::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("missing class folder"), "{err}");
+        let err = Cifar10::load(&dir.path().join("nowhere")).unwrap_err().to_string();
+        assert!(err.contains("no CIFAR-10 found"), "{err}");
+    }
+
+    #[test]
+    fn balanced_subset_has_every_class() {
+        let items: Vec<_> = (0..1000).map(|i| item((i % 10) as u8, 0)).collect();
+        let sub = balanced_subset(items, 30, 1);
+        for c in 0..10 {
+            assert_eq!(sub.iter().filter(|i| i.label == c).count(), 3);
+        }
+    }
+
+    #[test]
+    fn a_limit_above_the_images_present_names_both_numbers() {
+        let items: Vec<_> = (0..20).map(|i| item((i % 10) as u8, 0)).collect();
+        let mut data = Cifar10 {
+            train: items.clone(),
+            test: items,
+        };
+        let err = data.limit_train(60_000, 1).unwrap_err().to_string();
+        assert!(err.contains("train_limit (--train-limit) = 60000"), "{err}");
+        assert!(err.contains("more than the 20 training images"), "{err}");
+        let err = data.limit_test(21, 1).unwrap_err().to_string();
+        assert!(
+            err.contains("test_limit (--test-limit) = 21") && err.contains("20 test images"),
+            "{err}"
+        );
+        data.limit_test(20, 1).unwrap();
+        assert_eq!(data.test.len(), 20);
+    }
+
+    #[test]
+    fn crop_and_flip_move_the_pixels() {
+        let mut it = item(1, 0);
+        for (i, p) in it.pixels.iter_mut().enumerate() {
+            *p = (i % 256) as u8;
+        }
+        let norm = |c: usize, v: u8| (f32::from(v) / 255.0 - MEAN[c]) / STD[c];
+        let mut out = vec![0.0; PIXELS];
+        CifarBatcher::write_image(&it, None, &mut out);
+        assert!((out[5] - norm(0, it.pixels[5])).abs() < 1e-6);
+        // Shifted by (dy, dx) = (1, 2): output (y, x) reads input (y + 1, x + 2); the last two
+        // columns come from the zero padding.
+        CifarBatcher::write_image(
+            &it,
+            Some(Crop {
+                dy: 1,
+                dx: 2,
+                flip: false,
+            }),
+            &mut out,
+        );
+        assert!((out[0] - norm(0, it.pixels[32 + 2])).abs() < 1e-6);
+        assert!((out[31] - norm(0, 0)).abs() < 1e-6);
+        // Flipped: output x reads input 31 - x.
+        CifarBatcher::write_image(
+            &it,
+            Some(Crop {
+                dy: 0,
+                dx: 0,
+                flip: true,
+            }),
+            &mut out,
+        );
+        assert!((out[1024] - norm(1, it.pixels[1024 + 31])).abs() < 1e-6);
+    }
+}

@@ -1,0 +1,233 @@
+//! The end-of-epoch hook of the app's run (Burn's early-stopping slot, after the epoch's
+//! checkpoint was handed to the checkpointer threads): waits until that checkpoint is on disk
+//! and sealed, then feeds the plateau schedules, prints the epoch line with its time and the
+//! run's ETA, and rewrites `metrics.csv`; so an epoch line or row never exists without its
+//! checkpoint. A loss of the epoch that is not finite stops the run and deletes that epoch's
+//! checkpoint (with `on_non_finite = "stop"`); a stop request (Ctrl-C) ends the run here, with
+//! this epoch checkpointed.
+
+use super::artifacts::{metrics_csv, write_atomic, EpochRecord};
+use super::checkpoint::{remove_epoch, CheckpointLedger};
+use burn::train::metric::store::{Aggregate, EventStoreClient, Split};
+use burn::train::EarlyStoppingStrategy;
+use burn_lr::learner::{OnNonFinite, PlateauEarlyStopping, StopRequest};
+use burn_lr::monitor::{clock, TensorBoardLog};
+use burn_lr::schedule::TrainingScheduler;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long the hook waits for an epoch's checkpoint files before it stops the run.
+const CHECKPOINT_WAIT: Duration = Duration::from_secs(3600);
+
+/// Why the hook ended the run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HookStop {
+    /// The epoch's checkpoint was not written (the write error).
+    Checkpoint(String),
+    /// A loss of the epoch was not finite (what and where).
+    NonFinite(String),
+    /// A [`StopRequest`] arrived; this epoch is checkpointed and logged.
+    Requested,
+}
+
+/// What the hook keeps between epochs (shared by Burn's clones of the hook).
+struct EpochLog {
+    rows: Vec<EpochRecord>,
+    started: Instant,
+    last: Instant,
+    trained: usize,
+    stop: Option<HookStop>,
+}
+
+/// The hook; see the module documentation.
+#[derive(Clone)]
+pub struct EpochHook {
+    plateau: PlateauEarlyStopping,
+    scheduler: TrainingScheduler,
+    updates_per_epoch: u64,
+    /// The epochs of the whole run (for the epoch line).
+    epochs: usize,
+    /// The last epoch this process trains (`--stop-after-epoch`).
+    last_epoch: usize,
+    csv: PathBuf,
+    checkpoints: PathBuf,
+    ledger: CheckpointLedger,
+    on_non_finite: OnNonFinite,
+    stop: Option<StopRequest>,
+    print: bool,
+    train_images: usize,
+    tensorboard: Option<TensorBoardLog>,
+    log: Arc<Mutex<EpochLog>>,
+}
+
+/// The settings of an [`EpochHook`].
+pub struct HookSettings {
+    /// The plateau feed.
+    pub plateau: PlateauEarlyStopping,
+    /// The base schedule (the LR of each epoch's last update).
+    pub scheduler: TrainingScheduler,
+    /// Optimizer updates per epoch.
+    pub updates_per_epoch: u64,
+    /// Epochs of the run, and the last one this process trains.
+    pub epochs: (usize, usize),
+    /// `metrics.csv` and the checkpoint folder.
+    pub files: (PathBuf, PathBuf),
+    /// Where the checkpointers report finished writes.
+    pub ledger: CheckpointLedger,
+    /// `[training] on_non_finite`.
+    pub on_non_finite: OnNonFinite,
+    /// Ends the run after the epoch in progress when requested.
+    pub stop: Option<StopRequest>,
+    /// Print the epoch lines.
+    pub print: bool,
+    /// Training images per epoch (for images/s).
+    pub train_images: usize,
+    /// The run's TensorBoard log (`Loss/train`, `Loss/valid`, `Accuracy/valid` per epoch).
+    pub tensorboard: Option<TensorBoardLog>,
+}
+
+impl EpochHook {
+    /// A hook continuing after `rows` (the rows of a resumed run's earlier epochs).
+    pub fn new(s: HookSettings, rows: Vec<EpochRecord>) -> Self {
+        Self {
+            plateau: s.plateau,
+            scheduler: s.scheduler,
+            updates_per_epoch: s.updates_per_epoch,
+            epochs: s.epochs.0,
+            last_epoch: s.epochs.1,
+            csv: s.files.0,
+            checkpoints: s.files.1,
+            ledger: s.ledger,
+            on_non_finite: s.on_non_finite,
+            stop: s.stop,
+            print: s.print,
+            train_images: s.train_images,
+            tensorboard: s.tensorboard,
+            log: Arc::new(Mutex::new(EpochLog {
+                rows,
+                started: Instant::now(),
+                last: Instant::now(),
+                trained: 0,
+                stop: None,
+            })),
+        }
+    }
+
+    /// The epoch's row (NaN for a metric Burn has no value of) and the losses that Burn has
+    /// and that are not finite.
+    fn record(&self, epoch: usize, store: &EventStoreClient) -> (EpochRecord, Vec<String>) {
+        let get = |name: &str, split: Split| store.find_metric(name, epoch, Aggregate::Mean, &split);
+        let (train_loss, val_loss) = (get("Loss", Split::Train), get("Loss", Split::Valid));
+        let bad: Vec<String> = [("training", train_loss), ("validation", val_loss)]
+            .into_iter()
+            .filter_map(|(what, v)| v.filter(|v| !v.is_finite()).map(|v| format!("{what} loss is {v}")))
+            .collect();
+        let row = EpochRecord {
+            epoch,
+            train_loss: train_loss.unwrap_or(f64::NAN),
+            val_loss: val_loss.unwrap_or(f64::NAN),
+            val_acc: get("Accuracy", Split::Valid).unwrap_or(f64::NAN),
+            lr: self.scheduler.lr_in_epoch(epoch as u64, self.updates_per_epoch),
+            seconds: f64::NAN,
+            images_per_s: f64::NAN,
+        };
+        (row, bad)
+    }
+
+    /// Starts the epoch clock (call it when the first training batch starts: the setup before
+    /// it, loaders, model, a resumed checkpoint, is not the epoch's time); later calls do nothing.
+    pub fn start_clock(&self) {
+        let mut log = self.lock();
+        if log.trained == 0 {
+            (log.started, log.last) = (Instant::now(), Instant::now());
+        }
+    }
+
+    /// The epochs logged so far.
+    pub fn rows(&self) -> Vec<EpochRecord> {
+        self.lock().rows.clone()
+    }
+
+    /// Why the hook stopped the run, if it did.
+    pub fn stopped(&self) -> Option<HookStop> {
+        self.lock().stop.clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, EpochLog> {
+        self.log.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Times `row` (its epoch's wall time: training, validation and checkpoint; images/s over
+    /// it) and returns `  41.2s  312 img/s  eta 2m03s`, the time left at the mean epoch time
+    /// so far.
+    fn timing(&self, log: &mut EpochLog, row: &mut EpochRecord) -> String {
+        log.trained += 1;
+        let this = log.last.elapsed().as_secs_f64();
+        log.last = Instant::now();
+        // Rounded as metrics.csv writes them (ms, 0.1 image/s), so a row reads back equal.
+        row.seconds = (this * 1e3).round() / 1e3;
+        row.images_per_s = (self.train_images as f64 / this.max(1e-9) * 10.0).round() / 10.0;
+        let per_epoch = log.started.elapsed().as_secs_f64() / log.trained as f64;
+        let left = self.last_epoch.saturating_sub(row.epoch) as f64 * per_epoch;
+        format!("  {this:.1}s  {:.0} img/s  eta {}", row.images_per_s, clock(left))
+    }
+
+    fn stop_with(&self, why: HookStop) -> bool {
+        self.lock().stop = Some(why);
+        true
+    }
+}
+
+impl EarlyStoppingStrategy for EpochHook {
+    fn should_stop(&mut self, epoch: usize, store: &EventStoreClient) -> bool {
+        if let Err(why) = self.ledger.wait(epoch, CHECKPOINT_WAIT) {
+            return self.stop_with(HookStop::Checkpoint(why));
+        }
+        let (mut row, bad) = self.record(epoch, store);
+        if self.on_non_finite == OnNonFinite::Stop && !bad.is_empty() {
+            // The weights of this checkpoint give a non-finite loss: never resume from it.
+            let removed = match remove_epoch(&self.checkpoints, epoch) {
+                Ok(()) => String::new(),
+                Err(e) => format!(" (its checkpoint could not be removed: {e})"),
+            };
+            return self.stop_with(HookStop::NonFinite(format!(
+                "{} at the end of epoch {epoch}, learning rate {:e}{removed}",
+                bad.join(", "),
+                row.lr
+            )));
+        }
+        // Feeds the plateau schedules; stops the run when one's metric does not exist.
+        if self.plateau.should_stop(epoch, store) {
+            return true;
+        }
+        let mut log = self.lock();
+        let timing = self.timing(&mut log, &mut row);
+        if self.print {
+            println!("{}{timing}", row.line(self.epochs));
+        }
+        let scalars = epoch_scalars(&row);
+        log.rows.retain(|r| r.epoch < epoch);
+        log.rows.push(row);
+        if let Err(err) = write_atomic(&self.csv, metrics_csv(&log.rows).as_bytes()) {
+            eprintln!("warning: {err}");
+        }
+        if let Some(tb) = &self.tensorboard {
+            tb.epoch(epoch as u64, &scalars);
+        }
+        if self.stop.as_ref().is_some_and(StopRequest::is_requested) && epoch < self.last_epoch {
+            log.stop = Some(HookStop::Requested);
+            return true;
+        }
+        false
+    }
+}
+
+/// The TensorBoard scalars of an epoch: `Loss/train`, `Loss/valid`, `Accuracy/valid` (%).
+pub fn epoch_scalars(row: &EpochRecord) -> [(&'static str, f64); 3] {
+    [
+        ("Loss/train", row.train_loss),
+        ("Loss/valid", row.val_loss),
+        ("Accuracy/valid", row.val_acc),
+    ]
+}

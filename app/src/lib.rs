@@ -1,0 +1,34 @@
+//! The CIFAR-10 training app behind the `burn-lr` binary (cargo feature `app`). It uses the
+//! library ([`burn_lr::schedule`], [`burn_lr::learner`], [`burn_lr::optim`]); the library never uses
+//! it. Data flows one way: config (validated whole, schedules included, before any data is
+//! read) -> data, model, device -> the run (Burn's `Learner`) -> artifacts.
+//!
+//! - [`config`]: the TOML run configuration (`configs/*.toml`), one-line errors.
+//! - [`data`]: CIFAR-10 loading (binary batches, image folders), download, batching and
+//!   augmentation.
+//! - [`model`]: CIFAR ResNets.
+//! - [`device`]: the Burn device of a `device = ...` name.
+//! - [`run`]: a full training run; [`hook`]: its end-of-epoch hook; [`error`]: its errors.
+//! - [`run_dir`]: one run per artifact directory (lock, ownership, `--overwrite`, resume
+//!   checks); [`resume`]: where a run starts; [`checkpoint`]: sealed, atomic checkpoints.
+//! - [`artifacts`]: `metrics.csv`, atomic writes; [`monitoring`]: `lr.csv`, TensorBoard, the
+//!   PNG plots (through [`burn_lr::monitor`]).
+//! - [`preview`]: a schedule without training, streamed; [`find_lr`]: the LR range test.
+
+pub mod artifacts;
+pub mod checkpoint;
+pub mod cli;
+pub mod compare;
+pub mod config;
+pub mod data;
+pub mod device;
+pub mod error;
+pub mod find_lr;
+pub mod hook;
+pub mod model;
+pub mod monitoring;
+pub mod paths;
+pub mod preview;
+pub mod resume;
+pub mod run;
+pub mod run_dir;

@@ -1,0 +1,91 @@
+//! Paths from the command line or a config, checked before anything is read or written, so a
+//! wrong one is one line naming it (exit code 2) instead of an OS error halfway through a run:
+//! a directory to create that is a file (or lies under one), a file to write that is a
+//! directory, a directory to read that does not exist.
+
+use crate::error::TrainError;
+use std::path::Path;
+
+/// `path` is (or can be created as) a directory: neither it nor any of its parents is a file.
+///
+/// # Errors
+/// [`TrainError::Settings`] naming `what` (the flag or key), the path and the file in the way.
+pub fn check_output_dir(path: &Path, what: &str) -> Result<(), TrainError> {
+    if let Some(file) = path.ancestors().find(|p| !p.as_os_str().is_empty() && is_file(p)) {
+        let why = if file == path {
+            "is a file, not a directory".to_string()
+        } else {
+            format!("cannot be a directory: {} is a file", file.display())
+        };
+        return Err(TrainError::Settings(format!(
+            "{what} {}: {why}; give a directory (it is created if missing)",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// `path` can be written as a file: it is not a directory and its parent can be a directory.
+///
+/// # Errors
+/// [`TrainError::Settings`] naming `what`, the path and what is in the way.
+pub fn check_output_file(path: &Path, what: &str) -> Result<(), TrainError> {
+    if path.is_dir() {
+        return Err(TrainError::Settings(format!(
+            "{what} {}: is a directory; give a file name (e.g. {}/schedule.png)",
+            path.display(),
+            path.display()
+        )));
+    }
+    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(parent) => check_output_dir(parent, &format!("{what} {}: its folder", path.display())),
+        None => Ok(()),
+    }
+}
+
+/// `path` is an existing directory.
+///
+/// # Errors
+/// [`TrainError::Settings`] naming `what`, the path, and whether it is missing or a file.
+pub fn check_existing_dir(path: &Path, what: &str) -> Result<(), TrainError> {
+    let why = if is_file(path) {
+        "is a file, not a directory"
+    } else if !path.exists() {
+        "does not exist"
+    } else {
+        return Ok(());
+    };
+    Err(TrainError::Settings(format!("{what} {}: {why}", path.display())))
+}
+
+/// Whether `path` exists and is not a directory (a regular file, a device, a socket, or a
+/// symlink to one).
+fn is_file(path: &Path) -> bool {
+    path.exists() && !path.is_dir()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_in_the_way_are_named() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("f");
+        std::fs::write(&file, b"x").unwrap();
+        let err = check_output_dir(&file, "--artifact-dir").unwrap_err().to_string();
+        assert!(err.contains("is a file, not a directory"), "{err}");
+        let err = check_output_dir(&file.join("a/b"), "--out").unwrap_err().to_string();
+        assert!(err.contains(&format!("{} is a file", file.display())), "{err}");
+        check_output_dir(&tmp.path().join("new/dir"), "--out").unwrap();
+        check_output_dir(Path::new("relative/dir"), "--out").unwrap();
+        let err = check_output_file(tmp.path(), "--plot").unwrap_err().to_string();
+        assert!(err.contains("is a directory"), "{err}");
+        assert!(check_output_file(&file.join("x.png"), "--plot").is_err());
+        check_output_file(&tmp.path().join("x.png"), "--plot").unwrap();
+        check_output_file(Path::new("x.png"), "--plot").unwrap();
+        assert!(check_existing_dir(&file, "dir").is_err());
+        assert!(check_existing_dir(&tmp.path().join("missing"), "dir").is_err());
+        check_existing_dir(tmp.path(), "dir").unwrap();
+    }
+}

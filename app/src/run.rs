@@ -1,0 +1,538 @@
+//! A full CIFAR-10 training run through Burn's `SupervisedTraining` + `Learner`, with a
+//! `burn-lr` schedule stepped once per optimizer update, the plateau metric fed after each
+//! validation epoch, per-epoch lines, `metrics.csv`, sealed checkpoints, exact resume, a stop at
+//! the first non-finite loss, and Ctrl-C ending the run cleanly.
+//!
+//! The pieces a user's own Burn run needs live in the library module [`burn_lr::learner`].
+
+use super::artifacts::{metrics_csv, write_atomic, EpochRecord};
+use super::checkpoint::{epochs_on_disk, newest_intact, remove_epoch, CheckpointLedger, SealedFileCheckpointer};
+use super::config::{OptimizerName, TrainConfig};
+use super::data::{self, Cifar10, CifarBatcher, EpochDataset, EpochLoader};
+use super::device::devices;
+use super::error::{resume_note, TrainError};
+use super::hook::{EpochHook, HookSettings, HookStop};
+use super::model::ResNet;
+use super::monitoring::{self, RunLogs};
+use super::resume::{precheck, run_facts, start, Start, StartMode};
+use super::run_dir::RunDir;
+use burn::data::dataloader::DataLoaderBuilder;
+use burn::optim::ModuleOptimizer;
+use burn::tensor::Device;
+use burn::train::checkpoint::CheckpointingStrategy;
+use burn::train::metric::{AccuracyMetric, LearningRateMetric, LossMetric};
+use burn::train::{ExecutionStrategy, Interrupter, Learner, LearningResult, MultiDeviceOptim, SupervisedTraining};
+use burn_lr::learner::{
+    Divergence, GroupLearningRateMetric, LearnerRun, LearnerSchedule, NonFiniteLossGuard, Progress, ProgressFn,
+    QuietRenderer, StopRequest,
+};
+use burn_lr::monitor::progress_bar;
+use burn_lr::optim::{CycledAdamWConfig, CycledSgdConfig, MomentumCell};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The optimizer of `[optimizer]`, as PyTorch defines it (SGD dampening 0, L2 weight decay;
+/// AdamW decoupled decay). With a `momentum` cell (a schedule with `cycle_momentum`), SGD's
+/// momentum or AdamW's `beta1` is read from it at every update, overriding the configured one,
+/// as PyTorch's `cycle_momentum` overrides the optimizer's.
+pub fn optimizer(cfg: &super::config::OptimizerConfig, schedule: &LearnerSchedule) -> ModuleOptimizer {
+    match cfg.name {
+        OptimizerName::Sgd => CycledSgdConfig {
+            momentum: cfg.momentum,
+            nesterov: cfg.nesterov,
+            weight_decay: cfg.weight_decay,
+        }
+        .init(schedule.momentum()),
+        OptimizerName::Adamw => CycledAdamWConfig {
+            beta1: cfg.beta1,
+            beta2: cfg.beta2,
+            eps: cfg.eps,
+            weight_decay: cfg.weight_decay,
+        }
+        .init(schedule.momentum()),
+    }
+}
+
+/// Images in CIFAR-10's training set.
+const CIFAR10_TRAIN_IMAGES: usize = 50_000;
+
+/// Checks every schedule of `cfg` (`[scheduler]` and each `[[param_groups]]` scheduler, and
+/// that each group's `params` matches a parameter of the model) before any data is read, on the run the config describes (its `train_limit`, or CIFAR-10's 50,000
+/// training images): a bad `pct_start` fails in milliseconds, not after loading the images. The
+/// run checks again with the real image count.
+///
+/// # Errors
+/// [`TrainError::Schedule`] naming the schedule, the field and what is allowed.
+pub fn check_schedules(cfg: &TrainConfig) -> Result<(), TrainError> {
+    let images = cfg
+        .data
+        .train_limit
+        .unwrap_or(CIFAR10_TRAIN_IMAGES)
+        .min(CIFAR10_TRAIN_IMAGES);
+    let quiet = TrainOptions {
+        quiet: true,
+        ..TrainOptions::default()
+    };
+    let schedule = schedule_for(cfg, images, &quiet)?;
+    if !cfg.param_groups.is_empty() {
+        // The parameter paths do not depend on the device: a CPU copy of the model names them.
+        schedule.check_groups(&ResNet::new(cfg.model.arch, data::CLASSES.len(), &Device::flex()))?;
+    }
+    Ok(())
+}
+
+/// What [`train`] returns.
+#[derive(Debug)]
+pub struct TrainSummary {
+    /// The trained model (`None` when there was nothing left to train: a resumed run that had
+    /// already finished its epochs).
+    pub model: Option<ResNet>,
+    /// One row per epoch trained in this call (and the earlier ones on resume).
+    pub epochs: Vec<EpochRecord>,
+    /// Optimizer updates per epoch.
+    pub updates_per_epoch: u64,
+    /// Where the artifacts are.
+    pub artifact_dir: PathBuf,
+    /// The epoch resumed from (`None`: the run started from scratch).
+    pub resumed_from: Option<usize>,
+}
+
+/// Options of [`train`] that are not part of the config.
+#[derive(Clone, Default)]
+pub struct TrainOptions {
+    /// A new run, `--overwrite` or `--resume`.
+    pub start: StartMode,
+    /// Do not print epoch lines.
+    pub quiet: bool,
+    /// Stop after this epoch (the schedule still spans `training.epochs`); continue later with
+    /// [`StartMode::Resume`].
+    pub stop_after_epoch: Option<usize>,
+    /// The cell a momentum-cycling schedule writes to and the optimizer reads (one is made when
+    /// `None`); pass one made [`with_history`](MomentumCell::with_history) to see the momentum
+    /// each update used.
+    pub momentum_cell: Option<MomentumCell>,
+    /// Ends the run early when requested (the CLI's Ctrl-C handler holds it): after the current
+    /// training update, or, during validation, once that epoch is checkpointed.
+    pub stop: Option<StopRequest>,
+}
+
+/// Loads the data a config asks for (downloading CIFAR-10 when no `dir` is set).
+///
+/// # Errors
+/// [`TrainError::Data`].
+pub fn load_data(cfg: &TrainConfig) -> Result<Cifar10, TrainError> {
+    let dir = match &cfg.data.dir {
+        Some(dir) => dir.clone(),
+        None => data::download_cifar10(&data::default_cache_dir())?,
+    };
+    let mut data = Cifar10::load(&dir)?;
+    if let Some(n) = cfg.data.train_limit {
+        data.limit_train(n, cfg.training.seed)?;
+    }
+    if let Some(n) = cfg.data.test_limit {
+        data.limit_test(n, cfg.training.seed)?;
+    }
+    Ok(data)
+}
+
+/// Locks the run's artifact directory and makes the checks that need no data: another process
+/// on it; a new run over another run; on resume, no run, no intact checkpoint, or a config that
+/// differs from the run's. The CLI calls it before reading any data; [`train`] calls it itself.
+///
+/// # Errors
+/// [`TrainError::Busy`], [`TrainError::HasRun`], [`TrainError::NoCheckpoint`],
+/// [`TrainError::NotARun`], [`TrainError::ResumeMismatch`], [`TrainError::Io`].
+pub fn prepare(cfg: &TrainConfig, opts: &TrainOptions) -> Result<RunDir, TrainError> {
+    let dir = &cfg.training.artifact_dir;
+    crate::paths::check_output_dir(dir, "artifact directory (--artifact-dir, [training] artifact_dir)")?;
+    if opts.start == StartMode::Resume && !dir.is_dir() {
+        return Err(TrainError::NoCheckpoint(dir.join("checkpoint")));
+    }
+    let run_dir = RunDir::lock(dir)?;
+    precheck(&run_dir, opts.start, cfg)?;
+    Ok(run_dir)
+}
+
+/// Trains `cfg.model` on CIFAR-10 as configured: [`prepare`], then [`train_in`].
+///
+/// # Errors
+/// As [`prepare`] and [`train_in`].
+pub fn train(cfg: &TrainConfig, data: Cifar10, opts: &TrainOptions) -> Result<TrainSummary, TrainError> {
+    let run_dir = prepare(cfg, opts)?;
+    train_in(run_dir, cfg, data, opts)
+}
+
+/// Trains in a directory [`prepare`] locked. The steps of a run, in order: the device; the
+/// schedule for this run (the library's [`LearnerSchedule`]); the model and its parameter
+/// groups; where to start (a new run, `--overwrite`, or the newest intact checkpoint of the
+/// directory's run, checked against this config and data) — all before any file is written;
+/// then the run's `config.toml` and `run.toml`; the epoch hook; loaders over the epoch order;
+/// Burn's `SupervisedTraining` + `Learner`; the outcome.
+///
+/// # Errors
+/// [`TrainError`]: bad data or schedule parameters, an unavailable device, a parameter group
+/// matching nothing, a resume that does not match its checkpoint, a non-finite loss, a
+/// checkpoint that could not be written, an interruption, a plateau metric Burn does not have,
+/// or a failure reported by Burn.
+pub fn train_in(
+    run_dir: RunDir,
+    cfg: &TrainConfig,
+    data: Cifar10,
+    opts: &TrainOptions,
+) -> Result<TrainSummary, TrainError> {
+    let t = &cfg.training;
+    let devices = devices(t.device, &t.devices)?;
+    let device = devices[0].clone();
+    let mut schedule = schedule_for(cfg, data.train.len(), opts)?;
+    device.seed(t.seed);
+    let model = ResNet::seeded(cfg.model.arch, data::CLASSES.len(), t.seed, &device.clone().autodiff());
+    schedule.check_groups(&model)?;
+    let facts = run_facts(&data, &schedule);
+    let start = start(&run_dir, opts.start, cfg, &facts, &mut schedule)?;
+    let leftovers = run_dir.remove_leftovers();
+    if let Some(from) = start.from {
+        // Epochs after the one resumed from were skipped as damaged: they are retrained, and a
+        // later kill must not leave their old files beside new ones.
+        for epoch in epochs_on_disk(&run_dir.checkpoints()).into_iter().filter(|e| *e > from) {
+            remove_epoch(&run_dir.checkpoints(), epoch).map_err(|source| TrainError::Io {
+                path: run_dir.checkpoints(),
+                source,
+            })?;
+        }
+    }
+    if !opts.quiet {
+        report_start(&run_dir, &start, leftovers, cfg.data.num_workers);
+    }
+    let from = start.from.unwrap_or(0);
+    let last_epoch = opts.stop_after_epoch.map_or(t.epochs, |n| n.min(t.epochs));
+    let updates_per_epoch = schedule.run().updates_per_epoch;
+    if from >= last_epoch {
+        if !opts.quiet {
+            println!(
+                "nothing to train: the run in {} already finished epoch {from} of {}",
+                run_dir.path().display(),
+                t.epochs
+            );
+        }
+        return Ok(summary(cfg, updates_per_epoch, start.rows, None, start.from));
+    }
+    // The logs first: an `lr.csv` that is not this run's is refused before any file changes.
+    let (schedule, logs) = monitoring::attach(run_dir.path(), schedule, from, &start.rows)?;
+    run_dir.write_run(cfg, &facts)?;
+    write_atomic(
+        &run_dir.path().join(super::artifacts::METRICS_CSV),
+        metrics_csv(&start.rows).as_bytes(),
+    )?;
+    let inputs = Inputs { model, data, devices };
+    let launched = launch(&run_dir, cfg, schedule, inputs, &start, last_epoch, opts, &logs);
+    monitoring::finish(run_dir.path(), &logs, opts.quiet);
+    let (rows, model) = launched?;
+    Ok(summary(cfg, updates_per_epoch, rows, Some(model), start.from))
+}
+
+/// The model (on the autodiff device), the data and the devices of a run (the first holds the
+/// model and runs validation).
+struct Inputs {
+    model: ResNet,
+    data: Cifar10,
+    devices: Vec<Device>,
+}
+
+/// Burn's `SupervisedTraining` + `Learner` over the epoch order, from `start` to `last_epoch`:
+/// the epoch hook, the non-finite loss guard (which forwards a stop request), the outcome.
+/// Returns the `metrics.csv` rows and the trained model.
+#[allow(clippy::too_many_arguments)]
+fn launch(
+    run_dir: &RunDir,
+    cfg: &TrainConfig,
+    schedule: LearnerSchedule,
+    Inputs { model, data, devices }: Inputs,
+    start: &Start,
+    last_epoch: usize,
+    opts: &TrainOptions,
+    logs: &RunLogs,
+) -> Result<(Vec<EpochRecord>, ResNet), TrainError> {
+    let t = &cfg.training;
+    let from = start.from.unwrap_or(0);
+    let ledger = CheckpointLedger::default();
+    let mut hook_settings = hook_settings(cfg, &schedule, last_epoch, &ledger, opts);
+    hook_settings.train_images = data.train.len();
+    hook_settings.tensorboard = Some(logs.tensorboard.clone());
+    let hook = EpochHook::new(hook_settings, start.rows.clone());
+    let (train_loader, valid_loader, served) = loaders(cfg, data, &devices[0], from);
+    let interrupter = Interrupter::new();
+    let mut guard = NonFiniteLossGuard::new(interrupter.clone(), schedule.learner_run(), from)
+        .with_policy(t.on_non_finite)
+        .with_epoch_served_flag(served);
+    if let Some(stop) = &opts.stop {
+        guard = guard.with_stop_request(stop.clone());
+    }
+    let plan = TrainingPlan {
+        epochs: last_epoch,
+        checkpointing: schedule.checkpointing(None),
+        hook: hook.clone(),
+        resume_from: start.from,
+        interrupter,
+        ledger,
+        guard: guard.clone(),
+    };
+    let training = plan.build_with(cfg, run_dir, train_loader, valid_loader, devices);
+    let optimizer = optimizer(&cfg.optimizer, &schedule);
+    let watch = schedule.watch();
+    let result = training.launch(Learner::new(model, optimizer, schedule.into_scheduler()));
+    let outcome = Outcome {
+        divergence: guard.divergence(),
+        hook_stop: hook.stopped(),
+        plateau: watch.error(),
+        checkpoints: run_dir.checkpoints(),
+        last_epoch,
+    };
+    outcome.check(&result, &hook)?;
+    Ok((hook.rows(), result.model))
+}
+
+fn summary(
+    cfg: &TrainConfig,
+    updates_per_epoch: u64,
+    rows: Vec<EpochRecord>,
+    model: Option<ResNet>,
+    resumed_from: Option<usize>,
+) -> TrainSummary {
+    TrainSummary {
+        model,
+        epochs: rows,
+        updates_per_epoch,
+        artifact_dir: cfg.training.artifact_dir.clone(),
+        resumed_from,
+    }
+}
+
+/// The lines a run prints before its first epoch: damaged checkpoints skipped, leftovers
+/// removed, where it starts.
+fn report_start(run_dir: &RunDir, start: &Start, leftovers: usize, workers: usize) {
+    for line in &start.skipped {
+        eprintln!("warning: {line}");
+    }
+    if workers > 1 {
+        eprintln!(
+            "warning: [data] num_workers = {workers}: Burn hands out batches in the order its threads finish them, \
+             so this run is not bit-exact across a resume (num_workers = 1 is)"
+        );
+    }
+    if leftovers > 0 {
+        eprintln!(
+            "note: removed {leftovers} temporary file(s) an interrupted run left in {}",
+            run_dir.path().display()
+        );
+    }
+    match start.from {
+        Some(n) => println!(
+            "resuming after epoch {n} (checkpoint {}/checkpoint)",
+            run_dir.path().display()
+        ),
+        None => println!("artifacts: {}", run_dir.path().display()),
+    }
+}
+
+/// How a finished `launch` is read: the first non-finite loss, Burn's own error, a stop by the
+/// epoch hook, a missing plateau metric, an interruption; else success.
+struct Outcome {
+    divergence: Option<Divergence>,
+    hook_stop: Option<HookStop>,
+    plateau: Option<String>,
+    checkpoints: PathBuf,
+    last_epoch: usize,
+}
+
+impl Outcome {
+    fn check(self, result: &LearningResult<ResNet>, hook: &EpochHook) -> Result<(), TrainError> {
+        let intact = || newest_intact(&self.checkpoints).0;
+        if let Some(d) = self.divergence {
+            return Err(TrainError::Diverged {
+                what: d.to_string(),
+                last_intact: intact(),
+            });
+        }
+        // Before Burn's error: a failed checkpoint write is also reported to Burn's interrupter,
+        // without the path.
+        match self.hook_stop {
+            Some(HookStop::NonFinite(what)) => {
+                return Err(TrainError::Diverged {
+                    what,
+                    last_intact: intact(),
+                })
+            }
+            Some(HookStop::Checkpoint(what)) => {
+                return Err(TrainError::Checkpoint {
+                    what,
+                    resume: resume_note(intact()),
+                })
+            }
+            Some(HookStop::Requested) | None => {}
+        }
+        if let Some(err) = &result.error {
+            return Err(TrainError::Burn(err.to_string()));
+        }
+        if let Some(err) = self.plateau {
+            return Err(TrainError::Plateau(err));
+        }
+        let done = hook.rows().last().map_or(0, |r| r.epoch);
+        if done < self.last_epoch {
+            let what = match hook.stopped() {
+                Some(HookStop::Requested) => format!("stopped after epoch {done} (its checkpoint is written)"),
+                _ => format!("interrupted in epoch {}", done + 1),
+            };
+            return Err(TrainError::Interrupted {
+                what,
+                resume: resume_note(intact()),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The schedule of this run (and of each parameter group), with the optimizer updates per
+/// epoch Burn will make; prints the length warnings once.
+fn schedule_for(cfg: &TrainConfig, images: usize, opts: &TrainOptions) -> Result<LearnerSchedule, TrainError> {
+    let t = &cfg.training;
+    let run = LearnerRun::new(images, t.batch_size, t.epochs)
+        .with_grad_accumulation(t.grad_accumulation)
+        .with_devices(t.devices.len());
+    let mut schedule = LearnerSchedule::new(&cfg.scheduler, cfg.optimizer.lr, &run)?;
+    for g in &cfg.param_groups {
+        let config = g.scheduler.as_ref().unwrap_or(&cfg.scheduler);
+        schedule = schedule.with_group(&g.params, config, g.lr.unwrap_or(cfg.optimizer.lr))?;
+    }
+    if let Some(cell) = &opts.momentum_cell {
+        schedule = schedule.with_momentum_cell(cell.clone());
+    }
+    if !opts.quiet {
+        for warning in schedule.warnings() {
+            eprintln!("warning: {warning}");
+        }
+    }
+    Ok(schedule)
+}
+
+/// The settings of the end-of-epoch hook (it waits for the sealed checkpoint, then prints the
+/// epoch line, writes `metrics.csv`, continuing the rows of a resumed run, and feeds the
+/// plateau schedules); the caller sets the image count and the TensorBoard log.
+fn hook_settings(
+    cfg: &TrainConfig,
+    schedule: &LearnerSchedule,
+    last_epoch: usize,
+    ledger: &CheckpointLedger,
+    opts: &TrainOptions,
+) -> HookSettings {
+    let dir = &cfg.training.artifact_dir;
+    HookSettings {
+        plateau: schedule.early_stopping(),
+        scheduler: schedule.base().clone(),
+        updates_per_epoch: schedule.run().updates_per_epoch,
+        epochs: (cfg.training.epochs, last_epoch),
+        files: (dir.join(super::artifacts::METRICS_CSV), dir.join("checkpoint")),
+        ledger: ledger.clone(),
+        on_non_finite: cfg.training.on_non_finite,
+        stop: opts.stop.clone(),
+        print: !opts.quiet,
+        train_images: 0,
+        tensorboard: None,
+    }
+}
+
+/// The train loader (the epoch order and crops of [`EpochDataset`], continuing after epoch
+/// `from`), the validation loader, and the flag raised with each epoch's last training batch.
+fn loaders(
+    cfg: &TrainConfig,
+    data: Cifar10,
+    device: &Device,
+    from: usize,
+) -> (TrainLoader, TrainLoader, Arc<std::sync::atomic::AtomicBool>) {
+    let t = &cfg.training;
+    let workers = cfg.data.num_workers;
+    let augment = cfg.data.augment;
+    let epochs = Arc::new(EpochDataset::new(data.train, t.seed, augment, from));
+    let train = DataLoaderBuilder::new(CifarBatcher)
+        .batch_size(t.batch_size)
+        .num_workers(workers)
+        .set_device(device.clone())
+        .build(epochs.clone());
+    let valid = DataLoaderBuilder::new(CifarBatcher)
+        .batch_size(t.batch_size)
+        .num_workers(workers)
+        .set_device(device.clone())
+        .build(data::dataset(data.test));
+    let served = epochs.served_flag();
+    (Arc::new(EpochLoader::new(train, epochs)), valid, served)
+}
+
+type TrainLoader = Arc<dyn burn::data::dataloader::DataLoader<data::CifarBatch>>;
+
+/// `progress`, starting the epoch hook's clock when the first training split starts.
+fn clocked_progress(mut progress: ProgressFn, hook: EpochHook) -> ProgressFn {
+    let mut started = false;
+    Box::new(move |event| {
+        if !started && matches!(event, Progress::Start { split: "train", .. }) {
+            started = true;
+            hook.start_clock();
+        }
+        progress(event)
+    })
+}
+
+/// What `SupervisedTraining` needs besides the config and the loaders, gathered so that
+/// [`train`] reads as steps.
+struct TrainingPlan {
+    epochs: usize,
+    checkpointing: Box<dyn CheckpointingStrategy>,
+    hook: EpochHook,
+    resume_from: Option<usize>,
+    interrupter: Interrupter,
+    ledger: CheckpointLedger,
+    guard: NonFiniteLossGuard,
+}
+
+impl TrainingPlan {
+    /// Burn's `SupervisedTraining`: loss and accuracy on both splits, the LR of every group per
+    /// iteration, sealed checkpoints (fed to the plateau schedule first), the epoch hook, the
+    /// non-finite loss guard, the interrupter, no per-iteration printing.
+    fn build_with(
+        self,
+        cfg: &TrainConfig,
+        run_dir: &RunDir,
+        train: TrainLoader,
+        valid: TrainLoader,
+        devices: Vec<Device>,
+    ) -> SupervisedTraining<ResNet> {
+        let dir = run_dir.checkpoints();
+        let sealed = |name| SealedFileCheckpointer::new(&dir, name, self.ledger.clone());
+        let clock = self.hook.clone();
+        let mut training = SupervisedTraining::new(run_dir.path(), train, valid)
+            .metrics((LossMetric::new(), AccuracyMetric::new()))
+            .metric_train_numeric(LearningRateMetric::new())
+            .with_custom_checkpointers(sealed("model"), sealed("optim"), sealed("scheduler"))
+            .with_checkpointing_strategy(self.checkpointing)
+            .early_stopping(self.hook)
+            .with_interrupter(self.interrupter)
+            .renderer(Box::new(QuietRenderer::with_progress(clocked_progress(
+                progress_bar(self.epochs - self.resume_from.unwrap_or(0)),
+                clock,
+            ))))
+            .num_epochs(self.epochs);
+        if cfg.training.grad_accumulation > 1 {
+            training = training.grads_accumulation(cfg.training.grad_accumulation);
+        }
+        if devices.len() > 1 {
+            let multi = ExecutionStrategy::multi(devices, MultiDeviceOptim::OptimMainDevice);
+            training = training.with_training_strategy(multi.into());
+        }
+        for g in &cfg.param_groups {
+            training = training.metric_train_numeric(GroupLearningRateMetric::new(g.params.clone()));
+        }
+        training = training.metric_train(self.guard);
+        if let Some(n) = self.resume_from {
+            training = training.checkpoint(n);
+        }
+        training
+    }
+}

@@ -1,0 +1,124 @@
+//! Momentum cycling (`cycle_momentum`) is applied to the optimizer: the optimizer uses the
+//! scheduled momentum at each update, and with a constant momentum it is Burn's own SGD/AdamW.
+
+use burn::nn::{Linear, LinearConfig};
+use burn::optim::momentum::MomentumConfig;
+use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer, SgdConfig};
+use burn::tensor::{Device, Distribution, Tensor};
+use burn_lr::optim::{CycledAdamW, CycledSgd, MomentumCell};
+use burn_lr::schedule::{OneCycleLrSchedulerConfig, RunInfo, SchedulerConfig};
+use burn_lr_cifar::config::TrainConfig;
+use burn_lr_cifar::data::{Cifar10, CifarItem};
+use burn_lr_cifar::run::{self as training, TrainOptions};
+
+#[allow(deprecated)]
+fn device() -> Device {
+    Device::ndarray().autodiff()
+}
+
+/// Runs `steps` updates of `optim` on a fixed linear layer and returns its weights.
+fn run(mut optim: ModuleOptimizer, steps: usize) -> Vec<f32> {
+    let device = device();
+    device.seed(3);
+    let mut layer: Linear = LinearConfig::new(4, 3).init(&device);
+    let x = Tensor::<2>::random([8, 4], Distribution::Default, &device);
+    for _ in 0..steps {
+        let loss = layer.forward(x.clone()).powi_scalar(2).mean();
+        let grads = GradientsParams::from_grads(loss.backward(), &layer);
+        layer = optim.step(0.05, layer, grads);
+    }
+    layer.weight.val().into_data().try_to_vec::<f32>().unwrap()
+}
+
+fn close(a: &[f32], b: &[f32]) {
+    for (x, y) in a.iter().zip(b) {
+        assert!((x - y).abs() <= 1e-6 * (1.0 + y.abs()), "{a:?}\n{b:?}");
+    }
+}
+
+#[test]
+fn constant_momentum_equals_burns_optimizers() {
+    for nesterov in [false, true] {
+        let burn = SgdConfig::new()
+            .with_momentum(Some(
+                MomentumConfig::new()
+                    .with_momentum(0.9)
+                    .with_dampening(0.0)
+                    .with_nesterov(nesterov),
+            ))
+            .with_weight_decay(Some(burn::optim::decay::WeightDecayConfig::new(1e-2)))
+            .init();
+        let ours = CycledSgd::new(MomentumCell::new(0.9), nesterov, 1e-2).init();
+        close(&run(ours, 5), &run(burn, 5));
+    }
+    let burn = AdamWConfig::new()
+        .with_beta_1(0.85)
+        .with_epsilon(1e-8)
+        .with_weight_decay(0.01)
+        .init();
+    let ours = CycledAdamW::new(MomentumCell::new(0.85), 0.999, 1e-8, 0.01).init();
+    close(&run(ours, 5), &run(burn, 5));
+}
+
+#[test]
+fn the_momentum_changes_the_update() {
+    let a = run(CycledSgd::new(MomentumCell::new(0.9), false, 0.0).init(), 4);
+    let b = run(CycledSgd::new(MomentumCell::new(0.5), false, 0.0).init(), 4);
+    assert!(a.iter().zip(&b).any(|(x, y)| (x - y).abs() > 1e-4));
+}
+
+fn items(n: usize) -> Vec<CifarItem> {
+    (0..n)
+        .map(|i| CifarItem {
+            pixels: (0..3072).map(|p| ((p * 7 + i * 13) % 256) as u8).collect(),
+            label: (i % 10) as u8,
+        })
+        .collect()
+}
+
+#[test]
+fn learner_run_uses_the_scheduled_momentum_at_every_update() {
+    for optimizer in ["sgd", "adamw"] {
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!(
+            "[model]\narch = \"tiny\"\n[data]\naugment = false\n[optimizer]\nname = \"{optimizer}\"\nlr = 0.1\n\
+             [scheduler]\ntype = \"one_cycle\"\nmax_lr = 0.3\npct_start = 0.4\n\
+             [training]\nepochs = 2\nbatch_size = 8\ndevice = \"ndarray\"\nartifact_dir = \"{}\"\n",
+            dir.path().display()
+        );
+        let cfg = TrainConfig::from_toml(&text).unwrap();
+        let cell = MomentumCell::new(f64::NAN).with_history();
+        let opts = TrainOptions {
+            quiet: true,
+            momentum_cell: Some(cell.clone()),
+            ..Default::default()
+        };
+        let data = Cifar10 {
+            train: items(20),
+            test: items(10),
+        };
+        training::train(&cfg, data, &opts).unwrap();
+
+        // 20 images, batch 8: 3 updates per epoch, 6 in the run.
+        let schedule = SchedulerConfig::OneCycle(OneCycleLrSchedulerConfig::new(0.3).with_pct_start(0.4));
+        let expected = schedule
+            .init(&RunInfo {
+                base_lr: 0.1,
+                updates_per_epoch: 3,
+                total_updates: 6,
+            })
+            .unwrap();
+        let used = cell.history();
+        assert_eq!(used.len(), 6, "{optimizer}: one momentum per update: {used:?}");
+        for (k, (update, m)) in used.iter().enumerate() {
+            assert_eq!(*update, k as u64);
+            assert_eq!(
+                Some(*m),
+                expected.momentum_at_update(k as u64),
+                "{optimizer}: update {k}"
+            );
+        }
+        assert_eq!(used[0].1, 0.95);
+        assert!(used.iter().any(|(_, m)| *m < 0.9));
+    }
+}
