@@ -73,7 +73,7 @@ fn main() -> Result<(), ScheduleError> {
             0.5 * (1.0 + (std::f64::consts::PI * (t - 5) as f64 / 15.0).cos())
         }
     })?
-    .into_scheduler();
+    .init();
     show("LambdaLR warmup+cosine", &mut lambda, 8);
 
     // The same by composition: SequentialLR([LinearLR(0.2, 1.0, 4), CosineAnnealingLR(15)], [4])

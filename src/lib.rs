@@ -1,24 +1,44 @@
 //! # burn-lr
 //!
-//! Exact, PyTorch-compatible learning-rate schedulers for [Burn](https://burn.dev) 0.22, and a
-//! CIFAR-10 ResNet training stack that uses them through Burn's `Learner`.
+//! Exact, PyTorch-compatible learning-rate schedulers for [Burn](https://burn.dev) 0.22's
+//! `Learner`: every schedule of `torch.optim.lr_scheduler`, the Hugging Face and timm
+//! schedules, warmup and composition, with PyTorch's names and parameters.
 //!
-//! The library (always built; `default-features = false` gives it alone):
 //! - [`schedule`]: every schedule as a Burn `LrScheduler`, numerically equal to its reference
-//!   (PyTorch 2.15, Hugging Face, timm, Burn). Depends on nothing else in this crate.
-//! - [`learner`]: the glue to use the schedules in any Burn `Learner` (plateau feed, per-group
-//!   LR metrics, a quiet renderer).
-//! - [`optim`]: SGD / AdamW whose momentum follows OneCycle / Cyclic (`cycle_momentum`).
-//! - `monitor` (cargo feature `monitor`, part of `app`): `lr.csv`, TensorBoard event files,
-//!   PNG plots, the LR range test, a terminal progress bar.
+//!   (PyTorch 2.15, Hugging Face, timm, Burn); PyTorch-style stepping through each config's
+//!   `init()`. Depends on nothing else in this crate.
+//! - [`learner`]: the one entry point for a Burn `Learner` run, [`learner::LearnerSchedule`]:
+//!   updates per epoch as Burn counts them, the plateau feed, per-group schedules, a resume
+//!   check, a stop at the first non-finite loss.
+//! - [`optim`]: SGD / AdamW as PyTorch defines them, whose momentum follows OneCycle / Cyclic
+//!   (`cycle_momentum`).
+//! - `monitor` (cargo feature `monitor`): `lr.csv`, TensorBoard event files, PNG plots, the LR
+//!   range test, a terminal progress bar.
 //!
-//! The CIFAR-10 app (cargo feature `app`, on by default), which uses the library and is never
-//! used by it: `app` (the TOML run configuration, CIFAR-10 data, ResNets, devices, the run and
-//! its artifacts).
+//! ```
+//! use burn_lr::learner::{LearnerRun, LearnerSchedule};
+//! use burn_lr::optim::CycledSgdConfig;
+//! use burn_lr::schedule::SchedulerConfig;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // PyTorch: OneCycleLR(opt, max_lr=0.1, epochs=30, steps_per_epoch=len(loader))
+//! let config: SchedulerConfig = toml::from_str("type = \"one_cycle\"\nmax_lr = 0.1")?;
+//! // 50,000 images, batch 128, 30 epochs: 391 optimizer updates per epoch.
+//! let schedule = LearnerSchedule::new(&config, 0.1, &LearnerRun::new(50_000, 128, 30))?;
+//! assert_eq!(schedule.run().total_updates, 391 * 30);
+//! let optimizer = CycledSgdConfig::new().with_momentum(0.9).init(schedule.momentum());
+//! let scheduler = schedule.into_scheduler();
+//! // Learner::new(model, optimizer, scheduler)
+//! # let _ = (optimizer, scheduler);
+//! # Ok(())
+//! # }
+//! ```
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod learner;
 #[cfg(feature = "monitor")]
+#[cfg_attr(docsrs, doc(cfg(feature = "monitor")))]
 pub mod monitor;
 pub mod optim;
 pub mod schedule;

@@ -104,7 +104,7 @@ fn lambda_lr() {
         f64::min(1.0, (t as f64 + 1.0) / 10.0)
     })
     .unwrap()
-    .into_scheduler();
+    .init();
     check("lambda_lr_warmup", s, |_| None, EXACT);
 }
 
@@ -394,9 +394,7 @@ fn polynomial_lr() {
 #[test]
 fn multiplicative_lr() {
     let g = load("multiplicative_lr");
-    let s = MultiplicativeLr::new(base_lr(&g), "0.95", |_| 0.95)
-        .unwrap()
-        .into_scheduler();
+    let s = MultiplicativeLr::new(base_lr(&g), "0.95", |_| 0.95).unwrap().init();
     check("multiplicative_lr", s, |_| None, EXACT);
 }
 

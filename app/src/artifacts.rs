@@ -58,12 +58,26 @@ impl EpochRecord {
 /// # Errors
 /// [`TrainError::Io`].
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), TrainError> {
-    burn_lr::monitor::write_file_atomic(path, contents).map_err(|e| match e {
-        burn_lr::monitor::MonitorError::Io { path, source } => TrainError::Io { path, source },
-        other => TrainError::Io {
-            path: path.to_path_buf(),
-            source: std::io::Error::other(other.to_string()),
-        },
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let written = std::fs::create_dir_all(folder).and_then(|()| {
+        // The monitor's prefix: a killed write leaves a file the next run removes.
+        let mut tmp = tempfile::Builder::new().prefix(TMP_PREFIX).tempfile_in(folder)?;
+        std::io::Write::write_all(&mut tmp, contents)?;
+        tmp.as_file().sync_all()?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644))?;
+            // not 0600
+        }
+        tmp.persist(path).map_err(|e| e.error).map(drop)
+    });
+    written.map_err(|source| TrainError::Io {
+        path: path.to_path_buf(),
+        source,
     })
 }
 

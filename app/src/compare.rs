@@ -7,11 +7,10 @@
 //! interrupted comparison.
 
 use super::artifacts::{read_metrics_csv, write_atomic, EpochRecord, METRICS_CSV};
-use super::checkpoint::newest_intact;
 use super::config::TrainConfig;
 use crate::error::TrainError;
-use crate::resume::StartMode;
 use crate::run::{self, TrainOptions};
+use crate::run_dir::StartMode;
 use burn_lr::monitor::overlay::{self, COMPARE_ACCURACY_PNG, COMPARE_LR_PNG};
 use burn_lr::monitor::plot::EpochPoint;
 use burn_lr::monitor::{read_lr_csv, LrTrace, LR_CSV};
@@ -213,7 +212,7 @@ pub struct Stopped {
 fn options_for(c: &Contender, opts: &TrainOptions) -> TrainOptions {
     let mut options = opts.clone();
     if opts.start == StartMode::Resume {
-        let (newest, _) = newest_intact(&c.config.training.artifact_dir.join("checkpoint"));
+        let newest = crate::run_dir::newest_intact_in(&c.config.training.artifact_dir);
         if newest.is_none() {
             options.start = StartMode::Overwrite;
         }

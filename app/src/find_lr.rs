@@ -1,4 +1,4 @@
-//! `burn-lr find-lr`: the library's LR range test ([`burn_lr::monitor::lr_find`]) on a config's
+//! `burn-lr find-lr`: the library's LR range test ([`burn_lr::monitor::lr_find()`]) on a config's
 //! model, optimizer and augmented training batches; writes `lr_find.csv` and `lr_find.png`.
 
 use super::artifacts::write_atomic;

@@ -11,7 +11,7 @@ use super::checkpoint::{remove_epoch, CheckpointLedger};
 use burn::train::metric::store::{Aggregate, EventStoreClient, Split};
 use burn::train::EarlyStoppingStrategy;
 use burn_lr::learner::{OnNonFinite, PlateauEarlyStopping, StopRequest};
-use burn_lr::monitor::{clock, TensorBoardLog};
+use burn_lr::monitor::TensorBoardLog;
 use burn_lr::schedule::TrainingScheduler;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -170,7 +170,7 @@ impl EpochHook {
         row.images_per_s = (self.train_images as f64 / this.max(1e-9) * 10.0).round() / 10.0;
         let per_epoch = log.started.elapsed().as_secs_f64() / log.trained as f64;
         let left = self.last_epoch.saturating_sub(row.epoch) as f64 * per_epoch;
-        format!("  {this:.1}s  {:.0} img/s  eta {}", row.images_per_s, clock(left))
+        format!("  {this:.1}s  {:.0} img/s  eta {}", row.images_per_s, eta(left))
     }
 
     fn stop_with(&self, why: HookStop) -> bool {
@@ -230,4 +230,17 @@ pub fn epoch_scalars(row: &EpochRecord) -> [(&'static str, f64); 3] {
         ("Loss/valid", row.val_loss),
         ("Accuracy/valid", row.val_acc),
     ]
+}
+
+/// The time left as the epoch line shows it: `1h02m`, `2m03s` or `41s`.
+fn eta(seconds: f64) -> String {
+    let whole = seconds.max(0.0).round() as u64;
+    let (h, m, s) = (whole / 3600, whole / 60 % 60, whole % 60);
+    if h > 0 {
+        format!("{h}h{m:02}m")
+    } else if m > 0 {
+        format!("{m}m{s:02}s")
+    } else {
+        format!("{s}s")
+    }
 }

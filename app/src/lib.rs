@@ -1,4 +1,4 @@
-//! The CIFAR-10 training app behind the `burn-lr` binary (cargo feature `app`). It uses the
+//! The CIFAR-10 training app behind the `burn-lr` binary (package `burn-lr-cifar`). It uses the
 //! library ([`burn_lr::schedule`], [`burn_lr::learner`], [`burn_lr::optim`]); the library never uses
 //! it. Data flows one way: config (validated whole, schedules included, before any data is
 //! read) -> data, model, device -> the run (Burn's `Learner`) -> artifacts.
@@ -9,11 +9,13 @@
 //! - [`model`]: CIFAR ResNets.
 //! - [`device`]: the Burn device of a `device = ...` name.
 //! - [`run`]: a full training run; [`hook`]: its end-of-epoch hook; [`error`]: its errors.
-//! - [`run_dir`]: one run per artifact directory (lock, ownership, `--overwrite`, resume
-//!   checks); [`resume`]: where a run starts; [`checkpoint`]: sealed, atomic checkpoints.
+//! - [`run_dir`]: the life of an artifact directory, in order (lock, ownership, `--overwrite`,
+//!   resume checks, what a run writes there); [`checkpoint`]: sealed, atomic checkpoints.
 //! - [`artifacts`]: `metrics.csv`, atomic writes; [`monitoring`]: `lr.csv`, TensorBoard, the
 //!   PNG plots (through [`burn_lr::monitor`]).
-//! - [`preview`]: a schedule without training, streamed; [`find_lr`]: the LR range test.
+//! - [`preview`]: a schedule without training, streamed; [`find_lr`]: the LR range test;
+//!   [`compare`]: several configs on the same data.
+//! - [`cli`]: the command line (one module per subcommand); [`paths`]: paths checked before use.
 
 pub mod artifacts;
 pub mod checkpoint;
@@ -29,6 +31,5 @@ pub mod model;
 pub mod monitoring;
 pub mod paths;
 pub mod preview;
-pub mod resume;
 pub mod run;
 pub mod run_dir;

@@ -5,8 +5,8 @@
 //!
 //! The pieces a user's own Burn run needs live in the library module [`burn_lr::learner`].
 
-use super::artifacts::{metrics_csv, write_atomic, EpochRecord};
-use super::checkpoint::{epochs_on_disk, newest_intact, remove_epoch, CheckpointLedger, SealedFileCheckpointer};
+use super::artifacts::EpochRecord;
+use super::checkpoint::CheckpointLedger;
 use super::config::{OptimizerName, TrainConfig};
 use super::data::{self, Cifar10, CifarBatcher, EpochDataset, EpochLoader};
 use super::device::devices;
@@ -14,8 +14,7 @@ use super::error::{resume_note, TrainError};
 use super::hook::{EpochHook, HookSettings, HookStop};
 use super::model::ResNet;
 use super::monitoring::{self, RunLogs};
-use super::resume::{precheck, run_facts, start, Start, StartMode};
-use super::run_dir::RunDir;
+use super::run_dir::{run_facts, RunDir, Start, StartMode};
 use burn::data::dataloader::DataLoaderBuilder;
 use burn::optim::ModuleOptimizer;
 use burn::tensor::Device;
@@ -135,22 +134,13 @@ pub fn load_data(cfg: &TrainConfig) -> Result<Cifar10, TrainError> {
     Ok(data)
 }
 
-/// Locks the run's artifact directory and makes the checks that need no data: another process
-/// on it; a new run over another run; on resume, no run, no intact checkpoint, or a config that
-/// differs from the run's. The CLI calls it before reading any data; [`train`] calls it itself.
+/// Opens the run's artifact directory ([`RunDir::open`]: the lock and every check that needs
+/// no data). The CLI calls it before reading any data; [`train`] calls it itself.
 ///
 /// # Errors
-/// [`TrainError::Busy`], [`TrainError::HasRun`], [`TrainError::NoCheckpoint`],
-/// [`TrainError::NotARun`], [`TrainError::ResumeMismatch`], [`TrainError::Io`].
+/// As [`RunDir::open`].
 pub fn prepare(cfg: &TrainConfig, opts: &TrainOptions) -> Result<RunDir, TrainError> {
-    let dir = &cfg.training.artifact_dir;
-    crate::paths::check_output_dir(dir, "artifact directory (--artifact-dir, [training] artifact_dir)")?;
-    if opts.start == StartMode::Resume && !dir.is_dir() {
-        return Err(TrainError::NoCheckpoint(dir.join("checkpoint")));
-    }
-    let run_dir = RunDir::lock(dir)?;
-    precheck(&run_dir, opts.start, cfg)?;
-    Ok(run_dir)
+    RunDir::open(cfg, opts.start)
 }
 
 /// Trains `cfg.model` on CIFAR-10 as configured: [`prepare`], then [`train_in`].
@@ -188,18 +178,8 @@ pub fn train_in(
     let model = ResNet::seeded(cfg.model.arch, data::CLASSES.len(), t.seed, &device.clone().autodiff());
     schedule.check_groups(&model)?;
     let facts = run_facts(&data, &schedule);
-    let start = start(&run_dir, opts.start, cfg, &facts, &mut schedule)?;
-    let leftovers = run_dir.remove_leftovers();
-    if let Some(from) = start.from {
-        // Epochs after the one resumed from were skipped as damaged: they are retrained, and a
-        // later kill must not leave their old files beside new ones.
-        for epoch in epochs_on_disk(&run_dir.checkpoints()).into_iter().filter(|e| *e > from) {
-            remove_epoch(&run_dir.checkpoints(), epoch).map_err(|source| TrainError::Io {
-                path: run_dir.checkpoints(),
-                source,
-            })?;
-        }
-    }
+    let start = run_dir.start(&facts, &mut schedule)?;
+    let leftovers = run_dir.begin(&start)?;
     if !opts.quiet {
         report_start(&run_dir, &start, leftovers, cfg.data.num_workers);
     }
@@ -218,13 +198,16 @@ pub fn train_in(
     }
     // The logs first: an `lr.csv` that is not this run's is refused before any file changes.
     let (schedule, logs) = monitoring::attach(run_dir.path(), schedule, from, &start.rows)?;
-    run_dir.write_run(cfg, &facts)?;
-    write_atomic(
-        &run_dir.path().join(super::artifacts::METRICS_CSV),
-        metrics_csv(&start.rows).as_bytes(),
-    )?;
-    let inputs = Inputs { model, data, devices };
-    let launched = launch(&run_dir, cfg, schedule, inputs, &start, last_epoch, opts, &logs);
+    run_dir.record(&facts, &start.rows)?;
+    let launch = Launch {
+        run_dir: &run_dir,
+        cfg,
+        start: &start,
+        last_epoch,
+        opts,
+        logs: &logs,
+    };
+    let launched = launch.run(schedule, Inputs { model, data, devices });
     monitoring::finish(run_dir.path(), &logs, opts.quiet);
     let (rows, model) = launched?;
     Ok(summary(cfg, updates_per_epoch, rows, Some(model), start.from))
@@ -238,57 +221,87 @@ struct Inputs {
     devices: Vec<Device>,
 }
 
-/// Burn's `SupervisedTraining` + `Learner` over the epoch order, from `start` to `last_epoch`:
-/// the epoch hook, the non-finite loss guard (which forwards a stop request), the outcome.
-/// Returns the `metrics.csv` rows and the trained model.
-#[allow(clippy::too_many_arguments)]
-fn launch(
-    run_dir: &RunDir,
-    cfg: &TrainConfig,
-    schedule: LearnerSchedule,
-    Inputs { model, data, devices }: Inputs,
-    start: &Start,
+/// What a launch needs besides the schedule and the inputs: where, what, from and to which
+/// epoch, and the run's logs.
+struct Launch<'a> {
+    run_dir: &'a RunDir,
+    cfg: &'a TrainConfig,
+    start: &'a Start,
     last_epoch: usize,
-    opts: &TrainOptions,
-    logs: &RunLogs,
-) -> Result<(Vec<EpochRecord>, ResNet), TrainError> {
-    let t = &cfg.training;
-    let from = start.from.unwrap_or(0);
-    let ledger = CheckpointLedger::default();
-    let mut hook_settings = hook_settings(cfg, &schedule, last_epoch, &ledger, opts);
-    hook_settings.train_images = data.train.len();
-    hook_settings.tensorboard = Some(logs.tensorboard.clone());
-    let hook = EpochHook::new(hook_settings, start.rows.clone());
-    let (train_loader, valid_loader, served) = loaders(cfg, data, &devices[0], from);
-    let interrupter = Interrupter::new();
-    let mut guard = NonFiniteLossGuard::new(interrupter.clone(), schedule.learner_run(), from)
-        .with_policy(t.on_non_finite)
-        .with_epoch_served_flag(served);
-    if let Some(stop) = &opts.stop {
-        guard = guard.with_stop_request(stop.clone());
+    opts: &'a TrainOptions,
+    logs: &'a RunLogs,
+}
+
+impl Launch<'_> {
+    /// Burn's `SupervisedTraining` + `Learner` over the epoch order, from the start to the last
+    /// epoch: the epoch hook, the non-finite loss guard (which forwards a stop request), the
+    /// outcome. Returns the `metrics.csv` rows and the trained model.
+    fn run(
+        self,
+        schedule: LearnerSchedule,
+        Inputs { model, data, devices }: Inputs,
+    ) -> Result<(Vec<EpochRecord>, ResNet), TrainError> {
+        let from = self.start.from.unwrap_or(0);
+        let ledger = CheckpointLedger::default();
+        let hook = EpochHook::new(
+            self.hook_settings(&schedule, &ledger, data.train.len()),
+            self.start.rows.clone(),
+        );
+        let (train_loader, valid_loader, served) = loaders(self.cfg, data, &devices[0], from);
+        let interrupter = Interrupter::new();
+        let mut guard = NonFiniteLossGuard::new(interrupter.clone(), schedule.learner_run(), from)
+            .with_policy(self.cfg.training.on_non_finite)
+            .with_epoch_served_flag(served);
+        if let Some(stop) = &self.opts.stop {
+            guard = guard.with_stop_request(stop.clone());
+        }
+        let plan = TrainingPlan {
+            epochs: self.last_epoch,
+            checkpointing: schedule.checkpointing(None),
+            hook: hook.clone(),
+            resume_from: self.start.from,
+            interrupter,
+            ledger,
+            guard: guard.clone(),
+        };
+        let training = plan.build_with(self.cfg, self.run_dir, train_loader, valid_loader, devices);
+        let optimizer = optimizer(&self.cfg.optimizer, &schedule);
+        let watch = schedule.watch();
+        let result = training.launch(Learner::new(model, optimizer, schedule.into_scheduler()));
+        let outcome = Outcome {
+            divergence: guard.divergence(),
+            hook_stop: hook.stopped(),
+            plateau: watch.error(),
+            last_intact: self.run_dir.newest_intact(),
+            last_epoch: self.last_epoch,
+        };
+        outcome.check(&result, &hook)?;
+        Ok((hook.rows(), result.model))
     }
-    let plan = TrainingPlan {
-        epochs: last_epoch,
-        checkpointing: schedule.checkpointing(None),
-        hook: hook.clone(),
-        resume_from: start.from,
-        interrupter,
-        ledger,
-        guard: guard.clone(),
-    };
-    let training = plan.build_with(cfg, run_dir, train_loader, valid_loader, devices);
-    let optimizer = optimizer(&cfg.optimizer, &schedule);
-    let watch = schedule.watch();
-    let result = training.launch(Learner::new(model, optimizer, schedule.into_scheduler()));
-    let outcome = Outcome {
-        divergence: guard.divergence(),
-        hook_stop: hook.stopped(),
-        plateau: watch.error(),
-        checkpoints: run_dir.checkpoints(),
-        last_epoch,
-    };
-    outcome.check(&result, &hook)?;
-    Ok((hook.rows(), result.model))
+
+    /// The settings of the end-of-epoch hook (it waits for the sealed checkpoint, then prints
+    /// the epoch line, writes `metrics.csv`, continuing the rows of a resumed run, feeds the
+    /// plateau schedules and writes the epoch's TensorBoard scalars).
+    fn hook_settings(
+        &self,
+        schedule: &LearnerSchedule,
+        ledger: &CheckpointLedger,
+        train_images: usize,
+    ) -> HookSettings {
+        HookSettings {
+            plateau: schedule.early_stopping(),
+            scheduler: schedule.base().clone(),
+            updates_per_epoch: schedule.run().updates_per_epoch,
+            epochs: (self.cfg.training.epochs, self.last_epoch),
+            files: (self.run_dir.metrics_csv(), self.run_dir.checkpoints()),
+            ledger: ledger.clone(),
+            on_non_finite: self.cfg.training.on_non_finite,
+            stop: self.opts.stop.clone(),
+            print: !self.opts.quiet,
+            train_images,
+            tensorboard: Some(self.logs.tensorboard.clone()),
+        }
+    }
 }
 
 fn summary(
@@ -340,13 +353,14 @@ struct Outcome {
     divergence: Option<Divergence>,
     hook_stop: Option<HookStop>,
     plateau: Option<String>,
-    checkpoints: PathBuf,
+    /// The newest intact checkpoint once the run ended.
+    last_intact: Option<usize>,
     last_epoch: usize,
 }
 
 impl Outcome {
     fn check(self, result: &LearningResult<ResNet>, hook: &EpochHook) -> Result<(), TrainError> {
-        let intact = || newest_intact(&self.checkpoints).0;
+        let intact = || self.last_intact;
         if let Some(d) = self.divergence {
             return Err(TrainError::Diverged {
                 what: d.to_string(),
@@ -414,32 +428,6 @@ fn schedule_for(cfg: &TrainConfig, images: usize, opts: &TrainOptions) -> Result
     Ok(schedule)
 }
 
-/// The settings of the end-of-epoch hook (it waits for the sealed checkpoint, then prints the
-/// epoch line, writes `metrics.csv`, continuing the rows of a resumed run, and feeds the
-/// plateau schedules); the caller sets the image count and the TensorBoard log.
-fn hook_settings(
-    cfg: &TrainConfig,
-    schedule: &LearnerSchedule,
-    last_epoch: usize,
-    ledger: &CheckpointLedger,
-    opts: &TrainOptions,
-) -> HookSettings {
-    let dir = &cfg.training.artifact_dir;
-    HookSettings {
-        plateau: schedule.early_stopping(),
-        scheduler: schedule.base().clone(),
-        updates_per_epoch: schedule.run().updates_per_epoch,
-        epochs: (cfg.training.epochs, last_epoch),
-        files: (dir.join(super::artifacts::METRICS_CSV), dir.join("checkpoint")),
-        ledger: ledger.clone(),
-        on_non_finite: cfg.training.on_non_finite,
-        stop: opts.stop.clone(),
-        print: !opts.quiet,
-        train_images: 0,
-        tensorboard: None,
-    }
-}
-
 /// The train loader (the epoch order and crops of [`EpochDataset`], continuing after epoch
 /// `from`), the validation loader, and the flag raised with each epoch's last training batch.
 fn loaders(
@@ -504,8 +492,7 @@ impl TrainingPlan {
         valid: TrainLoader,
         devices: Vec<Device>,
     ) -> SupervisedTraining<ResNet> {
-        let dir = run_dir.checkpoints();
-        let sealed = |name| SealedFileCheckpointer::new(&dir, name, self.ledger.clone());
+        let sealed = |kind| run_dir.checkpointer(kind, &self.ledger);
         let clock = self.hook.clone();
         let mut training = SupervisedTraining::new(run_dir.path(), train, valid)
             .metrics((LossMetric::new(), AccuracyMetric::new()))

@@ -97,7 +97,7 @@ fn plateau_is_fed_the_validation_loss_and_survives_resume() {
                                                          // Epoch 2's metric is inside the epoch-2 checkpoint: resuming applies it from epoch 3 on,
                                                          // and `best` from epoch 1 survives, so epoch 3 is bad again.
     let resume = TrainOptions {
-        start: burn_lr_cifar::resume::StartMode::Resume,
+        start: burn_lr_cifar::run_dir::StartMode::Resume,
         ..quiet()
     };
     let summary = training::train(&cfg, data(20), &resume).unwrap();
@@ -152,7 +152,7 @@ fn resume_reproduces_the_uninterrupted_schedule() {
         &cfg,
         data(20),
         &TrainOptions {
-            start: burn_lr_cifar::resume::StartMode::Resume,
+            start: burn_lr_cifar::run_dir::StartMode::Resume,
             ..quiet()
         },
     )
@@ -186,7 +186,7 @@ fn resume_with_another_schedule_is_refused() {
         &other,
         data(20),
         &TrainOptions {
-            start: burn_lr_cifar::resume::StartMode::Resume,
+            start: burn_lr_cifar::run_dir::StartMode::Resume,
             ..quiet()
         },
     )
@@ -202,7 +202,7 @@ fn resume_with_another_schedule_is_refused() {
         &config(empty.path(), "type = \"fixed\"", 1, 8, 1),
         data(20),
         &TrainOptions {
-            start: burn_lr_cifar::resume::StartMode::Resume,
+            start: burn_lr_cifar::run_dir::StartMode::Resume,
             ..quiet()
         },
     )

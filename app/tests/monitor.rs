@@ -11,8 +11,8 @@ use burn_lr::monitor::{read_events, read_lr_csv, ScalarEvent};
 use burn_lr::optim::MomentumCell;
 use burn_lr::schedule::SchedulerConfig;
 use burn_lr_cifar::artifacts::{read_metrics_csv, EpochRecord};
-use burn_lr_cifar::resume::StartMode;
 use burn_lr_cifar::run::{self as training, TrainOptions};
+use burn_lr_cifar::run_dir::StartMode;
 use std::path::{Path, PathBuf};
 
 const ONE_CYCLE: &str = "type = \"one_cycle\"\nmax_lr = 0.1\npct_start = 0.3";

@@ -130,7 +130,7 @@ fn a_two_device_run_stopped_and_resumed_gives_the_same_numbers() {
     };
     training::train(&cfg, data(20), &first).unwrap();
     let resume = training::TrainOptions {
-        start: burn_lr_cifar::resume::StartMode::Resume,
+        start: burn_lr_cifar::run_dir::StartMode::Resume,
         ..quiet()
     };
     let resumed = training::train(&cfg, data(20), &resume).unwrap();

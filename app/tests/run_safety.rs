@@ -9,8 +9,8 @@ mod app_common;
 use app_common::{config, config_with, data, quiet, serial, weights};
 use burn_lr::learner::StopRequest;
 use burn_lr_cifar::artifacts::read_metrics_csv;
-use burn_lr_cifar::resume::StartMode;
 use burn_lr_cifar::run::{self as training, TrainOptions};
+use burn_lr_cifar::run_dir::StartMode;
 use std::path::Path;
 
 const STEP: &str = "type = \"step\"\nstep_size = 1\ngamma = 0.5";

@@ -216,7 +216,7 @@ impl LearnerSchedule {
 
     /// Reports every optimizer update's learning rates (base and each group, as the schedulers
     /// returned them to Burn) and momentum to `observer`, e.g. a
-    /// [`monitor::LrLog`](crate::monitor::LrLog) writing `lr.csv`. Attach it after the groups;
+    /// `monitor::LrLog` (feature `monitor`) writing `lr.csv`. Attach it after the groups;
     /// steps are counted from the scheduler's own position, so a resumed run continues them.
     /// With Burn's DDP strategy every worker steps its own clone of the scheduler, so each
     /// would report every update: attach an observer on single- or multi-device runs only.

@@ -10,7 +10,7 @@
 //!   metric of each epoch (Burn's checkpointing hook, so the checkpoint holds it).
 //! - [`GroupLearningRateMetric`]: the LR of one parameter group, logged per iteration.
 //! - [`LrObserver`]: sees the learning rate of every optimizer update ([`LrUpdate`]) as the
-//!   schedulers returned it to Burn (`lr.csv` and TensorBoard in [`crate::monitor`]).
+//!   schedulers returned it to Burn (`lr.csv` and TensorBoard in `burn_lr::monitor`, feature `monitor`).
 //! - [`QuietRenderer`]: no per-iteration printing; progress (and the training metrics) to a
 //!   callback.
 //! - [`NonFiniteLossGuard`]: stops the run at the first NaN or infinite training loss
@@ -29,5 +29,6 @@ pub use attach::{LearnerRun, LearnerSchedule, PlateauWatch};
 pub use divergence::{Divergence, NonFiniteLossGuard, OnNonFinite, StepLoss, StopRequest};
 pub use metric::GroupLearningRateMetric;
 pub use observe::{LrObserver, LrUpdate};
-pub use plateau::{default_checkpointing, NeverStop, PlateauCheckpointing, PlateauEarlyStopping, PlateauMonitor};
+pub(crate) use plateau::default_checkpointing;
+pub use plateau::{NeverStop, PlateauCheckpointing, PlateauEarlyStopping, PlateauMonitor};
 pub use renderer::{Progress, ProgressFn, QuietRenderer};

@@ -4,8 +4,9 @@ use super::MonitorError;
 use std::io::Write;
 use std::path::Path;
 
-/// Temporary files of an unfinished [`write_file_atomic`] start with this (the `burn-lr` app
-/// removes a killed run's leftovers when it next locks the directory).
+/// The files the monitor writes (`lr.csv`, charts) go through a temporary file in the same
+/// folder whose name starts with this, then a rename: a process killed mid-write leaves such a
+/// file behind (never a half-written `lr.csv`), which is safe to delete.
 pub const TMP_PREFIX: &str = ".burn-lr-tmp-";
 
 /// Writes `contents` to `path` through a temporary file in the same folder, `fsync` and a
@@ -14,7 +15,7 @@ pub const TMP_PREFIX: &str = ".burn-lr-tmp-";
 ///
 /// # Errors
 /// [`MonitorError::Io`] naming `path`.
-pub fn write_file_atomic(path: &Path, contents: &[u8]) -> Result<(), MonitorError> {
+pub(crate) fn write_file_atomic(path: &Path, contents: &[u8]) -> Result<(), MonitorError> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

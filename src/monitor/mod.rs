@@ -10,7 +10,7 @@
 //!   (one tag per group) and `Momentum` every update, epoch scalars such as `Loss/train`.
 //! - [`plot`]: PNG charts (1200x800): the LR schedule (log axis, epoch boundaries, groups,
 //!   momentum), loss and accuracy per epoch, a schedule preview, the LR range test.
-//! - [`lr_find`]: Smith's LR range test on any Burn model and optimizer, with fastai's
+//! - [`lr_find()`]: Smith's LR range test on any Burn model and optimizer, with fastai's
 //!   suggestions.
 //! - [`progress_bar`]: a terminal progress bar (ETA, images/s, LR, running loss) for
 //!   [`QuietRenderer::with_progress`](crate::learner::QuietRenderer::with_progress).
@@ -26,8 +26,9 @@ mod progress;
 mod tensorboard;
 
 pub use error::MonitorError;
-pub use files::{write_file_atomic, TMP_PREFIX};
+pub(crate) use files::write_file_atomic;
+pub use files::TMP_PREFIX;
 pub use lr_find::{lr_find, LrFindConfig, LrFindMode, LrFindPoint, LrFindResult, LrFindStop, Suggestions};
 pub use lr_log::{read_lr_csv, LrLog, LrRow, LrTrace, LR_CSV};
-pub use progress::{clock, progress_bar};
-pub use tensorboard::{read_events, EventWriter, ScalarEvent, TensorBoardLog};
+pub use progress::progress_bar;
+pub use tensorboard::{read_events, ScalarEvent, TensorBoardLog};

@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 use std::time::Instant;
 
 /// `1h02m`, `2m03s` or `41s`.
-pub fn clock(seconds: f64) -> String {
+pub(crate) fn clock(seconds: f64) -> String {
     let s = seconds.max(0.0).round() as u64;
     match (s / 3600, s / 60 % 60, s % 60) {
         (0, 0, s) => format!("{s}s"),

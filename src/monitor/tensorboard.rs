@@ -57,7 +57,7 @@ fn now() -> f64 {
 
 /// One TensorBoard event file, written record by record (each one `write` call, so a killed
 /// run leaves whole records and at most one torn one at the end, which readers skip).
-pub struct EventWriter {
+pub(crate) struct EventWriter {
     file: File,
     path: PathBuf,
 }

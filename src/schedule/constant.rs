@@ -23,6 +23,22 @@ fn d_unit() -> Unit {
 /// `base_lr * factor` for the first `total_iters` steps, then `base_lr`.
 ///
 /// TOML: `[scheduler] type = "constant"`, `factor = 0.5`, `total_iters = 4`.
+///
+/// `lr(t) = base_lr * factor for t < total_iters, base_lr after`; `t` and `total_iters` in `unit`s (epochs by default).
+///
+/// ```
+/// use burn::lr_scheduler::LrScheduler;
+/// use burn_lr::schedule::ConstantLrSchedulerConfig;
+///
+/// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+/// // PyTorch: ConstantLR(SGD(params, lr=1.0), factor=0.5, total_iters=2)
+/// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+/// let mut s = ConstantLrSchedulerConfig::new(0.5, 2).init(1.0)?;
+/// let lrs: Vec<f64> = (0..3).map(|_| s.step()).collect();
+/// assert!(lrs.iter().zip([0.5, 0.5, 1.0]).all(|(a, b)| close(*a, b)));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConstantLrSchedulerConfig {
@@ -77,7 +93,8 @@ impl ConstantLrSchedulerConfig {
     /// A scheduler whose every `step()` is one PyTorch `scheduler.step()`.
     ///
     /// # Errors
-    /// As [`Self::build`].
+    /// [`ScheduleError::InvalidParam`] for `factor` outside (0, 1] (PyTorch allows 0 and then
+    /// divides by it in its recursive form) or a non-finite value.
     pub fn init(&self, base_lr: LearningRate) -> Result<ConstantLrScheduler, ScheduleError> {
         Ok(ClosedFormScheduler::new(self.build(base_lr)?))
     }

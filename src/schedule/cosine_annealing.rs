@@ -17,6 +17,22 @@ use std::f64::consts::PI;
 /// After `t_max` the LR follows PyTorch's periodic continuation by default (it rises back
 /// towards the base LR over the next `t_max` steps); `after_t_max = "clamp"` holds `eta_min`
 /// instead, which is what most users expect.
+///
+/// `lr(t) = eta_min + (base_lr - eta_min) * (1 + cos(pi * t / t_max)) / 2`; `t` and `t_max` in `unit`s (epochs by default); past `t_max` periodic as PyTorch, or held at `eta_min` with `after_t_max = "clamp"`.
+///
+/// ```
+/// use burn::lr_scheduler::LrScheduler;
+/// use burn_lr::schedule::CosineAnnealingLrSchedulerConfig;
+///
+/// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+/// // PyTorch: CosineAnnealingLR(SGD(params, lr=1.0), T_max=2, eta_min=0.0)
+/// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+/// let mut s = CosineAnnealingLrSchedulerConfig::new(2).init(1.0)?;
+/// let lrs: Vec<f64> = (0..3).map(|_| s.step()).collect();
+/// assert!(lrs.iter().zip([1.0, 0.5, 0.0]).all(|(a, b)| close(*a, b)));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CosineAnnealingLrSchedulerConfig {
@@ -102,7 +118,7 @@ impl CosineAnnealingLrSchedulerConfig {
     /// Builds a scheduler whose every `step()` call is one PyTorch `scheduler.step()`.
     ///
     /// # Errors
-    /// As [`Self::build`].
+    /// [`ScheduleError::InvalidParam`] for `t_max = 0` or a negative/non-finite `eta_min`.
     pub fn init(&self, base_lr: LearningRate) -> Result<CosineAnnealingLrScheduler, ScheduleError> {
         Ok(ClosedFormScheduler::new(self.build(base_lr)?))
     }

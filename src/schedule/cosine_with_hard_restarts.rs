@@ -22,6 +22,22 @@ use std::f64::consts::PI;
 ///
 /// TOML: `[scheduler] type = "cosine_with_restarts"` (alias `cosine_with_hard_restarts`),
 /// `num_warmup_steps = 100`, `num_cycles = 3`.
+///
+/// `lr(t) = base_lr * (1 + cos(pi * ((num_cycles * p) mod 1))) / 2, p = (t - W) / (T - W), after a linear warmup of W steps`; `t`, `W` and `T` in `unit`s (optimizer updates by default); 0 from `t = T` on.
+///
+/// ```
+/// use burn::lr_scheduler::LrScheduler;
+/// use burn_lr::schedule::CosineWithHardRestartsLrSchedulerConfig;
+///
+/// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+/// // PyTorch: get_cosine_with_hard_restarts_schedule_with_warmup(SGD(params, lr=1.0), 0, num_training_steps=4, num_cycles=2) (Hugging Face)
+/// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+/// let mut s = CosineWithHardRestartsLrSchedulerConfig::new(0, 4).with_num_cycles(2.0).init(1.0)?;
+/// let lrs: Vec<f64> = (0..5).map(|_| s.step()).collect();
+/// assert!(lrs.iter().zip([1.0, 0.5, 1.0, 0.5, 0.0]).all(|(a, b)| close(*a, b)));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CosineWithHardRestartsLrSchedulerConfig {
@@ -89,7 +105,8 @@ impl CosineWithHardRestartsLrSchedulerConfig {
     /// A scheduler whose every `step()` is one HF `scheduler.step()`.
     ///
     /// # Errors
-    /// As [`Self::build`].
+    /// [`ScheduleError::InvalidParam`]: a non-positive `num_cycles`, no length, or
+    /// `num_training_steps < num_warmup_steps`.
     pub fn init(&self, base_lr: LearningRate) -> Result<CosineWithHardRestartsLrScheduler, ScheduleError> {
         Ok(ClosedFormScheduler::new(self.build(base_lr, None)?))
     }

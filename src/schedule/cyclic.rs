@@ -48,6 +48,22 @@ impl CyclicMode {
 ///
 /// TOML: `[scheduler] type = "cyclic"`, `base_lr = 0.001`, `max_lr = 0.006`,
 /// `step_size_up = 2000`, `mode = "triangular"`.
+///
+/// `lr(t) = base_lr + (max_lr - base_lr) * triangle(t) * scale(cycle)`; `t` and the step sizes in `unit`s (optimizer updates by default); `triangle` rises over `step_size_up` and falls over `step_size_down`, `scale` is 1 (`triangular`), halves every cycle (`triangular2`) or `gamma^t` (`exp_range`).
+///
+/// ```
+/// use burn::lr_scheduler::LrScheduler;
+/// use burn_lr::schedule::CyclicLrSchedulerConfig;
+///
+/// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+/// // PyTorch: CyclicLR(SGD(params, lr=0.001, momentum=0.9), base_lr=0.001, max_lr=0.006, step_size_up=2)
+/// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+/// let mut s = CyclicLrSchedulerConfig::new(0.001, 0.006).with_step_sizes(2, None).init()?;
+/// let lrs: Vec<f64> = (0..5).map(|_| s.step()).collect();
+/// assert!(lrs.iter().zip([0.001, 0.0035, 0.006, 0.0035, 0.001]).all(|(a, b)| close(*a, b)));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CyclicLrSchedulerConfig {
@@ -213,7 +229,8 @@ impl CyclicLrSchedulerConfig {
     /// Builds a scheduler whose every `step()` call is one optimizer update.
     ///
     /// # Errors
-    /// As [`Self::build`].
+    /// [`ScheduleError::InvalidParam`] naming the field: non-positive or non-finite LRs or
+    /// `gamma`, zero step sizes, a `scale_mode` that contradicts `mode`, momenta outside [0, 1).
     pub fn init(&self) -> Result<CyclicLrScheduler, ScheduleError> {
         Ok(ClosedFormScheduler::new(self.build()?))
     }

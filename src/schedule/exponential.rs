@@ -13,6 +13,22 @@ use serde::{Deserialize, Serialize};
 /// [`torch.optim.lr_scheduler.ExponentialLR`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.ExponentialLR.html).
 ///
 /// TOML: `[scheduler] type = "exponential"`, `gamma = 0.95`, `unit = "epoch"`.
+///
+/// `lr(t) = base_lr * gamma^t`; `t` in `unit`s (epochs by default).
+///
+/// ```
+/// use burn::lr_scheduler::LrScheduler;
+/// use burn_lr::schedule::ExponentialLrSchedulerConfig;
+///
+/// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+/// // PyTorch: ExponentialLR(SGD(params, lr=1.0), gamma=0.5)
+/// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+/// let mut s = ExponentialLrSchedulerConfig::new(0.5).init(1.0)?;
+/// let lrs: Vec<f64> = (0..3).map(|_| s.step()).collect();
+/// assert!(lrs.iter().zip([1.0, 0.5, 0.25]).all(|(a, b)| close(*a, b)));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExponentialLrSchedulerConfig {
@@ -60,7 +76,8 @@ impl ExponentialLrSchedulerConfig {
     /// Builds a scheduler whose every `step()` call is one PyTorch `scheduler.step()`.
     ///
     /// # Errors
-    /// As [`Self::build`].
+    /// [`ScheduleError::InvalidParam`] for a `gamma` outside [0, 1] or a negative or non-finite
+    /// `base_lr`.
     pub fn init(&self, base_lr: LearningRate) -> Result<ExponentialLrScheduler, ScheduleError> {
         Ok(ClosedFormScheduler::new(self.build(base_lr)?))
     }

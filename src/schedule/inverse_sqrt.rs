@@ -16,6 +16,23 @@ use serde::{Deserialize, Serialize};
 /// `base * t / W` for `t < W`, then `base / sqrt((t + T - W) / T)` (exactly `base` at `t = W`).
 ///
 /// TOML: `[scheduler] type = "inverse_sqrt"`, `num_warmup_steps = 4000`, `timescale = 4000`.
+///
+/// `lr(t) = base_lr * t / W for t < W, then base_lr / sqrt((t + T - W) / T)`; `t`, `W = num_warmup_steps` and `T = timescale` (default `W`, or 10,000 without a warmup) in `unit`s (optimizer updates by default).
+///
+/// ```
+/// use burn::lr_scheduler::LrScheduler;
+/// use burn_lr::schedule::InverseSqrtLrSchedulerConfig;
+///
+/// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+/// // PyTorch: get_inverse_sqrt_schedule(SGD(params, lr=1.0), num_warmup_steps=2) (Hugging Face transformers)
+/// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+/// let mut s = InverseSqrtLrSchedulerConfig::new(2).init(1.0)?;
+/// let lrs: Vec<f64> = (0..9).map(|_| s.step()).collect();
+/// assert!(close(lrs[0], 0.0) && close(lrs[1], 0.5) && close(lrs[2], 1.0));
+/// assert!(close(lrs[8], 0.5)); // 1 / sqrt((8 + 2 - 2) / 2)
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InverseSqrtLrSchedulerConfig {
@@ -73,7 +90,7 @@ impl InverseSqrtLrSchedulerConfig {
     /// A scheduler whose every `step()` is one HF `scheduler.step()`.
     ///
     /// # Errors
-    /// As [`Self::build`].
+    /// [`ScheduleError::InvalidParam`] for `timescale = 0` or a negative `lr`.
     pub fn init(&self, base_lr: LearningRate) -> Result<InverseSqrtLrScheduler, ScheduleError> {
         Ok(ClosedFormScheduler::new(self.build(base_lr)?))
     }

@@ -11,6 +11,20 @@ use std::sync::{Arc, Mutex};
 /// `lr_lambda` receives the step count `t` (PyTorch's `last_epoch`, from 0) and returns a
 /// multiplicative factor. It is Rust code, so this schedule has no TOML form; a record saved by
 /// a `LambdaLr` is checked against `name`, which should change whenever the closure does.
+/// `t` counts `step()` calls (one per PyTorch `scheduler.step()`); the LR is in the optimizer's
+/// units.
+///
+/// ```
+/// use burn::lr_scheduler::LrScheduler;
+/// use burn_lr::schedule::LambdaLr;
+///
+/// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+/// // PyTorch: LambdaLR(SGD(params, lr=0.1), lr_lambda=lambda t: 0.5 ** t)
+/// let mut s = LambdaLr::new(0.1, "halve every step", |t| 0.5f64.powi(t as i32))?.init();
+/// assert_eq!([s.step(), s.step(), s.step()], [0.1, 0.05, 0.025]);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct LambdaLr {
     base_lr: LearningRate,
@@ -46,7 +60,7 @@ impl LambdaLr {
     }
 
     /// A scheduler whose every `step()` call is one PyTorch `scheduler.step()`.
-    pub fn into_scheduler(self) -> LambdaLrScheduler {
+    pub fn init(self) -> LambdaLrScheduler {
         ClosedFormScheduler::new(self)
     }
 }
@@ -69,6 +83,18 @@ pub type LambdaLrScheduler = ClosedFormScheduler<LambdaLr>;
 /// PyTorch's
 /// [`torch.optim.lr_scheduler.MultiplicativeLR`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.MultiplicativeLR.html):
 /// `lr(0) = base_lr`, `lr(t) = lr(t - 1) * lr_lambda(t)`, i.e. `base_lr * prod(lr_lambda(1..=t))`.
+///
+/// ```
+/// use burn::lr_scheduler::LrScheduler;
+/// use burn_lr::schedule::MultiplicativeLr;
+///
+/// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+/// // PyTorch: MultiplicativeLR(SGD(params, lr=1.0), lr_lambda=lambda t: 0.5)
+/// let mut s = MultiplicativeLr::new(1.0, "halve", |_| 0.5)?.init();
+/// assert_eq!([s.step(), s.step(), s.step()], [1.0, 0.5, 0.25]);
+/// # Ok(())
+/// # }
+/// ```
 ///
 /// The product is evaluated in PyTorch's order; the last value is cached so stepping costs one
 /// call of `lr_lambda` per step, and a jump (resume) recomputes the product from the start.
@@ -120,7 +146,7 @@ impl MultiplicativeLr {
     }
 
     /// A scheduler whose every `step()` call is one PyTorch `scheduler.step()`.
-    pub fn into_scheduler(self) -> MultiplicativeLrScheduler {
+    pub fn init(self) -> MultiplicativeLrScheduler {
         ClosedFormScheduler::new(self)
     }
 }

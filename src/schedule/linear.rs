@@ -28,6 +28,22 @@ fn d_unit() -> Unit {
 /// stays at `end_factor`.
 ///
 /// TOML: `[scheduler] type = "linear"`, `start_factor = 0.1`, `end_factor = 1.0`, `total_iters = 5`.
+///
+/// `lr(t) = base_lr * (start_factor + (end_factor - start_factor) * min(t, total_iters) / total_iters)`; `t` and `total_iters` in `unit`s (epochs by default).
+///
+/// ```
+/// use burn::lr_scheduler::LrScheduler;
+/// use burn_lr::schedule::LinearLrSchedulerConfig;
+///
+/// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+/// // PyTorch: LinearLR(SGD(params, lr=1.0), start_factor=0.5, end_factor=1.0, total_iters=2)
+/// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+/// let mut s = LinearLrSchedulerConfig::new(0.5, 1.0, 2).init(1.0)?;
+/// let lrs: Vec<f64> = (0..4).map(|_| s.step()).collect();
+/// assert!(lrs.iter().zip([0.5, 0.75, 1.0, 1.0]).all(|(a, b)| close(*a, b)));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LinearLrSchedulerConfig {
@@ -113,7 +129,8 @@ impl LinearLrSchedulerConfig {
     /// A scheduler whose every `step()` is one PyTorch `scheduler.step()`.
     ///
     /// # Errors
-    /// As [`Self::build`].
+    /// [`ScheduleError::InvalidParam`]: `start_factor` outside (0, 1], `end_factor` outside
+    /// [0, 1], `total_iters = 0` with `start_factor != 1`, non-finite values.
     pub fn init(&self, base_lr: LearningRate) -> Result<LinearLrScheduler, ScheduleError> {
         Ok(ClosedFormScheduler::new(self.build(base_lr)?))
     }

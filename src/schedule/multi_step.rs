@@ -15,6 +15,22 @@ use serde::{Deserialize, Serialize};
 /// TOML: `[scheduler] type = "multi_step"`, `milestones = [30, 80]`, `gamma = 0.1`. A milestone
 /// listed twice decays twice at that step, as in PyTorch (which counts milestones with a
 /// `Counter`).
+///
+/// `lr(t) = base_lr * gamma^(number of milestones <= t)`; `t` and `milestones` in `unit`s (epochs by default).
+///
+/// ```
+/// use burn::lr_scheduler::LrScheduler;
+/// use burn_lr::schedule::MultiStepLrSchedulerConfig;
+///
+/// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+/// // PyTorch: MultiStepLR(SGD(params, lr=1.0), milestones=[2, 4], gamma=0.1)
+/// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+/// let mut s = MultiStepLrSchedulerConfig::new(vec![2, 4]).with_gamma(0.1).init(1.0)?;
+/// let lrs: Vec<f64> = (0..5).map(|_| s.step()).collect();
+/// assert!(lrs.iter().zip([1.0, 1.0, 0.1, 0.1, 0.01]).all(|(a, b)| close(*a, b)));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MultiStepLrSchedulerConfig {
@@ -71,7 +87,7 @@ impl MultiStepLrSchedulerConfig {
     /// A scheduler whose every `step()` is one PyTorch `scheduler.step()`.
     ///
     /// # Errors
-    /// As [`Self::build`].
+    /// [`ScheduleError::InvalidParam`] for a `gamma` outside [0, 1] or `lr`.
     pub fn init(&self, base_lr: LearningRate) -> Result<MultiStepLrScheduler, ScheduleError> {
         Ok(ClosedFormScheduler::new(self.build(base_lr)?))
     }

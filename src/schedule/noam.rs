@@ -17,6 +17,22 @@ use serde::{Deserialize, Serialize};
 /// (`factor` sets the scale), as in Burn.
 ///
 /// TOML: `[scheduler] type = "noam"`, `factor = 1.0`, `warmup_steps = 4000`, `model_size = 512`.
+///
+/// `lr(n) = factor * model_size^-0.5 * min(n^-0.5, n * warmup_steps^-1.5), n = t + 1`; `n` counts optimizer updates from 1; the optimizer's `lr` is not used.
+///
+/// ```
+/// use burn::lr_scheduler::LrScheduler;
+/// use burn_lr::schedule::NoamLrSchedulerConfig;
+///
+/// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+/// // PyTorch: Burn's NoamLrSchedulerConfig::new(1.0).with_warmup_steps(4).with_model_size(1) (the Transformer paper's schedule)
+/// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+/// let mut s = NoamLrSchedulerConfig::new(1.0).with_warmup_steps(4).with_model_size(1).init()?;
+/// let lrs: Vec<f64> = (0..16).map(|_| s.step()).collect();
+/// assert!(close(lrs[0], 0.125) && close(lrs[3], 0.5) && close(lrs[15], 0.25));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NoamLrSchedulerConfig {
@@ -90,7 +106,8 @@ impl NoamLrSchedulerConfig {
     /// A scheduler whose every `step()` is one Burn `NoamLrScheduler::step()`.
     ///
     /// # Errors
-    /// As [`Self::build`].
+    /// [`ScheduleError::InvalidParam`] for `warmup_steps = 0`, `model_size = 0` (as Burn) or a
+    /// non-positive `factor`.
     pub fn init(&self) -> Result<NoamLrScheduler, ScheduleError> {
         Ok(ClosedFormScheduler::new(self.build()?))
     }

@@ -48,6 +48,26 @@ impl AnnealStrategy {
 /// of the optimizer is ignored, as in PyTorch: the cycle starts at `max_lr / div_factor`.
 ///
 /// TOML: `[scheduler] type = "one_cycle"`, `max_lr = 0.1`, `pct_start = 0.3`, ...
+///
+/// `lr rises from max_lr / div_factor to max_lr over pct_start * total_steps updates (cosine or linear), then anneals to max_lr / div_factor / final_div_factor`; steps in `unit`s (optimizer updates by default); momentum cycles the other way between `max_momentum` and `base_momentum`.
+///
+/// ```
+/// use burn::lr_scheduler::LrScheduler;
+/// use burn_lr::schedule::OneCycleLrSchedulerConfig;
+///
+/// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+/// // PyTorch: OneCycleLR(SGD(params, lr=0.1, momentum=0.9), max_lr=0.1, total_steps=100)
+/// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+/// let s = OneCycleLrSchedulerConfig::new(0.1).with_total_steps(100).init()?;
+/// assert!(close(s.lr_at_update(0), 0.004)); // max_lr / div_factor
+/// assert!(close(s.lr_at_update(29), 0.1)); // max_lr at pct_start * total_steps - 1
+/// assert!(close(s.lr_at_update(99), 4e-7)); // max_lr / div_factor / final_div_factor
+/// assert_eq!(s.momentum_at_update(0), Some(0.95)); // max_momentum while the LR is low
+/// let mut s = s;
+/// assert!(close(s.step(), 0.004));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OneCycleLrSchedulerConfig {
@@ -374,7 +394,10 @@ impl OneCycleLrSchedulerConfig {
     /// Validates into a closed-form schedule using the declared length.
     ///
     /// # Errors
-    /// As [`Self::build_with_total`]; also when no length is declared.
+    /// [`ScheduleError::InvalidParam`] naming the field: `max_lr`, `pct_start` outside (0, 1),
+    /// divisors, momenta; no length declared (`total_steps`, or `epochs` and
+    /// `steps_per_epoch`); a phase of length exactly zero (`pct_start * total_steps = 1`, or an
+    /// empty third phase), where PyTorch divides by zero.
     pub(crate) fn build(&self) -> Result<OneCycleLr, ScheduleError> {
         self.validate_params()?;
         let total = self.declared_total_steps()?.ok_or_else(|| {
@@ -391,7 +414,10 @@ impl OneCycleLrSchedulerConfig {
     /// Builds a scheduler whose every `step()` call is one optimizer update.
     ///
     /// # Errors
-    /// As [`Self::build`].
+    /// [`ScheduleError::InvalidParam`] naming the field: `max_lr`, `pct_start` outside (0, 1),
+    /// divisors, momenta; no length declared (`total_steps`, or `epochs` and
+    /// `steps_per_epoch`); a phase of length exactly zero (`pct_start * total_steps = 1`, or an
+    /// empty third phase), where PyTorch divides by zero.
     pub fn init(&self) -> Result<OneCycleLrScheduler, ScheduleError> {
         Ok(ClosedFormScheduler::new(self.build()?))
     }

@@ -44,6 +44,27 @@ pub enum ThresholdMode {
 ///
 /// TOML: `[scheduler] type = "reduce_on_plateau"`, `mode = "min"`, `factor = 0.1`,
 /// `patience = 10`, `monitor = "loss"`.
+///
+/// `lr = max(lr * factor, min_lr)` after more than `patience` epochs whose metric did not improve
+/// on the best by `threshold` (relative or absolute), then `cooldown` epochs of waiting; one
+/// metric per epoch (`report`, PyTorch's `scheduler.step(val_loss)`), the LR in learning-rate
+/// units. Inside a `Learner` the validation metric is fed at each epoch's end
+/// ([`LearnerSchedule`](crate::learner::LearnerSchedule)) and the new LR applies from the next
+/// epoch's first update.
+///
+/// ```
+/// use burn_lr::schedule::ReduceLrOnPlateauSchedulerConfig;
+///
+/// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+/// // PyTorch: ReduceLROnPlateau(SGD(params, lr=1.0), mode="min", factor=0.5, patience=0)
+/// let config = ReduceLrOnPlateauSchedulerConfig { factor: 0.5, patience: 0, ..Default::default() };
+/// let mut s = config.init(1.0)?;
+/// assert_eq!(s.report(1.0), 1.0); // the best so far
+/// assert_eq!(s.report(1.0), 0.5); // no improvement for more than 0 epochs: halved
+/// assert_eq!(s.report(0.5), 0.5); // improved
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReduceLrOnPlateauSchedulerConfig {

@@ -23,6 +23,22 @@ fn d_unit() -> Unit {
 /// `base_lr * (1 - min(t, total_iters) / total_iters)^power`.
 ///
 /// TOML: `[scheduler] type = "polynomial"`, `total_iters = 50`, `power = 2.0`.
+///
+/// `lr(t) = base_lr * (1 - min(t, total_iters) / total_iters)^power`; `t` and `total_iters` in `unit`s (epochs by default).
+///
+/// ```
+/// use burn::lr_scheduler::LrScheduler;
+/// use burn_lr::schedule::PolynomialLrSchedulerConfig;
+///
+/// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+/// // PyTorch: PolynomialLR(SGD(params, lr=1.0), total_iters=4, power=1.0)
+/// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+/// let mut s = PolynomialLrSchedulerConfig::new(4, 1.0).init(1.0)?;
+/// let lrs: Vec<f64> = (0..6).map(|_| s.step()).collect();
+/// assert!(lrs.iter().zip([1.0, 0.75, 0.5, 0.25, 0.0, 0.0]).all(|(a, b)| close(*a, b)));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolynomialLrSchedulerConfig {
@@ -68,7 +84,7 @@ impl PolynomialLrSchedulerConfig {
     /// A scheduler whose every `step()` is one PyTorch `scheduler.step()`.
     ///
     /// # Errors
-    /// As [`Self::build`].
+    /// [`ScheduleError::InvalidParam`] for `total_iters = 0` or a negative/non-finite `power`.
     pub fn init(&self, base_lr: LearningRate) -> Result<PolynomialLrScheduler, ScheduleError> {
         Ok(ClosedFormScheduler::new(self.build(base_lr)?))
     }

@@ -21,6 +21,22 @@ use serde::{Deserialize, Serialize};
 ///
 /// TOML: `[scheduler] type = "polynomial_decay"`, `num_warmup_steps = 100`, `lr_end = 1e-7`,
 /// `power = 1.0`.
+///
+/// `lr(t) = (base_lr - lr_end) * (1 - (t - W) / (T - W))^power + lr_end, after a linear warmup of W steps`; `t`, `W` and `T` in `unit`s (optimizer updates by default); `lr_end` from `t = T` on.
+///
+/// ```
+/// use burn::lr_scheduler::LrScheduler;
+/// use burn_lr::schedule::PolynomialDecayLrSchedulerConfig;
+///
+/// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+/// // PyTorch: get_polynomial_decay_schedule_with_warmup(SGD(params, lr=1.0), 0, num_training_steps=4, lr_end=0.0, power=1.0) (Hugging Face)
+/// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+/// let mut s = PolynomialDecayLrSchedulerConfig::new(0, 4).with_end(0.0, 1.0).init(1.0)?;
+/// let lrs: Vec<f64> = (0..5).map(|_| s.step()).collect();
+/// assert!(lrs.iter().zip([1.0, 0.75, 0.5, 0.25, 0.0]).all(|(a, b)| close(*a, b)));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolynomialDecayLrSchedulerConfig {
@@ -118,7 +134,9 @@ impl PolynomialDecayLrSchedulerConfig {
     /// A scheduler whose every `step()` is one HF `scheduler.step()`.
     ///
     /// # Errors
-    /// As [`Self::build`].
+    /// [`ScheduleError::InvalidParam`]: `lr_end` negative or not below `lr` (HF raises too), a
+    /// negative `power`, no length, or `num_training_steps <= num_warmup_steps` (HF divides by
+    /// zero at the end of the warmup).
     pub fn init(&self, base_lr: LearningRate) -> Result<PolynomialDecayLrScheduler, ScheduleError> {
         Ok(ClosedFormScheduler::new(self.build(base_lr, None)?))
     }

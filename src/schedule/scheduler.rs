@@ -71,7 +71,7 @@ impl LrScheduler for DynScheduler {
     }
 }
 
-/// A built [`SchedulerConfig`]: a Burn [`LrScheduler`] for `Learner::new`.
+/// A built [`SchedulerConfig`](super::SchedulerConfig): a Burn [`LrScheduler`] for `Learner::new`.
 #[derive(Clone, Debug)]
 pub enum TrainingScheduler {
     /// Any step-count schedule, leaf or composite.

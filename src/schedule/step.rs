@@ -12,6 +12,22 @@ use serde::{Deserialize, Serialize};
 /// [`torch.optim.lr_scheduler.StepLR`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.StepLR.html).
 ///
 /// TOML: `[scheduler] type = "step"`, `step_size = 30`, `gamma = 0.1`, `unit = "epoch"`.
+///
+/// `lr(t) = base_lr * gamma^floor(t / step_size)`; `t` and `step_size` in `unit`s (epochs by default; inside a `Learner` the LR changes at epoch boundaries), `base_lr` the optimizer's learning rate.
+///
+/// ```
+/// use burn::lr_scheduler::LrScheduler;
+/// use burn_lr::schedule::StepLrSchedulerConfig;
+///
+/// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+/// // PyTorch: StepLR(SGD(params, lr=0.1), step_size=2, gamma=0.5), one scheduler.step() per epoch
+/// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+/// let mut s = StepLrSchedulerConfig::new(2).with_gamma(0.5).init(0.1)?;
+/// let lrs: Vec<f64> = (0..5).map(|_| s.step()).collect();
+/// assert!(lrs.iter().zip([0.1, 0.1, 0.05, 0.05, 0.025]).all(|(a, b)| close(*a, b)));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StepLrSchedulerConfig {
@@ -76,7 +92,8 @@ impl StepLrSchedulerConfig {
     /// Builds a scheduler whose every `step()` call is one PyTorch `scheduler.step()`.
     ///
     /// # Errors
-    /// As [`Self::build`].
+    /// [`ScheduleError::InvalidParam`] for `step_size = 0`, a `gamma` outside [0, 1] or a
+    /// non-finite or negative `base_lr`.
     pub fn init(&self, base_lr: LearningRate) -> Result<StepLrScheduler, ScheduleError> {
         Ok(ClosedFormScheduler::new(self.build(base_lr)?))
     }

@@ -29,6 +29,23 @@ use std::f64::consts::PI;
 ///
 /// TOML: `[scheduler] type = "timm_cosine"` (alias `cosine_lr_scheduler`), `t_initial = 100`,
 /// `lr_min = 1e-5`, `cycle_decay = 0.5`, `cycle_limit = 3`, `k_decay = 2.0`, `warmup_t = 5`.
+///
+/// `lr(t) = lr_min + (base_lr - lr_min) * (1 + cos(pi * t_cur^k / t_i^k)) / 2 per cycle, each cycle cycle_mul times longer and its peak cycle_decay times lower`; `t` in `unit`s (epochs by default, timm's `t_in_epochs`); `lr_min` after `cycle_limit` cycles.
+///
+/// ```
+/// use burn::lr_scheduler::LrScheduler;
+/// use burn_lr::schedule::TimmCosineLrSchedulerConfig;
+///
+/// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+/// // PyTorch: timm.scheduler.CosineLRScheduler(SGD(params, lr=1.0), t_initial=4), scheduler.step(epoch) per epoch
+/// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+/// let mut s = TimmCosineLrSchedulerConfig::new(4).init(1.0)?;
+/// let lrs: Vec<f64> = (0..5).map(|_| s.step()).collect();
+/// assert!(close(lrs[0], 1.0) && close(lrs[2], 0.5) && close(lrs[4], 0.0));
+/// assert!(close(lrs[1], (1.0 + (std::f64::consts::PI / 4.0).cos()) / 2.0));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TimmCosineLrSchedulerConfig {
@@ -209,7 +226,8 @@ impl TimmCosineLrSchedulerConfig {
     /// A scheduler whose every `step()` is one timm `scheduler.step(t)` / `step_update(t)`.
     ///
     /// # Errors
-    /// As [`Self::build`].
+    /// [`ScheduleError::InvalidParam`] for any value outside the ranges above (timm's asserts
+    /// plus the ones that would make the LR grow without bound or turn negative).
     pub fn init(&self, base_lr: LearningRate) -> Result<TimmCosineLrScheduler, ScheduleError> {
         Ok(ClosedFormScheduler::new(self.build(base_lr)?))
     }

@@ -19,6 +19,22 @@ use std::f64::consts::PI;
 /// t_mult = 3` at epoch 1210, which is a restart).
 ///
 /// TOML: `[scheduler] type = "cosine_annealing_warm_restarts"` (alias `cosine_warm_restarts`), `t_0 = 10`, `t_mult = 2`, `eta_min = 1e-5`.
+///
+/// `lr(t) = eta_min + (base_lr - eta_min) * (1 + cos(pi * t_cur / t_i)) / 2`; `t_cur` the epochs since the last restart, `t_i` the current cycle's length (`t_0`, times `t_mult` after each restart), in `unit`s; inside a `Learner` `t` is the fractional epoch `update / updates_per_epoch`, as PyTorch's `scheduler.step(epoch + i / iters)`.
+///
+/// ```
+/// use burn::lr_scheduler::LrScheduler;
+/// use burn_lr::schedule::CosineAnnealingWarmRestartsSchedulerConfig;
+///
+/// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+/// // PyTorch: CosineAnnealingWarmRestarts(SGD(params, lr=1.0), T_0=2, T_mult=1)
+/// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+/// let mut s = CosineAnnealingWarmRestartsSchedulerConfig::new(2).init(1.0)?;
+/// let lrs: Vec<f64> = (0..4).map(|_| s.step()).collect();
+/// assert!(lrs.iter().zip([1.0, 0.5, 1.0, 0.5]).all(|(a, b)| close(*a, b)));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CosineAnnealingWarmRestartsSchedulerConfig {
@@ -102,7 +118,7 @@ impl CosineAnnealingWarmRestartsSchedulerConfig {
     /// A scheduler whose every `step()` is one PyTorch `scheduler.step()` (whole epochs).
     ///
     /// # Errors
-    /// As [`Self::build`].
+    /// [`ScheduleError::InvalidParam`] for `t_0 = 0`, `t_mult = 0` or a negative `eta_min`.
     pub fn init(&self, base_lr: LearningRate) -> Result<CosineAnnealingWarmRestartsScheduler, ScheduleError> {
         Ok(ClosedFormScheduler::new(self.build(base_lr)?))
     }

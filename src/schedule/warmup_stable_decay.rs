@@ -42,6 +42,22 @@ pub enum WsdShape {
 ///
 /// TOML: `[scheduler] type = "warmup_stable_decay"` (alias `wsd`), `num_warmup_steps = 500`,
 /// `num_decay_steps = 2000`, `decay_type = "1-sqrt"`, `min_lr_ratio = 0.1`.
+///
+/// `lr rises from 0 to base_lr over W steps, stays there for S steps, then decays over D steps to min_lr_ratio * base_lr`; `W`, `S`, `D` in `unit`s (optimizer updates by default); each phase linear, cosine or 1-sqrt.
+///
+/// ```
+/// use burn::lr_scheduler::LrScheduler;
+/// use burn_lr::schedule::WarmupStableDecayLrSchedulerConfig;
+///
+/// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+/// // PyTorch: get_wsd_schedule(SGD(params, lr=1.0), num_warmup_steps=2, num_decay_steps=2, num_training_steps=6) (Hugging Face)
+/// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+/// let mut s = WarmupStableDecayLrSchedulerConfig::new(2, 2).with_num_training_steps(6).init(1.0)?;
+/// let lrs: Vec<f64> = (0..6).map(|_| s.step()).collect();
+/// assert!(lrs.iter().zip([0.0, 0.5, 1.0, 1.0, 1.0, 0.5]).all(|(a, b)| close(*a, b)));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WarmupStableDecayLrSchedulerConfig {
@@ -202,7 +218,10 @@ impl WarmupStableDecayLrSchedulerConfig {
     /// A scheduler whose every `step()` is one HF `scheduler.step()`.
     ///
     /// # Errors
-    /// As [`Self::build`] (without a run, a length must be given).
+    /// [`ScheduleError::InvalidParam`]: `min_lr_ratio` outside [0, 1], a negative or
+    /// non-finite `num_cycles`, no length (without a run, `num_training_steps` or
+    /// `num_stable_steps` must be given), or a `num_training_steps` shorter than
+    /// `num_warmup_steps + num_decay_steps`.
     pub fn init(&self, base_lr: LearningRate) -> Result<WarmupStableDecayLrScheduler, ScheduleError> {
         Ok(ClosedFormScheduler::new(self.build(base_lr, None)?))
     }

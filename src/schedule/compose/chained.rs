@@ -10,6 +10,33 @@ use serde::{Deserialize, Serialize};
 /// `ChainedScheduler`: all children at once, their multiplicative factors combined.
 ///
 /// TOML: `type = "chained"`, then one `[[scheduler.schedulers]]` table per child.
+///
+/// `lr(k) = base_lr * prod_i(child_i(k) / base_lr)`; each child in its own unit.
+///
+/// ```
+/// use burn::lr_scheduler::LrScheduler;
+/// use burn_lr::schedule::{RunInfo, SchedulerConfig};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // PyTorch: ChainedScheduler([ConstantLR(opt, factor=0.5, total_iters=2),
+/// //                            ExponentialLR(opt, gamma=0.9)]), lr=1.0
+/// let config: SchedulerConfig = toml::from_str(
+///     r#"type = "chained"
+/// [[schedulers]]
+/// type = "constant"
+/// factor = 0.5
+/// total_iters = 2
+/// [[schedulers]]
+/// type = "exponential"
+/// gamma = 0.9"#,
+/// )?;
+/// let mut s = config.init(&RunInfo { base_lr: 1.0, updates_per_epoch: 1, total_updates: 4 })?;
+/// let lrs: Vec<f64> = (0..4).map(|_| s.step()).collect();
+/// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+/// assert!(lrs.iter().zip([0.5, 0.45, 0.81, 0.729]).all(|(a, b)| close(*a, b)));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChainedSchedulerConfig {

@@ -11,6 +11,35 @@ use serde::{Deserialize, Serialize};
 ///
 /// TOML: `type = "sequential"`, `milestones = [5]`, then one `[[scheduler.schedulers]]` table per
 /// child (one more child than milestones), each with its own `type` and `unit`.
+///
+/// `lr(k) = child_i(k - milestone_i)`: child `i` runs from its own step 0 from milestone `i`
+/// on; `milestones` in the sequential's `unit` (epochs by default), each child in its own unit.
+///
+/// ```
+/// use burn::lr_scheduler::LrScheduler;
+/// use burn_lr::schedule::{RunInfo, SchedulerConfig};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // PyTorch: SequentialLR(opt, [LinearLR(opt, start_factor=0.1, total_iters=2),
+/// //                             ExponentialLR(opt, gamma=0.5)], milestones=[2]), lr=1.0
+/// let config: SchedulerConfig = toml::from_str(
+///     r#"type = "sequential"
+/// milestones = [2]
+/// [[schedulers]]
+/// type = "linear"
+/// start_factor = 0.1
+/// total_iters = 2
+/// [[schedulers]]
+/// type = "exponential"
+/// gamma = 0.5"#,
+/// )?;
+/// let mut s = config.init(&RunInfo { base_lr: 1.0, updates_per_epoch: 1, total_updates: 4 })?;
+/// let lrs: Vec<f64> = (0..4).map(|_| s.step()).collect();
+/// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+/// assert!(lrs.iter().zip([0.1, 0.55, 1.0, 0.5]).all(|(a, b)| close(*a, b)));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SequentialLrSchedulerConfig {

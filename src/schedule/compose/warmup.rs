@@ -29,6 +29,33 @@ pub struct WarmupSpec {
 }
 
 /// A schedule with a warmup in front (the `warmup` table of a `[scheduler]`).
+///
+/// For `k < W` (`W` optimizer updates: `steps`, or `epochs` × updates per epoch) `lr(k) =
+/// factor(k) * inner(0)` with `factor` rising from `start_factor` to 1 (linear:
+/// `start + (1 - start) * k / W`; exponential: `start^(1 - k / W)`); from `k = W` on
+/// `lr(k) = inner(k - W)`.
+///
+/// ```
+/// use burn::lr_scheduler::LrScheduler;
+/// use burn_lr::schedule::{RunInfo, SchedulerConfig};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // PyTorch: SequentialLR(opt, [LinearLR(opt, start_factor=0.5, total_iters=2),
+/// //                             CosineAnnealingLR(opt, T_max=2)], milestones=[2]), lr=1.0
+/// let config: SchedulerConfig = toml::from_str(
+///     r#"type = "cosine_annealing"
+/// t_max = 2
+/// [warmup]
+/// epochs = 2
+/// start_factor = 0.5"#,
+/// )?;
+/// let mut s = config.init(&RunInfo { base_lr: 1.0, updates_per_epoch: 1, total_updates: 5 })?;
+/// let lrs: Vec<f64> = (0..5).map(|_| s.step()).collect();
+/// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+/// assert!(lrs.iter().zip([0.5, 0.75, 1.0, 0.5, 0.0]).all(|(a, b)| close(*a, b)));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WarmupSchedulerConfig {

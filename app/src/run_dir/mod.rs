@@ -1,0 +1,214 @@
+//! An artifact directory belongs to one run. Its whole life, in the order a run goes through it:
+//!
+//! 1. [`RunDir::open`] (before any data is read): the path is a directory (or can be one), the
+//!    OS lock is taken ([`Lock`]: another process on it is refused, naming it), and the checks
+//!    that need no data: a new run over another run's files, files no run wrote, or on
+//!    `--resume` a directory without a run, without an intact checkpoint, or whose
+//!    `config.toml` differs from this config.
+//! 2. [`RunDir::start`] (data loaded, schedule built, nothing written yet): where the run
+//!    starts ([`Start`]): `--overwrite` clears the previous run; `--resume` checks the data
+//!    (`run.toml`), the scheduler record and the sealed model and optimizer files of the newest
+//!    intact checkpoint and reads the `metrics.csv` rows before it.
+//! 3. [`RunDir::begin`]: removes what a killed process left (temporary files, the epochs after
+//!    the one resumed from), then [`RunDir::record`] writes `config.toml`, `run.toml` and
+//!    `metrics.csv` (the kept rows).
+//! 4. During the run: Burn's checkpointers ([`RunDir::checkpointer`], sealed files reporting to
+//!    a [`CheckpointLedger`]); the end-of-epoch hook rewrites `metrics.csv`
+//!    ([`RunDir::metrics_csv`]); `lr.csv` and TensorBoard go to [`RunDir::path`].
+//! 5. After it: [`RunDir::newest_intact`], the checkpoint `--resume` would continue from.
+//!
+//! The lock is released when the [`RunDir`] is dropped.
+
+mod ownership;
+mod resume;
+
+pub use ownership::{Lock, LOCK_FILE, RUN_ARTIFACTS};
+pub use resume::{config_changes, fact_changes, RunFacts};
+
+use crate::artifacts::{metrics_csv, write_atomic, EpochRecord, METRICS_CSV};
+use crate::checkpoint::{self, CheckpointLedger, SealedFileCheckpointer};
+use crate::config::TrainConfig;
+use crate::data::Cifar10;
+use crate::error::TrainError;
+use burn_lr::learner::LearnerSchedule;
+use std::path::{Path, PathBuf};
+
+/// Burn's checkpoint folder of an artifact directory (`checkpoint/{model,optim,scheduler}-N.bpk`).
+pub const CHECKPOINT_DIR: &str = "checkpoint";
+/// Burn's per-iteration training metric logs (`train/epoch-N/*.log`).
+pub const TRAIN_LOGS: &str = "train";
+/// Burn's per-iteration validation metric logs (`valid/epoch-N/*.log`).
+pub const VALID_LOGS: &str = "valid";
+/// Burn's log.
+pub const EXPERIMENT_LOG: &str = "experiment.log";
+/// The run's resolved config (what `--resume` compares against).
+pub const CONFIG_TOML: &str = "config.toml";
+/// What the config does not show: image counts, the training images' MD5, updates per epoch.
+pub const RUN_TOML: &str = "run.toml";
+
+/// How a run treats its artifact directory (`--resume`, `--overwrite`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StartMode {
+    /// A new run; refused when the directory holds another run's artifacts.
+    #[default]
+    New,
+    /// A new run after deleting the previous run's artifacts.
+    Overwrite,
+    /// Continue the run the directory holds.
+    Resume,
+}
+
+impl StartMode {
+    /// The mode of the `--resume` and `--overwrite` flags (clap refuses both at once).
+    pub fn from_flags(resume: bool, overwrite: bool) -> Self {
+        match (resume, overwrite) {
+            (true, _) => Self::Resume,
+            (false, true) => Self::Overwrite,
+            (false, false) => Self::New,
+        }
+    }
+}
+
+/// Where a run starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Start {
+    /// The checkpoint epoch resumed from (`None`: from scratch).
+    pub from: Option<usize>,
+    /// The `metrics.csv` rows of the epochs before it.
+    pub rows: Vec<EpochRecord>,
+    /// One warning line for each newer checkpoint that was not usable (and for epochs without
+    /// a `metrics.csv` row).
+    pub skipped: Vec<String>,
+}
+
+/// An artifact directory locked by this process for the run of one config.
+#[derive(Debug)]
+pub struct RunDir {
+    lock: Lock,
+    cfg: TrainConfig,
+    mode: StartMode,
+}
+
+impl RunDir {
+    /// Step 1: checks the path, takes the lock and makes the checks that need no data.
+    ///
+    /// # Errors
+    /// [`TrainError::Settings`] (the path is a file), [`TrainError::Busy`],
+    /// [`TrainError::HasRun`], [`TrainError::NotOurs`], [`TrainError::NoCheckpoint`],
+    /// [`TrainError::NotARun`], [`TrainError::ResumeMismatch`], [`TrainError::Io`].
+    pub fn open(cfg: &TrainConfig, mode: StartMode) -> Result<Self, TrainError> {
+        let path = &cfg.training.artifact_dir;
+        crate::paths::check_output_dir(path, "artifact directory (--artifact-dir, [training] artifact_dir)")?;
+        if mode == StartMode::Resume && !path.is_dir() {
+            return Err(TrainError::NoCheckpoint(path.join(CHECKPOINT_DIR)));
+        }
+        let dir = Self {
+            lock: Lock::take(path)?,
+            cfg: cfg.clone(),
+            mode,
+        };
+        dir.lock.refuse_foreign()?;
+        match mode {
+            StartMode::Overwrite => {}
+            StartMode::New => dir.lock.refuse_previous_run()?,
+            StartMode::Resume => resume::precheck(&dir)?,
+        }
+        Ok(dir)
+    }
+
+    /// Step 2: where the run starts, checked against this run's data (`facts`) and schedule
+    /// (on resume the schedule is positioned at the checkpoint's record), before any file is
+    /// written; `--overwrite` clears the previous run here.
+    ///
+    /// # Errors
+    /// As [`Self::open`]; on resume also [`TrainError::Schedule`] (a scheduler record of
+    /// another schedule) and [`TrainError::Metrics`] (a garbled `metrics.csv`).
+    pub fn start(&self, facts: &RunFacts, schedule: &mut LearnerSchedule) -> Result<Start, TrainError> {
+        let fresh = Start {
+            from: None,
+            rows: Vec::new(),
+            skipped: Vec::new(),
+        };
+        match self.mode {
+            StartMode::Overwrite => self.lock.clear().map(|()| fresh),
+            StartMode::New => self.lock.refuse_previous_run().map(|()| fresh),
+            StartMode::Resume => resume::start(self, facts, schedule),
+        }
+    }
+
+    /// Step 3: removes what a killed process left (temporary files; the checkpoints of epochs
+    /// after the one resumed from, which are trained again); returns how many temporary files.
+    ///
+    /// # Errors
+    /// [`TrainError::Io`] naming a checkpoint that could not be removed.
+    pub fn begin(&self, start: &Start) -> Result<usize, TrainError> {
+        let leftovers = self.lock.remove_leftovers() + checkpoint::remove_partial_files(&self.checkpoints());
+        if let Some(from) = start.from {
+            for epoch in checkpoint::epochs_on_disk(&self.checkpoints())
+                .into_iter()
+                .filter(|e| *e > from)
+            {
+                checkpoint::remove_epoch(&self.checkpoints(), epoch).map_err(|source| TrainError::Io {
+                    path: self.checkpoints(),
+                    source,
+                })?;
+            }
+        }
+        Ok(leftovers)
+    }
+
+    /// Step 3, once the logs are attached: writes the run's `config.toml`, `run.toml` and the
+    /// `metrics.csv` rows it keeps (atomically).
+    ///
+    /// # Errors
+    /// [`TrainError::Io`].
+    pub fn record(&self, facts: &RunFacts, rows: &[EpochRecord]) -> Result<(), TrainError> {
+        let text = |r: Result<String, toml::ser::Error>| r.map_err(|e| TrainError::Burn(e.to_string()));
+        let config = text(toml::to_string_pretty(&self.cfg))?;
+        let facts = text(toml::to_string_pretty(facts))?;
+        write_atomic(&self.path().join(CONFIG_TOML), config.as_bytes())?;
+        write_atomic(&self.path().join(RUN_TOML), facts.as_bytes())?;
+        write_atomic(&self.metrics_csv(), metrics_csv(rows).as_bytes())
+    }
+
+    /// Step 4: Burn's checkpointer of `kind` (`model`, `optim` or `scheduler`), writing sealed
+    /// files into [`CHECKPOINT_DIR`] and reporting them to `ledger`.
+    pub fn checkpointer(&self, kind: &'static str, ledger: &CheckpointLedger) -> SealedFileCheckpointer {
+        SealedFileCheckpointer::new(&self.checkpoints(), kind, ledger.clone())
+    }
+
+    /// Step 5: the newest epoch whose checkpoint is whole (what `--resume` continues from).
+    pub fn newest_intact(&self) -> Option<usize> {
+        checkpoint::newest_intact(&self.checkpoints()).0
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        self.lock.path()
+    }
+
+    /// The checkpoint folder.
+    pub fn checkpoints(&self) -> PathBuf {
+        self.path().join(CHECKPOINT_DIR)
+    }
+
+    /// `metrics.csv`.
+    pub fn metrics_csv(&self) -> PathBuf {
+        self.path().join(METRICS_CSV)
+    }
+
+    /// The config of this run.
+    fn cfg(&self) -> &TrainConfig {
+        &self.cfg
+    }
+}
+
+/// The facts of this run's data and stepping (`run.toml`).
+pub fn run_facts(data: &Cifar10, schedule: &LearnerSchedule) -> RunFacts {
+    resume::facts(data, schedule)
+}
+
+/// The newest intact checkpoint epoch in the artifact directory `dir` (without locking it).
+pub fn newest_intact_in(dir: &Path) -> Option<usize> {
+    checkpoint::newest_intact(&dir.join(CHECKPOINT_DIR)).0
+}

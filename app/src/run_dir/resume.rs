@@ -1,0 +1,305 @@
+//! `--resume` continues only its own run: the settings, data and schedule of the checkpoint
+//! must be this run's, each change named (`[model] arch: resnet8 in the checkpoint, resnet20
+//! now`).
+
+use super::{RunDir, Start, CONFIG_TOML, RUN_TOML};
+use crate::artifacts::{read_metrics_csv, EpochRecord};
+use crate::checkpoint::{file_path, newest_intact};
+use crate::config::TrainConfig;
+use crate::data::Cifar10;
+use crate::error::TrainError;
+use burn_lr::learner::LearnerSchedule;
+use md5::{Digest, Md5};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Settings that may change on `--resume` without changing what the checkpoint means.
+const FREE_ON_RESUME: [&str; 5] = [
+    "[training] device",
+    "[training] artifact_dir",
+    "[training] on_non_finite",
+    "[data] dir",
+    "[data] num_workers",
+];
+
+/// The facts of a run that its config does not show: `run.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunFacts {
+    /// The burn-lr version that started the run.
+    pub burn_lr_version: String,
+    /// Training images used (after `train_limit`).
+    pub train_images: usize,
+    /// Validation images used (after `test_limit`).
+    pub test_images: usize,
+    /// MD5 of the training images and labels, in the order the subset holds them.
+    pub train_data_md5: String,
+    /// Optimizer updates per epoch.
+    pub updates_per_epoch: u64,
+}
+
+/// The facts of this run: data and stepping.
+pub(super) fn facts(data: &Cifar10, schedule: &LearnerSchedule) -> RunFacts {
+    let mut hasher = Md5::new();
+    for item in &data.train {
+        hasher.update([item.label]);
+        hasher.update(&item.pixels);
+    }
+    RunFacts {
+        burn_lr_version: env!("CARGO_PKG_VERSION").to_string(),
+        train_images: data.train.len(),
+        test_images: data.test.len(),
+        train_data_md5: format!("{:x}", hasher.finalize()),
+        updates_per_epoch: schedule.run().updates_per_epoch,
+    }
+}
+
+/// `--resume` before any data is read: a run is there, with an intact checkpoint, and its
+/// config equals this one (`epochs` is checked later, with the schedule).
+pub(super) fn precheck(dir: &RunDir) -> Result<(), TrainError> {
+    dir.lock.refuse_no_run()?;
+    let (then, _) = read_run(dir)?;
+    if dir.newest_intact().is_none() {
+        return Err(TrainError::NoCheckpoint(dir.checkpoints()));
+    }
+    mismatch(dir, config_changes(&then, dir.cfg(), true))
+}
+
+fn mismatch(dir: &RunDir, changes: Vec<String>) -> Result<(), TrainError> {
+    if changes.is_empty() {
+        Ok(())
+    } else {
+        Err(TrainError::ResumeMismatch {
+            dir: dir.path().to_path_buf(),
+            changes,
+        })
+    }
+}
+
+/// `--resume` with the data and schedule: the checks of [`precheck`], then the data facts and
+/// the scheduler record of the newest intact checkpoint (loaded into `schedule`), the sealed
+/// model and optimizer records, and the `metrics.csv` rows before it.
+pub(super) fn start(dir: &RunDir, facts: &RunFacts, schedule: &mut LearnerSchedule) -> Result<Start, TrainError> {
+    dir.lock.refuse_no_run()?;
+    let (then, then_facts) = read_run(dir)?;
+    let (from, skipped) = newest_intact(&dir.checkpoints());
+    let from = from.ok_or_else(|| TrainError::NoCheckpoint(dir.checkpoints()))?;
+    // The scheduler record says whether the resolved schedule is the same; only then may
+    // `epochs` change (a schedule whose length depends on it is another schedule).
+    let schedule_check = schedule.check_resume(dir.path(), from);
+    let mut changes = config_changes(&then, dir.cfg(), schedule_check.is_ok());
+    changes.extend(fact_changes(&then_facts, facts));
+    if let (Err(e), true) = (&schedule_check, changes.is_empty()) {
+        // Same config and data, yet another schedule record: name the versions that wrote it.
+        changes.push(format!(
+            "{e} (burn-lr {} wrote the checkpoint, {} now)",
+            then_facts.burn_lr_version, facts.burn_lr_version
+        ));
+    }
+    mismatch(dir, changes)?;
+    readable(dir, from)?;
+    let rows: Vec<EpochRecord> = read_metrics_csv(&dir.metrics_csv())?
+        .into_iter()
+        .filter(|r| r.epoch <= from)
+        .collect();
+    let mut skipped = skipped;
+    let missing: Vec<String> = (1..=from)
+        .filter(|e| !rows.iter().any(|r| r.epoch == *e))
+        .map(|e| e.to_string())
+        .collect();
+    if !missing.is_empty() {
+        skipped.push(format!(
+            "metrics.csv has no row for epoch(s) {} (the run was stopped between a checkpoint and its row); \
+             Burn's logs of those epochs are in train/ and valid/",
+            missing.join(", ")
+        ));
+    }
+    Ok(Start {
+        from: Some(from),
+        rows,
+        skipped,
+    })
+}
+
+fn readable(dir: &RunDir, epoch: usize) -> Result<(), TrainError> {
+    let ckpt = dir.checkpoints();
+    let unreadable = |kind: &str, e: String| TrainError::NotARun {
+        dir: dir.path().to_path_buf(),
+        why: format!(
+            "{}: {e} (sealed, so not damaged: written by another burn-lr or Burn version?)",
+            file_path(&ckpt, kind, epoch).display()
+        ),
+    };
+    burn::store::ModuleRecord::load(file_path(&ckpt, "model", epoch))
+        .map_err(|e| unreadable("model", e.to_string()))?;
+    burn::optim::OptimizerRecord::load(file_path(&ckpt, "optim", epoch))
+        .map_err(|e| unreadable("optim", e.to_string()))?;
+    Ok(())
+}
+
+/// Reads the config and facts of the run the checkpoints belong to.
+///
+/// # Errors
+/// [`TrainError::NotARun`] when `config.toml` or `run.toml` is missing or unreadable.
+fn read_run(dir: &RunDir) -> Result<(TrainConfig, RunFacts), TrainError> {
+    let read = |name: &str| {
+        let path = dir.path().join(name);
+        std::fs::read_to_string(&path).map_err(|e| TrainError::NotARun {
+            dir: dir.path().to_path_buf(),
+            why: format!("{name}: {e}"),
+        })
+    };
+    let config = TrainConfig::from_toml(&read(CONFIG_TOML)?).map_err(|e| TrainError::NotARun {
+        dir: dir.path().to_path_buf(),
+        why: format!("{CONFIG_TOML}: {e}"),
+    })?;
+    let facts = crate::config::parse_toml(&read(RUN_TOML)?).map_err(|e| TrainError::NotARun {
+        dir: dir.path().to_path_buf(),
+        why: format!("{RUN_TOML}: {e}"),
+    })?;
+    Ok((config, facts))
+}
+
+/// The settings that differ between the run of a checkpoint (`then`) and now, one entry each:
+/// `[model] arch: resnet8 in the checkpoint, resnet20 now`. Settings in `FREE_ON_RESUME` (device, artifact directory, data folder, workers, `on_non_finite`) are
+/// left out; `[training] epochs` too when `epochs_free` (the schedule does not depend on it).
+pub fn config_changes(then: &TrainConfig, now: &TrainConfig, epochs_free: bool) -> Vec<String> {
+    let (a, b) = match (flatten_config(then), flatten_config(now)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => return vec![format!("the configs cannot be compared ({e})")],
+    };
+    let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    keys.into_iter()
+        .filter(|k| !FREE_ON_RESUME.contains(&k.as_str()))
+        .filter(|k| !(epochs_free && k.as_str() == "[training] epochs"))
+        .filter_map(|k| {
+            let (x, y) = (a.get(k), b.get(k));
+            (x != y).then(|| {
+                let show = |v: Option<&String>| v.cloned().unwrap_or_else(|| "(not set)".into());
+                format!("{k}: {} in the checkpoint, {} now", show(x), show(y))
+            })
+        })
+        .collect()
+}
+
+/// The differences between the facts of the checkpoint's run and this one.
+pub fn fact_changes(then: &RunFacts, now: &RunFacts) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cmp = |what: &str, a: String, b: String| {
+        if a != b {
+            out.push(format!("{what}: {a} in the checkpoint, {b} now"));
+        }
+    };
+    cmp(
+        "training images",
+        then.train_images.to_string(),
+        now.train_images.to_string(),
+    );
+    cmp(
+        "validation images",
+        then.test_images.to_string(),
+        now.test_images.to_string(),
+    );
+    cmp(
+        "optimizer updates per epoch",
+        then.updates_per_epoch.to_string(),
+        now.updates_per_epoch.to_string(),
+    );
+    if then.train_images == now.train_images && then.train_data_md5 != now.train_data_md5 {
+        out.push(format!(
+            "training images: other images or order (MD5 {} in the checkpoint, {} now)",
+            then.train_data_md5, now.train_data_md5
+        ));
+    }
+    out
+}
+
+/// `[table] key` -> value (strings without quotes) for every leaf of the config.
+fn flatten_config(cfg: &TrainConfig) -> Result<BTreeMap<String, String>, toml::ser::Error> {
+    let mut out = BTreeMap::new();
+    if let toml::Value::Table(t) = toml::Value::try_from(cfg)? {
+        for (table, value) in t {
+            flatten(&table, &value, &mut out);
+        }
+    }
+    Ok(out)
+}
+
+fn flatten(table: &str, value: &toml::Value, out: &mut BTreeMap<String, String>) {
+    match value {
+        toml::Value::Table(t) => {
+            for (k, v) in t {
+                match v {
+                    toml::Value::Table(_) => flatten(&format!("{table}.{k}"), v, out),
+                    toml::Value::Array(a) if a.iter().any(toml::Value::is_table) => {
+                        for (i, item) in a.iter().enumerate() {
+                            flatten(&format!("{table}.{k}.{}", i + 1), item, out);
+                        }
+                    }
+                    _ => {
+                        out.insert(format!("[{table}] {k}"), show(v));
+                    }
+                }
+            }
+        }
+        toml::Value::Array(a) => {
+            for (i, item) in a.iter().enumerate() {
+                flatten(&format!("{table}.{}", i + 1), item, out);
+            }
+        }
+        other => {
+            out.insert(format!("[{table}]"), show(other));
+        }
+    }
+}
+
+fn show(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(arch: &str, opt: &str, extra: &str) -> TrainConfig {
+        TrainConfig::from_toml(&format!(
+            "[model]\narch = \"{arch}\"\n[optimizer]\nname = \"{opt}\"\nlr = 0.1\n[scheduler]\ntype = \"multi_step\"\n\
+             milestones = [2, 4]\n[training]\nepochs = 5\nbatch_size = 8\n{extra}"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn changes_name_the_table_key_and_both_values() {
+        let a = cfg("resnet8", "sgd", "device = \"cpu\"\n");
+        let b = cfg(
+            "resnet20",
+            "adamw",
+            "device = \"ndarray\"\n[[param_groups]]\nparams = \"fc\"\n",
+        );
+        let changes = config_changes(&a, &b, false);
+        assert!(changes.contains(&"[model] arch: resnet8 in the checkpoint, resnet20 now".to_string()));
+        assert!(changes.contains(&"[optimizer] name: sgd in the checkpoint, adamw now".to_string()));
+        assert!(
+            changes
+                .iter()
+                .any(|c| c.starts_with("[param_groups.1] params: (not set)")),
+            "{changes:?}"
+        );
+        assert!(!changes.iter().any(|c| c.contains("device")), "{changes:?}");
+        let mut c = a.clone();
+        c.scheduler = toml::from_str("type = \"multi_step\"\nmilestones = [2, 3]").unwrap();
+        c.training.epochs = 6;
+        assert_eq!(
+            config_changes(&a, &c, false),
+            vec![
+                "[scheduler] milestones: [2, 4] in the checkpoint, [2, 3] now",
+                "[training] epochs: 5 in the checkpoint, 6 now"
+            ]
+        );
+        assert_eq!(config_changes(&a, &c, true).len(), 1);
+    }
+}
