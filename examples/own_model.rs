@@ -1,10 +1,10 @@
 //! burn-lr inside *your own* Burn training run: your model, your data, your
 //! `SupervisedTraining`, with an exact PyTorch `ReduceLROnPlateau` fed the validation loss,
-//! through the library's one entry point, `LearnerSchedule` (no CIFAR app needed:
-//! `cargo run --example own_model --no-default-features` builds the library alone).
-//! With the `monitor` feature (on by default) it also runs the LR range test on the model first,
-//! logs every update's LR to `lr.csv` and TensorBoard, shows a progress bar and draws
-//! `lr_schedule.png`. Run: `cargo run --release --example own_model`.
+//! through the library's one entry point, `LearnerSchedule` (the library alone, no CIFAR app:
+//! `cargo run --release --example own_model`). With the `monitor` feature
+//! (`cargo run --release --example own_model --features monitor`) it also runs the LR range
+//! test on the model first, logs every update's LR to `lr.csv` and TensorBoard, shows a
+//! progress bar and draws `lr_schedule.png`.
 
 use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataloader::DataLoaderBuilder;
@@ -131,7 +131,9 @@ fn main() {
     // Resuming? `schedule.check_resume(&dir, epoch)?` names what differs before Burn loads it.
     let watch = schedule.watch();
     // torch.optim.SGD(lr): momentum-cycled when the schedule cycles momentum.
-    let optimizer = CycledSgdConfig::new().init(schedule.momentum());
+    let optimizer = CycledSgdConfig::new()
+        .init(schedule.momentum())
+        .expect("valid SGD settings");
     #[cfg(feature = "monitor")]
     let (schedule, renderer) = monitor::attach(&model, &optimizer, train.as_ref(), schedule, &dir, run.epochs);
     #[cfg(not(feature = "monitor"))]

@@ -26,7 +26,7 @@
 //! // 50,000 images, batch 128, 30 epochs: 391 optimizer updates per epoch.
 //! let schedule = LearnerSchedule::new(&config, 0.1, &LearnerRun::new(50_000, 128, 30))?;
 //! assert_eq!(schedule.run().total_updates, 391 * 30);
-//! let optimizer = CycledSgdConfig::new().with_momentum(0.9).init(schedule.momentum());
+//! let optimizer = CycledSgdConfig::new().with_momentum(0.9).init(schedule.momentum())?;
 //! let scheduler = schedule.into_scheduler();
 //! // Learner::new(model, optimizer, scheduler)
 //! # let _ = (optimizer, scheduler);

@@ -14,16 +14,17 @@
 //! use burn_lr::optim::CycledSgdConfig;
 //! use burn_lr::schedule::SchedulerConfig;
 //!
-//! let config: SchedulerConfig = toml::from_str("type = \"one_cycle\"\nmax_lr = 0.1").unwrap();
-//! let schedule = LearnerSchedule::new(&config, 0.1, &LearnerRun::new(50_000, 128, 30)).unwrap();
+//! let config: SchedulerConfig = toml::from_str("type = \"one_cycle\"\nmax_lr = 0.1")?;
+//! let schedule = LearnerSchedule::new(&config, 0.1, &LearnerRun::new(50_000, 128, 30))?;
 //! // torch.optim.SGD(params, lr, momentum=0.9, nesterov=True, weight_decay=5e-4); OneCycle then
 //! // cycles the momentum between 0.85 and 0.95 at every update.
 //! let optimizer = CycledSgdConfig::new()
 //!     .with_momentum(0.9)
 //!     .with_nesterov(true)
 //!     .with_weight_decay(5e-4)
-//!     .init(schedule.momentum());
+//!     .init(schedule.momentum())?;
 //! # let _ = optimizer;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use burn::optim::decay::{WeightDecay, WeightDecayConfig};
@@ -33,7 +34,50 @@ use burn::optim::{
 };
 use burn::tensor::{Device, Tensor};
 
-pub use crate::schedule::MomentumCell;
+use crate::schedule::MomentumCell;
+
+/// A setting of [`CycledSgdConfig`] or [`CycledAdamWConfig`] outside what PyTorch allows.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{optimizer}: invalid `{field}` = {value}: {allowed}")]
+pub struct InvalidOptimizerParam {
+    /// `sgd` or `adamw`.
+    pub optimizer: &'static str,
+    /// The setting, by its PyTorch name.
+    pub field: &'static str,
+    /// The value given.
+    pub value: String,
+    /// What is allowed.
+    pub allowed: &'static str,
+}
+
+fn check(
+    optimizer: &'static str,
+    field: &'static str,
+    value: f64,
+    ok: bool,
+    allowed: &'static str,
+) -> Result<(), InvalidOptimizerParam> {
+    if ok {
+        Ok(())
+    } else {
+        Err(InvalidOptimizerParam {
+            optimizer,
+            field,
+            value: value.to_string(),
+            allowed,
+        })
+    }
+}
+
+/// In [0, 1), as PyTorch requires of betas (and this crate of SGD momentum).
+fn unit_interval(v: f64) -> bool {
+    v.is_finite() && (0.0..1.0).contains(&v)
+}
+
+/// Finite and >= 0.
+fn non_negative(v: f64) -> bool {
+    v.is_finite() && v >= 0.0
+}
 
 /// The settings of `torch.optim.SGD` (L2 weight decay added to the gradient, momentum with
 /// dampening 0, optional Nesterov); the learning rate comes from the schedule. Defaults are
@@ -75,10 +119,37 @@ impl CycledSgdConfig {
 
     /// The optimizer for `Learner::new`: [`CycledSgd`] reading `momentum` at every update when
     /// given one (a schedule with `cycle_momentum`), else Burn's `Sgd` with these settings.
-    pub fn init(&self, momentum: Option<&MomentumCell>) -> ModuleOptimizer {
+    ///
+    /// # Errors
+    /// [`InvalidOptimizerParam`]: `momentum` outside [0, 1), a negative or non-finite
+    /// `weight_decay`, `nesterov` without momentum (as `torch.optim.SGD`).
+    pub fn init(&self, momentum: Option<&MomentumCell>) -> Result<ModuleOptimizer, InvalidOptimizerParam> {
+        const S: &str = "sgd";
+        check(
+            S,
+            "momentum",
+            self.momentum,
+            unit_interval(self.momentum),
+            "must be in [0, 1)",
+        )?;
+        check(
+            S,
+            "weight_decay",
+            self.weight_decay,
+            non_negative(self.weight_decay),
+            "must be a finite number >= 0",
+        )?;
+        let nesterov_ok = !self.nesterov || self.momentum > 0.0;
+        check(
+            S,
+            "momentum",
+            self.momentum,
+            nesterov_ok,
+            "must be > 0 with nesterov = true (as in PyTorch)",
+        )?;
         if let Some(cell) = momentum {
             cell.set(u64::MAX, self.momentum);
-            return CycledSgd::new(cell.clone(), self.nesterov, self.weight_decay).init();
+            return Ok(CycledSgd::new(cell.clone(), self.nesterov, self.weight_decay).init());
         }
         let mut sgd = SgdConfig::new();
         if self.momentum > 0.0 {
@@ -92,7 +163,7 @@ impl CycledSgdConfig {
         if self.weight_decay > 0.0 {
             sgd = sgd.with_weight_decay(Some(WeightDecayConfig::new(self.weight_decay as f32)));
         }
-        sgd.init()
+        Ok(sgd.init())
     }
 }
 
@@ -149,17 +220,38 @@ impl CycledAdamWConfig {
 
     /// The optimizer for `Learner::new`: [`CycledAdamW`] reading `beta1` from `momentum` at
     /// every update when given one, else Burn's `AdamW` with these settings.
-    pub fn init(&self, momentum: Option<&MomentumCell>) -> ModuleOptimizer {
+    ///
+    /// # Errors
+    /// [`InvalidOptimizerParam`]: a beta outside [0, 1), `eps` not > 0, a negative or
+    /// non-finite `weight_decay` (as `torch.optim.AdamW`).
+    pub fn init(&self, momentum: Option<&MomentumCell>) -> Result<ModuleOptimizer, InvalidOptimizerParam> {
+        const S: &str = "adamw";
+        check(S, "beta1", self.beta1, unit_interval(self.beta1), "must be in [0, 1)")?;
+        check(S, "beta2", self.beta2, unit_interval(self.beta2), "must be in [0, 1)")?;
+        check(
+            S,
+            "eps",
+            self.eps,
+            self.eps.is_finite() && self.eps > 0.0,
+            "must be a finite number > 0",
+        )?;
+        check(
+            S,
+            "weight_decay",
+            self.weight_decay,
+            non_negative(self.weight_decay),
+            "must be a finite number >= 0",
+        )?;
         if let Some(cell) = momentum {
             cell.set(u64::MAX, self.beta1);
-            return CycledAdamW::new(cell.clone(), self.beta2, self.eps, self.weight_decay).init();
+            return Ok(CycledAdamW::new(cell.clone(), self.beta2, self.eps, self.weight_decay).init());
         }
-        AdamWConfig::new()
+        Ok(AdamWConfig::new()
             .with_beta_1(self.beta1 as f32)
             .with_beta_2(self.beta2 as f32)
             .with_epsilon(self.eps as f32)
             .with_weight_decay(self.weight_decay as f32)
-            .init()
+            .init())
     }
 }
 
@@ -174,7 +266,7 @@ pub struct CycledSgd {
 
 impl CycledSgd {
     /// SGD with momentum from `cell`, Nesterov or not, L2 `weight_decay` (0 disables).
-    pub fn new(cell: MomentumCell, nesterov: bool, weight_decay: f64) -> Self {
+    pub(crate) fn new(cell: MomentumCell, nesterov: bool, weight_decay: f64) -> Self {
         Self {
             cell,
             nesterov,
@@ -183,7 +275,7 @@ impl CycledSgd {
     }
 
     /// As a Burn [`ModuleOptimizer`] for `Learner::new`.
-    pub fn init(self) -> ModuleOptimizer {
+    pub(crate) fn init(self) -> ModuleOptimizer {
         ModuleOptimizer::from(self)
     }
 }
@@ -229,7 +321,7 @@ pub struct CycledAdamW {
 
 impl CycledAdamW {
     /// AdamW with `beta1` from `cell`.
-    pub fn new(cell: MomentumCell, beta_2: f64, epsilon: f64, weight_decay: f64) -> Self {
+    pub(crate) fn new(cell: MomentumCell, beta_2: f64, epsilon: f64, weight_decay: f64) -> Self {
         Self {
             cell,
             beta_2,
@@ -239,7 +331,7 @@ impl CycledAdamW {
     }
 
     /// As a Burn [`ModuleOptimizer`] for `Learner::new`.
-    pub fn init(self) -> ModuleOptimizer {
+    pub(crate) fn init(self) -> ModuleOptimizer {
         ModuleOptimizer::from(self)
     }
 }
@@ -281,5 +373,50 @@ impl Optimizer for CycledAdamW {
     fn to_device<const D: usize>(mut state: Self::State<D>, device: &Device) -> Self::State<D> {
         state.momentum = state.momentum.to_device(device);
         state
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_outside_pytorch_s_ranges_are_errors_naming_them() {
+        let field = |r: Result<ModuleOptimizer, InvalidOptimizerParam>| r.err().map(|e| e.field);
+        assert_eq!(
+            field(CycledSgdConfig::new().with_nesterov(true).init(None)),
+            Some("momentum")
+        );
+        assert_eq!(
+            field(CycledSgdConfig::new().with_momentum(1.0).init(None)),
+            Some("momentum")
+        );
+        assert_eq!(
+            field(CycledSgdConfig::new().with_weight_decay(-1e-4).init(None)),
+            Some("weight_decay")
+        );
+        assert_eq!(
+            field(CycledAdamWConfig::new().with_betas(0.9, 1.0).init(None)),
+            Some("beta2")
+        );
+        assert_eq!(field(CycledAdamWConfig::new().with_eps(0.0).init(None)), Some("eps"));
+        let cell = MomentumCell::new(f64::NAN);
+        assert!(CycledSgdConfig::new()
+            .with_momentum(0.9)
+            .with_nesterov(true)
+            .init(Some(&cell))
+            .is_ok());
+        assert_eq!(
+            cell.get(),
+            0.9,
+            "the configured momentum applies until the schedule writes"
+        );
+        let err = CycledSgdConfig::new()
+            .with_momentum(-0.1)
+            .init(None)
+            .err()
+            .unwrap()
+            .to_string();
+        assert_eq!(err, "sgd: invalid `momentum` = -0.1: must be in [0, 1)");
     }
 }

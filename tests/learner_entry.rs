@@ -60,7 +60,8 @@ fn an_epoch_schedule_changes_at_burns_epoch_boundaries_and_momentum_is_wired() {
     let _optimizer = CycledSgdConfig::new()
         .with_momentum(0.9)
         .with_nesterov(true)
-        .init(cycled.momentum());
+        .init(cycled.momentum())
+        .unwrap();
     assert_eq!(cell.get(), 0.9);
     let mut base = cycled.base().clone();
     base.step();
@@ -171,7 +172,7 @@ fn a_plateau_metric_burn_does_not_have_stops_the_run_with_an_error() {
             Net {
                 out: LinearConfig::new(1, 2).init(&device),
             },
-            CycledSgdConfig::new().init(schedule.momentum()),
+            CycledSgdConfig::new().init(schedule.momentum()).unwrap(),
             schedule.into_scheduler(),
         ));
     drop(result);

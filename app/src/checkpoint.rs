@@ -14,7 +14,13 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 /// The three files of an epoch's checkpoint, in the order Burn writes them.
-pub const KINDS: [&str; 3] = ["model", "optim", "scheduler"];
+pub const KINDS: [&str; 3] = [MODEL, OPTIM, SCHEDULER];
+/// The model's checkpoint file (`model-N.bpk`).
+pub const MODEL: &str = "model";
+/// The optimizer state's checkpoint file (`optim-N.bpk`).
+pub const OPTIM: &str = "optim";
+/// The scheduler's checkpoint file (`scheduler-N.bpk`), the one `LearnerSchedule::check_resume` reads.
+pub const SCHEDULER: &str = "scheduler";
 
 /// Temporary files of an unfinished checkpoint write start with this.
 const TMP_PREFIX: &str = ".partial-";

@@ -11,7 +11,8 @@ use super::config::TrainConfig;
 use crate::error::TrainError;
 use crate::run::{self, TrainOptions};
 use crate::run_dir::StartMode;
-use burn_lr::monitor::overlay::{self, COMPARE_ACCURACY_PNG, COMPARE_LR_PNG};
+use burn_lr::monitor::overlay;
+pub use burn_lr::monitor::overlay::{COMPARE_ACCURACY_PNG, COMPARE_LR_PNG};
 use burn_lr::monitor::plot::EpochPoint;
 use burn_lr::monitor::{read_lr_csv, LrTrace, LR_CSV};
 use std::path::{Path, PathBuf};
@@ -153,7 +154,7 @@ pub fn train_all(contenders: &[Contender], opts: &TrainOptions) -> Result<Vec<Co
     let mut dirs = Vec::new();
     for c in contenders {
         let options = options_for(c, opts);
-        dirs.push((run::prepare(&c.config, &options).map_err(fail)?, options));
+        dirs.push((run::prepare(&c.config, options.start).map_err(fail)?, options));
     }
     let data = run::load_data(&contenders[0].config).map_err(fail)?;
     let mut runs = Vec::new();
@@ -169,7 +170,7 @@ pub fn train_all(contenders: &[Contender], opts: &TrainOptions) -> Result<Vec<Co
                 c.config.training.epochs
             );
         }
-        let result = run::train_in(dir, &c.config, data.clone(), &options);
+        let result = run::train_in(dir, data.clone(), &options);
         let (epochs, failure) = match result {
             Ok(summary) => (summary.epochs, None),
             Err(e @ TrainError::Diverged { .. }) => {
@@ -210,14 +211,13 @@ pub struct Stopped {
 /// The options of one contender: on `--resume`, resume a directory with an intact checkpoint
 /// and start the others anew (a run killed before its first checkpoint has nothing to keep).
 fn options_for(c: &Contender, opts: &TrainOptions) -> TrainOptions {
-    let mut options = opts.clone();
-    if opts.start == StartMode::Resume {
-        let newest = crate::run_dir::newest_intact_in(&c.config.training.artifact_dir);
-        if newest.is_none() {
-            options.start = StartMode::Overwrite;
+    let start = match opts.start {
+        StartMode::Resume if crate::run_dir::newest_intact_in(&c.config.training.artifact_dir).is_none() => {
+            StartMode::Overwrite
         }
-    }
-    options
+        other => other,
+    };
+    TrainOptions { start, ..opts.clone() }
 }
 
 /// The target validation accuracy, percent: `given`, else the first run's final accuracy (the

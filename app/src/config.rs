@@ -372,10 +372,13 @@ pub struct ConfigPart {
     pub scheduler: SchedulerConfig,
     /// `[optimizer] lr`, when given.
     pub lr: Option<f64>,
+    /// `[[param_groups]]`, each checked as in a training config.
+    pub param_groups: Vec<ParamGroupConfig>,
 }
 
 /// The keys a training config requires, with the values that stand in for them when a part
-/// leaves them out (only to check the keys that are there; never used).
+/// leaves them out (only to check the keys that are there; never used). A
+/// `[[param_groups]]` table without `params` gets one too.
 fn stand_ins() -> [(&'static str, &'static str, toml::Value); 5] {
     let text = |s: &str| toml::Value::String(s.into());
     [
@@ -409,6 +412,20 @@ impl ConfigPart {
             path: PathBuf::new(),
             message,
         };
+        // A whole training config, read with the positions of its own text; only a part that
+        // leaves out required keys goes through the stand-ins.
+        match parse_toml::<TrainConfig>(text) {
+            Ok(cfg) => {
+                cfg.validate()?;
+                return Ok(Self {
+                    lr: Some(cfg.optimizer.lr),
+                    scheduler: cfg.scheduler,
+                    param_groups: cfg.param_groups,
+                });
+            }
+            Err(message) if !message.contains("missing field") => return Err(parse(message)),
+            Err(_) => {}
+        }
         let mut tables: toml::Table = parse_toml(text).map_err(parse)?;
         let lr = match tables.get("optimizer").and_then(|o| o.get("lr")) {
             Some(toml::Value::Float(lr)) => Some(*lr),
@@ -423,12 +440,20 @@ impl ConfigPart {
                 t.entry(key).or_insert(value);
             }
         }
+        if let Some(toml::Value::Array(groups)) = tables.get_mut("param_groups") {
+            for group in groups.iter_mut().filter_map(toml::Value::as_table_mut) {
+                group
+                    .entry("params")
+                    .or_insert_with(|| toml::Value::String("(any)".into()));
+            }
+        }
         let cfg: TrainConfig = serde_path_to_error::deserialize(toml::Value::Table(tables))
             .map_err(|err| parse(located(text, &err.path().to_string(), &err.inner().to_string())))?;
         cfg.validate()?;
         Ok(Self {
             scheduler: cfg.scheduler,
             lr,
+            param_groups: cfg.param_groups,
         })
     }
 }

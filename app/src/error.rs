@@ -13,6 +13,9 @@ pub enum TrainError {
     /// schedule.
     #[error(transparent)]
     Schedule(#[from] ScheduleError),
+    /// Optimizer settings outside what PyTorch allows.
+    #[error(transparent)]
+    Optimizer(#[from] burn_lr::optim::InvalidOptimizerParam),
     /// The requested device is not compiled in.
     #[error("device `{0}` is not available in this build: rebuild with `--features {0}`")]
     DeviceUnavailable(&'static str),

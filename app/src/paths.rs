@@ -11,6 +11,7 @@ use std::path::Path;
 /// # Errors
 /// [`TrainError::Settings`] naming `what` (the flag or key), the path and the file in the way.
 pub fn check_output_dir(path: &Path, what: &str) -> Result<(), TrainError> {
+    not_empty(path, what)?;
     if let Some(file) = path.ancestors().find(|p| !p.as_os_str().is_empty() && is_file(p)) {
         let why = if file == path {
             "is a file, not a directory".to_string()
@@ -30,6 +31,7 @@ pub fn check_output_dir(path: &Path, what: &str) -> Result<(), TrainError> {
 /// # Errors
 /// [`TrainError::Settings`] naming `what`, the path and what is in the way.
 pub fn check_output_file(path: &Path, what: &str) -> Result<(), TrainError> {
+    not_empty(path, what)?;
     if path.is_dir() {
         return Err(TrainError::Settings(format!(
             "{what} {}: is a directory; give a file name (e.g. {}/schedule.png)",
@@ -48,6 +50,7 @@ pub fn check_output_file(path: &Path, what: &str) -> Result<(), TrainError> {
 /// # Errors
 /// [`TrainError::Settings`] naming `what`, the path, and whether it is missing or a file.
 pub fn check_existing_dir(path: &Path, what: &str) -> Result<(), TrainError> {
+    not_empty(path, what)?;
     let why = if is_file(path) {
         "is a file, not a directory"
     } else if !path.exists() {
@@ -56,6 +59,30 @@ pub fn check_existing_dir(path: &Path, what: &str) -> Result<(), TrainError> {
         return Ok(());
     };
     Err(TrainError::Settings(format!("{what} {}: {why}", path.display())))
+}
+
+/// `path` is an existing file (not a directory).
+///
+/// # Errors
+/// [`TrainError::Settings`] naming `what`, the path, and whether it is missing or a directory.
+pub fn check_existing_file(path: &Path, what: &str) -> Result<(), TrainError> {
+    not_empty(path, what)?;
+    let why = if path.is_dir() {
+        "is a directory, not a file"
+    } else if !path.exists() {
+        "does not exist"
+    } else {
+        return Ok(());
+    };
+    Err(TrainError::Settings(format!("{what} {}: {why}", path.display())))
+}
+
+/// An empty path names nothing.
+fn not_empty(path: &Path, what: &str) -> Result<(), TrainError> {
+    if path.as_os_str().is_empty() {
+        return Err(TrainError::Settings(format!("{what}: the path is empty")));
+    }
+    Ok(())
 }
 
 /// Whether `path` exists and is not a directory (a regular file, a device, a socket, or a
@@ -87,5 +114,20 @@ mod tests {
         assert!(check_existing_dir(&file, "dir").is_err());
         assert!(check_existing_dir(&tmp.path().join("missing"), "dir").is_err());
         check_existing_dir(tmp.path(), "dir").unwrap();
+        check_existing_file(&file, "--config").unwrap();
+        assert!(check_existing_file(tmp.path(), "--config")
+            .unwrap_err()
+            .to_string()
+            .contains("is a directory"));
+        assert!(check_existing_file(&file.join("x"), "--config").is_err());
+        for check in [
+            check_output_dir,
+            check_output_file,
+            check_existing_dir,
+            check_existing_file,
+        ] {
+            let err = check(Path::new(""), "--out").unwrap_err().to_string();
+            assert_eq!(err, "--out: the path is empty");
+        }
     }
 }

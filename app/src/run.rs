@@ -6,7 +6,7 @@
 //! The pieces a user's own Burn run needs live in the library module [`burn_lr::learner`].
 
 use super::artifacts::EpochRecord;
-use super::checkpoint::CheckpointLedger;
+use super::checkpoint::{CheckpointLedger, MODEL, OPTIM, SCHEDULER};
 use super::config::{OptimizerName, TrainConfig};
 use super::data::{self, Cifar10, CifarBatcher, EpochDataset, EpochLoader};
 use super::device::devices;
@@ -26,7 +26,8 @@ use burn_lr::learner::{
     QuietRenderer, StopRequest,
 };
 use burn_lr::monitor::progress_bar;
-use burn_lr::optim::{CycledAdamWConfig, CycledSgdConfig, MomentumCell};
+use burn_lr::optim::{CycledAdamWConfig, CycledSgdConfig};
+use burn_lr::schedule::MomentumCell;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -34,8 +35,11 @@ use std::sync::Arc;
 /// AdamW decoupled decay). With a `momentum` cell (a schedule with `cycle_momentum`), SGD's
 /// momentum or AdamW's `beta1` is read from it at every update, overriding the configured one,
 /// as PyTorch's `cycle_momentum` overrides the optimizer's.
-pub fn optimizer(cfg: &super::config::OptimizerConfig, schedule: &LearnerSchedule) -> ModuleOptimizer {
-    match cfg.name {
+pub fn optimizer(
+    cfg: &super::config::OptimizerConfig,
+    schedule: &LearnerSchedule,
+) -> Result<ModuleOptimizer, TrainError> {
+    let optimizer = match cfg.name {
         OptimizerName::Sgd => CycledSgdConfig {
             momentum: cfg.momentum,
             nesterov: cfg.nesterov,
@@ -49,7 +53,8 @@ pub fn optimizer(cfg: &super::config::OptimizerConfig, schedule: &LearnerSchedul
             weight_decay: cfg.weight_decay,
         }
         .init(schedule.momentum()),
-    }
+    };
+    Ok(optimizer?)
 }
 
 /// Images in CIFAR-10's training set.
@@ -121,7 +126,10 @@ pub struct TrainOptions {
 /// [`TrainError::Data`].
 pub fn load_data(cfg: &TrainConfig) -> Result<Cifar10, TrainError> {
     let dir = match &cfg.data.dir {
-        Some(dir) => dir.clone(),
+        Some(dir) => {
+            crate::paths::check_existing_dir(dir, "CIFAR-10 folder (--data-dir, [data] dir)")?;
+            dir.clone()
+        }
         None => data::download_cifar10(&data::default_cache_dir())?,
     };
     let mut data = Cifar10::load(&dir)?;
@@ -139,8 +147,8 @@ pub fn load_data(cfg: &TrainConfig) -> Result<Cifar10, TrainError> {
 ///
 /// # Errors
 /// As [`RunDir::open`].
-pub fn prepare(cfg: &TrainConfig, opts: &TrainOptions) -> Result<RunDir, TrainError> {
-    RunDir::open(cfg, opts.start)
+pub fn prepare(cfg: &TrainConfig, start: StartMode) -> Result<RunDir, TrainError> {
+    RunDir::open(cfg, start)
 }
 
 /// Trains `cfg.model` on CIFAR-10 as configured: [`prepare`], then [`train_in`].
@@ -148,11 +156,11 @@ pub fn prepare(cfg: &TrainConfig, opts: &TrainOptions) -> Result<RunDir, TrainEr
 /// # Errors
 /// As [`prepare`] and [`train_in`].
 pub fn train(cfg: &TrainConfig, data: Cifar10, opts: &TrainOptions) -> Result<TrainSummary, TrainError> {
-    let run_dir = prepare(cfg, opts)?;
-    train_in(run_dir, cfg, data, opts)
+    let run_dir = prepare(cfg, opts.start)?;
+    train_in(run_dir, data, opts)
 }
 
-/// Trains in a directory [`prepare`] locked. The steps of a run, in order: the device; the
+/// Trains the config of a directory [`prepare`] opened. The steps of a run, in order: the device; the
 /// schedule for this run (the library's [`LearnerSchedule`]); the model and its parameter
 /// groups; where to start (a new run, `--overwrite`, or the newest intact checkpoint of the
 /// directory's run, checked against this config and data) — all before any file is written;
@@ -164,12 +172,8 @@ pub fn train(cfg: &TrainConfig, data: Cifar10, opts: &TrainOptions) -> Result<Tr
 /// matching nothing, a resume that does not match its checkpoint, a non-finite loss, a
 /// checkpoint that could not be written, an interruption, a plateau metric Burn does not have,
 /// or a failure reported by Burn.
-pub fn train_in(
-    run_dir: RunDir,
-    cfg: &TrainConfig,
-    data: Cifar10,
-    opts: &TrainOptions,
-) -> Result<TrainSummary, TrainError> {
+pub fn train_in(run_dir: RunDir, data: Cifar10, opts: &TrainOptions) -> Result<TrainSummary, TrainError> {
+    let cfg = run_dir.config();
     let t = &cfg.training;
     let devices = devices(t.device, &t.devices)?;
     let device = devices[0].clone();
@@ -265,7 +269,7 @@ impl Launch<'_> {
             guard: guard.clone(),
         };
         let training = plan.build_with(self.cfg, self.run_dir, train_loader, valid_loader, devices);
-        let optimizer = optimizer(&self.cfg.optimizer, &schedule);
+        let optimizer = optimizer(&self.cfg.optimizer, &schedule)?;
         let watch = schedule.watch();
         let result = training.launch(Learner::new(model, optimizer, schedule.into_scheduler()));
         let outcome = Outcome {
@@ -497,7 +501,7 @@ impl TrainingPlan {
         let mut training = SupervisedTraining::new(run_dir.path(), train, valid)
             .metrics((LossMetric::new(), AccuracyMetric::new()))
             .metric_train_numeric(LearningRateMetric::new())
-            .with_custom_checkpointers(sealed("model"), sealed("optim"), sealed("scheduler"))
+            .with_custom_checkpointers(sealed(MODEL), sealed(OPTIM), sealed(SCHEDULER))
             .with_checkpointing_strategy(self.checkpointing)
             .early_stopping(self.hook)
             .with_interrupter(self.interrupter)

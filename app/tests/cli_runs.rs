@@ -183,12 +183,12 @@ fn inputs_that_were_ignored_are_errors() {
         assert_eq!(out.status.code(), Some(2));
         assert!(stderr(&out).contains("--features wgpu"), "{}", stderr(&out));
     }
-    // A missing config: one line, the OS message once.
+    // A missing config: one line saying so.
     let out = burn_lr(&["train", "--config", missing]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert_eq!(err.matches("No such file").count(), 1, "{err}");
+    assert!(err.contains("--config") && err.contains("does not exist"), "{err}");
     // `schedule` refuses unknown tables and keys, in schedule files and training configs.
     for (text, word) in [
         (

@@ -5,7 +5,8 @@ use burn::nn::{Linear, LinearConfig};
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer, SgdConfig};
 use burn::tensor::{Device, Distribution, Tensor};
-use burn_lr::optim::{CycledAdamW, CycledSgd, MomentumCell};
+use burn_lr::optim::{CycledAdamWConfig, CycledSgdConfig};
+use burn_lr::schedule::MomentumCell;
 use burn_lr::schedule::{OneCycleLrSchedulerConfig, RunInfo, SchedulerConfig};
 use burn_lr_cifar::config::TrainConfig;
 use burn_lr_cifar::data::{Cifar10, CifarItem};
@@ -48,7 +49,12 @@ fn constant_momentum_equals_burns_optimizers() {
             ))
             .with_weight_decay(Some(burn::optim::decay::WeightDecayConfig::new(1e-2)))
             .init();
-        let ours = CycledSgd::new(MomentumCell::new(0.9), nesterov, 1e-2).init();
+        let sgd = CycledSgdConfig::new()
+            .with_momentum(0.9)
+            .with_nesterov(nesterov)
+            .with_weight_decay(1e-2);
+        // With a cell, the cycled optimizer, at the configured momentum until a schedule writes.
+        let ours = sgd.init(Some(&MomentumCell::new(f64::NAN))).unwrap();
         close(&run(ours, 5), &run(burn, 5));
     }
     let burn = AdamWConfig::new()
@@ -56,14 +62,23 @@ fn constant_momentum_equals_burns_optimizers() {
         .with_epsilon(1e-8)
         .with_weight_decay(0.01)
         .init();
-    let ours = CycledAdamW::new(MomentumCell::new(0.85), 0.999, 1e-8, 0.01).init();
+    let adamw = CycledAdamWConfig::new()
+        .with_betas(0.85, 0.999)
+        .with_eps(1e-8)
+        .with_weight_decay(0.01);
+    let ours = adamw.init(Some(&MomentumCell::new(f64::NAN))).unwrap();
     close(&run(ours, 5), &run(burn, 5));
 }
 
 #[test]
 fn the_momentum_changes_the_update() {
-    let a = run(CycledSgd::new(MomentumCell::new(0.9), false, 0.0).init(), 4);
-    let b = run(CycledSgd::new(MomentumCell::new(0.5), false, 0.0).init(), 4);
+    let cycled = |m: f64| {
+        CycledSgdConfig::new()
+            .with_momentum(m)
+            .init(Some(&MomentumCell::new(f64::NAN)))
+            .unwrap()
+    };
+    let (a, b) = (run(cycled(0.9), 4), run(cycled(0.5), 4));
     assert!(a.iter().zip(&b).any(|(x, y)| (x - y).abs() > 1e-4));
 }
 

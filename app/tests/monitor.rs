@@ -8,7 +8,7 @@ mod app_common;
 
 use app_common::{config_with, data, serial};
 use burn_lr::monitor::{read_events, read_lr_csv, ScalarEvent};
-use burn_lr::optim::MomentumCell;
+use burn_lr::schedule::MomentumCell;
 use burn_lr::schedule::SchedulerConfig;
 use burn_lr_cifar::artifacts::{read_metrics_csv, EpochRecord};
 use burn_lr_cifar::run::{self as training, TrainOptions};

@@ -9,7 +9,7 @@ use burn_lr_cifar::run::check_schedules;
 #[test]
 fn every_shipped_config_builds_its_schedule() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs");
-    // configs/*.toml and one level of folders (configs/cpu-compare/, configs/seed/).
+    // configs/*.toml and one level of folders (configs/cpu-compare/, configs/article/).
     let mut paths: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())

@@ -48,6 +48,7 @@ fn a_schedule_preview_takes_any_part_of_a_training_config() {
         format!("[model]\narch = \"resnet8\"\n[optimizer]\nlr = 1.0\n{STEP}[training]\nbatch_size = 64\nseed = 3\n"),
         format!("[data]\ntrain_limit = 100\naugment = false\n[optimizer]\nlr = 1.0\n{STEP}[training]\nepochs = 3\n"),
         format!("{STEP}[optimizer]\nlr = 1.0\n[[param_groups]]\nparams = \"fc\"\nlr = 0.1\n"),
+        format!("{STEP}[optimizer]\nlr = 1.0\n[[param_groups]]\nlr = 0.1\n"),
         // A whole training config.
         format!(
             "[model]\narch = \"tiny\"\n[optimizer]\nname = \"sgd\"\nlr = 1.0\nmomentum = 0.9\n{STEP}[training]\n\
@@ -108,8 +109,12 @@ fn a_schedule_preview_still_refuses_what_a_training_config_refuses() {
             "data.train_limit",
         ),
         (
-            format!("[optimizer]\nlr = 1.0\n{STEP}[[param_groups]]\nlr = 0.1\n"),
-            "params",
+            format!("[optimizer]\nlr = 1.0\n{STEP}[[param_groups]]\nparams = \"fc\"\n[param_groups.scheduler]\ntype = \"step\"\nstep_size = 2\ngamma = 5.0\n"),
+            "[[param_groups]] params = \"fc\": step: invalid `gamma` = 5",
+        ),
+        (
+            format!("[optimizer]\nlr = 1.0\n{STEP}[[param_groups]]\nparams = \"fc\"\nlrr = 0.1\n"),
+            "lrr",
         ),
         (
             format!("[optimizer]\nlr = 1.0\n{STEP}stepsize = 3\n"),
@@ -120,6 +125,19 @@ fn a_schedule_preview_still_refuses_what_a_training_config_refuses() {
     ] {
         let err = refused(&preview(tmp.path(), &text));
         assert!(err.contains(says), "{text}\n{err}");
+    }
+}
+
+#[test]
+fn a_type_close_to_no_name_lists_the_types_without_a_guess() {
+    let tmp = tempfile::tempdir().unwrap();
+    for written in ["adam", "sgd", ""] {
+        let text = format!("[optimizer]\nlr = 1.0\n[scheduler]\ntype = \"{written}\"\n");
+        let err = refused(&preview(tmp.path(), &text));
+        assert!(
+            !err.contains("did you mean") && err.contains("(one of fixed, step"),
+            "{written}: {err}"
+        );
     }
 }
 
@@ -141,6 +159,7 @@ fn a_misspelled_type_suggests_the_name_the_user_meant() {
         let text = format!("[optimizer]\nlr = 1.0\n[scheduler]\ntype = \"{written}\"\n");
         let err = refused(&preview(tmp.path(), &text));
         let said = err.split("did you mean ").nth(1).unwrap_or_default();
+        assert!(!said.is_empty(), "{written}: {err}");
         assert!(said.contains(suggested), "{written}: {err}");
         assert!(!err.contains(" in `scheduler`"), "{err}");
     }
@@ -148,6 +167,7 @@ fn a_misspelled_type_suggests_the_name_the_user_meant() {
 
 /// A tiny CPU config training into `art`.
 fn tiny(dir: &Path, art: &Path) -> String {
+    std::fs::create_dir_all(dir).unwrap();
     let path = dir.join("tiny.toml");
     std::fs::write(
         &path,
@@ -212,43 +232,26 @@ fn a_file_where_a_directory_belongs_is_one_line() {
         under.to_str().unwrap(),
         missing.to_str().unwrap(),
     );
-    for args in [
-        vec![
+    let train = |art: &str, extra: &[&str]| {
+        let mut args = vec![
             "train",
             "--config",
             &config,
             "--data-dir",
             missing_s,
             "--artifact-dir",
-            file_s,
-        ],
-        vec![
-            "train",
-            "--config",
-            &config,
-            "--data-dir",
-            missing_s,
-            "--artifact-dir",
-            file_s,
-            "--resume",
-        ],
-        vec![
-            "train",
-            "--config",
-            &config,
-            "--data-dir",
-            missing_s,
-            "--artifact-dir",
-            under_s,
-        ],
-    ] {
-        let err = refused(&burn_lr(&args));
-        assert!(err.contains(file_s) && err.contains("is a file"), "{args:?}: {err}");
+            art,
+        ];
+        args.extend_from_slice(extra);
+        refused(&burn_lr(&args))
+    };
+    for err in [train(file_s, &[]), train(file_s, &["--resume"]), train(under_s, &[])] {
+        assert!(err.contains(file_s) && err.contains("is a file"), "{err}");
         assert!(!err.contains("os error"), "{err}");
     }
     assert_eq!(std::fs::read(&file).unwrap(), b"not a directory");
     let cfg2 = tiny(tmp.path(), &tmp.path().join("run2"));
-    let err = refused(&burn_lr(&[
+    let compare = [
         "compare",
         "--configs",
         &config,
@@ -257,7 +260,8 @@ fn a_file_where_a_directory_belongs_is_one_line() {
         file_s,
         "--data-dir",
         missing_s,
-    ]));
+    ];
+    let err = refused(&burn_lr(&compare));
     assert!(err.contains("--out") && err.contains("is a file"), "{err}");
     let err = refused(&burn_lr(&[
         "find-lr",
@@ -292,4 +296,100 @@ fn a_file_where_a_directory_belongs_is_one_line() {
         png.to_str().unwrap(),
     ]));
     assert!(err.contains("is a file"), "{err}");
+    // --config that is a directory or missing; a data folder that is a file; empty paths (an
+    // empty flag value is clap's error, an empty value in a config ours).
+    let empty_dir = tiny(&tmp.path().join("sub"), Path::new(""));
+    for (args, says) in [
+        (vec!["train", "--config", dir], "--config"),
+        (vec!["schedule", "--config", dir, "--steps", "3"], "--config"),
+        (vec!["train", "--config", missing_s], "--config"),
+        (
+            vec!["train", "--config", &config, "--data-dir", file_s],
+            "CIFAR-10 folder",
+        ),
+        (
+            vec!["train", "--config", &empty_dir, "--data-dir", missing_s],
+            "the path is empty",
+        ),
+        (
+            vec!["train", "--config", &config, "--artifact-dir", ""],
+            "a value is required",
+        ),
+    ] {
+        let err = refused(&burn_lr(&args));
+        assert!(err.contains(says) && !err.contains("os error"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_folder_where_a_run_writes_a_file_and_a_stop_past_the_last_epoch_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let art = tmp.path().join("run");
+    std::fs::create_dir_all(art.join("metrics.csv")).unwrap();
+    let config = tiny(tmp.path(), &art);
+    let missing = tmp.path().join("no-data");
+    let missing = missing.to_str().unwrap();
+    let err = refused(&burn_lr(&["train", "--config", &config, "--data-dir", missing]));
+    assert!(err.contains("metrics.csv (a folder"), "{err}");
+    assert!(art.join("metrics.csv").is_dir(), "nothing deleted");
+    let err = refused(&burn_lr(&[
+        "train",
+        "--config",
+        &config,
+        "--data-dir",
+        missing,
+        "--overwrite",
+    ]));
+    assert!(err.contains("metrics.csv (a folder"), "{err}");
+    let err = refused(&burn_lr(&["train", "--config", &config, "--stop-after-epoch", "2"]));
+    assert!(err.contains("--stop-after-epoch 2: the run has 1 epochs"), "{err}");
+    // compare's and find-lr's own files: checked before anything trains.
+    let out = tmp.path().join("cmp");
+    std::fs::create_dir_all(out.join("summary.md")).unwrap();
+    let other = tiny(tmp.path(), &tmp.path().join("run2"));
+    let err = refused(&burn_lr(&[
+        "compare",
+        "--configs",
+        &config,
+        &other,
+        "--out",
+        out.to_str().unwrap(),
+        "--data-dir",
+        missing,
+    ]));
+    assert!(err.contains("summary.md") && err.contains("is a directory"), "{err}");
+    std::fs::create_dir_all(out.join("lr_find.csv")).unwrap();
+    let err = refused(&burn_lr(&[
+        "find-lr",
+        "--config",
+        &config,
+        "--out",
+        out.to_str().unwrap(),
+        "--data-dir",
+        missing,
+    ]));
+    assert!(err.contains("lr_find.csv") && err.contains("is a directory"), "{err}");
+}
+
+#[test]
+fn find_lr_ignores_the_test_subset_it_never_reads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    image_folder(&data, 2);
+    let config = tiny(tmp.path(), &tmp.path().join("run"));
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{text}[data]\ntest_limit = 1000\n")).unwrap();
+    let out = tmp.path().join("find");
+    let out = burn_lr(&[
+        "find-lr",
+        "--config",
+        &config,
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--num-iter",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
 }

@@ -10,6 +10,10 @@ use burn::train::checkpoint::CheckpointingStrategy;
 use burn::train::EarlyStoppingStrategy;
 use std::path::Path;
 
+/// The folder of Burn's checkpoints in an artifact directory
+/// (`SupervisedTraining::with_default_checkpointers`: `checkpoint/{model,optim,scheduler}-N.bpk`).
+pub const CHECKPOINT_DIR: &str = "checkpoint";
+
 /// What a Burn training run knows that a schedule needs: the training items, the batch size,
 /// gradient accumulation, epochs and devices. From them comes the number of optimizer updates
 /// per epoch exactly as Burn's `Learner` counts them (so no epoch boundary can shift).
@@ -112,7 +116,7 @@ impl LearnerRun {
 /// let schedule = LearnerSchedule::new(&config, 0.1, &run)?;
 /// assert_eq!(schedule.run().updates_per_epoch, 196);
 /// // torch.optim.SGD(momentum=0.9, weight_decay=5e-4): Burn's SGD, or the momentum-cycled one.
-/// let optimizer = CycledSgdConfig::new().with_momentum(0.9).with_weight_decay(5e-4).init(schedule.momentum());
+/// let optimizer = CycledSgdConfig::new().with_momentum(0.9).with_weight_decay(5e-4).init(schedule.momentum()).unwrap();
 /// let checkpointing = schedule.checkpointing(None); // feeds a plateau schedule, if any
 /// let scheduler = schedule.into_scheduler(); // Learner::new(model, optimizer, scheduler)
 /// # let _ = (optimizer, checkpointing, scheduler);
@@ -256,11 +260,6 @@ impl LearnerSchedule {
         self.momentum.as_ref()
     }
 
-    /// The plateau feeds (one per plateau schedule, base first).
-    pub fn plateau_monitors(&self) -> &[PlateauMonitor] {
-        &self.monitors
-    }
-
     /// The checkpointing strategy for `SupervisedTraining::with_checkpointing_strategy`: `inner`
     /// (Burn's default, keep-last-2 plus best validation loss, when `None`), fed to the plateau
     /// schedules first so that each checkpoint holds the metric of its epoch. Burn's
@@ -302,7 +301,7 @@ impl LearnerSchedule {
     /// [`ScheduleError::RecordMismatch`] naming what differs, [`ScheduleError::RecordIncomplete`],
     /// or an unreadable file (as `RecordIncomplete` naming the path).
     pub fn check_resume(&mut self, artifact_dir: &Path, epoch: usize) -> Result<(), ScheduleError> {
-        let path = artifact_dir.join("checkpoint").join(format!("scheduler-{epoch}.bpk"));
+        let path = artifact_dir.join(CHECKPOINT_DIR).join(format!("scheduler-{epoch}.bpk"));
         let record = LrSchedulerRecord::load(&path)
             .map_err(|e| ScheduleError::RecordIncomplete(format!("{} ({e:?})", path.display())))?;
         self.check_record(&record)
@@ -364,10 +363,7 @@ impl PlateauWatch {
 
 /// The plateau feed of a built `reduce_on_plateau` schedule, watching its `monitor` metric.
 fn monitor(config: &SchedulerConfig, scheduler: &TrainingScheduler) -> Option<PlateauMonitor> {
-    match (config, scheduler.plateau_feed()) {
-        (SchedulerConfig::ReduceOnPlateau(c), Some(feed)) => Some(PlateauMonitor::new(feed, c.burn_metric_name())),
-        _ => None,
-    }
+    Some(PlateauMonitor::new(scheduler.plateau_feed()?, config.plateau_metric()?))
 }
 
 /// Every float parameter of `model` with the module path Burn's optimizer matches groups

@@ -25,7 +25,7 @@ pub struct PlateauMonitor {
 impl PlateauMonitor {
     /// Watches Burn's validation metric `metric` (`"Loss"`, `"Accuracy"`, any registered
     /// numeric metric's name).
-    pub fn new(feed: PlateauFeed, metric: impl Into<String>) -> Self {
+    pub(crate) fn new(feed: PlateauFeed, metric: impl Into<String>) -> Self {
         Self {
             feed,
             metric: metric.into(),
@@ -80,7 +80,7 @@ impl EarlyStoppingStrategy for NeverStop {
 
 impl<S: EarlyStoppingStrategy> PlateauEarlyStopping<S> {
     /// Feeds `monitors`, then asks `inner`.
-    pub fn new(monitors: Vec<PlateauMonitor>, inner: S) -> Self {
+    pub(crate) fn new(monitors: Vec<PlateauMonitor>, inner: S) -> Self {
         Self { monitors, inner }
     }
 }
@@ -113,16 +113,9 @@ pub struct PlateauCheckpointing {
 }
 
 impl PlateauCheckpointing {
-    /// Wraps `inner` (Burn's default is keep-last-2 plus best-validation-loss).
-    pub fn new(inner: Box<dyn CheckpointingStrategy>, monitor: PlateauMonitor) -> Self {
-        Self {
-            inner,
-            monitors: vec![monitor],
-        }
-    }
-
-    /// Feeds several plateau schedulers (one per parameter group).
-    pub fn with_monitors(inner: Box<dyn CheckpointingStrategy>, monitors: Vec<PlateauMonitor>) -> Self {
+    /// Wraps `inner` (Burn's default is keep-last-2 plus best-validation-loss), feeding each
+    /// plateau schedule (the base one and one per parameter group).
+    pub(crate) fn with_monitors(inner: Box<dyn CheckpointingStrategy>, monitors: Vec<PlateauMonitor>) -> Self {
         Self { inner, monitors }
     }
 }

@@ -31,4 +31,4 @@ pub use files::TMP_PREFIX;
 pub use lr_find::{lr_find, LrFindConfig, LrFindMode, LrFindPoint, LrFindResult, LrFindStop, Suggestions};
 pub use lr_log::{read_lr_csv, LrLog, LrRow, LrTrace, LR_CSV};
 pub use progress::progress_bar;
-pub use tensorboard::{read_events, ScalarEvent, TensorBoardLog};
+pub use tensorboard::{read_events, ScalarEvent, TensorBoardLog, EVENT_FILE_PREFIX};

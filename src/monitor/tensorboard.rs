@@ -55,6 +55,9 @@ fn now() -> f64 {
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
+/// The start of every TensorBoard event file name (`events.out.tfevents.<seconds>.<host>.<pid>`).
+pub const EVENT_FILE_PREFIX: &str = "events.out.tfevents.";
+
 /// One TensorBoard event file, written record by record (each one `write` call, so a killed
 /// run leaves whole records and at most one torn one at the end, which readers skip).
 pub(crate) struct EventWriter {
@@ -77,7 +80,7 @@ impl EventWriter {
             .filter(|h| !h.is_empty())
             .unwrap_or_else(|| "localhost".into());
         let path = dir.join(format!(
-            "events.out.tfevents.{}.{host}.{}",
+            "{EVENT_FILE_PREFIX}{}.{host}.{}",
             now() as u64,
             std::process::id()
         ));
@@ -210,7 +213,7 @@ impl TensorBoardLog {
     pub fn create(dir: &Path, groups: &[&str]) -> Result<Self, MonitorError> {
         if let Ok(entries) = std::fs::read_dir(dir) {
             for entry in entries.flatten() {
-                if entry.file_name().to_string_lossy().starts_with("events.out.tfevents.") {
+                if entry.file_name().to_string_lossy().starts_with(EVENT_FILE_PREFIX) {
                     std::fs::remove_file(entry.path()).map_err(MonitorError::io(entry.path()))?;
                 }
             }

@@ -23,11 +23,13 @@ fn type_of(value: Option<&toml::Value>) -> Result<&'static ScheduleType, String>
                 "scheduler type `{name}` has no TOML form (it takes a function): use burn_lr::schedule::{rust_type} \
                  from Rust with a closure"
             ),
-            None => format!(
-                "unknown scheduler type `{name}`: did you mean {}? (one of {})",
-                closest_type(name),
-                type_list()
-            ),
+            None => match closest_type(name) {
+                Some(close) => format!(
+                    "unknown scheduler type `{name}`: did you mean {close}? (one of {})",
+                    type_list()
+                ),
+                None => format!("unknown scheduler type `{name}` (one of {})", type_list()),
+            },
         }),
         Some(other) => Err(format!("scheduler `type` must be a string, got {other}")),
         None => Err(format!("missing scheduler `type` (one of {})", type_list())),
@@ -80,12 +82,6 @@ impl SchedulerConfig {
         self.as_kind().unit()
     }
 
-    /// Whether the schedule only scales the LR by a factor (so that chaining multiplies factors
-    /// exactly as PyTorch's `ChainedScheduler` does).
-    pub fn is_multiplicative(&self) -> bool {
-        self.as_kind().is_multiplicative()
-    }
-
     /// Whether the LR cycles momentum (OneCycle / Cyclic with `cycle_momentum`, anywhere inside).
     pub fn cycles_momentum(&self) -> bool {
         self.as_kind().cycles_momentum()
@@ -123,10 +119,13 @@ impl SchedulerConfig {
                 "the run must have at least one optimizer update per epoch",
             ));
         }
-        Ok(match self {
-            Self::ReduceOnPlateau(c) => TrainingScheduler::ReduceOnPlateau(c.init(run.base_lr)?),
-            other => TrainingScheduler::Schedule(DynScheduler::new(other.kind(), other.build_schedule(run)?)),
-        })
+        self.as_kind().build_scheduler(run, self.kind())
+    }
+
+    /// The Burn metric a `reduce_on_plateau` schedule watches (`Loss`, `Accuracy`); `None` for
+    /// the others.
+    pub fn plateau_metric(&self) -> Option<&'static str> {
+        self.as_kind().plateau_metric()
     }
 
     /// Builds the update-indexed [`Schedule`] of any schedule but `reduce_on_plateau`.
@@ -151,8 +150,9 @@ impl Default for SchedulerConfig {
 pub(crate) trait ScheduleKind {
     /// The unit the schedule counts in.
     fn unit(&self) -> Unit;
-    /// Whether it only scales the base LR by a factor (what `ChainedScheduler` may combine).
-    fn is_multiplicative(&self) -> bool;
+    /// `Ok` when, over `run`, it only scales the base LR by a factor (what `ChainedScheduler`
+    /// may combine); else why not.
+    fn factor_check(&self, run: &RunInfo) -> Result<(), String>;
     /// Whether it cycles momentum, anywhere inside.
     fn cycles_momentum(&self) -> bool;
     /// Whether it scales the optimizer's base LR.
@@ -161,6 +161,28 @@ pub(crate) trait ScheduleKind {
     fn length_warnings(&self, run: &RunInfo, out: &mut Vec<String>);
     /// The update-indexed schedule for `run`.
     fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError>;
+    /// The scheduler Burn steps: the update-indexed schedule (`kind` in its records), or, for
+    /// the one stateful schedule, its own.
+    fn build_scheduler(&self, run: &RunInfo, kind: &'static str) -> Result<TrainingScheduler, ScheduleError>;
+    /// The plateau metric a Learner must feed (Burn's metric name), for the plateau schedule.
+    fn plateau_metric(&self) -> Option<&'static str>;
+}
+
+/// [`ScheduleKind::build_scheduler`] of every schedule but the plateau one.
+pub(crate) fn stepped(
+    s: &dyn ScheduleKind,
+    run: &RunInfo,
+    kind: &'static str,
+) -> Result<TrainingScheduler, ScheduleError> {
+    Ok(TrainingScheduler::Schedule(DynScheduler::new(
+        kind,
+        s.build_schedule(run)?,
+    )))
+}
+
+/// Why a schedule that sets an absolute LR is not a factor.
+pub(crate) fn not_a_factor(name: &str) -> Result<(), String> {
+    Err(format!("{name} sets an absolute LR, not a factor of the base LR"))
 }
 
 /// A closed-form schedule advancing once every `per` optimizer updates, as a [`Schedule`].

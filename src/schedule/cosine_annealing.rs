@@ -1,9 +1,10 @@
 //! `CosineAnnealingLR` (SGDR without restarts, Loshchilov & Hutter 2017).
 
 use super::{non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
-use crate::schedule::config::{leaf, ScheduleKind};
-use crate::schedule::run::run_per;
+use crate::schedule::config::{leaf, stepped, ScheduleKind};
+use crate::schedule::run::{run_length, run_per};
 use crate::schedule::types::Named;
+use crate::schedule::TrainingScheduler;
 use crate::schedule::{RunInfo, Schedule};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
@@ -172,8 +173,27 @@ impl ScheduleKind for CosineAnnealingLrSchedulerConfig {
         self.unit
     }
 
-    fn is_multiplicative(&self) -> bool {
-        self.eta_min == 0.0
+    /// A factor with `eta_min = 0`, and, periodic, only up to `t_max`: past it PyTorch's
+    /// chainable form adds to the LR instead of scaling it.
+    fn factor_check(&self, run: &RunInfo) -> Result<(), String> {
+        let len = run_length(run, self.unit);
+        if self.eta_min != 0.0 {
+            Err(format!(
+                "{} with eta_min = {} sets an absolute LR",
+                <Self as Named>::NAME,
+                self.eta_min
+            ))
+        } else if self.after_t_max == AfterTMax::Periodic && len > self.t_max.saturating_add(1) {
+            Err(format!(
+                "{} with t_max = {} in a run of {len} {}s: past t_max it adds to the LR; make t_max cover the \
+                 run or set after_t_max = \"clamp\"",
+                <Self as Named>::NAME,
+                self.t_max,
+                self.unit
+            ))
+        } else {
+            Ok(())
+        }
     }
 
     fn cycles_momentum(&self) -> bool {
@@ -188,6 +208,14 @@ impl ScheduleKind for CosineAnnealingLrSchedulerConfig {
 
     fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
         Ok(leaf(self.build(run.base_lr)?, run_per(run, self.unit)))
+    }
+
+    fn build_scheduler(&self, run: &RunInfo, kind: &'static str) -> Result<TrainingScheduler, ScheduleError> {
+        stepped(self, run, kind)
+    }
+
+    fn plateau_metric(&self) -> Option<&'static str> {
+        None
     }
 }
 

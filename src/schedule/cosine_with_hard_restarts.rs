@@ -2,9 +2,10 @@
 //! `get_cosine_with_hard_restarts_schedule_with_warmup` (SGDR without the period growth).
 
 use super::{hf_warmup, non_negative, positive, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
-use crate::schedule::config::{leaf, ScheduleKind};
+use crate::schedule::config::{leaf, not_a_factor, stepped, ScheduleKind};
 use crate::schedule::run::{length_warning, run_length, run_per};
 use crate::schedule::types::Named;
+use crate::schedule::TrainingScheduler;
 use crate::schedule::{RunInfo, Schedule};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
@@ -171,8 +172,8 @@ impl ScheduleKind for CosineWithHardRestartsLrSchedulerConfig {
         self.unit
     }
 
-    fn is_multiplicative(&self) -> bool {
-        false
+    fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
+        not_a_factor(<Self as Named>::NAME)
     }
 
     fn cycles_momentum(&self) -> bool {
@@ -200,6 +201,14 @@ impl ScheduleKind for CosineWithHardRestartsLrSchedulerConfig {
             self.build(run.base_lr, Some(run_length(run, self.unit)))?,
             run_per(run, self.unit),
         ))
+    }
+
+    fn build_scheduler(&self, run: &RunInfo, kind: &'static str) -> Result<TrainingScheduler, ScheduleError> {
+        stepped(self, run, kind)
+    }
+
+    fn plateau_metric(&self) -> Option<&'static str> {
+        None
     }
 }
 

@@ -2,9 +2,10 @@
 
 use super::step::pow_u64;
 use super::{decay_factor, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
-use crate::schedule::config::{leaf, ScheduleKind};
+use crate::schedule::config::{leaf, stepped, ScheduleKind};
 use crate::schedule::run::run_per;
 use crate::schedule::types::Named;
+use crate::schedule::TrainingScheduler;
 use crate::schedule::{RunInfo, Schedule};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
@@ -112,8 +113,8 @@ impl ScheduleKind for ExponentialLrSchedulerConfig {
         self.unit
     }
 
-    fn is_multiplicative(&self) -> bool {
-        true
+    fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
+        Ok(())
     }
 
     fn cycles_momentum(&self) -> bool {
@@ -128,6 +129,14 @@ impl ScheduleKind for ExponentialLrSchedulerConfig {
 
     fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
         Ok(leaf(self.build(run.base_lr)?, run_per(run, self.unit)))
+    }
+
+    fn build_scheduler(&self, run: &RunInfo, kind: &'static str) -> Result<TrainingScheduler, ScheduleError> {
+        stepped(self, run, kind)
+    }
+
+    fn plateau_metric(&self) -> Option<&'static str> {
+        None
     }
 }
 

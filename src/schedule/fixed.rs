@@ -1,8 +1,9 @@
 //! A fixed learning rate: no scheduler (HF's `get_constant_schedule`).
 
-use super::{non_negative, ClosedForm, LearningRate, ScheduleError};
-use crate::schedule::config::{leaf, ScheduleKind};
+use super::{non_negative, ClosedForm, ClosedFormScheduler, LearningRate, ScheduleError};
+use crate::schedule::config::{leaf, stepped, ScheduleKind};
 use crate::schedule::types::Named;
+use crate::schedule::TrainingScheduler;
 use crate::schedule::{RunInfo, Schedule, Unit};
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +26,19 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct FixedLrSchedulerConfig {}
 
+impl FixedLrSchedulerConfig {
+    /// A scheduler that returns `base_lr` at every `step()`.
+    ///
+    /// # Errors
+    /// [`ScheduleError::InvalidParam`] for a negative or non-finite `base_lr`.
+    pub fn init(&self, base_lr: LearningRate) -> Result<FixedLrScheduler, ScheduleError> {
+        Ok(ClosedFormScheduler::new(FixedLr::new(base_lr)?))
+    }
+}
+
+/// [`FixedLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
+pub type FixedLrScheduler = ClosedFormScheduler<FixedLr>;
+
 /// A fixed learning rate (no schedule): `lr(t) = lr`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FixedLr {
@@ -36,7 +50,7 @@ impl FixedLr {
     ///
     /// # Errors
     /// [`ScheduleError::InvalidParam`] for a negative or non-finite `lr`.
-    pub fn new(lr: LearningRate) -> Result<Self, ScheduleError> {
+    pub(crate) fn new(lr: LearningRate) -> Result<Self, ScheduleError> {
         Ok(Self {
             lr: non_negative(<FixedLrSchedulerConfig as Named>::NAME, "lr", lr)?,
         })
@@ -60,8 +74,8 @@ impl ScheduleKind for FixedLrSchedulerConfig {
         Unit::Iteration
     }
 
-    fn is_multiplicative(&self) -> bool {
-        true
+    fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
+        Ok(())
     }
 
     fn cycles_momentum(&self) -> bool {
@@ -76,6 +90,14 @@ impl ScheduleKind for FixedLrSchedulerConfig {
 
     fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
         Ok(leaf(FixedLr::new(run.base_lr)?, 1))
+    }
+
+    fn build_scheduler(&self, run: &RunInfo, kind: &'static str) -> Result<TrainingScheduler, ScheduleError> {
+        stepped(self, run, kind)
+    }
+
+    fn plateau_metric(&self) -> Option<&'static str> {
+        None
     }
 }
 

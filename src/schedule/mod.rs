@@ -109,7 +109,7 @@ pub use cosine_with_hard_restarts::{
 };
 pub use cyclic::{CyclicLr, CyclicLrScheduler, CyclicLrSchedulerConfig, CyclicMode, ScaleMode};
 pub use exponential::{ExponentialLr, ExponentialLrScheduler, ExponentialLrSchedulerConfig};
-pub use fixed::{FixedLr, FixedLrSchedulerConfig};
+pub use fixed::{FixedLr, FixedLrScheduler, FixedLrSchedulerConfig};
 pub use inverse_sqrt::{InverseSqrt, InverseSqrtLrScheduler, InverseSqrtLrSchedulerConfig};
 pub use lambda::{LambdaLr, LambdaLrScheduler, MultiplicativeLr, MultiplicativeLrScheduler};
 pub use linear::{LinearLr, LinearLrScheduler, LinearLrSchedulerConfig};

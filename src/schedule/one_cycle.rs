@@ -1,9 +1,10 @@
 //! `OneCycleLR` (Smith & Topin 2017, "Super-Convergence").
 
 use super::{finite, positive, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
-use crate::schedule::config::{leaf, ScheduleKind};
+use crate::schedule::config::{leaf, not_a_factor, stepped, ScheduleKind};
 use crate::schedule::run::{length_warning, run_length, run_per};
 use crate::schedule::types::Named;
+use crate::schedule::TrainingScheduler;
 use crate::schedule::{RunInfo, Schedule};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
@@ -487,8 +488,8 @@ impl ScheduleKind for OneCycleLrSchedulerConfig {
         self.unit
     }
 
-    fn is_multiplicative(&self) -> bool {
-        false
+    fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
+        not_a_factor(<Self as Named>::NAME)
     }
 
     fn cycles_momentum(&self) -> bool {
@@ -511,6 +512,14 @@ impl ScheduleKind for OneCycleLrSchedulerConfig {
             .declared_total_steps()?
             .unwrap_or_else(|| run_length(run, self.unit));
         Ok(leaf(self.build_with_total(total)?, run_per(run, self.unit)))
+    }
+
+    fn build_scheduler(&self, run: &RunInfo, kind: &'static str) -> Result<TrainingScheduler, ScheduleError> {
+        stepped(self, run, kind)
+    }
+
+    fn plateau_metric(&self) -> Option<&'static str> {
+        None
     }
 }
 

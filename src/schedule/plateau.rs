@@ -2,8 +2,9 @@
 
 use super::record::{check_record, refuse, tag_record, KEY_STEP};
 use super::{finite, non_negative, ScheduleError};
-use crate::schedule::config::ScheduleKind;
+use crate::schedule::config::{not_a_factor, ScheduleKind};
 use crate::schedule::types::Named;
+use crate::schedule::TrainingScheduler;
 use crate::schedule::{RunInfo, Schedule, Unit};
 use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
 use burn::optim::LearningRate;
@@ -394,7 +395,11 @@ impl ReduceLrOnPlateauScheduler {
     /// [`ScheduleError::RecordMismatch`] for a record of another schedule or other parameters,
     /// [`ScheduleError::RecordIncomplete`] for a record without the plateau state.
     pub fn try_load_record(&mut self, record: &LrSchedulerRecord) -> Result<(), ScheduleError> {
-        check_record(record, "reduce_on_plateau", &self.fingerprint())?;
+        check_record(
+            record,
+            <ReduceLrOnPlateauSchedulerConfig as Named>::NAME,
+            &self.fingerprint(),
+        )?;
         let get = |k: &str| -> Result<f64, ScheduleError> {
             record
                 .scalar::<f64>(k)
@@ -427,14 +432,18 @@ impl LrScheduler for ReduceLrOnPlateauScheduler {
 
     fn to_record(&self) -> LrSchedulerRecord {
         let s = self.state();
-        tag_record(LrSchedulerRecord::new(), "reduce_on_plateau", &self.fingerprint())
-            .with_scalar("lr", s.lr)
-            .with_scalar("best", s.best)
-            .with_scalar("num_bad_epochs", s.num_bad_epochs)
-            .with_scalar("cooldown_counter", s.cooldown_counter)
-            .with_scalar("last_epoch", s.last_epoch)
-            .with_scalar("fed_epoch", s.fed_epoch)
-            .with_scalar(KEY_STEP, self.step)
+        tag_record(
+            LrSchedulerRecord::new(),
+            <ReduceLrOnPlateauSchedulerConfig as Named>::NAME,
+            &self.fingerprint(),
+        )
+        .with_scalar("lr", s.lr)
+        .with_scalar("best", s.best)
+        .with_scalar("num_bad_epochs", s.num_bad_epochs)
+        .with_scalar("cooldown_counter", s.cooldown_counter)
+        .with_scalar("last_epoch", s.last_epoch)
+        .with_scalar("fed_epoch", s.fed_epoch)
+        .with_scalar(KEY_STEP, self.step)
     }
 
     fn load_record(&mut self, record: LrSchedulerRecord) {
@@ -447,8 +456,8 @@ impl ScheduleKind for ReduceLrOnPlateauSchedulerConfig {
         self.unit
     }
 
-    fn is_multiplicative(&self) -> bool {
-        false
+    fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
+        not_a_factor(<Self as Named>::NAME)
     }
 
     fn cycles_momentum(&self) -> bool {
@@ -468,6 +477,14 @@ impl ScheduleKind for ReduceLrOnPlateauSchedulerConfig {
             Self::NAME,
             "cannot be nested in sequential, chained or warmup: it is driven by a metric, not by the step count",
         ))
+    }
+
+    fn build_scheduler(&self, run: &RunInfo, _kind: &'static str) -> Result<TrainingScheduler, ScheduleError> {
+        Ok(TrainingScheduler::ReduceOnPlateau(self.init(run.base_lr)?))
+    }
+
+    fn plateau_metric(&self) -> Option<&'static str> {
+        Some(self.burn_metric_name())
     }
 }
 

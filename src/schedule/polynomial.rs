@@ -1,9 +1,10 @@
 //! `PolynomialLR`: the base LR decayed polynomially to 0 over `total_iters` steps.
 
 use super::{non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
-use crate::schedule::config::{leaf, ScheduleKind};
+use crate::schedule::config::{leaf, stepped, ScheduleKind};
 use crate::schedule::run::run_per;
 use crate::schedule::types::Named;
+use crate::schedule::TrainingScheduler;
 use crate::schedule::{RunInfo, Schedule};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
@@ -119,8 +120,8 @@ impl ScheduleKind for PolynomialLrSchedulerConfig {
         self.unit
     }
 
-    fn is_multiplicative(&self) -> bool {
-        true
+    fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
+        Ok(())
     }
 
     fn cycles_momentum(&self) -> bool {
@@ -135,6 +136,14 @@ impl ScheduleKind for PolynomialLrSchedulerConfig {
 
     fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
         Ok(leaf(self.build(run.base_lr)?, run_per(run, self.unit)))
+    }
+
+    fn build_scheduler(&self, run: &RunInfo, kind: &'static str) -> Result<TrainingScheduler, ScheduleError> {
+        stepped(self, run, kind)
+    }
+
+    fn plateau_metric(&self) -> Option<&'static str> {
+        None
     }
 }
 

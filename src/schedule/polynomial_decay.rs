@@ -3,9 +3,10 @@
 
 use super::cosine_with_hard_restarts::training_steps;
 use super::{finite, hf_warmup, non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
-use crate::schedule::config::{leaf, ScheduleKind};
+use crate::schedule::config::{leaf, not_a_factor, stepped, ScheduleKind};
 use crate::schedule::run::{length_warning, run_length, run_per};
 use crate::schedule::types::Named;
+use crate::schedule::TrainingScheduler;
 use crate::schedule::{RunInfo, Schedule};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
@@ -180,8 +181,8 @@ impl ScheduleKind for PolynomialDecayLrSchedulerConfig {
         self.unit
     }
 
-    fn is_multiplicative(&self) -> bool {
-        false
+    fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
+        not_a_factor(<Self as Named>::NAME)
     }
 
     fn cycles_momentum(&self) -> bool {
@@ -209,6 +210,14 @@ impl ScheduleKind for PolynomialDecayLrSchedulerConfig {
             self.build(run.base_lr, Some(run_length(run, self.unit)))?,
             run_per(run, self.unit),
         ))
+    }
+
+    fn build_scheduler(&self, run: &RunInfo, kind: &'static str) -> Result<TrainingScheduler, ScheduleError> {
+        stepped(self, run, kind)
+    }
+
+    fn plateau_metric(&self) -> Option<&'static str> {
+        None
     }
 }
 

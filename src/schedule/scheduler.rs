@@ -21,7 +21,7 @@ pub struct DynScheduler {
 
 impl DynScheduler {
     /// Wraps `schedule`; `kind` names it in records and messages.
-    pub fn new(kind: &'static str, schedule: Box<dyn Schedule>) -> Self {
+    pub(crate) fn new(kind: &'static str, schedule: Box<dyn Schedule>) -> Self {
         Self {
             kind,
             schedule,
@@ -101,7 +101,7 @@ impl TrainingScheduler {
     /// Makes every `step()` write the momentum of its update into `cell`, for a momentum-cycling
     /// optimizer (`burn_lr::optim::CycledSgd` / `CycledAdamW`)
     /// to apply; no effect on schedules that do not cycle momentum.
-    pub fn with_momentum_cell(mut self, cell: MomentumCell) -> Self {
+    pub(crate) fn with_momentum_cell(mut self, cell: MomentumCell) -> Self {
         if let Self::Schedule(s) = &mut self {
             s.momentum_cell = Some(cell);
         }

@@ -1,9 +1,10 @@
 //! `StepLR`: decay by `gamma` every `step_size` epochs.
 
 use super::{decay_factor, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
-use crate::schedule::config::{leaf, ScheduleKind};
+use crate::schedule::config::{leaf, stepped, ScheduleKind};
 use crate::schedule::run::run_per;
 use crate::schedule::types::Named;
+use crate::schedule::TrainingScheduler;
 use crate::schedule::{RunInfo, Schedule};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
@@ -140,8 +141,8 @@ impl ScheduleKind for StepLrSchedulerConfig {
         self.unit
     }
 
-    fn is_multiplicative(&self) -> bool {
-        true
+    fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
+        Ok(())
     }
 
     fn cycles_momentum(&self) -> bool {
@@ -156,6 +157,14 @@ impl ScheduleKind for StepLrSchedulerConfig {
 
     fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
         Ok(leaf(self.build(run.base_lr)?, run_per(run, self.unit)))
+    }
+
+    fn build_scheduler(&self, run: &RunInfo, kind: &'static str) -> Result<TrainingScheduler, ScheduleError> {
+        stepped(self, run, kind)
+    }
+
+    fn plateau_metric(&self) -> Option<&'static str> {
+        None
     }
 }
 

@@ -206,71 +206,93 @@ impl std::fmt::Display for Suggestion {
     }
 }
 
-/// The accepted name (canonical or alias, of any type) closest to `name`, for "did you mean".
+/// The accepted name (canonical or alias, of any type) closest to `name`, for "did you mean";
+/// `None` when nothing is close enough.
 ///
 /// A name that starts an accepted one (`cosine_warm` -> `cosine_warm_restarts`) wins, the one
-/// it covers most first. Otherwise names are ranked by how well their words match: each word
-/// written is matched to the closest word of the candidate (equal, a prefix either way, or
-/// within Jaro-Winkler 0.8, which forgives typos and transpositions), and the F1 of the words
-/// matched among those written and those of the candidate is the score (`lr`, `schedule`,
-/// `decay` and the like count half): `plateau` -> `reduce_on_plateau`, `cosine_restarts` ->
+/// it covers most first. Otherwise names are scored by how well their words match: each word
+/// is matched to the closest word on the other side (equal, a prefix either way, or within
+/// Jaro-Winkler 0.8, which forgives typos and transpositions), and the F1 of the words covered
+/// on both sides is the score (`lr`, `schedule`, `decay` and the like weigh half; a leading
+/// `get_` is dropped): `plateau` -> `reduce_on_plateau`, `cosine_restarts` ->
 /// `cosine_with_restarts`. A name written as one word, or a near miss, is also scored by the
 /// Damerau-Levenshtein similarity of the names without underscores (`onecyclelr` ->
-/// `one_cycle_lr`). Ties go to canonical names, then to the closer spelling, then to the
-/// shorter name.
-pub(crate) fn closest_type(name: &str) -> Suggestion {
+/// `one_cycle_lr`). Ties go to canonical names, then to names whose first word was written,
+/// then to the closer spelling, then to the shorter name.
+pub(crate) fn closest_type(name: &str) -> Option<Suggestion> {
     let query = normalized(name);
     let candidates = SCHEDULE_TYPES.iter().flat_map(|t| {
         std::iter::once(t.name)
             .chain(t.aliases.iter().copied())
             .map(move |n| (n, t.name))
     });
-    let (best, canonical) = candidates
-        .map(|(candidate, canonical)| {
-            let score = similarity(&query, candidate);
-            (
-                score,
-                candidate == canonical,
-                std::cmp::Reverse(candidate.len()),
-                candidate,
-                canonical,
-            )
-        })
-        .max_by(|a, b| {
-            (a.0 .0, a.0 .1, a.1, a.2)
-                .partial_cmp(&(b.0 .0, b.0 .1, b.1, b.2))
-                .unwrap_or(std::cmp::Ordering::Equal)
-        })
-        .map(|(_, _, _, candidate, canonical)| (candidate, canonical))
-        .expect("SCHEDULE_TYPES is not empty");
-    Suggestion { name: best, canonical }
+    let best = candidates
+        .map(|(name, canonical)| (Rank::of(&query, name, canonical), Suggestion { name, canonical }))
+        .max_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal))?;
+    let written = coverage(&query, best.1.name);
+    (best.0.score >= MIN_SCORE || written >= 0.9).then_some(best.1)
 }
 
-/// snake_case with `-`, spaces and dots as underscores, no leading, trailing or double ones.
+/// Below this score, unless every word written was found in it (`plateau` ->
+/// `reduce_on_plateau`), nothing is suggested (`adam` is not a misspelled `noam`).
+const MIN_SCORE: f64 = 0.6;
+
+/// How well a candidate name matches what was written, compared field by field in this order.
+#[derive(Debug, PartialEq, PartialOrd)]
+struct Rank {
+    /// Prefix (above 2), else the word F1 or, for one word or a near miss, the spelling.
+    score: f64,
+    /// A canonical name wins a tie over an alias.
+    canonical: bool,
+    /// Then a candidate whose first word (the schedule's family) was written.
+    first_word: bool,
+    /// Then the closer spelling.
+    spelling: f64,
+    /// Then the shorter name.
+    shorter: std::cmp::Reverse<usize>,
+}
+
+impl Rank {
+    fn of(query: &str, name: &str, canonical: &str) -> Self {
+        let spelling = strsim::normalized_damerau_levenshtein(&query.replace('_', ""), &name.replace('_', ""));
+        let first = name.split('_').next().unwrap_or_default();
+        let score = if query.len() >= 3 && name.starts_with(query) {
+            2.0 + query.len() as f64 / name.len() as f64
+        } else {
+            // Spelling decides for a name written as one word (`onecyclelr`) or a near miss;
+            // otherwise a long shared tail (`..._schedule_with_warmup`) would outweigh the
+            // word that matters.
+            let by_spelling = if !query.contains('_') || spelling >= 0.8 {
+                spelling
+            } else {
+                0.0
+            };
+            word_f1(query, name).max(by_spelling)
+        };
+        Self {
+            score,
+            canonical: name == canonical,
+            first_word: query.split('_').any(|w| word_match(w, first) >= 0.9),
+            spelling,
+            shorter: std::cmp::Reverse(name.len()),
+        }
+    }
+}
+
+/// snake_case with `-`, spaces and dots as underscores, no leading, trailing or double ones,
+/// without Hugging Face's `get_` prefix.
 fn normalized(name: &str) -> String {
     let snake = snake_case(name.trim()).replace(['-', ' ', '.'], "_");
-    snake.split('_').filter(|w| !w.is_empty()).collect::<Vec<_>>().join("_")
-}
-
-/// How close `query` is to `candidate`: (rank, spelling) where a prefix of the candidate ranks
-/// above any other match.
-fn similarity(query: &str, candidate: &str) -> (f64, f64) {
-    let spelling = strsim::normalized_damerau_levenshtein(&query.replace('_', ""), &candidate.replace('_', ""));
-    if query.len() >= 3 && candidate.starts_with(query) {
-        return (2.0 + query.len() as f64 / candidate.len() as f64, spelling);
-    }
-    // Spelling decides for a name written as one word (`onecyclelr`) or a near miss; otherwise
-    // a long shared tail (`..._schedule_with_warmup`) would outweigh the word that matters.
-    let by_spelling = if !query.contains('_') || spelling >= 0.8 {
-        spelling
-    } else {
-        0.0
+    let words: Vec<&str> = snake.split('_').filter(|w| !w.is_empty()).collect();
+    let words = match words.as_slice() {
+        ["get", rest @ ..] if !rest.is_empty() => rest,
+        all => all,
     };
-    (word_f1(query, candidate).max(by_spelling), spelling)
+    words.join("_")
 }
 
-/// Words that say little about which schedule is meant (`get_..._schedule_with_warmup`,
-/// `..._lr`, `..._decay`) count half.
+/// Words that say little about which schedule is meant (`..._schedule_with_warmup`, `..._lr`,
+/// `..._decay`) count half.
 const WEAK_WORDS: [&str; 7] = ["get", "lr", "scheduler", "schedule", "with", "warmup", "decay"];
 
 fn weight(word: &str) -> f64 {
@@ -281,21 +303,25 @@ fn weight(word: &str) -> f64 {
     }
 }
 
-/// The F1 of matched words between `query` and `candidate`, each word weighted by [`weight`]
-/// (see [`closest_type`]).
+/// The F1 of the words of `query` and `candidate` matched to each other, each word weighted
+/// by [`weight`] on its own side (see [`closest_type`]).
 fn word_f1(query: &str, candidate: &str) -> f64 {
-    let (q, c): (Vec<&str>, Vec<&str>) = (query.split('_').collect(), candidate.split('_').collect());
-    let matched: f64 = q
-        .iter()
-        .map(|w| weight(w) * c.iter().map(|v| word_match(w, v)).fold(0.0, f64::max))
-        .sum();
-    let total = |words: &[&str]| words.iter().map(|w| weight(w)).sum::<f64>();
-    let (precision, recall) = (matched / total(&q), matched / total(&c));
-    if matched == 0.0 {
+    let (precision, recall) = (coverage(query, candidate), coverage(candidate, query));
+    if precision + recall == 0.0 {
         0.0
     } else {
         2.0 * precision * recall / (precision + recall)
     }
+}
+
+/// How much of `words` (weighted by [`weight`]) is matched by the words of `other`, in [0, 1].
+fn coverage(words: &str, other: &str) -> f64 {
+    let (words, other): (Vec<&str>, Vec<&str>) = (words.split('_').collect(), other.split('_').collect());
+    let matched: f64 = words
+        .iter()
+        .map(|w| weight(w) * other.iter().map(|v| word_match(w, v)).fold(0.0, f64::max))
+        .sum();
+    matched / words.iter().map(|w| weight(w)).sum::<f64>()
 }
 
 /// 1 for the same word, 0.9 when one starts the other (3 letters at least), a discounted
@@ -363,7 +389,6 @@ mod tests {
             ("cosine", "cosine_annealing"),
             ("cosine_anealing", "cosine_annealing"),
             ("cosineannealing", "cosine_annealing"),
-            ("cosine_decay", "cosine_annealing"),
             ("one_cylce", "one_cycle"),
             ("onecyclelr", "one_cycle"),
             ("one-cycle", "one_cycle"),
@@ -392,18 +417,20 @@ mod tests {
             ("timm", "timm_cosine"),
             ("sequencial", "sequential"),
             ("chain", "chained"),
-            ("linear_schedule_with_warmup", "linear"),
             ("constnat", "constant"),
         ] {
-            assert_eq!(closest_type(written).canonical, canonical, "{written}");
+            assert_eq!(closest_type(written).map(|s| s.canonical), Some(canonical), "{written}");
         }
-        let alias = closest_type("cosine_warm");
+        for nothing_close in ["", "adam", "sgd", "xyz"] {
+            assert_eq!(closest_type(nothing_close), None, "{nothing_close}");
+        }
+        let alias = closest_type("cosine_warm").unwrap();
         assert_eq!(alias.name, "cosine_warm_restarts");
         assert_eq!(
             alias.to_string(),
             "`cosine_warm_restarts` (an alias of `cosine_annealing_warm_restarts`)"
         );
-        assert_eq!(closest_type("cosine").to_string(), "`cosine_annealing`");
+        assert_eq!(closest_type("cosine").unwrap().to_string(), "`cosine_annealing`");
     }
 
     #[test]

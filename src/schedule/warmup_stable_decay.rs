@@ -1,9 +1,10 @@
 //! Warmup-stable-decay (WSD): Hugging Face's `get_wsd_schedule` (Hu et al. 2024, "MiniCPM").
 
 use super::{finite, non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
-use crate::schedule::config::{leaf, ScheduleKind};
+use crate::schedule::config::{leaf, not_a_factor, stepped, ScheduleKind};
 use crate::schedule::run::{length_warning, run_length, run_per};
 use crate::schedule::types::Named;
+use crate::schedule::TrainingScheduler;
 use crate::schedule::{RunInfo, Schedule};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
@@ -289,8 +290,8 @@ impl ScheduleKind for WarmupStableDecayLrSchedulerConfig {
         self.unit
     }
 
-    fn is_multiplicative(&self) -> bool {
-        false
+    fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
+        not_a_factor(<Self as Named>::NAME)
     }
 
     fn cycles_momentum(&self) -> bool {
@@ -317,6 +318,14 @@ impl ScheduleKind for WarmupStableDecayLrSchedulerConfig {
             self.build(run.base_lr, Some(run_length(run, self.unit)))?,
             run_per(run, self.unit),
         ))
+    }
+
+    fn build_scheduler(&self, run: &RunInfo, kind: &'static str) -> Result<TrainingScheduler, ScheduleError> {
+        stepped(self, run, kind)
+    }
+
+    fn plateau_metric(&self) -> Option<&'static str> {
+        None
     }
 }
 

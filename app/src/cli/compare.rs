@@ -63,6 +63,13 @@ fn command_line() -> String {
 
 pub(super) fn run(args: CompareArgs) -> Result<()> {
     crate::paths::check_output_dir(&args.out, "--out")?;
+    for file in [
+        compare::SUMMARY_MD,
+        compare::COMPARE_ACCURACY_PNG,
+        compare::COMPARE_LR_PNG,
+    ] {
+        crate::paths::check_output_file(&args.out.join(file), "--out")?;
+    }
     if let Some(t) = args.target_accuracy {
         if !(t > 0.0 && t <= 100.0) {
             return Err(TrainError::Settings(format!("--target-accuracy = {t}: a percentage in (0, 100]")).into());

@@ -82,9 +82,20 @@ pub(super) fn run(args: FindLrArgs) -> Result<()> {
         batch_size: args.batch_size,
         ..TrainArgs::default()
     };
-    let cfg = train_config(&args_as_train, "find-lr")?;
-    let out = args.out.unwrap_or_else(|| cfg.training.artifact_dir.clone());
-    crate::paths::check_output_dir(&out, "--out")?;
+    let mut cfg = train_config(&args_as_train, "find-lr")?;
+    // The range test reads no test image: the config's test subset does not apply.
+    cfg.data.test_limit = None;
+    let (out, what) = match args.out {
+        Some(out) => (out, "--out"),
+        None => (
+            cfg.training.artifact_dir.clone(),
+            "--out (default: the config's artifact directory)",
+        ),
+    };
+    crate::paths::check_output_dir(&out, what)?;
+    for file in [crate::find_lr::LR_FIND_CSV, burn_lr::monitor::plot::LR_FIND_PNG] {
+        crate::paths::check_output_file(&out.join(file), what)?;
+    }
     let start = std::time::Instant::now();
     let data = training::load_data(&cfg)?;
     println!(

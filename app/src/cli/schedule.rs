@@ -3,6 +3,7 @@
 
 use crate::config::ConfigPart;
 use anyhow::{bail, Context, Result};
+use burn_lr::schedule::RunInfo;
 use clap::Args;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -48,6 +49,7 @@ fn base_lr(part: &ConfigPart, config: &Path) -> Result<f64> {
 
 pub(super) fn run(args: ScheduleArgs) -> Result<()> {
     let config = &args.config;
+    crate::paths::check_existing_file(config, "--config")?;
     let part = ConfigPart::from_file(config)?;
     if args.steps_per_epoch == 0 {
         bail!("--steps-per-epoch must be >= 1");
@@ -71,6 +73,7 @@ pub(super) fn run(args: ScheduleArgs) -> Result<()> {
     };
     let scheduler = &part.scheduler;
     let rows = crate::preview::preview_rows(scheduler, base_lr, steps, args.steps_per_epoch, &metrics)?;
+    check_groups(&part, steps, args.steps_per_epoch)?;
     if let Some(png) = &args.plot {
         crate::paths::check_output_file(png, "--plot")?;
         let name = config
@@ -90,6 +93,22 @@ pub(super) fn run(args: ScheduleArgs) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other.context("writing the schedule to stdout"),
     }
+}
+
+/// Each `[[param_groups]]` schedule builds for the same rows (the preview shows the base one).
+fn check_groups(part: &ConfigPart, steps: u64, steps_per_epoch: u64) -> Result<()> {
+    for group in &part.param_groups {
+        let schedule = group.scheduler.as_ref().unwrap_or(&part.scheduler);
+        let run = RunInfo {
+            base_lr: group.lr.or(part.lr).unwrap_or(0.0),
+            updates_per_epoch: steps_per_epoch,
+            total_updates: steps.max(1),
+        };
+        schedule
+            .init(&run)
+            .with_context(|| format!("[[param_groups]] params = {:?}", group.params))?;
+    }
+    Ok(())
 }
 
 /// Streams `step,lr[,momentum]` rows to stdout; a row of a child that does not cycle momentum

@@ -2,6 +2,7 @@
 
 use crate::config::TrainConfig;
 use crate::device::{DeviceName, Devices};
+use crate::error::TrainError;
 use crate::run::{self as training, TrainOptions};
 use crate::run_dir::StartMode;
 use anyhow::{Context, Result};
@@ -76,7 +77,10 @@ pub(super) struct TrainArgs {
 /// it, then every check that needs no data (schedules, parameter groups, devices).
 pub(super) fn train_config(args: &TrainArgs, command: &str) -> Result<TrainConfig> {
     let mut cfg = match &args.config {
-        Some(path) => TrainConfig::from_file(path)?,
+        Some(path) => {
+            crate::paths::check_existing_file(path, "--config")?;
+            TrainConfig::from_file(path)?
+        }
         None => {
             let (path, text, what) = DEFAULT_CONFIG;
             match command {
@@ -127,13 +131,17 @@ pub(super) fn stop_on_ctrl_c() -> Option<StopRequest> {
 
 pub(super) fn run(args: TrainArgs) -> Result<()> {
     let cfg = train_config(&args, "train")?;
-    let mut options = TrainOptions {
-        start: StartMode::from_flags(args.resume, args.overwrite),
-        stop_after_epoch: args.stop_after_epoch.map(|n| n as usize),
-        ..TrainOptions::default()
-    };
+    let stop_after_epoch = args.stop_after_epoch.map(|n| n as usize);
+    if let Some(n) = stop_after_epoch.filter(|n| *n > cfg.training.epochs) {
+        return Err(TrainError::Settings(format!(
+            "--stop-after-epoch {n}: the run has {} epochs ([training] epochs, --epochs); give at most {}",
+            cfg.training.epochs, cfg.training.epochs
+        ))
+        .into());
+    }
+    let start_mode = StartMode::from_flags(args.resume, args.overwrite);
     // The directory's lock and every check that needs no data, before the data is read.
-    let run_dir = training::prepare(&cfg, &options)?;
+    let run_dir = training::prepare(&cfg, start_mode)?;
     let start = std::time::Instant::now();
     let data = training::load_data(&cfg)?;
     println!(
@@ -147,8 +155,13 @@ pub(super) fn run(args: TrainArgs) -> Result<()> {
         cfg.scheduler.kind(),
         start.elapsed().as_secs_f64()
     );
-    options.stop = stop_on_ctrl_c();
-    let summary = training::train_in(run_dir, &cfg, data, &options)?;
+    let options = TrainOptions {
+        start: start_mode,
+        stop_after_epoch,
+        stop: stop_on_ctrl_c(),
+        ..TrainOptions::default()
+    };
+    let summary = training::train_in(run_dir, data, &options)?;
     let (Some(last), Some(_)) = (summary.epochs.last(), &summary.model) else {
         return Ok(());
     };

@@ -34,7 +34,7 @@ use burn_lr::learner::LearnerSchedule;
 use std::path::{Path, PathBuf};
 
 /// Burn's checkpoint folder of an artifact directory (`checkpoint/{model,optim,scheduler}-N.bpk`).
-pub const CHECKPOINT_DIR: &str = "checkpoint";
+pub use burn_lr::learner::CHECKPOINT_DIR;
 /// Burn's per-iteration training metric logs (`train/epoch-N/*.log`).
 pub const TRAIN_LOGS: &str = "train";
 /// Burn's per-iteration validation metric logs (`valid/epoch-N/*.log`).
@@ -197,8 +197,8 @@ impl RunDir {
         self.path().join(METRICS_CSV)
     }
 
-    /// The config of this run.
-    fn cfg(&self) -> &TrainConfig {
+    /// The config of the run in this directory (the one [`Self::open`] was given).
+    pub fn config(&self) -> &TrainConfig {
         &self.cfg
     }
 }

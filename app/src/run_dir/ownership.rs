@@ -6,7 +6,7 @@ use crate::artifacts::{METRICS_CSV, TMP_PREFIX};
 use crate::error::TrainError;
 use crate::monitoring::TENSORBOARD_DIR;
 use burn_lr::monitor::plot::{ACCURACY_PNG, LOSS_PNG, LR_SCHEDULE_PNG};
-use burn_lr::monitor::LR_CSV;
+use burn_lr::monitor::{EVENT_FILE_PREFIX, LR_CSV};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -25,6 +25,18 @@ pub const RUN_ARTIFACTS: [&str; 12] = [
     RUN_TOML,
     LR_CSV,
     TENSORBOARD_DIR,
+    LR_SCHEDULE_PNG,
+    LOSS_PNG,
+    ACCURACY_PNG,
+];
+
+/// The files (not folders) among [`RUN_ARTIFACTS`].
+const RUN_FILES: [&str; 8] = [
+    EXPERIMENT_LOG,
+    METRICS_CSV,
+    CONFIG_TOML,
+    RUN_TOML,
+    LR_CSV,
     LR_SCHEDULE_PNG,
     LOSS_PNG,
     ACCURACY_PNG,
@@ -148,7 +160,7 @@ impl Lock {
             .into_iter()
             .flatten()
             .flatten()
-            .any(|e| e.file_name().to_string_lossy().starts_with("events.out.tfevents."));
+            .any(|e| e.file_name().to_string_lossy().starts_with(EVENT_FILE_PREFIX));
         if events {
             found.push("tensorboard/ event files".into());
         }
@@ -178,12 +190,19 @@ impl Lock {
         }
         for entry in std::fs::read_dir(&tensorboard).into_iter().flatten().flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if !(name.starts_with("events.out.tfevents.") && entry.path().is_file()) {
+            if !(name.starts_with(EVENT_FILE_PREFIX) && entry.path().is_file()) {
                 return Some(format!("tensorboard/{name}"));
             }
         }
         let ckpt = self.checkpoints();
-        (ckpt.exists() && !ckpt.is_dir()).then(|| "checkpoint (not a folder)".to_string())
+        if ckpt.exists() && !ckpt.is_dir() {
+            return Some(format!("{CHECKPOINT_DIR} (not a folder)"));
+        }
+        // A folder where a run writes a file (`metrics.csv/`): the write would fail mid-run.
+        RUN_FILES
+            .iter()
+            .find(|name| self.path.join(name).is_dir())
+            .map(|name| format!("{name} (a folder, where a run writes a file)"))
     }
 
     /// Deletes the previous run's artifacts ([`RUN_ARTIFACTS`]); other files stay. Refuses a
@@ -218,14 +237,13 @@ impl Lock {
     /// Removes the temporary files a killed process left in the directory (unfinished CSV and
     /// chart writes); returns how many.
     pub fn remove_leftovers(&self) -> usize {
-        let atomic = std::fs::read_dir(&self.path)
+        std::fs::read_dir(&self.path)
             .into_iter()
             .flatten()
             .filter_map(|e| e.ok())
             .filter(|e| e.file_name().to_string_lossy().starts_with(TMP_PREFIX))
             .filter(|e| std::fs::remove_file(e.path()).is_ok())
-            .count();
-        atomic
+            .count()
     }
 }
 

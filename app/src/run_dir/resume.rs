@@ -4,7 +4,7 @@
 
 use super::{RunDir, Start, CONFIG_TOML, RUN_TOML};
 use crate::artifacts::{read_metrics_csv, EpochRecord};
-use crate::checkpoint::{file_path, newest_intact};
+use crate::checkpoint::{file_path, newest_intact, MODEL, OPTIM};
 use crate::config::TrainConfig;
 use crate::data::Cifar10;
 use crate::error::TrainError;
@@ -62,7 +62,7 @@ pub(super) fn precheck(dir: &RunDir) -> Result<(), TrainError> {
     if dir.newest_intact().is_none() {
         return Err(TrainError::NoCheckpoint(dir.checkpoints()));
     }
-    mismatch(dir, config_changes(&then, dir.cfg(), true))
+    mismatch(dir, config_changes(&then, dir.config(), true))
 }
 
 fn mismatch(dir: &RunDir, changes: Vec<String>) -> Result<(), TrainError> {
@@ -87,7 +87,7 @@ pub(super) fn start(dir: &RunDir, facts: &RunFacts, schedule: &mut LearnerSchedu
     // The scheduler record says whether the resolved schedule is the same; only then may
     // `epochs` change (a schedule whose length depends on it is another schedule).
     let schedule_check = schedule.check_resume(dir.path(), from);
-    let mut changes = config_changes(&then, dir.cfg(), schedule_check.is_ok());
+    let mut changes = config_changes(&then, dir.config(), schedule_check.is_ok());
     changes.extend(fact_changes(&then_facts, facts));
     if let (Err(e), true) = (&schedule_check, changes.is_empty()) {
         // Same config and data, yet another schedule record: name the versions that wrote it.
@@ -130,10 +130,8 @@ fn readable(dir: &RunDir, epoch: usize) -> Result<(), TrainError> {
             file_path(&ckpt, kind, epoch).display()
         ),
     };
-    burn::store::ModuleRecord::load(file_path(&ckpt, "model", epoch))
-        .map_err(|e| unreadable("model", e.to_string()))?;
-    burn::optim::OptimizerRecord::load(file_path(&ckpt, "optim", epoch))
-        .map_err(|e| unreadable("optim", e.to_string()))?;
+    burn::store::ModuleRecord::load(file_path(&ckpt, MODEL, epoch)).map_err(|e| unreadable(MODEL, e.to_string()))?;
+    burn::optim::OptimizerRecord::load(file_path(&ckpt, OPTIM, epoch)).map_err(|e| unreadable(OPTIM, e.to_string()))?;
     Ok(())
 }
 

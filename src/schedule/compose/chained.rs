@@ -1,10 +1,10 @@
 //! `ChainedScheduler`: every child at once, their multiplicative factors combined.
 
 use super::Schedule;
-use crate::schedule::config::ScheduleKind;
-use crate::schedule::run::run_length;
+use crate::schedule::config::{stepped, ScheduleKind};
 use crate::schedule::types::Named;
-use crate::schedule::{AfterTMax, LearningRate, RunInfo, ScheduleError, SchedulerConfig, Unit};
+use crate::schedule::TrainingScheduler;
+use crate::schedule::{LearningRate, RunInfo, ScheduleError, SchedulerConfig, Unit};
 use serde::{Deserialize, Serialize};
 
 /// `ChainedScheduler`: all children at once, their multiplicative factors combined.
@@ -62,19 +62,18 @@ impl ChainedSchedulerConfig {
                 "needs at least one scheduler",
             ));
         }
-        if let Some(bad) = self.schedulers.iter().find(|s| !s.is_multiplicative()) {
-            return Err(ScheduleError::invalid(
-                <Self as Named>::NAME,
-                "schedulers",
-                bad.kind(),
-                "children must be multiplicative (step, multi_step, exponential, linear, constant, polynomial, \
-                 fixed, cosine_annealing with eta_min = 0, or chained of those): PyTorch's ChainedScheduler \
-                 lets schedules that set an absolute LR (one_cycle, cyclic, warm restarts, eta_min > 0) discard \
-                 the other factors; combine those with sequential or warmup instead",
-            ));
-        }
         for child in &self.schedulers {
-            cosine_stays_a_factor(child, run)?;
+            child.as_kind().factor_check(run).map_err(|why| {
+                ScheduleError::invalid(
+                    <Self as Named>::NAME,
+                    "schedulers",
+                    child.kind(),
+                    format!(
+                        "{why}: PyTorch's ChainedScheduler multiplies factors of the base LR, and a child that \
+                         sets the LR itself discards the other factors; combine it with sequential or warmup instead"
+                    ),
+                )
+            })?;
         }
         let children = self
             .schedulers
@@ -82,31 +81,6 @@ impl ChainedSchedulerConfig {
             .map(|s| s.build_schedule(run))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Box::new(Chained::new(children, run.base_lr)))
-    }
-}
-
-/// A periodic `cosine_annealing` is a factor on the LR only up to `t_max`: past it PyTorch's
-/// chainable form adds to the LR, so a chain that runs past `t_max` is refused.
-fn cosine_stays_a_factor(child: &SchedulerConfig, run: &RunInfo) -> Result<(), ScheduleError> {
-    match child {
-        SchedulerConfig::CosineAnnealing(c) if c.after_t_max == AfterTMax::Periodic => {
-            let len = run_length(run, c.unit);
-            if len > c.t_max.saturating_add(1) {
-                return Err(ScheduleError::invalid(
-                    <ChainedSchedulerConfig as Named>::NAME,
-                    "schedulers",
-                    format!("cosine_annealing with t_max = {}", c.t_max),
-                    format!(
-                        "this run has {len} {}s: past t_max PyTorch's ChainedScheduler adds to the LR instead of \
-                         scaling it; make t_max cover the run, set after_t_max = \"clamp\", or use sequential",
-                        c.unit
-                    ),
-                ));
-            }
-            Ok(())
-        }
-        SchedulerConfig::Chained(c) => c.schedulers.iter().try_for_each(|s| cosine_stays_a_factor(s, run)),
-        _ => Ok(()),
     }
 }
 
@@ -156,8 +130,10 @@ impl ScheduleKind for ChainedSchedulerConfig {
         Unit::Iteration
     }
 
-    fn is_multiplicative(&self) -> bool {
-        self.schedulers.iter().all(SchedulerConfig::is_multiplicative)
+    fn factor_check(&self, run: &RunInfo) -> Result<(), String> {
+        self.schedulers
+            .iter()
+            .try_for_each(|child| child.as_kind().factor_check(run))
     }
 
     fn cycles_momentum(&self) -> bool {
@@ -176,6 +152,14 @@ impl ScheduleKind for ChainedSchedulerConfig {
 
     fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
         self.build_chained(run)
+    }
+
+    fn build_scheduler(&self, run: &RunInfo, kind: &'static str) -> Result<TrainingScheduler, ScheduleError> {
+        stepped(self, run, kind)
+    }
+
+    fn plateau_metric(&self) -> Option<&'static str> {
+        None
     }
 }
 

@@ -1,9 +1,10 @@
 //! `SequentialLR`: children in turn, each restarted at its own step 0 at its milestone.
 
 use super::Schedule;
-use crate::schedule::config::ScheduleKind;
+use crate::schedule::config::{not_a_factor, stepped, ScheduleKind};
 use crate::schedule::run::run_per;
 use crate::schedule::types::Named;
+use crate::schedule::TrainingScheduler;
 use crate::schedule::{LearningRate, RunInfo, ScheduleError, SchedulerConfig, Unit};
 use serde::{Deserialize, Serialize};
 
@@ -171,8 +172,8 @@ impl ScheduleKind for SequentialLrSchedulerConfig {
         self.milestone_unit()
     }
 
-    fn is_multiplicative(&self) -> bool {
-        false
+    fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
+        not_a_factor(<Self as Named>::NAME)
     }
 
     fn cycles_momentum(&self) -> bool {
@@ -193,6 +194,14 @@ impl ScheduleKind for SequentialLrSchedulerConfig {
 
     fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
         self.build_sequential(run)
+    }
+
+    fn build_scheduler(&self, run: &RunInfo, kind: &'static str) -> Result<TrainingScheduler, ScheduleError> {
+        stepped(self, run, kind)
+    }
+
+    fn plateau_metric(&self) -> Option<&'static str> {
+        None
     }
 }
 

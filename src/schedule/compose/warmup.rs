@@ -1,8 +1,9 @@
 //! A warmup phase in front of any schedule (`SequentialLR([LinearLR, X])`, timm's `warmup_t`).
 
 use super::Schedule;
-use crate::schedule::config::ScheduleKind;
+use crate::schedule::config::{not_a_factor, stepped, ScheduleKind};
 use crate::schedule::types::Named;
+use crate::schedule::TrainingScheduler;
 use crate::schedule::Unit;
 use crate::schedule::{LearningRate, RunInfo, ScheduleError, SchedulerConfig};
 use serde::{Deserialize, Serialize};
@@ -192,8 +193,8 @@ impl ScheduleKind for WarmupSchedulerConfig {
         self.schedule.unit()
     }
 
-    fn is_multiplicative(&self) -> bool {
-        false
+    fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
+        not_a_factor(<Self as Named>::NAME)
     }
 
     fn cycles_momentum(&self) -> bool {
@@ -214,6 +215,14 @@ impl ScheduleKind for WarmupSchedulerConfig {
 
     fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
         self.build_warmup(run)
+    }
+
+    fn build_scheduler(&self, run: &RunInfo, kind: &'static str) -> Result<TrainingScheduler, ScheduleError> {
+        stepped(self, run, kind)
+    }
+
+    fn plateau_metric(&self) -> Option<&'static str> {
+        None
     }
 }
 
