@@ -36,7 +36,9 @@ use burn::tensor::{Device, Tensor};
 
 use crate::schedule::MomentumCell;
 
-/// A setting of [`CycledSgdConfig`] or [`CycledAdamWConfig`] outside what PyTorch allows.
+/// A setting of [`CycledSgdConfig`] or [`CycledAdamWConfig`] outside what this crate allows:
+/// PyTorch's ranges, narrowed where PyTorch accepts a value that does not train (SGD momentum
+/// of 1 or more, AdamW `eps = 0`).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{optimizer}: invalid `{field}` = {value}: {allowed}")]
 pub struct InvalidOptimizerParam {
@@ -122,7 +124,8 @@ impl CycledSgdConfig {
     ///
     /// # Errors
     /// [`InvalidOptimizerParam`]: `momentum` outside [0, 1), a negative or non-finite
-    /// `weight_decay`, `nesterov` without momentum (as `torch.optim.SGD`).
+    /// `weight_decay`, `nesterov` without momentum (`torch.optim.SGD` refuses the last two and
+    /// a negative momentum; it accepts a momentum of 1 or more, which never forgets a gradient).
     pub fn init(&self, momentum: Option<&MomentumCell>) -> Result<ModuleOptimizer, InvalidOptimizerParam> {
         const S: &str = "sgd";
         check(
@@ -223,7 +226,8 @@ impl CycledAdamWConfig {
     ///
     /// # Errors
     /// [`InvalidOptimizerParam`]: a beta outside [0, 1), `eps` not > 0, a negative or
-    /// non-finite `weight_decay` (as `torch.optim.AdamW`).
+    /// non-finite `weight_decay` (`torch.optim.AdamW` refuses the same, but accepts `eps = 0`,
+    /// a division by zero for a parameter whose gradients are all zero).
     pub fn init(&self, momentum: Option<&MomentumCell>) -> Result<ModuleOptimizer, InvalidOptimizerParam> {
         const S: &str = "adamw";
         check(S, "beta1", self.beta1, unit_interval(self.beta1), "must be in [0, 1)")?;
@@ -256,7 +260,8 @@ impl CycledAdamWConfig {
 }
 
 /// SGD (as `torch.optim.SGD`: L2 weight decay added to the gradient, momentum with dampening 0,
-/// optional Nesterov) whose momentum is read from a [`MomentumCell`] at every update.
+/// optional Nesterov) whose momentum is read from a [`MomentumCell`] at every update. Built by
+/// [`CycledSgdConfig::init`] (inside the [`ModuleOptimizer`] it returns).
 #[derive(Clone)]
 pub struct CycledSgd {
     cell: MomentumCell,
@@ -310,7 +315,8 @@ impl Optimizer for CycledSgd {
 }
 
 /// AdamW (as `torch.optim.AdamW`: decoupled weight decay) whose `beta1` is read from a
-/// [`MomentumCell`] at every update, as PyTorch's `cycle_momentum` cycles `betas[0]`.
+/// [`MomentumCell`] at every update, as PyTorch's `cycle_momentum` cycles `betas[0]`. Built by
+/// [`CycledAdamWConfig::init`] (inside the [`ModuleOptimizer`] it returns).
 #[derive(Clone)]
 pub struct CycledAdamW {
     cell: MomentumCell,

@@ -26,6 +26,22 @@ pub fn check_output_dir(path: &Path, what: &str) -> Result<(), TrainError> {
     Ok(())
 }
 
+/// A subcommand's own file `name` (one it always writes, under a name the user does not
+/// choose) can be written in the directory `dir` given by `what`: it is not a directory there.
+///
+/// # Errors
+/// [`TrainError::Settings`] naming the path, the subcommand and `what`.
+pub fn check_own_file(dir: &Path, name: &str, what: &str, command: &str) -> Result<(), TrainError> {
+    let path = dir.join(name);
+    if path.is_dir() {
+        return Err(TrainError::Settings(format!(
+            "{}: is a directory where `burn-lr {command}` writes its file {name}; remove it or give another {what}",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
 /// `path` can be written as a file: it is not a directory and its parent can be a directory.
 ///
 /// # Errors
@@ -59,6 +75,21 @@ pub fn check_existing_dir(path: &Path, what: &str) -> Result<(), TrainError> {
         return Ok(());
     };
     Err(TrainError::Settings(format!("{what} {}: {why}", path.display())))
+}
+
+/// `path`, if it exists, is a directory (a missing one is left to the caller's own message).
+///
+/// # Errors
+/// [`TrainError::Settings`] naming `what` and the path when it is empty or a file.
+pub fn check_not_a_file(path: &Path, what: &str) -> Result<(), TrainError> {
+    not_empty(path, what)?;
+    if is_file(path) {
+        return Err(TrainError::Settings(format!(
+            "{what} {}: is a file, not a directory",
+            path.display()
+        )));
+    }
+    Ok(())
 }
 
 /// `path` is an existing file (not a directory).

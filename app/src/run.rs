@@ -104,7 +104,8 @@ pub struct TrainSummary {
 /// Options of [`train`] that are not part of the config.
 #[derive(Clone, Default)]
 pub struct TrainOptions {
-    /// A new run, `--overwrite` or `--resume`.
+    /// A new run, `--overwrite` or `--resume`, for [`train`] (which opens the directory);
+    /// [`train_in`] goes by the mode [`prepare`] opened its directory with.
     pub start: StartMode,
     /// Do not print epoch lines.
     pub quiet: bool,
@@ -127,7 +128,7 @@ pub struct TrainOptions {
 pub fn load_data(cfg: &TrainConfig) -> Result<Cifar10, TrainError> {
     let dir = match &cfg.data.dir {
         Some(dir) => {
-            crate::paths::check_existing_dir(dir, "CIFAR-10 folder (--data-dir, [data] dir)")?;
+            crate::paths::check_not_a_file(dir, "CIFAR-10 folder (--data-dir, [data] dir)")?;
             dir.clone()
         }
         None => data::download_cifar10(&data::default_cache_dir())?,
@@ -161,7 +162,7 @@ pub fn train(cfg: &TrainConfig, data: Cifar10, opts: &TrainOptions) -> Result<Tr
 }
 
 /// Trains the config of a directory [`prepare`] opened. The steps of a run, in order: the device; the
-/// schedule for this run (the library's [`LearnerSchedule`]); the model and its parameter
+/// schedule for this run (the library's [`LearnerSchedule`]) and the optimizer; the model and its parameter
 /// groups; where to start (a new run, `--overwrite`, or the newest intact checkpoint of the
 /// directory's run, checked against this config and data) — all before any file is written;
 /// then the run's `config.toml` and `run.toml`; the epoch hook; loaders over the epoch order;
@@ -178,6 +179,7 @@ pub fn train_in(run_dir: RunDir, data: Cifar10, opts: &TrainOptions) -> Result<T
     let devices = devices(t.device, &t.devices)?;
     let device = devices[0].clone();
     let mut schedule = schedule_for(cfg, data.train.len(), opts)?;
+    let optimizer = optimizer(&cfg.optimizer, &schedule)?;
     device.seed(t.seed);
     let model = ResNet::seeded(cfg.model.arch, data::CLASSES.len(), t.seed, &device.clone().autodiff());
     schedule.check_groups(&model)?;
@@ -211,16 +213,23 @@ pub fn train_in(run_dir: RunDir, data: Cifar10, opts: &TrainOptions) -> Result<T
         opts,
         logs: &logs,
     };
-    let launched = launch.run(schedule, Inputs { model, data, devices });
+    let inputs = Inputs {
+        model,
+        optimizer,
+        data,
+        devices,
+    };
+    let launched = launch.run(schedule, inputs);
     monitoring::finish(run_dir.path(), &logs, opts.quiet);
     let (rows, model) = launched?;
     Ok(summary(cfg, updates_per_epoch, rows, Some(model), start.from))
 }
 
-/// The model (on the autodiff device), the data and the devices of a run (the first holds the
-/// model and runs validation).
+/// The model (on the autodiff device), its optimizer, the data and the devices of a run (the
+/// first holds the model and runs validation).
 struct Inputs {
     model: ResNet,
+    optimizer: ModuleOptimizer,
     data: Cifar10,
     devices: Vec<Device>,
 }
@@ -243,7 +252,12 @@ impl Launch<'_> {
     fn run(
         self,
         schedule: LearnerSchedule,
-        Inputs { model, data, devices }: Inputs,
+        Inputs {
+            model,
+            optimizer,
+            data,
+            devices,
+        }: Inputs,
     ) -> Result<(Vec<EpochRecord>, ResNet), TrainError> {
         let from = self.start.from.unwrap_or(0);
         let ledger = CheckpointLedger::default();
@@ -269,7 +283,6 @@ impl Launch<'_> {
             guard: guard.clone(),
         };
         let training = plan.build_with(self.cfg, self.run_dir, train_loader, valid_loader, devices);
-        let optimizer = optimizer(&self.cfg.optimizer, &schedule)?;
         let watch = schedule.watch();
         let result = training.launch(Learner::new(model, optimizer, schedule.into_scheduler()));
         let outcome = Outcome {

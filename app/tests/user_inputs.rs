@@ -110,7 +110,7 @@ fn a_schedule_preview_still_refuses_what_a_training_config_refuses() {
         ),
         (
             format!("[optimizer]\nlr = 1.0\n{STEP}[[param_groups]]\nparams = \"fc\"\n[param_groups.scheduler]\ntype = \"step\"\nstep_size = 2\ngamma = 5.0\n"),
-            "[[param_groups]] params = \"fc\": step: invalid `gamma` = 5",
+            "[[param_groups]] #1 (in the file's order): step: invalid `gamma` = 5",
         ),
         (
             format!("[optimizer]\nlr = 1.0\n{STEP}[[param_groups]]\nparams = \"fc\"\nlrr = 0.1\n"),
@@ -308,6 +308,10 @@ fn a_file_where_a_directory_belongs_is_one_line() {
             "CIFAR-10 folder",
         ),
         (
+            vec!["train", "--config", &config, "--data-dir", missing_s],
+            "Run without --data-dir to download",
+        ),
+        (
             vec!["train", "--config", &empty_dir, "--data-dir", missing_s],
             "the path is empty",
         ),
@@ -342,7 +346,10 @@ fn a_folder_where_a_run_writes_a_file_and_a_stop_past_the_last_epoch_are_refused
     ]));
     assert!(err.contains("metrics.csv (a folder"), "{err}");
     let err = refused(&burn_lr(&["train", "--config", &config, "--stop-after-epoch", "2"]));
-    assert!(err.contains("--stop-after-epoch 2: the run has 1 epochs"), "{err}");
+    assert!(
+        err.contains("--stop-after-epoch 2: the run has 1 epoch ([training] epochs"),
+        "{err}"
+    );
     // compare's and find-lr's own files: checked before anything trains.
     let out = tmp.path().join("cmp");
     std::fs::create_dir_all(out.join("summary.md")).unwrap();
@@ -357,7 +364,10 @@ fn a_folder_where_a_run_writes_a_file_and_a_stop_past_the_last_epoch_are_refused
         "--data-dir",
         missing,
     ]));
-    assert!(err.contains("summary.md") && err.contains("is a directory"), "{err}");
+    assert!(
+        err.contains("summary.md: is a directory where `burn-lr compare` writes"),
+        "{err}"
+    );
     std::fs::create_dir_all(out.join("lr_find.csv")).unwrap();
     let err = refused(&burn_lr(&[
         "find-lr",
@@ -368,7 +378,10 @@ fn a_folder_where_a_run_writes_a_file_and_a_stop_past_the_last_epoch_are_refused
         "--data-dir",
         missing,
     ]));
-    assert!(err.contains("lr_find.csv") && err.contains("is a directory"), "{err}");
+    assert!(
+        err.contains("lr_find.csv: is a directory where `burn-lr find-lr` writes"),
+        "{err}"
+    );
 }
 
 #[test]

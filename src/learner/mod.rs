@@ -3,11 +3,11 @@
 //!
 //! - [`LearnerSchedule`]: the one entry point. From a schedule config and what the run knows
 //!   ([`LearnerRun`]: training items, batch size, gradient accumulation, epochs, devices) it
-//!   gives the scheduler for `Learner::new`, the optimizer wrapped for a cycled momentum, the
-//!   plateau feed as a checkpointing strategy, and a resume check.
-//! - [`PlateauMonitor`] / [`PlateauCheckpointing`]: feed a
-//!   [`ReduceLrOnPlateauScheduler`](crate::schedule::ReduceLrOnPlateauScheduler) the validation
-//!   metric of each epoch (Burn's checkpointing hook, so the checkpoint holds it).
+//!   gives the scheduler for `Learner::new`, the momentum cell a cycled momentum needs
+//!   ([`crate::optim::CycledSgdConfig::init`]), the plateau feed as a checkpointing strategy
+//!   (a [`ReduceLrOnPlateauScheduler`](crate::schedule::ReduceLrOnPlateauScheduler) gets the
+//!   validation metric of each epoch through Burn's checkpointing hook, so the checkpoint holds
+//!   it) and as early stopping ([`PlateauEarlyStopping`]), and a resume check.
 //! - [`GroupLearningRateMetric`]: the LR of one parameter group, logged per iteration.
 //! - [`LrObserver`]: sees the learning rate of every optimizer update ([`LrUpdate`]) as the
 //!   schedulers returned it to Burn (`lr.csv` and TensorBoard in `burn_lr::monitor`, feature `monitor`).
@@ -30,5 +30,6 @@ pub use divergence::{Divergence, NonFiniteLossGuard, OnNonFinite, StepLoss, Stop
 pub use metric::GroupLearningRateMetric;
 pub use observe::{LrObserver, LrUpdate};
 pub(crate) use plateau::default_checkpointing;
-pub use plateau::{NeverStop, PlateauCheckpointing, PlateauEarlyStopping, PlateauMonitor};
+pub use plateau::{NeverStop, PlateauEarlyStopping};
+pub(crate) use plateau::{PlateauCheckpointing, PlateauMonitor};
 pub use renderer::{Progress, ProgressFn, QuietRenderer};

@@ -98,7 +98,7 @@ impl<S: EarlyStoppingStrategy> EarlyStoppingStrategy for PlateauEarlyStopping<S>
 }
 
 /// As an early-stopping hook (Burn runs it after each epoch), it only feeds the metric and never
-/// stops: use it in runs without checkpoints, or beside [`PlateauCheckpointing`].
+/// stops: use it in runs without checkpoints, or beside the strategy of [`LearnerSchedule::checkpointing`](crate::learner::LearnerSchedule::checkpointing).
 impl EarlyStoppingStrategy for PlateauMonitor {
     fn should_stop(&mut self, epoch: usize, store: &EventStoreClient) -> bool {
         self.report(epoch, store);

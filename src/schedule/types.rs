@@ -37,7 +37,7 @@ macro_rules! schedule_types {
         /// snake_case, short forms); see the table in [`crate::schedule`](super).
         ///
         /// Any of them (but `reduce_on_plateau`) takes a `warmup` table. Unknown keys are
-        /// errors that name the key; an unknown `type` suggests the closest valid name.
+        /// errors that name the key; an unknown `type` suggests the closest valid name when one is close.
         #[derive(Debug, Clone, PartialEq, Serialize)]
         #[serde(tag = "type")]
         pub enum SchedulerConfig {
@@ -229,13 +229,22 @@ pub(crate) fn closest_type(name: &str) -> Option<Suggestion> {
     let best = candidates
         .map(|(name, canonical)| (Rank::of(&query, name, canonical), Suggestion { name, canonical }))
         .max_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal))?;
-    let written = coverage(&query, best.1.name);
-    (best.0.score >= MIN_SCORE || written >= 0.9).then_some(best.1)
+    let says_something = query.split('_').any(|w| !WEAK_WORDS.contains(&w));
+    let family = best.1.name.split('_').next().is_some_and(|w| !WEAK_WORDS.contains(&w));
+    let close = best.0.score >= MIN_SCORE
+        || (best.0.score >= MIN_FAMILY_SCORE && best.0.first_word && family)
+        || coverage(&query, best.1.name) >= 0.9;
+    (close && says_something).then_some(best.1)
 }
 
-/// Below this score, unless every word written was found in it (`plateau` ->
-/// `reduce_on_plateau`), nothing is suggested (`adam` is not a misspelled `noam`).
+/// Below this score nothing is suggested (`adam` is not a misspelled `noam`), unless every
+/// word written was found in the name (`plateau` -> `reduce_on_plateau`). Nor is anything
+/// for a name made only of `lr`, `schedule` and the like.
 const MIN_SCORE: f64 = 0.6;
+
+/// The lower bar for a name whose family (its first word, not a weak one) was written:
+/// `cosine_decay` -> `cosine_annealing`, `linear_schedule_with_warmup` -> `linear`.
+const MIN_FAMILY_SCORE: f64 = 0.5;
 
 /// How well a candidate name matches what was written, compared field by field in this order.
 #[derive(Debug, PartialEq, PartialOrd)]
@@ -418,10 +427,13 @@ mod tests {
             ("sequencial", "sequential"),
             ("chain", "chained"),
             ("constnat", "constant"),
+            ("cosine_decay", "cosine_annealing"),
+            ("linear_schedule_with_warmup", "linear"),
+            ("get_linear_schedule_with_warmup", "linear"),
         ] {
             assert_eq!(closest_type(written).map(|s| s.canonical), Some(canonical), "{written}");
         }
-        for nothing_close in ["", "adam", "sgd", "xyz"] {
+        for nothing_close in ["", "adam", "sgd", "xyz", "lr", "schedule", "lr_scheduler"] {
             assert_eq!(closest_type(nothing_close), None, "{nothing_close}");
         }
         let alias = closest_type("cosine_warm").unwrap();

@@ -68,7 +68,7 @@ pub(super) fn run(args: CompareArgs) -> Result<()> {
         compare::COMPARE_ACCURACY_PNG,
         compare::COMPARE_LR_PNG,
     ] {
-        crate::paths::check_output_file(&args.out.join(file), "--out")?;
+        crate::paths::check_own_file(&args.out, file, "--out", "compare")?;
     }
     if let Some(t) = args.target_accuracy {
         if !(t > 0.0 && t <= 100.0) {

@@ -94,7 +94,7 @@ pub(super) fn run(args: FindLrArgs) -> Result<()> {
     };
     crate::paths::check_output_dir(&out, what)?;
     for file in [crate::find_lr::LR_FIND_CSV, burn_lr::monitor::plot::LR_FIND_PNG] {
-        crate::paths::check_output_file(&out.join(file), what)?;
+        crate::paths::check_own_file(&out, file, what, "find-lr")?;
     }
     let start = std::time::Instant::now();
     let data = training::load_data(&cfg)?;

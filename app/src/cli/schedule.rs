@@ -97,7 +97,7 @@ pub(super) fn run(args: ScheduleArgs) -> Result<()> {
 
 /// Each `[[param_groups]]` schedule builds for the same rows (the preview shows the base one).
 fn check_groups(part: &ConfigPart, steps: u64, steps_per_epoch: u64) -> Result<()> {
-    for group in &part.param_groups {
+    for (i, group) in part.param_groups.iter().enumerate() {
         let schedule = group.scheduler.as_ref().unwrap_or(&part.scheduler);
         let run = RunInfo {
             base_lr: group.lr.or(part.lr).unwrap_or(0.0),
@@ -106,7 +106,7 @@ fn check_groups(part: &ConfigPart, steps: u64, steps_per_epoch: u64) -> Result<(
         };
         schedule
             .init(&run)
-            .with_context(|| format!("[[param_groups]] params = {:?}", group.params))?;
+            .with_context(|| format!("[[param_groups]] #{} (in the file's order)", i + 1))?;
     }
     Ok(())
 }

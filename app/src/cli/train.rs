@@ -133,9 +133,10 @@ pub(super) fn run(args: TrainArgs) -> Result<()> {
     let cfg = train_config(&args, "train")?;
     let stop_after_epoch = args.stop_after_epoch.map(|n| n as usize);
     if let Some(n) = stop_after_epoch.filter(|n| *n > cfg.training.epochs) {
+        let epochs = cfg.training.epochs;
+        let plural = if epochs == 1 { "" } else { "s" };
         return Err(TrainError::Settings(format!(
-            "--stop-after-epoch {n}: the run has {} epochs ([training] epochs, --epochs); give at most {}",
-            cfg.training.epochs, cfg.training.epochs
+            "--stop-after-epoch {n}: the run has {epochs} epoch{plural} ([training] epochs, --epochs); give at most {epochs}"
         ))
         .into());
     }
@@ -156,7 +157,6 @@ pub(super) fn run(args: TrainArgs) -> Result<()> {
         start.elapsed().as_secs_f64()
     );
     let options = TrainOptions {
-        start: start_mode,
         stop_after_epoch,
         stop: stop_on_ctrl_c(),
         ..TrainOptions::default()

@@ -169,7 +169,9 @@ impl Lock {
 
     /// Files a run would write over that no run wrote: a `train/` or `valid/` folder holding
     /// anything but Burn's `epoch-N` logs (e.g. a CIFAR-10 image folder), a `tensorboard/`
-    /// holding anything but event files, a `checkpoint` or `tensorboard` that is not a folder. A run never starts (nor `--overwrite` deletes) there.
+    /// holding anything but event files, a `checkpoint` or `tensorboard` that is not a folder, a
+    /// folder where a run writes a file (`metrics.csv`, `lr.csv`, ...). A run never starts (nor
+    /// `--overwrite` deletes) there.
     pub fn foreign(&self) -> Option<String> {
         for split in [TRAIN_LOGS, VALID_LOGS] {
             let dir = self.path.join(split);
