@@ -339,6 +339,7 @@ fn every_table_name_is_the_config_kind_and_the_record_kind() {
             "inverse_sqrt" => "num_warmup_steps = 2",
             "noam" => "factor = 1.0",
             "timm_cosine" => "t_initial = 3",
+            "piecewise_linear" => "knots = [0, 2]\nvalues = [1.0, 0.0]",
             _ => "",
         };
         format!("type = \"{name}\"\n{body}")

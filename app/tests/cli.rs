@@ -262,3 +262,36 @@ fn plot_and_find_lr_refuse_bad_input_in_one_line() {
     let err = one_line_error(&burn_lr(&["find-lr", "--start-lr", "1", "--end-lr", "0.5"]));
     assert!(err.contains("--end-lr"), "{err}");
 }
+
+#[test]
+fn piecewise_preview_reads_row_k_at_k_over_steps_per_epoch() {
+    // PyTorch's LambdaLR over numpy.interp(k / 7, [0, 5, 24], [0, 1, 0]) (the library's golden
+    // trace): the preview's row k is update k of a run with 7 updates per epoch.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/golden/piecewise_page_epoch.json");
+    let text = std::fs::read_to_string(path).unwrap();
+    let g: serde_json::Value = serde_json::from_str(&text).unwrap();
+    // The numbers as written (serde_json's default float parsing can be one ulp off).
+    let start = text.find("\"lrs\": [").unwrap() + "\"lrs\": [".len();
+    let end = start + text[start..].find(']').unwrap();
+    let lrs: Vec<f64> = text[start..end].split(',').map(|v| v.trim().parse().unwrap()).collect();
+    assert_eq!(lrs.len(), g["lrs"].as_array().unwrap().len());
+    let toml = format!("[optimizer]\nlr = 0.4\n[scheduler]\n{}", g["toml"].as_str().unwrap());
+    let n = lrs.len().to_string();
+    let r = rows(&preview(&toml, &["--steps", &n, "--steps-per-epoch", "7"]));
+    assert_eq!(r[0], "step,lr");
+    for (k, want) in lrs.iter().enumerate() {
+        let (step, lr) = r[k + 1].split_once(',').unwrap();
+        assert_eq!(
+            (step.parse::<usize>().unwrap(), lr.parse::<f64>().unwrap()),
+            (k, *want),
+            "row {k}"
+        );
+    }
+    // Knots that are not ascending: one line, exit 2.
+    let bad = "[optimizer]\nlr = 0.4\n[scheduler]\ntype = \"piecewise_linear\"\nknots = [0, 5, 5]\nvalues = [0.0, 1.0, 0.0]\n";
+    let err = one_line_error(&preview(bad, &["--steps", "3"]));
+    assert!(
+        err.contains("piecewise_linear") && err.contains("strictly ascending"),
+        "{err}"
+    );
+}

@@ -35,6 +35,7 @@
 //! | `reduce_on_plateau` | [`ReduceLrOnPlateauSchedulerConfig`] | PyTorch `ReduceLROnPlateau` | epoch |
 //! | `one_cycle` | [`OneCycleLrSchedulerConfig`] | PyTorch `OneCycleLR` | iteration |
 //! | `cyclic` | [`CyclicLrSchedulerConfig`] | PyTorch `CyclicLR` | iteration |
+//! | `piecewise_linear` | [`PiecewiseLinearLrSchedulerConfig`] | `LambdaLR` over `numpy.interp` (Page's ResNet-9) | epoch (fractional) |
 //! | `sequential` | [`SequentialLrSchedulerConfig`] | PyTorch `SequentialLR` | epoch (milestones) |
 //! | `chained` | [`ChainedSchedulerConfig`] | PyTorch `ChainedScheduler` | – |
 //! | `warmup` (a `[scheduler.warmup]` table) | [`WarmupSchedulerConfig`] | `SequentialLR([LinearLR, X])` | its own length |
@@ -84,6 +85,7 @@ mod momentum;
 mod multi_step;
 mod noam;
 mod one_cycle;
+mod piecewise_linear;
 mod plateau;
 mod polynomial;
 mod polynomial_decay;
@@ -118,6 +120,7 @@ pub use momentum::MomentumCell;
 pub use multi_step::{MultiStepLr, MultiStepLrScheduler, MultiStepLrSchedulerConfig};
 pub use noam::{Noam, NoamLrScheduler, NoamLrSchedulerConfig};
 pub use one_cycle::{AnnealStrategy, OneCycleLr, OneCycleLrScheduler, OneCycleLrSchedulerConfig};
+pub use piecewise_linear::{PiecewiseLinear, PiecewiseLinearLrScheduler, PiecewiseLinearLrSchedulerConfig};
 pub use plateau::{
     PlateauFeed, PlateauMode, PlateauState, ReduceLrOnPlateauScheduler, ReduceLrOnPlateauSchedulerConfig, ThresholdMode,
 };

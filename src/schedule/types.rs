@@ -109,6 +109,9 @@ schedule_types! {
         aliases ["one_cycle_lr", "onecycle"],
         source "PyTorch OneCycleLR";
     Cyclic(CyclicLrSchedulerConfig) = "cyclic", aliases ["cyclic_lr"], source "PyTorch CyclicLR";
+    PiecewiseLinear(PiecewiseLinearLrSchedulerConfig) = "piecewise_linear",
+        aliases ["piecewise", "piecewise_interpolate", "piecewise_interpolate_schedule"],
+        source "LambdaLR over numpy.interp (Page's DAWNBench ResNet-9; optax piecewise_interpolate_schedule)";
     Sequential(SequentialLrSchedulerConfig) = "sequential",
         aliases ["sequential_lr"],
         source "PyTorch SequentialLR";
