@@ -14,7 +14,8 @@ pub enum DeviceName {
     Auto,
     /// Burn's flex CPU backend (all cores).
     Cpu,
-    /// Burn's ndarray CPU backend (slow convolutions; used by the tests).
+    /// Burn's ndarray CPU backend (deprecated by Burn for flex; slow convolutions); needs the
+    /// `ndarray` cargo feature.
     Ndarray,
     /// wgpu (Vulkan / Metal / DX12); needs the `wgpu` cargo feature.
     Wgpu,
@@ -186,7 +187,7 @@ pub fn resolved(name: DeviceName) -> DeviceName {
 /// Resolves a device name to a Burn device (for `wgpu`, the default adapter; for `cuda`, GPU 0).
 ///
 /// # Errors
-/// [`TrainError::DeviceUnavailable`] for `wgpu` / `cuda` without their cargo feature.
+/// [`TrainError::DeviceUnavailable`] for `ndarray` / `wgpu` / `cuda` without their cargo feature.
 pub fn device(name: DeviceName) -> Result<Device, TrainError> {
     #[cfg(feature = "wgpu")]
     if resolved(name) == DeviceName::Wgpu {
@@ -199,7 +200,7 @@ pub fn device(name: DeviceName) -> Result<Device, TrainError> {
 /// of `devices` (see [`Devices`]).
 ///
 /// # Errors
-/// [`TrainError::DeviceUnavailable`] for `wgpu` / `cuda` without their cargo feature;
+/// [`TrainError::DeviceUnavailable`] for `ndarray` / `wgpu` / `cuda` without their cargo feature;
 /// [`TrainError::Settings`] for a count of 0 or a list that is empty or repeats an index.
 pub fn devices(name: DeviceName, devices: &Devices) -> Result<Vec<Device>, TrainError> {
     let devices = devices.clone().checked().map_err(TrainError::Settings)?;
@@ -214,7 +215,11 @@ pub fn devices(name: DeviceName, devices: &Devices) -> Result<Vec<Device>, Train
 fn indexed(name: DeviceName, index: usize) -> Result<Device, TrainError> {
     Ok(match resolved(name) {
         DeviceName::Auto | DeviceName::Cpu => Device::flex(),
-        DeviceName::Ndarray => Device::ndarray(),
+        DeviceName::Ndarray => {
+            #[cfg(feature = "ndarray")]
+            return Ok(Device::ndarray());
+            return Err(TrainError::DeviceUnavailable("ndarray"));
+        }
         DeviceName::Wgpu => {
             #[cfg(feature = "wgpu")]
             return Ok(Device::wgpu(burn::tensor::DeviceKind::DiscreteGpu(index)));

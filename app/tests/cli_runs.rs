@@ -150,12 +150,18 @@ fn inputs_that_were_ignored_are_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
     assert!(stderr(&out).contains("cannot be used with"), "{}", stderr(&out));
-    // --device wgpu in a build without it: before any data is looked at.
-    if !cfg!(feature = "wgpu") {
-        let out = burn_lr(&["train", "--config", &config, "--device", "wgpu", "--data-dir", missing]);
+    // --device wgpu (or ndarray) in a build without it: before any data is looked at.
+    for (name, built) in [("wgpu", cfg!(feature = "wgpu")), ("ndarray", cfg!(feature = "ndarray"))] {
+        if built {
+            continue;
+        }
+        let out = burn_lr(&["train", "--config", &config, "--device", name, "--data-dir", missing]);
         assert_eq!(out.status.code(), Some(2));
         let err = stderr(&out);
-        assert!(err.contains("--features wgpu") && !err.contains("no-data"), "{err}");
+        assert!(
+            err.contains(&format!("--features {name}")) && !err.contains("no-data") && err.lines().count() == 1,
+            "{err}"
+        );
     }
     // --devices: a count >= 1 or distinct indices, one line; wgpu devices without the feature.
     for bad in ["0", "1,1", "two"] {

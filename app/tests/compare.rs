@@ -143,7 +143,7 @@ fn configs_that_would_not_see_the_same_data_or_a_bad_target_are_refused_in_one_l
     let c = config(tmp.path(), "c", "type = \"fixed\"", "train_limit = 10");
     let nd = std::fs::read_to_string(&c)
         .unwrap()
-        .replace("device = \"cpu\"", "device = \"ndarray\"");
+        .replace("device = \"cpu\"", "device = \"auto\"");
     std::fs::write(&c, nd).unwrap();
     let run = burn_lr(&["compare", "--configs", &a, &c, "--data-dir", d, "--out", o]);
     assert_eq!(run.status.code(), Some(2));

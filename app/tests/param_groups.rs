@@ -48,7 +48,7 @@ gamma = 0.5
 [training]
 epochs = 2
 batch_size = 8
-device = "ndarray"
+device = "cpu"
 artifact_dir = "{}"
 "#,
         dir.display()

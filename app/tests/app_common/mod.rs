@@ -1,5 +1,5 @@
-//! Shared by the tests that train (feature `app`): synthetic CIFAR-shaped data, a tiny config on
-//! the ndarray backend, quiet options.
+//! Shared by the tests that train: synthetic CIFAR-shaped data, a tiny config on the CPU (Burn's
+//! flex backend), quiet options.
 
 #![allow(dead_code)]
 
@@ -38,7 +38,7 @@ pub fn data(train: usize) -> Cifar10 {
     }
 }
 
-/// A tiny-model SGD run on ndarray into `dir`; `extra` is appended to `[training]`.
+/// A tiny-model SGD run on the CPU (flex) into `dir`; `extra` is appended to `[training]`.
 pub fn config_with(dir: &Path, scheduler: &str, epochs: usize, batch: usize, accum: usize, extra: &str) -> TrainConfig {
     let text = format!(
         r#"
@@ -58,7 +58,7 @@ weight_decay = 0.0
 epochs = {epochs}
 batch_size = {batch}
 grad_accumulation = {accum}
-device = "ndarray"
+device = "cpu"
 artifact_dir = "{}"
 {extra}
 "#,
