@@ -5,9 +5,12 @@
 //!
 //! Run: `cargo bench --bench train_step` (add `--features wgpu` for the GPU). Environment:
 //! - `BURN_LR_BENCH_BACKENDS`: comma list of `cpu` (Burn's flex), `ndarray`, `wgpu`, `cuda`;
-//!   default `cpu` plus `wgpu`/`cuda` when compiled in (`ndarray` is opt-in: ~3 images/s).
+//!   default `cpu` plus `wgpu`/`cuda` when compiled in (`ndarray` needs `--features ndarray`: ~3 images/s).
 //! - `BURN_LR_BENCH_MODELS`: default `resnet8,resnet20,resnet18` (any `[model] arch`).
 //! - `BURN_LR_BENCH_BATCH`: images per step, default 128.
+//! - `BURN_LR_BENCH_PEAK`: the device, by a name of `burn_lr_cifar::model::flops::PEAKS`
+//!   (`H200`, `H100`, `A100`, `L4`, `V100`, `T4`, `RTX4090`, `RTX3090`), for the model-FLOP
+//!   utilisation columns; without it they are empty.
 //!
 //! Each step is the app's: SGD (momentum 0.9, Nesterov, weight decay 5e-4) with OneCycle
 //! (`max_lr` 0.2, cycled momentum) through Burn's `Learner` (`train_step`, `lr_step`,
@@ -20,9 +23,14 @@
 //! training thread shows no consistent difference; a whole run, with Burn's loader and metric
 //! threads, does: README, "Speed").
 //!
+//! Each row also has the model's training FLOPs per image, counted from its layers (3x the
+//! forward pass's multiply-adds x 2: `burn_lr_cifar::model::flops`), the TFLOP/s they make at
+//! the measured speed, and with `BURN_LR_BENCH_PEAK` the model-FLOP utilisation against that
+//! device's f32 and bf16 peaks (the step runs in f32: the bf16 figure is the headroom).
+//!
 //! Results: criterion's report plus `target/criterion/train_step.csv` (`backend, model, batch,
-//! median_ms, images_per_s, peak_host_mib`) and `target/criterion/input_pipeline.csv`, which
-//! `benches/compare.sh` reads.
+//! median_ms, images_per_s, peak_host_mib, train_gflop_per_image, tflop_per_s, mfu_f32,
+//! mfu_bf16`) and `target/criterion/input_pipeline.csv`, which `benches/compare.sh` reads.
 
 use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
@@ -36,6 +44,7 @@ use burn_lr_cifar::data::{
 };
 use burn_lr_cifar::device::device;
 use burn_lr_cifar::device::DeviceName;
+use burn_lr_cifar::model::flops::{mfu, peak};
 use burn_lr_cifar::model::{Arch, ResNet};
 use burn_lr_cifar::run::optimizer;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput};
@@ -210,6 +219,20 @@ struct StepResult {
     batch: usize,
     median_ms: f64,
     peak_mib: f64,
+    /// Training FLOPs per image.
+    train_flops: u64,
+}
+
+/// `BURN_LR_BENCH_PEAK`'s device: its name and f32 / bf16 peaks (TFLOP/s).
+fn bench_peak() -> Option<(&'static str, f64, Option<f64>)> {
+    let name = std::env::var("BURN_LR_BENCH_PEAK").ok()?;
+    Some(peak(&name).unwrap_or_else(|| {
+        let names: Vec<&str> = burn_lr_cifar::model::flops::PEAKS.iter().map(|p| p.0).collect();
+        panic!(
+            "BURN_LR_BENCH_PEAK: unknown device `{name}` (allowed: {})",
+            names.join(", ")
+        )
+    }))
 }
 
 /// The median criterion estimated for `group/id` in this process (milliseconds); `None` when
@@ -288,12 +311,15 @@ fn bench_steps(c: &mut Criterion) {
             let peak_mib = PEAK.load(Ordering::Relaxed) as f64 / MIB;
             let ran = lazy.built.take().is_some();
             if let (true, Some(median_ms)) = (ran, criterion_median_ms("train_step", &id)) {
+                // Counted from the layers' shapes: nothing is drawn or allocated.
+                let train_flops = ResNet::new(arch_of(&model), CLASSES.len(), &Device::flex()).train_flops();
                 results.push(StepResult {
                     backend: backend.clone(),
                     model,
                     batch,
                     median_ms,
                     peak_mib,
+                    train_flops,
                 });
             }
         }
@@ -305,20 +331,53 @@ fn bench_steps(c: &mut Criterion) {
 }
 
 fn write_steps(results: &[StepResult]) {
-    let mut csv = String::from("backend,model,batch,median_ms,images_per_s,peak_host_mib\n");
+    let device = bench_peak();
+    let mut csv = String::from(
+        "backend,model,batch,median_ms,images_per_s,peak_host_mib,train_gflop_per_image,tflop_per_s,mfu_f32,mfu_bf16\n",
+    );
+    let mfu_head = device.map_or("MFU".into(), |(name, _, _)| format!("MFU {name} f32/bf16"));
     println!(
-        "\n{:<8} {:<10} {:>6} {:>11} {:>10} {:>14}",
-        "backend", "model", "batch", "ms/step", "images/s", "peak host MiB"
+        "\n{:<8} {:<10} {:>6} {:>11} {:>10} {:>14} {:>12} {:>9} {:>20}",
+        "backend", "model", "batch", "ms/step", "images/s", "peak host MiB", "GFLOP/image", "TFLOP/s", mfu_head
     );
     for r in results {
         let ips = r.batch as f64 / (r.median_ms / 1e3);
+        let gflop = r.train_flops as f64 / 1e9;
+        let tflops = ips * r.train_flops as f64 / 1e12;
+        // Fractions in the CSV, percent on screen; empty without a peak.
+        let (f32_mfu, bf16_mfu) = match device {
+            Some((_, f32_peak, bf16_peak)) => (
+                Some(mfu(ips, r.train_flops, f32_peak)),
+                bf16_peak.map(|p| mfu(ips, r.train_flops, p)),
+            ),
+            None => (None, None),
+        };
+        let pct = |m: Option<f64>| m.map_or("-".into(), |m| format!("{:.2}%", 100.0 * m));
+        let frac = |m: Option<f64>| m.map_or(String::new(), |m| format!("{m:.5}"));
         println!(
-            "{:<8} {:<10} {:>6} {:>11.1} {:>10.1} {:>14.0}",
-            r.backend, r.model, r.batch, r.median_ms, ips, r.peak_mib
+            "{:<8} {:<10} {:>6} {:>11.1} {:>10.1} {:>14.0} {:>12.3} {:>9.3} {:>20}",
+            r.backend,
+            r.model,
+            r.batch,
+            r.median_ms,
+            ips,
+            r.peak_mib,
+            gflop,
+            tflops,
+            format!("{} / {}", pct(f32_mfu), pct(bf16_mfu))
         );
         csv += &format!(
-            "{},{},{},{:.3},{:.2},{:.1}\n",
-            r.backend, r.model, r.batch, r.median_ms, ips, r.peak_mib
+            "{},{},{},{:.3},{:.2},{:.1},{:.4},{:.4},{},{}\n",
+            r.backend,
+            r.model,
+            r.batch,
+            r.median_ms,
+            ips,
+            r.peak_mib,
+            gflop,
+            tflops,
+            frac(f32_mfu),
+            frac(bf16_mfu)
         );
     }
     write_out("train_step.csv", &csv);
@@ -381,6 +440,7 @@ fn bench_input(c: &mut Criterion) {
                 dy: (i % 9) as i32 - 4,
                 dx: 2,
                 flip: i % 2 == 0,
+                cutout: None,
             }),
         })
         .collect();

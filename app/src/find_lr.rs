@@ -41,13 +41,14 @@ pub fn find_lr(cfg: &TrainConfig, data: Cifar10, settings: &LrFindConfig, out: &
     // One device: the first of `[training] devices`.
     let device = devices(t.device, &t.devices)?.swap_remove(0);
     device.seed(t.seed);
-    let model = ResNet::seeded(cfg.model.arch, data::CLASSES.len(), t.seed, &device.clone().autodiff());
+    let model = ResNet::seeded(cfg.model.arch, data::CLASSES.len(), t.seed, &device.clone().autodiff())
+        .with_label_smoothing(t.label_smoothing);
     // The optimizer as a run builds it; the schedule itself is not stepped (the test sets the
     // LR), so a cycled momentum stays at the configured `momentum` / `beta1`.
     let run = LearnerRun::new(data.train.len().max(1), t.batch_size, t.epochs);
     let schedule = LearnerSchedule::new(&cfg.scheduler, cfg.optimizer.lr, &run)?;
     let optim = optimizer(&cfg.optimizer, &schedule)?;
-    let epochs = Arc::new(EpochDataset::new(data.train, t.seed, cfg.data.augment, 0));
+    let epochs = Arc::new(EpochDataset::new(data.train, t.seed, cfg.data.augment, 0).with_cutout(cfg.data.cutout));
     let loader = DataLoaderBuilder::new(CifarBatcher)
         .batch_size(t.batch_size)
         .set_device(device.clone())

@@ -181,7 +181,8 @@ pub fn train_in(run_dir: RunDir, data: Cifar10, opts: &TrainOptions) -> Result<T
     let mut schedule = schedule_for(cfg, data.train.len(), opts)?;
     let optimizer = optimizer(&cfg.optimizer, &schedule)?;
     device.seed(t.seed);
-    let model = ResNet::seeded(cfg.model.arch, data::CLASSES.len(), t.seed, &device.clone().autodiff());
+    let model = ResNet::seeded(cfg.model.arch, data::CLASSES.len(), t.seed, &device.clone().autodiff())
+        .with_label_smoothing(t.label_smoothing);
     schedule.check_groups(&model)?;
     let facts = run_facts(&data, &schedule);
     let start = run_dir.start(&facts, &mut schedule)?;
@@ -456,7 +457,7 @@ fn loaders(
     let t = &cfg.training;
     let workers = cfg.data.num_workers;
     let augment = cfg.data.augment;
-    let epochs = Arc::new(EpochDataset::new(data.train, t.seed, augment, from));
+    let epochs = Arc::new(EpochDataset::new(data.train, t.seed, augment, from).with_cutout(cfg.data.cutout));
     let train = DataLoaderBuilder::new(CifarBatcher)
         .batch_size(t.batch_size)
         .num_workers(workers)

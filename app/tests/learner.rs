@@ -1,11 +1,12 @@
-//! Real Burn `Learner` runs (ndarray backend, a tiny ResNet, synthetic images) proving the
+//! Real Burn `Learner` runs (Burn's flex CPU backend, a tiny ResNet, synthetic images) proving the
 //! stepping: one scheduler step per optimizer update, epoch-unit schedules change only at epoch
 //! boundaries, OneCycle spans exactly the run (gradient accumulation included), the plateau
-//! scheduler sees the validation metric, and resume continues exactly.
+//! scheduler sees the validation metric, and resume continues exactly; `label_smoothing` reaches
+//! the loss and is kept on resume.
 
 mod app_common;
 
-use app_common::{config, data, quiet};
+use app_common::{config, config_with, data, quiet};
 use burn_lr::schedule::*;
 use burn_lr_cifar::run::{self as training, TrainOptions};
 use std::path::Path;
@@ -209,4 +210,34 @@ fn resume_with_another_schedule_is_refused() {
     .unwrap_err()
     .to_string();
     assert!(err.contains("no complete checkpoint"), "{err}");
+}
+
+#[test]
+fn label_smoothing_is_in_the_loss_and_a_resume_keeps_it() {
+    let sched = "type = \"fixed\"";
+    let (plain, smooth) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = training::train(&config(plain.path(), sched, 1, 8, 1), data(20), &quiet()).unwrap();
+    let cfg = config_with(smooth.path(), sched, 2, 8, 1, "label_smoothing = 0.3");
+    let stop = TrainOptions {
+        stop_after_epoch: Some(1),
+        ..quiet()
+    };
+    let b = training::train(&cfg, data(20), &stop).unwrap();
+    // The same seed, weights and batches: only the loss's targets differ.
+    assert_ne!(a.epochs[0].train_loss, b.epochs[0].train_loss);
+    assert!(b.epochs[0].train_loss.is_finite() && b.epochs[0].val_loss.is_finite());
+    let resume = TrainOptions {
+        start: burn_lr_cifar::run_dir::StartMode::Resume,
+        ..quiet()
+    };
+    let other = config_with(smooth.path(), sched, 2, 8, 1, "label_smoothing = 0.1");
+    let err = training::train(&other, data(20), &resume).unwrap_err().to_string();
+    assert!(
+        err.contains("[training] label_smoothing: 0.3 in the checkpoint, 0.1 now"),
+        "{err}"
+    );
+    training::train(&cfg, data(20), &resume).unwrap();
+    let rows = burn_lr_cifar::artifacts::read_metrics_csv(&smooth.path().join("metrics.csv")).unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].train_loss, b.epochs[0].train_loss);
 }

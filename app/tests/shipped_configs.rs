@@ -1,6 +1,9 @@
 //! Every shipped `configs/*.toml` (and `configs/*/*.toml`) parses, validates and builds its schedule (and each parameter
 //! group's) for the run it describes, with no length warning; a bad schedule fails before any
-//! data is read.
+//! data is read; the ResNet-9 recipe (piecewise-linear LR, label smoothing, cutout) trains on
+//! the CPU.
+
+mod app_common;
 
 use burn_lr::learner::LearnerRun;
 use burn_lr_cifar::config::TrainConfig;
@@ -68,4 +71,36 @@ fn a_bad_schedule_fails_before_the_data_is_read() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("pct_start") && !err.contains("nonexistent"), "{err}");
     assert!(start.elapsed().as_secs() < 10);
+}
+
+#[test]
+fn the_resnet9_recipe_trains_a_few_updates_on_the_cpu() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/gpu/resnet9-dawn.toml");
+    let mut cfg = TrainConfig::from_file(&path).unwrap();
+    assert_eq!(
+        (cfg.data.cutout, cfg.training.label_smoothing, cfg.training.epochs),
+        (Some(8), 0.2, 24)
+    );
+    // Its model, data augmentation, loss, optimizer and schedule; 2 epochs of 2 updates of 8
+    // images instead of 24 of 98 of 512.
+    let dir = tempfile::tempdir().unwrap();
+    cfg.training.epochs = 2;
+    cfg.training.batch_size = 8;
+    cfg.training.device = burn_lr_cifar::device::DeviceName::Cpu;
+    cfg.training.artifact_dir = dir.path().into();
+    let summary = burn_lr_cifar::run::train(&cfg, app_common::data(16), &app_common::quiet()).unwrap();
+    assert_eq!(summary.updates_per_epoch, 2);
+    for row in &summary.epochs {
+        assert!(row.train_loss.is_finite() && row.val_loss.is_finite(), "{row:?}");
+    }
+    // Page's schedule read at every update: lr = 0.4 * interp(k / 2, [0, 5, 24], [0, 1, 0]),
+    // in numpy.interp's arithmetic (slope 1 / 5 times the distance from the knot 0).
+    let lrs: Vec<f64> = burn_lr::monitor::read_lr_csv(&dir.path().join("lr.csv"))
+        .unwrap()
+        .rows
+        .iter()
+        .map(|r| r.lr)
+        .collect();
+    let page = |k: f64| 0.4 * (1.0 / 5.0 * (k / 2.0));
+    assert_eq!(lrs, [page(0.0), page(1.0), page(2.0), page(3.0)]);
 }

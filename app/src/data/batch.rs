@@ -1,7 +1,7 @@
-//! Batching: normalization, and the pad-4 crop and horizontal flip drawn for each training image
-//! (see [`super::epoch`]).
+//! Batching: normalization, and the pad-4 crop, horizontal flip and cutout drawn for each
+//! training image (see [`super::epoch`]).
 
-use super::epoch::Crop;
+use super::epoch::{Crop, Cutout};
 use super::*;
 
 /// A batch of images and labels.
@@ -20,13 +20,14 @@ pub struct CifarBatch {
 pub struct CifarBatcher;
 
 impl CifarBatcher {
-    /// Writes one normalized (and possibly cropped and flipped) image into `out` (`[3, 32, 32]`
-    /// f32).
+    /// Writes one normalized (and possibly cropped, flipped and cut out) image into `out`
+    /// (`[3, 32, 32]` f32).
     pub(super) fn write_image(item: &CifarItem, crop: Option<Crop>, out: &mut [f32]) {
-        let Crop { dy, dx, flip } = crop.unwrap_or(Crop {
+        let Crop { dy, dx, flip, cutout } = crop.unwrap_or(Crop {
             dy: 0,
             dx: 0,
             flip: false,
+            cutout: None,
         });
         for c in 0..3 {
             let (mean, std) = (MEAN[c], STD[c]);
@@ -42,6 +43,14 @@ impl CifarBatcher {
                         pad
                     };
                     out[c * 1024 + (y * 32 + x) as usize] = v;
+                }
+            }
+        }
+        if let Some(Cutout { y, x, size }) = cutout {
+            for c in 0..3 {
+                for row in y..y + size {
+                    let start = c * 1024 + (row * 32 + x) as usize;
+                    out[start..start + size as usize].fill(0.0);
                 }
             }
         }

@@ -1,5 +1,5 @@
-//! The training set in the order of one epoch. The shuffle of epoch `e` and the crop and flip
-//! of each image in it are functions of `(seed, e)` and `(seed, e, image index)` only, not of
+//! The training set in the order of one epoch. The shuffle of epoch `e` and the crop, flip and
+//! cutout of each image in it are functions of `(seed, e)` and `(seed, e, image index)` only, not of
 //! how many epochs this process has run or which worker built the batch: a run stopped after
 //! epoch 2 and resumed gives epoch 3 the same batches as a run that never stopped.
 
@@ -13,7 +13,8 @@ use rand_chacha::ChaCha8Rng;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
-/// The crop offset (pixels, each in -4..=4) and horizontal flip drawn for one image of one epoch.
+/// The crop offset (pixels, each in -4..=4), horizontal flip and cutout square drawn for one
+/// image of one epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Crop {
     /// Vertical shift of the 32x32 window inside the zero-padded 40x40 image.
@@ -22,6 +23,22 @@ pub struct Crop {
     pub dx: i32,
     /// Mirror left-right.
     pub flip: bool,
+    /// The square cut out of the cropped and flipped image (`[data] cutout`), if any.
+    pub cutout: Option<Cutout>,
+}
+
+/// Cutout (DeVries & Taylor 2017, "Improved Regularization of Convolutional Neural Networks with
+/// Cutout"), as in David Page's DAWNBench code: a `size` x `size` square lying wholly inside the
+/// 32x32 image, its top-left corner uniform over the `(33 - size)^2` places, set to 0 after
+/// normalization (the dataset's mean colour) in every channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cutout {
+    /// Top row of the square (pixels, 0..=32 - size).
+    pub y: i32,
+    /// Left column.
+    pub x: i32,
+    /// Side (pixels, 1..=32).
+    pub size: i32,
 }
 
 /// One training image of one epoch, with its augmentation (none when augmentation is off).
@@ -52,14 +69,25 @@ pub fn epoch_order(len: usize, seed: u64, epoch: usize) -> Vec<usize> {
     order
 }
 
-/// The crop and flip of image `index` in epoch `epoch`.
-pub fn crop_for(seed: u64, epoch: usize, index: usize) -> Crop {
+/// The crop and flip of image `index` in epoch `epoch`, and a `cutout` x `cutout` square when
+/// given (drawn after the crop and flip from the same generator, so they are the same with or
+/// without it).
+pub fn crop_for(seed: u64, epoch: usize, index: usize, cutout: Option<usize>) -> Crop {
     let mut rng = ChaCha8Rng::seed_from_u64(mix(seed, epoch as u64, index as u64));
-    Crop {
-        dy: rng.random_range(0..=8i32) - 4,
-        dx: rng.random_range(0..=8i32) - 4,
-        flip: rng.random_bool(0.5),
-    }
+    let (dy, dx, flip) = (
+        rng.random_range(0..=8i32) - 4,
+        rng.random_range(0..=8i32) - 4,
+        rng.random_bool(0.5),
+    );
+    let cutout = cutout.map(|size| {
+        let size = size.clamp(1, 32) as i32;
+        Cutout {
+            y: rng.random_range(0..=32 - size),
+            x: rng.random_range(0..=32 - size),
+            size,
+        }
+    });
+    Crop { dy, dx, flip, cutout }
 }
 
 /// The training images, read in the order of the current epoch ([`EpochLoader`] advances it).
@@ -67,6 +95,7 @@ pub struct EpochDataset {
     items: Vec<CifarItem>,
     seed: u64,
     augment: bool,
+    cutout: Option<usize>,
     start: usize,
     epoch: AtomicUsize,
     order: RwLock<Vec<usize>>,
@@ -84,11 +113,18 @@ impl EpochDataset {
             items,
             seed,
             augment,
+            cutout: None,
             start: epoch,
             epoch: AtomicUsize::new(epoch),
             served: Arc::new(AtomicBool::new(false)),
             serving: AtomicUsize::new(0),
         }
+    }
+
+    /// With a `size` x `size` cutout square in each augmented image (none: without).
+    pub fn with_cutout(mut self, size: Option<usize>) -> Self {
+        self.cutout = size;
+        self
     }
 
     /// True from the moment the loader handed out the current epoch's last training batch
@@ -151,7 +187,7 @@ impl Dataset<TrainItem> for EpochDataset {
         let epoch = self.epoch.load(Ordering::SeqCst);
         Ok(TrainItem {
             item: self.items[source].clone(),
-            crop: self.augment.then(|| crop_for(self.seed, epoch, source)),
+            crop: self.augment.then(|| crop_for(self.seed, epoch, source, self.cutout)),
         })
     }
 
@@ -335,8 +371,37 @@ mod tests {
     }
 
     #[test]
+    fn cutout_squares_lie_inside_cover_every_place_and_leave_the_crops_as_they_were() {
+        let (plain, cut): (Vec<Crop>, Vec<Crop>) = (0..5000)
+            .map(|i| (crop_for(3, 2, i, None), crop_for(3, 2, i, Some(8))))
+            .unzip();
+        for (p, c) in plain.iter().zip(&cut) {
+            assert_eq!((p.dy, p.dx, p.flip, p.cutout), (c.dy, c.dx, c.flip, None));
+        }
+        let squares: Vec<Cutout> = cut.iter().map(|c| c.cutout.unwrap()).collect();
+        for place in 0..=24 {
+            let n = squares.iter().filter(|s| s.y == place).count();
+            assert!((120..280).contains(&n), "y = {place}: {n}");
+        }
+        assert!(squares
+            .iter()
+            .all(|s| s.size == 8 && (0..=24).contains(&s.x) && (0..=24).contains(&s.y)));
+        // Only one place for a 32 x 32 square; the same draw in another process.
+        assert_eq!(
+            crop_for(3, 2, 9, Some(32)).cutout,
+            Some(Cutout { y: 0, x: 0, size: 32 })
+        );
+        let d = EpochDataset::new(items(12), 7, true, 0).with_cutout(Some(5));
+        d.next_epoch();
+        let again = EpochDataset::new(items(12), 7, true, 0).with_cutout(Some(5));
+        again.next_epoch();
+        assert_eq!(d.get(4).unwrap().crop, again.get(4).unwrap().crop);
+        assert_eq!(d.get(4).unwrap().crop.unwrap().cutout.unwrap().size, 5);
+    }
+
+    #[test]
     fn crops_cover_the_whole_range_evenly() {
-        let crops: Vec<Crop> = (0..9000).map(|i| crop_for(1, 1, i)).collect();
+        let crops: Vec<Crop> = (0..9000).map(|i| crop_for(1, 1, i, None)).collect();
         for d in -4..=4 {
             let n = crops.iter().filter(|c| c.dx == d).count();
             assert!((800..1200).contains(&n), "dx = {d}: {n}");

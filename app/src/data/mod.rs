@@ -233,7 +233,7 @@ mod load;
 
 pub use batch::{dataset, CifarBatch, CifarBatcher};
 pub use download::{binary_complete, default_cache_dir, download_cifar10, extract_archive, md5_file, BATCH_FILES};
-pub use epoch::{Crop, EpochDataset, EpochLoader, TrainItem};
+pub use epoch::{Crop, Cutout, EpochDataset, EpochLoader, TrainItem};
 pub use load::{load_image_folder, read_batch};
 
 #[cfg(test)]
@@ -400,6 +400,7 @@ mod tests {
                 dy: 1,
                 dx: 2,
                 flip: false,
+                cutout: None,
             }),
             &mut out,
         );
@@ -412,9 +413,27 @@ mod tests {
                 dy: 0,
                 dx: 0,
                 flip: true,
+                cutout: None,
             }),
             &mut out,
         );
         assert!((out[1024] - norm(1, it.pixels[1024 + 31])).abs() < 1e-6);
+        // Cut out after the crop and flip: a 4 x 4 square at (y, x) = (2, 28) of the flipped
+        // image is 0 in every channel; everything else is the flipped image.
+        let mut cut = vec![0.0; PIXELS];
+        let square = Cutout { y: 2, x: 28, size: 4 };
+        let crop = |cutout| Crop {
+            dy: 0,
+            dx: 0,
+            flip: true,
+            cutout,
+        };
+        CifarBatcher::write_image(&it, Some(crop(Some(square))), &mut cut);
+        CifarBatcher::write_image(&it, Some(crop(None)), &mut out);
+        for (i, (&c, &o)) in cut.iter().zip(&out).enumerate() {
+            let (y, x) = ((i % 1024) / 32, i % 32);
+            let inside = (2..6).contains(&y) && (28..32).contains(&x);
+            assert_eq!(c, if inside { 0.0 } else { o }, "channel {}, ({y}, {x})", i / 1024);
+        }
     }
 }

@@ -5,15 +5,22 @@
 //! - ResNet-18/50: the ImageNet block layouts (`[2,2,2,2]` basic, `[3,4,6,3]` bottleneck, 64 to
 //!   512 channels) with the CIFAR stem: one 3×3 stride-1 convolution, no max-pool.
 //!
+//! - ResNet-9 (David Page, "How to train your ResNet", 2018, the DAWNBench CIFAR-10 entry): a
+//!   3×3 conv of 64 channels; three layers of conv + BN + ReLU + 2×2 max-pool (128, 256, 512
+//!   channels), the first and the last followed by a residual of two conv-BN-ReLU (`x + f(x)`);
+//!   a global max-pool; a linear classifier without bias whose logits are scaled by 0.125.
+//!
 //! Down-sampling shortcuts are 1×1 convolutions + batch norm (the paper's option B).
 //! Convolutions use Kaiming-normal init (fan-out, ReLU gain), as `torchvision` does.
 //! Input `[batch, 3, 32, 32]`, output logits `[batch, num_classes]`.
+
+pub mod flops;
 
 use crate::data::CifarBatch;
 use burn::module::{Initializer, Module};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig};
+use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
@@ -36,9 +43,14 @@ pub enum Arch {
     Resnet18,
     /// ResNet-50 with a CIFAR stem, 23.5 M parameters.
     Resnet50,
+    /// David Page's DAWNBench ResNet-9, 6.57 M parameters (see the module documentation).
+    Resnet9,
     /// A two-block, 8/16-channel residual network (~4 k parameters) for tests and smoke runs.
     Tiny,
 }
+
+/// Page's output scale of ResNet-9's logits.
+const RESNET9_SCALE: f32 = 0.125;
 
 fn conv(c_in: usize, c_out: usize, k: usize, stride: usize, device: &Device) -> Conv2d {
     let p = k / 2;
@@ -122,14 +134,66 @@ impl Block {
     }
 }
 
+/// Two 3×3 conv-BN-ReLU of `c` channels added to their input: ResNet-9's residual.
+#[derive(Module, Debug)]
+pub struct Residual {
+    conv1: Conv2d,
+    bn1: BatchNorm,
+    conv2: Conv2d,
+    bn2: BatchNorm,
+}
+
+/// A layer of ResNet-9: 3×3 conv, BN, ReLU, 2×2 max-pool, then its residual if it has one.
+#[derive(Module, Debug)]
+pub struct Stage {
+    conv: Conv2d,
+    bn: BatchNorm,
+    pool: MaxPool2d,
+    res: Option<Residual>,
+}
+
+impl Stage {
+    fn new(c_in: usize, c_out: usize, residual: bool, device: &Device) -> Self {
+        Self {
+            conv: conv(c_in, c_out, 3, 1, device),
+            bn: bn(c_out, device),
+            pool: MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init(),
+            res: residual.then(|| Residual {
+                conv1: conv(c_out, c_out, 3, 1, device),
+                bn1: bn(c_out, device),
+                conv2: conv(c_out, c_out, 3, 1, device),
+                bn2: bn(c_out, device),
+            }),
+        }
+    }
+
+    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let x = self.pool.forward(relu(self.bn.forward(self.conv.forward(x))));
+        match &self.res {
+            Some(r) => {
+                let y = relu(r.bn1.forward(r.conv1.forward(x.clone())));
+                x + relu(r.bn2.forward(r.conv2.forward(y)))
+            }
+            None => x,
+        }
+    }
+}
+
 /// A CIFAR ResNet; see the module documentation.
 #[derive(Module, Debug)]
 pub struct ResNet {
     stem: Conv2d,
     stem_bn: BatchNorm,
     blocks: Vec<Block>,
+    /// ResNet-9's layers (empty for the others).
+    stages: Vec<Stage>,
     pool: AdaptiveAvgPool2d,
     fc: Linear,
+    /// ResNet-9: a global max-pool (the others average) and logits times [`RESNET9_SCALE`].
+    page_head: bool,
+    /// The loss's label smoothing (`[training] label_smoothing`; 0: none). A constant: not in
+    /// the checkpoint, set from the config when the model is built.
+    label_smoothing: f32,
 }
 
 impl ResNet {
@@ -163,7 +227,14 @@ impl ResNet {
     /// Builds `arch` with `num_classes` outputs on `device`.
     pub fn new(arch: Arch, num_classes: usize, device: &Device) -> Self {
         let mut blocks = Vec::new();
+        let mut stages = Vec::new();
         let (stem_c, c_final) = match arch {
+            Arch::Resnet9 => {
+                stages.push(Stage::new(64, 128, true, device));
+                stages.push(Stage::new(128, 256, false, device));
+                stages.push(Stage::new(256, 512, true, device));
+                (64, 512)
+            }
             Arch::Resnet8 | Arch::Resnet20 | Arch::Resnet32 | Arch::Resnet56 => {
                 let n = match arch {
                     Arch::Resnet8 => 1,
@@ -213,9 +284,23 @@ impl ResNet {
             stem: conv(3, stem_c, 3, 1, device),
             stem_bn: bn(stem_c, device),
             blocks,
+            stages,
             pool: AdaptiveAvgPool2dConfig::new([1, 1]).init(),
-            fc: LinearConfig::new(c_final, num_classes).init(device),
+            // Page's classifier has no bias.
+            fc: LinearConfig::new(c_final, num_classes)
+                .with_bias(arch != Arch::Resnet9)
+                .init(device),
+            page_head: arch == Arch::Resnet9,
+            label_smoothing: 0.0,
         }
+    }
+
+    /// The same network with label smoothing `a` (in [0, 1], checked by the config) in its
+    /// cross-entropy loss: targets `(1 - a) * one_hot + a / num_classes`, PyTorch's
+    /// `CrossEntropyLoss(label_smoothing=a)`.
+    pub fn with_label_smoothing(mut self, a: f64) -> Self {
+        self.label_smoothing = a as f32;
+        self
     }
 
     /// The classifier head (parameter paths `fc.weight`, `fc.bias`).
@@ -234,14 +319,25 @@ impl ResNet {
         for block in &self.blocks {
             x = block.forward(x);
         }
+        for stage in &self.stages {
+            x = stage.forward(x);
+        }
         let [b, c, _, _] = x.dims();
+        if self.page_head {
+            let pooled = x.max_dim(3).max_dim(2).reshape([b, c]);
+            return self.fc.forward(pooled).mul_scalar(RESNET9_SCALE);
+        }
         self.fc.forward(self.pool.forward(x).reshape([b, c]))
     }
 
-    /// Forward pass plus cross-entropy loss.
+    /// Forward pass plus the cross-entropy loss (mean over the batch), with the model's label
+    /// smoothing (see [`Self::with_label_smoothing`]).
     pub fn forward_classification(&self, batch: CifarBatch) -> ClassificationOutput {
         let logits = self.forward(batch.images);
+        // Without smoothing, Burn's plain path (bit-identical to runs before the setting).
+        let smoothing = (self.label_smoothing > 0.0).then_some(self.label_smoothing);
         let loss = CrossEntropyLossConfig::new()
+            .with_smoothing(smoothing)
             .init(&logits.device())
             .forward(logits.clone(), batch.targets.clone());
         ClassificationOutput::new(loss, logits, batch.targets)
@@ -270,15 +366,49 @@ impl InferenceStep for ResNet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use burn::tensor::{Distribution, Int, TensorData};
+
+    /// PyTorch's `CrossEntropyLoss(label_smoothing=a)` written out: per image,
+    /// `logsumexp(z) - (1 - a) * z[y] - a / K * sum(z)`, then the mean.
+    fn smoothed_cross_entropy(logits: &[f32], targets: &[i64], k: usize, a: f64) -> f64 {
+        let rows = logits.chunks(k).zip(targets);
+        let per: Vec<f64> = rows
+            .map(|(z, &y)| {
+                let z: Vec<f64> = z.iter().map(|&v| v as f64).collect();
+                let max = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                let lse = max + z.iter().map(|v| (v - max).exp()).sum::<f64>().ln();
+                lse - (1.0 - a) * z[y as usize] - a / k as f64 * z.iter().sum::<f64>()
+            })
+            .collect();
+        per.iter().sum::<f64>() / per.len() as f64
+    }
 
     #[test]
-    #[allow(deprecated)]
+    fn the_loss_is_pytorchs_label_smoothed_cross_entropy() {
+        let device = Device::flex();
+        let images = Tensor::<4>::random([4, 3, 32, 32], Distribution::Normal(0.0, 1.0), &device);
+        let targets = [3_i64, 0, 9, 3];
+        for a in [0.0, 0.1, 0.4] {
+            let model = ResNet::new(Arch::Tiny, 10, &device).with_label_smoothing(a);
+            let batch = CifarBatch {
+                images: images.clone(),
+                targets: Tensor::<1, Int>::from_data(TensorData::from(targets), &device),
+            };
+            let logits = model.forward(images.clone()).into_data().try_to_vec::<f32>().unwrap();
+            let loss = model.forward_classification(batch).loss.into_scalar::<f32>() as f64;
+            let want = smoothed_cross_entropy(&logits, &targets, 10, a);
+            assert!((loss - want).abs() <= 1e-5 * want, "a = {a}: {loss} vs {want}");
+        }
+    }
+
+    #[test]
     fn shapes_and_sizes() {
-        let device = Device::ndarray();
+        let device = Device::flex();
         for (arch, params) in [
             (Arch::Tiny, 0..10_000),
             (Arch::Resnet8, 70_000..90_000),
             (Arch::Resnet20, 265_000..285_000),
+            (Arch::Resnet9, 6_570_000..6_580_000),
         ] {
             let model = ResNet::new(arch, 10, &device);
             let n = model.num_params();
@@ -286,7 +416,7 @@ mod tests {
             let logits = model.forward(Tensor::zeros([2, 3, 32, 32], &device));
             assert_eq!(logits.dims(), [2, 10]);
         }
-        // The big ones: sizes only (their forward pass is slow on ndarray).
+        // The big ones: sizes only (their forward pass is slow in a test).
         for (arch, params) in [
             (Arch::Resnet56, 840_000..880_000),
             (Arch::Resnet18, 11_100_000..11_250_000),
