@@ -203,6 +203,11 @@ pub struct TrainingConfig {
     /// does not depend on it.
     #[serde(default)]
     pub label_smoothing: f64,
+    /// The float type of the run's tensors on the training devices: `f32` (default), `bf16` or
+    /// `f16`; see [`Precision`](crate::precision::Precision) (no autocast: everything is in
+    /// that type).
+    #[serde(default)]
+    pub precision: crate::precision::Precision,
 }
 
 fn one() -> usize {

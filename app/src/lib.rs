@@ -30,6 +30,7 @@ pub mod hook;
 pub mod model;
 pub mod monitoring;
 pub mod paths;
+pub mod precision;
 pub mod preview;
 pub mod run;
 pub mod run_dir;

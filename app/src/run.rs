@@ -177,6 +177,7 @@ pub fn train_in(run_dir: RunDir, data: Cifar10, opts: &TrainOptions) -> Result<T
     let cfg = run_dir.config();
     let t = &cfg.training;
     let devices = devices(t.device, &t.devices)?;
+    crate::precision::configure(&devices, t.precision)?;
     let device = devices[0].clone();
     let mut schedule = schedule_for(cfg, data.train.len(), opts)?;
     let optimizer = optimizer(&cfg.optimizer, &schedule)?;

@@ -106,7 +106,8 @@ pub(super) fn train_config(args: &TrainArgs, command: &str) -> Result<TrainConfi
     cfg.validate()?;
     // The whole config, schedules and device included, before any data is read or downloaded.
     training::check_schedules(&cfg)?;
-    crate::device::devices(cfg.training.device, &cfg.training.devices)?;
+    let devices = crate::device::devices(cfg.training.device, &cfg.training.devices)?;
+    crate::precision::configure(&devices, cfg.training.precision)?;
     Ok(cfg)
 }
 
@@ -146,9 +147,13 @@ pub(super) fn run(args: TrainArgs) -> Result<()> {
     let start = std::time::Instant::now();
     let data = training::load_data(&cfg)?;
     println!(
-        "{:?} on {}: {} train / {} test images, {} epochs, batch {}, scheduler {} (loaded in {:.1}s)",
+        "{:?} on {}{}: {} train / {} test images, {} epochs, batch {}, scheduler {} (loaded in {:.1}s)",
         cfg.model.arch,
         crate::device::describe_all(cfg.training.device, &cfg.training.devices),
+        match cfg.training.precision {
+            crate::precision::Precision::F32 => String::new(),
+            p => format!(" in {p}"),
+        },
         data.train.len(),
         data.test.len(),
         cfg.training.epochs,
