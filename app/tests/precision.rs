@@ -19,7 +19,7 @@ fn burn_lr(args: &[&str]) -> Output {
         .expect("run burn-lr")
 }
 
-/// A tiny SGD + OneCycle run of 2 epochs on the CPU in `precision` (`extra` lines appended).
+/// The config of a tiny SGD + OneCycle run of 2 epochs on the CPU in `precision`.
 fn config(dir: &Path, precision: &str) -> String {
     let path = dir.join(format!("{precision}.toml"));
     std::fs::write(
