@@ -11,6 +11,9 @@
 //! - `BURN_LR_BENCH_PEAK`: the device, by a name of `burn_lr_cifar::model::flops::PEAKS`
 //!   (`H200`, `H100`, `A100`, `L4`, `V100`, `T4`, `RTX4090`, `RTX3090`), for the model-FLOP
 //!   utilisation columns; without it they are empty.
+//! - `BURN_LR_BENCH_PRECISION`: `f32` (default), `bf16` or `f16`: the float type of every
+//!   tensor on the benchmarked devices (`[training] precision`, through Burn's
+//!   `Device::configure`, once per process: run the bench once per precision).
 //!
 //! Each step is the app's: SGD (momentum 0.9, Nesterov, weight decay 5e-4) with OneCycle
 //! (`max_lr` 0.2, cycled momentum) through Burn's `Learner` (`train_step`, `lr_step`,
@@ -26,10 +29,11 @@
 //! Each row also has the model's training FLOPs per image, counted from its layers (3x the
 //! forward pass's multiply-adds x 2: `burn_lr_cifar::model::flops`), the TFLOP/s they make at
 //! the measured speed, and with `BURN_LR_BENCH_PEAK` the model-FLOP utilisation against that
-//! device's f32 and bf16 peaks (the step runs in f32: the bf16 figure is the headroom).
+//! device's f32 and bf16 peaks (an f32 step reads against the f32 peak, the bf16 figure being
+//! the headroom; a bf16 step against the bf16 peak).
 //!
 //! Results: criterion's report plus `target/criterion/train_step.csv` (`backend, model, batch,
-//! median_ms, images_per_s, peak_host_mib, train_gflop_per_image, tflop_per_s, mfu_f32,
+//! precision, median_ms, images_per_s, peak_host_mib, train_gflop_per_image, tflop_per_s, mfu_f32,
 //! mfu_bf16`) and `target/criterion/input_pipeline.csv`, which `benches/compare.sh` reads.
 
 use burn::data::dataloader::batcher::Batcher;
@@ -46,6 +50,7 @@ use burn_lr_cifar::device::device;
 use burn_lr_cifar::device::DeviceName;
 use burn_lr_cifar::model::flops::{mfu, peak};
 use burn_lr_cifar::model::{Arch, ResNet};
+use burn_lr_cifar::precision::{configure, Precision};
 use burn_lr_cifar::run::optimizer;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput};
 use mimalloc::MiMalloc;
@@ -167,6 +172,15 @@ fn device_of(name: &str) -> Device {
     device(device_name).unwrap_or_else(|e| panic!("BURN_LR_BENCH_BACKENDS: {name}: {e}"))
 }
 
+/// `BURN_LR_BENCH_PRECISION` (default f32).
+fn bench_precision() -> Precision {
+    std::env::var("BURN_LR_BENCH_PRECISION").map_or(Precision::F32, |p| {
+        toml::Value::String(p.clone())
+            .try_into()
+            .unwrap_or_else(|_| panic!("BURN_LR_BENCH_PRECISION: unknown precision `{p}` (allowed: f32, bf16, f16)"))
+    })
+}
+
 fn arch_of(name: &str) -> Arch {
     toml::Value::String(name.into())
         .try_into()
@@ -217,6 +231,7 @@ struct StepResult {
     backend: String,
     model: String,
     batch: usize,
+    precision: Precision,
     median_ms: f64,
     peak_mib: f64,
     /// Training FLOPs per image.
@@ -278,6 +293,7 @@ impl Lazy {
 fn bench_steps(c: &mut Criterion) {
     let batch: usize =
         std::env::var("BURN_LR_BENCH_BATCH").map_or(128, |b| b.parse().expect("BURN_LR_BENCH_BATCH: a number"));
+    let precision = bench_precision();
     let mut results = Vec::new();
     let mut group = c.benchmark_group("train_step");
     // Ten samples of one step each (a step takes 0.1-10 s): criterion says it cannot finish
@@ -290,6 +306,7 @@ fn bench_steps(c: &mut Criterion) {
         .throughput(Throughput::Elements(batch as u64));
     for backend in env_list("BURN_LR_BENCH_BACKENDS", &default_backends()) {
         let device = device_of(&backend);
+        configure(std::slice::from_ref(&device), precision).unwrap_or_else(|e| panic!("{backend}: {e}"));
         for model in env_list("BURN_LR_BENCH_MODELS", "resnet8,resnet20,resnet18") {
             let mut lazy = Lazy {
                 arch: arch_of(&model),
@@ -317,6 +334,7 @@ fn bench_steps(c: &mut Criterion) {
                     backend: backend.clone(),
                     model,
                     batch,
+                    precision,
                     median_ms,
                     peak_mib,
                     train_flops,
@@ -333,12 +351,12 @@ fn bench_steps(c: &mut Criterion) {
 fn write_steps(results: &[StepResult]) {
     let device = bench_peak();
     let mut csv = String::from(
-        "backend,model,batch,median_ms,images_per_s,peak_host_mib,train_gflop_per_image,tflop_per_s,mfu_f32,mfu_bf16\n",
+        "backend,model,batch,precision,median_ms,images_per_s,peak_host_mib,train_gflop_per_image,tflop_per_s,mfu_f32,mfu_bf16\n",
     );
     let mfu_head = device.map_or("MFU".into(), |(name, _, _)| format!("MFU {name} f32/bf16"));
     println!(
-        "\n{:<8} {:<10} {:>6} {:>11} {:>10} {:>14} {:>12} {:>9} {:>20}",
-        "backend", "model", "batch", "ms/step", "images/s", "peak host MiB", "GFLOP/image", "TFLOP/s", mfu_head
+        "\n{:<8} {:<10} {:>6} {:>5} {:>11} {:>10} {:>14} {:>12} {:>9} {:>20}",
+        "backend", "model", "batch", "type", "ms/step", "images/s", "peak host MiB", "GFLOP/image", "TFLOP/s", mfu_head
     );
     for r in results {
         let ips = r.batch as f64 / (r.median_ms / 1e3);
@@ -355,10 +373,11 @@ fn write_steps(results: &[StepResult]) {
         let pct = |m: Option<f64>| m.map_or("-".into(), |m| format!("{:.2}%", 100.0 * m));
         let frac = |m: Option<f64>| m.map_or(String::new(), |m| format!("{m:.5}"));
         println!(
-            "{:<8} {:<10} {:>6} {:>11.1} {:>10.1} {:>14.0} {:>12.3} {:>9.3} {:>20}",
+            "{:<8} {:<10} {:>6} {:>5} {:>11.1} {:>10.1} {:>14.0} {:>12.3} {:>9.3} {:>20}",
             r.backend,
             r.model,
             r.batch,
+            r.precision.to_string(),
             r.median_ms,
             ips,
             r.peak_mib,
@@ -367,10 +386,11 @@ fn write_steps(results: &[StepResult]) {
             format!("{} / {}", pct(f32_mfu), pct(bf16_mfu))
         );
         csv += &format!(
-            "{},{},{},{:.3},{:.2},{:.1},{:.4},{:.4},{},{}\n",
+            "{},{},{},{},{:.3},{:.2},{:.1},{:.4},{:.4},{},{}\n",
             r.backend,
             r.model,
             r.batch,
+            r.precision,
             r.median_ms,
             ips,
             r.peak_mib,

@@ -186,6 +186,11 @@ pub struct TrainingConfig {
     /// trains with Burn's `ExecutionStrategy::multi`.
     #[serde(default)]
     pub devices: Devices,
+    /// How more than one device trains: `multi` (default: Burn's `ExecutionStrategy::multi`,
+    /// the devices' gradients summed) or `ddp` (Burn's `ExecutionStrategy::ddp`, gradients
+    /// averaged as PyTorch's DDP does; CUDA only); see [`Strategy`](crate::strategy::Strategy).
+    #[serde(default)]
+    pub strategy: crate::strategy::Strategy,
     /// Where checkpoints, logs, `metrics.csv` and `config.toml` go (default `artifacts/run`).
     /// One run per directory: a new run into a directory holding another run's artifacts is
     /// refused unless `--overwrite` (or `--resume` to continue it).

@@ -244,9 +244,10 @@ pub fn describe(name: DeviceName) -> String {
     }
 }
 
-/// [`describe`] for a run on `devices`: the single-device text, or e.g. `2 x Cuda [0, 1]
-/// (Burn's multi-device strategy)`.
-pub fn describe_all(name: DeviceName, devices: &Devices) -> String {
+/// [`describe`] for a run on `devices` under `strategy`: the single-device text, or e.g.
+/// `2 x Cuda [0, 1] (Burn's multi-device strategy)` or `2 x Cuda [0, 1] (Burn's DDP, gradients
+/// averaged)`.
+pub fn describe_all(name: DeviceName, devices: &Devices, strategy: crate::strategy::Strategy) -> String {
     if *devices == Devices::Count(1) {
         return describe(name);
     }
@@ -259,7 +260,7 @@ pub fn describe_all(name: DeviceName, devices: &Devices) -> String {
     };
     match devices.len() {
         1 => format!("{kind} {list}"),
-        n => format!("{n} x {kind} {list} (Burn's multi-device strategy)"),
+        n => format!("{n} x {kind} {list} ({})", strategy.describe()),
     }
 }
 
@@ -303,9 +304,12 @@ mod tests {
         let all = devices(DeviceName::Cpu, &Devices::Count(2)).unwrap();
         assert_eq!(all.len(), 2);
         assert_eq!(devices(DeviceName::Cpu, &Devices::default()).unwrap().len(), 1);
-        assert!(describe_all(DeviceName::Cpu, &Devices::Indices(vec![0, 1])).starts_with("2 x Cpu (flex) [0, 1]"));
+        assert!(
+            describe_all(DeviceName::Cpu, &Devices::Indices(vec![0, 1]), Default::default())
+                .starts_with("2 x Cpu (flex) [0, 1]")
+        );
         assert_eq!(
-            describe_all(DeviceName::Cpu, &Devices::Indices(vec![1])),
+            describe_all(DeviceName::Cpu, &Devices::Indices(vec![1]), Default::default()),
             "Cpu (flex) [1]"
         );
         for empty in [Devices::Count(0), Devices::Indices(vec![])] {

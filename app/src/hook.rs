@@ -40,6 +40,9 @@ struct EpochLog {
     stop: Option<HookStop>,
 }
 
+/// The last epoch decided and whether the run stopped there (shared by Burn's clones).
+type Decision = Arc<Mutex<Option<(usize, bool)>>>;
+
 /// The hook; see the module documentation.
 #[derive(Clone)]
 pub struct EpochHook {
@@ -59,6 +62,7 @@ pub struct EpochHook {
     train_images: usize,
     tensorboard: Option<TensorBoardLog>,
     log: Arc<Mutex<EpochLog>>,
+    decided: Decision,
 }
 
 /// The settings of an [`EpochHook`].
@@ -111,6 +115,7 @@ impl EpochHook {
                 trained: 0,
                 stop: None,
             })),
+            decided: Decision::default(),
         }
     }
 
@@ -180,7 +185,27 @@ impl EpochHook {
 }
 
 impl EarlyStoppingStrategy for EpochHook {
+    /// Decides once per epoch: under Burn's DDP every device's clone of the hook asks for the
+    /// same epoch (after Burn's epoch barrier), and all must get the same answer (a device
+    /// that stopped alone would leave the others waiting in their next all-reduce), so the
+    /// first one decides (the row, the epoch line, TensorBoard, a stop) and the others read it.
     fn should_stop(&mut self, epoch: usize, store: &EventStoreClient) -> bool {
+        let decided = self.decided.clone();
+        let mut decided = decided.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((e, stop)) = *decided {
+            if e == epoch {
+                return stop;
+            }
+        }
+        let stop = self.decide(epoch, store);
+        *decided = Some((epoch, stop));
+        stop
+    }
+}
+
+impl EpochHook {
+    /// The end of epoch `epoch`; see the module documentation.
+    fn decide(&mut self, epoch: usize, store: &EventStoreClient) -> bool {
         if let Err(why) = self.ledger.wait(epoch, CHECKPOINT_WAIT) {
             return self.stop_with(HookStop::Checkpoint(why));
         }

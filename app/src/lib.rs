@@ -7,7 +7,8 @@
 //! - [`data`]: CIFAR-10 loading (binary batches, image folders), download, batching and
 //!   augmentation.
 //! - [`model`]: CIFAR ResNets.
-//! - [`device`]: the Burn device of a `device = ...` name.
+//! - [`device`]: the Burn device of a `device = ...` name; [`strategy`]: how several devices
+//!   train (Burn's multi-device strategy or DDP).
 //! - [`run`]: a full training run; [`hook`]: its end-of-epoch hook; [`error`]: its errors.
 //! - [`run_dir`]: the life of an artifact directory, in order (lock, ownership, `--overwrite`,
 //!   resume checks, what a run writes there); [`checkpoint`]: sealed, atomic checkpoints.
@@ -15,8 +16,10 @@
 //!   PNG plots (through [`burn_lr::monitor`]).
 //! - [`preview`]: a schedule without training, streamed; [`find_lr`]: the LR range test;
 //!   [`compare`]: several configs on the same data.
+//! - [`allocator`]: the binary's mimalloc settings.
 //! - [`cli`]: the command line (one module per subcommand); [`paths`]: paths checked before use.
 
+pub mod allocator;
 pub mod artifacts;
 pub mod checkpoint;
 pub mod cli;
@@ -34,3 +37,4 @@ pub mod precision;
 pub mod preview;
 pub mod run;
 pub mod run_dir;
+pub mod strategy;

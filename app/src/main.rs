@@ -3,10 +3,12 @@
 
 /// mimalloc: quick-cpu trains ~1.4x faster than with glibc's `malloc` (same numbers; the app's
 /// README, "Speed"), where tensors are allocated on one thread and dropped on another (Burn's
-/// data loader and metric threads).
+/// data loader and metric threads), and ~6% faster again keeping freed memory
+/// ([`burn_lr_cifar::allocator`]).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    burn_lr_cifar::allocator::keep_freed_memory();
     std::process::exit(burn_lr_cifar::cli::main());
 }

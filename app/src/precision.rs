@@ -81,21 +81,38 @@ pub fn configure(devices: &[Device], precision: Precision) -> Result<(), TrainEr
         let err = |why: String| TrainError::Precision { precision, why };
         match device.clone().configure(dtype) {
             Ok(()) => {}
-            Err(burn::tensor::DeviceError::UnsupportedDType { device, .. }) => {
+            Err(burn::tensor::DeviceError::UnsupportedDType { .. }) => {
                 return Err(err(format!(
-                    "{device} cannot compute in {precision} (Burn reports no general support for it on this device); use \"f32\" or another device"
+                    "{} cannot compute in {precision} (Burn reports no general support for it on this device); use \"f32\" or another device",
+                    label(device)
                 )));
             }
             Err(_) if device.settings().float_dtype == dtype => {}
             Err(_) => {
                 let now = dtype_name(device.settings().float_dtype.into());
                 return Err(err(format!(
-                    "this process already computes in {now} on {device:?} (Burn sets a device's float type once, before its first tensor); run it in a process of its own"
+                    "this process already computes in {now} on {} (Burn sets a device's float type once, before its first tensor); run it in a process of its own",
+                    label(device)
                 )));
             }
         }
     }
     Ok(())
+}
+
+/// How an error names `device`: `device "wgpu"` as `[training] device` names it (Burn's own
+/// debug name for a backend this list does not know).
+fn label(device: &Device) -> String {
+    let debug = format!("{device:?}");
+    [
+        ("Wgpu", "wgpu"),
+        ("Cuda", "cuda"),
+        ("Flex", "cpu"),
+        ("NdArray", "ndarray"),
+    ]
+    .iter()
+    .find(|(part, _)| debug.contains(part))
+    .map_or(debug.clone(), |(_, name)| format!("device \"{name}\""))
 }
 
 fn dtype_name(dtype: DType) -> String {

@@ -20,7 +20,7 @@ use burn::optim::ModuleOptimizer;
 use burn::tensor::Device;
 use burn::train::checkpoint::CheckpointingStrategy;
 use burn::train::metric::{AccuracyMetric, LearningRateMetric, LossMetric};
-use burn::train::{ExecutionStrategy, Interrupter, Learner, LearningResult, MultiDeviceOptim, SupervisedTraining};
+use burn::train::{Interrupter, Learner, LearningResult, SupervisedTraining};
 use burn_lr::learner::{
     Divergence, GroupLearningRateMetric, LearnerRun, LearnerSchedule, NonFiniteLossGuard, Progress, ProgressFn,
     QuietRenderer, StopRequest,
@@ -176,10 +176,12 @@ pub fn train(cfg: &TrainConfig, data: Cifar10, opts: &TrainOptions) -> Result<Tr
 pub fn train_in(run_dir: RunDir, data: Cifar10, opts: &TrainOptions) -> Result<TrainSummary, TrainError> {
     let cfg = run_dir.config();
     let t = &cfg.training;
+    t.strategy.check_device(t.device, t.devices.len())?;
     let devices = devices(t.device, &t.devices)?;
     crate::precision::configure(&devices, t.precision)?;
     let device = devices[0].clone();
     let mut schedule = schedule_for(cfg, data.train.len(), opts)?;
+    t.strategy.check_split(schedule.learner_run())?;
     let optimizer = optimizer(&cfg.optimizer, &schedule)?;
     device.seed(t.seed);
     let model = ResNet::seeded(cfg.model.arch, data::CLASSES.len(), t.seed, &device.clone().autodiff())
@@ -272,6 +274,10 @@ impl Launch<'_> {
         let mut guard = NonFiniteLossGuard::new(interrupter.clone(), schedule.learner_run(), from)
             .with_policy(self.cfg.training.on_non_finite)
             .with_epoch_served_flag(served);
+        let t = &self.cfg.training;
+        if t.strategy.is_ddp(devices.len()) {
+            guard = guard.with_ddp(devices.len());
+        }
         if let Some(stop) = &self.opts.stop {
             guard = guard.with_stop_request(stop.clone());
         }
@@ -528,9 +534,8 @@ impl TrainingPlan {
         if cfg.training.grad_accumulation > 1 {
             training = training.grads_accumulation(cfg.training.grad_accumulation);
         }
-        if devices.len() > 1 {
-            let multi = ExecutionStrategy::multi(devices, MultiDeviceOptim::OptimMainDevice);
-            training = training.with_training_strategy(multi.into());
+        if let Some(strategy) = cfg.training.strategy.execution(devices) {
+            training = training.with_training_strategy(strategy.into());
         }
         for g in &cfg.param_groups {
             training = training.metric_train_numeric(GroupLearningRateMetric::new(g.params.clone()));

@@ -140,13 +140,92 @@ fn a_two_device_run_stopped_and_resumed_gives_the_same_numbers() {
         "no update twice, none missing"
     );
     let rows = burn_lr_cifar::artifacts::read_metrics_csv(&split.path().join("metrics.csv")).unwrap();
-    let key = |r: &burn_lr_cifar::artifacts::EpochRecord| (r.epoch, r.train_loss, r.val_loss, r.val_acc, r.lr);
+    // Validation runs on the first device alone: bit-exact. The training loss is Burn's running
+    // mean over the items in the order the two devices' workers deliver them, so its last bits
+    // can differ from run to run (the weights, below, cannot).
+    let key = |r: &burn_lr_cifar::artifacts::EpochRecord| (r.epoch, r.val_loss, r.val_acc, r.lr);
     assert_eq!(
         rows.iter().map(key).collect::<Vec<_>>(),
         straight.epochs.iter().map(key).collect::<Vec<_>>()
     );
+    for (r, s) in rows.iter().zip(&straight.epochs) {
+        assert!(
+            (r.train_loss - s.train_loss).abs() <= 1e-6 * s.train_loss.abs(),
+            "epoch {}: train loss {} resumed, {} straight",
+            r.epoch,
+            r.train_loss,
+            s.train_loss
+        );
+    }
     assert_eq!(
         app_common::weights(resumed.model.as_ref().unwrap()),
         app_common::weights(straight.model.as_ref().unwrap())
+    );
+}
+
+/// `strategy = "ddp"`: Burn's all-reduce exists only on CUDA, so on the CPU (more than one
+/// device) the binary refuses it in one line, exit code 2, before any data is read or any
+/// directory made; a split whose devices would make different numbers of batches is refused
+/// too (they would wait for each other forever); and on one device DDP is that device's run,
+/// identical to the default strategy's.
+#[test]
+fn ddp_is_refused_where_burn_has_no_all_reduce_and_one_device_trains_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("ddp.toml");
+    std::fs::write(
+        &config,
+        "[model]\narch = \"tiny\"\n[optimizer]\nname = \"sgd\"\nlr = 0.1\n[training]\nepochs = 1\nbatch_size = 4\n\
+         device = \"cpu\"\ndevices = 2\nstrategy = \"ddp\"\n",
+    )
+    .unwrap();
+    let art = tmp.path().join("run");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_burn-lr"))
+        .args(["train", "--config"])
+        .arg(&config)
+        .args(["--data-dir", "/nonexistent/cifar", "--artifact-dir"])
+        .arg(&art)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("[training] strategy = \"ddp\": Burn's CPU backends implement no all-reduce")
+            && err.contains("device = \"cuda\""),
+        "{err}"
+    );
+    assert!(!art.exists(), "nothing made");
+
+    // The split check, before any file of the run is written (the library path, which a
+    // CUDA run takes too): 26 images on 3 devices at batch 4 make 2, 2 and 3 batches.
+    let cfg = config_with(
+        tmp.path(),
+        "type = \"constant\"",
+        1,
+        4,
+        1,
+        "devices = 3\nstrategy = \"ddp\"",
+    );
+    let mut t = cfg.training.clone();
+    t.device = burn_lr_cifar::device::DeviceName::Cuda;
+    let run = LearnerRun::new(26, t.batch_size, 1).with_devices(t.devices.len());
+    let err = t.strategy.check_split(&run).unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+    assert!(err.to_string().contains("make 2, 2, 3 batches of 4"), "{err}");
+
+    // One device: DDP is the single-device run.
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let sched = "type = \"one_cycle\"\nmax_lr = 0.4";
+    let ddp = training::train(
+        &config_with(a.path(), sched, 2, 4, 1, "strategy = \"ddp\""),
+        data(12),
+        &quiet(),
+    )
+    .unwrap();
+    let single = training::train(&config_with(b.path(), sched, 2, 4, 1, ""), data(12), &quiet()).unwrap();
+    assert_eq!(lr_csv(a.path()), lr_csv(b.path()));
+    assert_eq!(
+        app_common::weights(ddp.model.as_ref().unwrap()),
+        app_common::weights(single.model.as_ref().unwrap())
     );
 }

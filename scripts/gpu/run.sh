@@ -5,16 +5,22 @@
 #      large LR amplifies rounding, README "GPU") on the CPU and on the GPU from the same seed
 #      (initial weights drawn on the CPU for both): lr.csv must be identical and the loss of
 #      every iteration within PARITY_TOLERANCE (default 1e-3, relative; lavapipe: ~1e-5);
-#   2. the step bench (ResNet-8/20/18, batch 128; images/s, ms/step), if its binary was packed;
-#   3. ResNet-18 with OneCycle on the packed CIFAR-10 subset (configs/gpu/resnet18-onecycle.toml):
-#      accuracy per epoch, images/s.
+#   2. the step bench (ResNet-9 and ResNet-18, batch 128, in f32 and in bf16: two bench
+#      processes, since Burn fixes a device's float type once per process; images/s, ms/step,
+#      training FLOPs per image and the model-FLOP utilisation against the GPU's peak), if its
+#      binary was packed;
+#   3. Page's ResNet-9 recipe (configs/gpu/resnet9-dawn.toml: 24 epochs, batch 512,
+#      piecewise-linear LR, label smoothing, cutout) on the packed CIFAR-10 subset (1,000
+#      training and 200 test images per class): accuracy, wall time, images/s and utilisation
+#      per epoch.
 # Results go to $OUT (at most 8 files): summary.md, device.txt, parity.txt, train_step.csv,
 # metrics.csv, lr.csv, accuracy.png, log.txt. Exit status 0 only if parity passed and the run
 # finished.
 #
 # On the GPU machine: bash scripts/gpu/run.sh wgpu      (or cuda)
 # Rehearsal here on lavapipe, with the debug binaries and a few images:
-#   BIN=target/debug/burn-lr DATA=../shared/data/cifar10 QUICK=1 OUT=/tmp/gpu bash scripts/gpu/run.sh wgpu
+#   BIN=target/parity/burn-lr DATA=../shared/data/cifar10 QUICK=1 TIME_SCALE=6 BUDGET=2400 OUT=/tmp/gpu \
+#     bash scripts/gpu/run.sh wgpu      (docs/gpu.md)
 set -uo pipefail
 BACKEND=${1:-}
 case "$BACKEND" in wgpu | cuda) ;; *) echo "usage: scripts/gpu/run.sh wgpu|cuda" >&2; exit 2 ;; esac
@@ -22,10 +28,23 @@ case "$BACKEND" in wgpu | cuda) ;; *) echo "usage: scripts/gpu/run.sh wgpu|cuda"
 cd "$(dirname "$0")/../.."
 CARRY=${CARRY:-gpu-carry}
 PARITY_TOLERANCE=${PARITY_TOLERANCE:-1e-3}
+# The GPU's name in the bench's peak table (burn_lr_cifar::model::flops::PEAKS), from nvidia-smi.
+if [ -z "${PEAK:-}" ] && command -v nvidia-smi >/dev/null; then
+  case "$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)" in
+    *H200*) PEAK=H200 ;; *H100*) PEAK=H100 ;; *A100*) PEAK=A100 ;; *L4*) PEAK=L4 ;; *V100*) PEAK=V100 ;;
+    *T4*) PEAK=T4 ;; *4090*) PEAK=RTX4090 ;; *3090*) PEAK=RTX3090 ;;
+  esac
+fi
 # The whole script stays inside BUDGET seconds (the device call's timeout_s less a margin):
 # each part's limit is cut to what is left, so summary.md is always written.
 BUDGET=${BUDGET:-530}
-cap() { local left=$((BUDGET - SECONDS - 25)); [ "$left" -lt "$1" ] && echo $((left > 1 ? left : 1)) || echo "$1"; }
+# TIME_SCALE multiplies each part's limit (a rehearsal on lavapipe, which compiles every shader
+# on the CPU: TIME_SCALE=5 BUDGET=2400).
+TIME_SCALE=${TIME_SCALE:-1}
+cap() {
+  local want=$(($1 * TIME_SCALE)) left=$((BUDGET - SECONDS - 25))
+  [ "$left" -lt "$want" ] && echo $((left > 1 ? left : 1)) || echo "$want"
+}
 WORK=$(mktemp -d)
 mkdir -p "$OUT"
 # Mesa's loader complains on every device open without it.
@@ -93,22 +112,30 @@ done
 [ "$parity_ok" = 1 ] && verdict="PASS (tolerance $PARITY_TOLERANCE)" || verdict="FAIL (tolerance $PARITY_TOLERANCE)"
 echo "parity: $verdict" | tee -a "$OUT/parity.txt"
 
-say "2. step bench"
+say "2. step bench: f32 and bf16${PEAK:+, utilisation against the $PEAK peak}"
 if BENCH=${BENCH:-$(unpack "train_step-$BACKEND")}; then
-  models=resnet8,resnet20,resnet18
+  models=resnet9,resnet18
   [ -n "${QUICK:-}" ] && models=tiny
-  BURN_LR_BENCH_BACKENDS=$BACKEND BURN_LR_BENCH_MODELS=$models CARGO_TARGET_DIR=$WORK/bench \
-    timeout "$(cap 150)" "$BENCH" --bench train_step && cp "$WORK/bench/criterion/train_step.csv" "$OUT/"
+  for precision in f32 bf16; do
+    rm -f "$WORK/bench/criterion/train_step.csv"
+    BURN_LR_BENCH_BACKENDS=$BACKEND BURN_LR_BENCH_MODELS=$models BURN_LR_BENCH_PRECISION=$precision \
+      BURN_LR_BENCH_PEAK=${PEAK:-} CARGO_TARGET_DIR=$WORK/bench \
+      timeout "$(cap 110)" "$BENCH" --bench train_step ||
+      echo "the $precision bench failed or ran out of time (see above)"
+    csv=$WORK/bench/criterion/train_step.csv
+    [ -f "$csv" ] || continue
+    if [ -f "$OUT/train_step.csv" ]; then tail -n +2 "$csv" >> "$OUT/train_step.csv"; else cp "$csv" "$OUT/"; fi
+  done
 else
   echo "no bench binary packed (scripts/gpu/prepare.sh packs it when it fits)"
 fi
 
-say "3. ResNet-18, OneCycle, CIFAR-10 subset on $BACKEND"
+say "3. ResNet-9 recipe (configs/gpu/resnet9-dawn.toml), CIFAR-10 subset on $BACKEND"
 extra=()
 [ -n "${QUICK:-}" ] && extra=(--epochs 1 --train-limit 64 --test-limit 20 --batch-size 8)
-RUN=$WORK/resnet18
+RUN=$WORK/resnet9
 train_ok=1
-timeout "$(cap 420)" "$BIN" train --config configs/gpu/resnet18-onecycle.toml --data-dir "$DATA" --device "$BACKEND" \
+timeout "$(cap 400)" "$BIN" train --config configs/gpu/resnet9-dawn.toml --data-dir "$DATA" --device "$BACKEND" \
   --artifact-dir "$RUN" "${extra[@]}" || train_ok=0
 for f in metrics.csv lr.csv accuracy.png; do [ -f "$RUN/$f" ] && cp "$RUN/$f" "$OUT/"; done
 
@@ -122,10 +149,19 @@ say "summary"
   sed 's/^/- /' "$OUT/parity.txt"
   if [ -f "$OUT/train_step.csv" ]; then echo; echo "Step bench:"; sed 's/^/    /' "$OUT/train_step.csv"; fi
   if [ -f "$RUN/metrics.csv" ]; then
+    # The f32 bench row of the model gives its training GFLOP per image and the peak
+    # (tflop_per_s / mfu_f32) for the run's utilisation.
+    bench_row=$(awk -F, '$2 == "resnet9" && $4 == "f32"' "$OUT/train_step.csv" 2>/dev/null | head -1)
+    [ -n "${QUICK:-}" ] && bench_row=$(awk -F, '$2 == "tiny" && $4 == "f32"' "$OUT/train_step.csv" 2>/dev/null | head -1)
+    gflop=$(echo "$bench_row" | cut -d, -f8) tflops=$(echo "$bench_row" | cut -d, -f9) mfu=$(echo "$bench_row" | cut -d, -f10)
     echo
-    echo "ResNet-18 OneCycle: epoch, val_acc, epoch seconds (validation included), training images / epoch seconds"
+    echo "ResNet-9 recipe: epoch, val_acc, epoch seconds (validation and checkpoint included), training images /"
+    echo "epoch seconds, model-FLOP utilisation of f32 at that speed (${PEAK:-no peak: set PEAK})"
     images=$(grep -o '[0-9]* train / [0-9]* test images' "$OUT/log.txt" | tail -1 | awk '{print $1}')
-    awk -F, -v n="${images:-0}" 'NR > 1 { printf "    %s, %s%%, %s s, %.0f\n", $1, $4, $6, n / $6 }' "$RUN/metrics.csv"
+    awk -F, -v n="${images:-0}" -v g="${gflop:-0}" -v t="${tflops:-0}" -v m="${mfu:-}" 'NR > 1 {
+        ips = n / $6; u = (m != "" && m > 0 && g > 0) ? sprintf("%.2f%%", 100 * ips * g / 1e3 / (t / m)) : "-"
+        printf "    %s, %s%%, %s s, %.0f img/s, %s\n", $1, $4, $6, ips, u }' "$RUN/metrics.csv"
+    echo "    total: $(awk -F, 'NR > 1 { s += $6 } END { printf "%.1f s", s }' "$RUN/metrics.csv") for $(($(wc -l < "$RUN/metrics.csv") - 1)) epochs"
   fi
 } | tee "$OUT/summary.md"
 rm -rf "$WORK"

@@ -27,9 +27,12 @@ pub struct LearnerRun {
     pub grad_accumulation: usize,
     /// Epochs of the run (`SupervisedTraining::num_epochs`).
     pub epochs: usize,
-    /// Devices of Burn's multi-device strategy (`ExecutionStrategy::multi`; 1 for one
-    /// device). Burn's DDP strategy, where every worker steps its own scheduler over its own
-    /// slice, is not modelled here.
+    /// Devices of Burn's multi-device strategy (`ExecutionStrategy::multi`) or of its
+    /// distributed data parallel one (`ExecutionStrategy::ddp`, where every device steps its
+    /// own clone of the scheduler, in lockstep, once per update); 1 for one device. Both split
+    /// the items the same way, so both make [`updates_per_epoch`](Self::updates_per_epoch)
+    /// updates, provided under DDP that every device has as many batches
+    /// ([`batches_per_device`](Self::batches_per_device)).
     pub devices: usize,
 }
 
@@ -67,6 +70,28 @@ impl LearnerRun {
         largest_slice
             .div_ceil(self.batch_size.max(1))
             .div_ceil(self.grad_accumulation.max(1)) as u64
+    }
+
+    /// The training batches of each device in one epoch: Burn's split gives every device
+    /// `train_items / devices` items (rounded down) and the last the remainder as well. Under
+    /// `ExecutionStrategy::ddp` these must all be equal, or the devices with fewer batches end
+    /// the epoch while the others wait for them in the all-reduce of their next batch.
+    ///
+    /// ```
+    /// use burn_lr::learner::LearnerRun;
+    /// // 26 items on 3 devices: slices of 8, 8 and 10 items; at batch 4, 2, 2 and 3 batches.
+    /// assert_eq!(LearnerRun::new(26, 4, 1).with_devices(3).batches_per_device(), [2, 2, 3]);
+    /// assert_eq!(LearnerRun::new(50_000, 512, 1).with_devices(3).batches_per_device(), [33, 33, 33]);
+    /// assert_eq!(LearnerRun::new(10, 4, 1).batches_per_device(), [3]);
+    /// ```
+    pub fn batches_per_device(&self) -> Vec<usize> {
+        let devices = self.devices.max(1);
+        let slice = self.train_items / devices;
+        let last = self.train_items - (devices - 1) * slice;
+        let batches = |items: usize| items.div_ceil(self.batch_size.max(1));
+        (0..devices)
+            .map(|d| batches(if d + 1 == devices { last } else { slice }))
+            .collect()
     }
 
     /// The [`RunInfo`] of this run at `base_lr`.

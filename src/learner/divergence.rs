@@ -109,6 +109,10 @@ pub struct NonFiniteLossGuard {
     first: Arc<Mutex<Option<Divergence>>>,
     epoch: usize,
     last_iteration: usize,
+    /// Items seen with `last_iteration` (DDP: one per device).
+    repeats: usize,
+    /// Devices that report the same iterations (DDP), else 1.
+    replicas: usize,
     items_per_update: usize,
     updates_per_epoch: u64,
 }
@@ -128,6 +132,8 @@ impl NonFiniteLossGuard {
             first: Arc::new(Mutex::new(None)),
             epoch: start_after,
             last_iteration: usize::MAX,
+            repeats: 0,
+            replicas: 1,
             items_per_update: (run.grad_accumulation * run.devices).max(1),
             updates_per_epoch: run.updates_per_epoch(),
         }
@@ -155,6 +161,18 @@ impl NonFiniteLossGuard {
         self
     }
 
+    /// For Burn's `ExecutionStrategy::ddp` on `devices` devices: each device reports its items
+    /// with the same iteration numbers (Burn counts `devices` per update), so an epoch starts
+    /// where the iteration falls or repeats a `devices + 1`-th time; and the guard only
+    /// records. It never interrupts, nor forwards a stop request: a device that left its epoch
+    /// early would leave the others waiting in the all-reduce of their next update. End such
+    /// a run at the end of the epoch instead (Burn's early-stopping strategy runs on every
+    /// device there), on [`divergence`](Self::divergence) or the epoch's loss.
+    pub fn with_ddp(mut self, devices: usize) -> Self {
+        self.replicas = devices.max(1);
+        self
+    }
+
     /// The first non-finite loss seen, if any.
     pub fn divergence(&self) -> Option<Divergence> {
         self.first.lock().unwrap_or_else(|e| e.into_inner()).clone()
@@ -168,12 +186,20 @@ impl Metric for NonFiniteLossGuard {
         let iteration = metadata.iteration.unwrap_or(0);
         // Iterations restart at 1 in every epoch (`last_iteration` starts at usize::MAX, so the
         // first one seen starts an epoch too).
-        if iteration <= self.last_iteration {
+        if iteration < self.last_iteration || (iteration == self.last_iteration && self.repeats >= self.replicas) {
             self.epoch += 1;
+            self.repeats = 0;
+        } else if iteration != self.last_iteration {
+            self.repeats = 0;
         }
+        self.repeats += 1;
         self.last_iteration = iteration;
+        let ddp = self.replicas > 1;
         let epoch_served = self.epoch_served.as_ref().is_some_and(|f| f.load(Ordering::SeqCst));
-        if self.stop.as_ref().is_some_and(StopRequest::is_requested) && !epoch_served && !self.interrupter.should_stop()
+        if !ddp
+            && self.stop.as_ref().is_some_and(StopRequest::is_requested)
+            && !epoch_served
+            && !self.interrupter.should_stop()
         {
             self.interrupter.stop(Some("stop requested"));
         }
@@ -191,7 +217,9 @@ impl Metric for NonFiniteLossGuard {
                 lr: metadata.lr.as_ref().map_or(f64::NAN, |lr| lr.base()),
                 loss: value,
             };
-            self.interrupter.stop(Some(&divergence.to_string()));
+            if !ddp {
+                self.interrupter.stop(Some(&divergence.to_string()));
+            }
             *first = Some(divergence);
         }
         // Nothing to log: the loss is Burn's `LossMetric`.
@@ -210,5 +238,61 @@ impl Metric for NonFiniteLossGuard {
 
     fn attributes(&self) -> MetricAttributes {
         MetricAttributes::None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::data::dataloader::Progress;
+    use burn::tensor::Device;
+
+    fn item(guard: &mut NonFiniteLossGuard, iteration: usize, loss: f32) {
+        let metadata = MetricMetadata {
+            progress: Progress {
+                items_processed: iteration,
+                items_total: 8,
+                unit: None,
+            },
+            iteration: Some(iteration),
+            lr: None,
+        };
+        let loss = StepLoss(Tensor::<1>::from_floats([loss], &Device::flex()));
+        guard.update(&loss, &metadata).unwrap();
+    }
+
+    #[test]
+    fn under_ddp_the_devices_repeated_iterations_count_once_and_nothing_interrupts() {
+        // 16 items on 2 devices at batch 4: 2 updates per epoch; Burn's DDP reports each
+        // update's items as iteration 2 and 4 (2 per step), once per device.
+        let run = LearnerRun::new(16, 4, 3).with_devices(2);
+        let interrupter = Interrupter::new();
+        let stop = StopRequest::new();
+        let mut guard = NonFiniteLossGuard::new(interrupter.clone(), &run, 0)
+            .with_stop_request(stop.clone())
+            .with_ddp(2);
+        for it in [2, 2, 4, 4] {
+            item(&mut guard, it, 1.0);
+        }
+        stop.request();
+        for (it, loss) in [(2, 1.0), (2, 1.0), (4, f32::NAN), (4, f32::NAN)] {
+            item(&mut guard, it, loss);
+        }
+        let d = guard.divergence().expect("the NaN is recorded");
+        assert_eq!((d.epoch, d.update, d.global_update), (2, 2, 4), "{d:?}");
+        assert!(!interrupter.should_stop(), "DDP: no device leaves its epoch early");
+    }
+
+    #[test]
+    fn on_one_device_an_epoch_of_one_update_restarts_at_the_same_iteration() {
+        let run = LearnerRun::new(4, 4, 3);
+        let interrupter = Interrupter::new();
+        let mut guard = NonFiniteLossGuard::new(interrupter.clone(), &run, 0);
+        item(&mut guard, 1, 1.0);
+        item(&mut guard, 1, 1.0);
+        item(&mut guard, 1, f32::INFINITY);
+        let d = guard.divergence().unwrap();
+        assert_eq!((d.epoch, d.update, d.global_update), (3, 1, 3), "{d:?}");
+        assert!(interrupter.should_stop());
     }
 }

@@ -39,7 +39,10 @@ impl<F: FnMut(&LrUpdate<'_>) + Send> LrObserver for F {
 }
 
 /// Collects the LR of every scheduler of one update (Burn's `ModuleLrScheduler` steps the base
-/// first, then each group) and hands the whole update to the observer.
+/// first, then each group) and hands the whole update to the observer, once: under Burn's
+/// `ExecutionStrategy::ddp` every device steps a clone of the schedulers (all clones share this
+/// assembly), in lockstep (each update's all-reduce waits for every device), so the copies of
+/// an update that was already reported are dropped.
 struct Assembly {
     observer: Box<dyn LrObserver>,
     /// The cell the momentum-cycled optimizer reads (`None`: the schedule does not cycle it).
@@ -49,19 +52,27 @@ struct Assembly {
     lr: f64,
     momentum: Option<f64>,
     groups: Vec<Option<f64>>,
+    /// The last update handed to the observer.
+    reported: Option<u64>,
 }
 
 impl Assembly {
     fn put(&mut self, slot: usize, step: u64, lr: f64, momentum: Option<f64>) {
+        if self.reported.is_some_and(|r| step <= r) {
+            return; // another device's copy of a reported update (DDP)
+        }
         if slot == 0 {
+            if step != self.step {
+                self.groups.iter_mut().for_each(|g| *g = None);
+            }
             self.step = step;
             self.lr = lr;
             self.momentum = momentum;
-            self.groups.iter_mut().for_each(|g| *g = None);
-        } else {
+        } else if step == self.step {
             self.groups[slot - 1] = Some(lr);
         }
         if self.groups.iter().all(Option::is_some) {
+            self.reported = Some(step);
             let group_lrs: Vec<f64> = self.groups.iter().flatten().copied().collect();
             self.observer.observe(&LrUpdate {
                 step: self.step,
@@ -102,6 +113,7 @@ impl Observed {
             lr: 0.0,
             momentum: None,
             groups: vec![None; groups.len()],
+            reported: None,
         }));
         let wrap = |inner, slot| Self {
             inner,
@@ -183,6 +195,42 @@ mod tests {
             assert_eq!(row.4, rb.momentum());
             assert!(row.4.is_some());
         }
+    }
+
+    #[test]
+    fn clones_stepping_in_lockstep_report_each_update_once() {
+        // Burn's DDP: every device steps its own clone of the base and group schedulers; the
+        // devices' steps of one update interleave in any order, never into the next update.
+        type Row = (u64, f64, Vec<f64>);
+        let seen: Arc<Mutex<Vec<Row>>> = Arc::default();
+        let sink = seen.clone();
+        let observer = move |u: &LrUpdate<'_>| sink.lock().unwrap().push((u.step, u.lr, u.group_lrs.to_vec()));
+        let base = built("type = \"cosine_annealing\"\nt_max = 12", 0.1);
+        let group = built("type = \"step_lr\"\nstep_size = 1\ngamma = 0.5", 0.01);
+        let (mut reference_base, mut reference_group) = (base.clone(), group.clone());
+        let (b, g) = Observed::wrap(base, vec![group], Box::new(observer), None, 4);
+        let mut replicas = [(b.clone(), g[0].clone()), (b.clone(), g[0].clone()), (b, g[0].clone())];
+        // Per update, one of several orders of the replicas' base (B) and group (G) steps.
+        let orders: [&[(usize, bool)]; 3] = [
+            &[(0, true), (0, false), (1, true), (1, false), (2, true), (2, false)],
+            &[(0, true), (1, true), (2, true), (2, false), (0, false), (1, false)],
+            &[(2, true), (0, true), (0, false), (1, true), (2, false), (1, false)],
+        ];
+        for k in 0..6 {
+            for &(r, is_base) in orders[k % 3] {
+                let (b, g) = &mut replicas[r];
+                if is_base {
+                    b.step();
+                } else {
+                    g.step();
+                }
+            }
+        }
+        let seen = seen.lock().unwrap();
+        let want: Vec<Row> = (0..6u64)
+            .map(|k| (k, reference_base.step(), vec![reference_group.step()]))
+            .collect();
+        assert_eq!(*seen, want);
     }
 
     #[test]

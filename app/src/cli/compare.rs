@@ -118,7 +118,7 @@ pub(super) fn run(args: CompareArgs) -> Result<()> {
             .map_or("CIFAR-10 (downloaded)".into(), |d| d.display().to_string()),
         first.data.train_limit.map_or("all".into(), |n| n.to_string()),
         first.data.test_limit.map_or("all".into(), |n| n.to_string()),
-        crate::device::describe_all(first.training.device, &first.training.devices),
+        crate::device::describe_all(first.training.device, &first.training.devices, first.training.strategy),
     );
     let target = compare::target(&runs, args.target_accuracy);
     // The comparison's command; a continued one says so after it.

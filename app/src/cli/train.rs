@@ -106,8 +106,10 @@ pub(super) fn train_config(args: &TrainArgs, command: &str) -> Result<TrainConfi
     cfg.validate()?;
     // The whole config, schedules and device included, before any data is read or downloaded.
     training::check_schedules(&cfg)?;
-    let devices = crate::device::devices(cfg.training.device, &cfg.training.devices)?;
-    crate::precision::configure(&devices, cfg.training.precision)?;
+    let t = &cfg.training;
+    t.strategy.check_device(t.device, t.devices.len())?;
+    let devices = crate::device::devices(t.device, &t.devices)?;
+    crate::precision::configure(&devices, t.precision)?;
     Ok(cfg)
 }
 
@@ -149,7 +151,7 @@ pub(super) fn run(args: TrainArgs) -> Result<()> {
     println!(
         "{:?} on {}{}: {} train / {} test images, {} epochs, batch {}, scheduler {} (loaded in {:.1}s)",
         cfg.model.arch,
-        crate::device::describe_all(cfg.training.device, &cfg.training.devices),
+        crate::device::describe_all(cfg.training.device, &cfg.training.devices, cfg.training.strategy),
         match cfg.training.precision {
             crate::precision::Precision::F32 => String::new(),
             p => format!(" in {p}"),
