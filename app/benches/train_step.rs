@@ -21,7 +21,8 @@
 //! takes the median of 10 samples of one step each after 3 warm-up steps (flat sampling).
 //! `cargo test --benches` runs every benchmark once (CI does, to prove they run).
 //! Peak memory is the host heap (a counting allocator) from building the model to the last
-//! step; a GPU's own memory is not in it. The heap is mimalloc, as in the `burn-lr` binary;
+//! step; a GPU's own memory is not in it. The heap is mimalloc, as in the `burn-lr` binary (with
+//! its purge off, as there);
 //! `BURN_LR_BENCH_ALLOCATOR=system` measures with the system allocator instead (this single
 //! training thread shows no consistent difference; a whole run, with Burn's loader and metric
 //! threads, does: README, "Speed").
@@ -172,6 +173,23 @@ fn device_of(name: &str) -> Device {
     device(device_name).unwrap_or_else(|e| panic!("BURN_LR_BENCH_BACKENDS: {name}: {e}"))
 }
 
+/// Once per process, before any tensor: the binary's heap settings
+/// ([`burn_lr_cifar::allocator::keep_freed_memory`]) and every benchmarked device's float type
+/// (`BURN_LR_BENCH_PRECISION`; Burn fixes it per device at its first tensor, and the input
+/// pipeline's batches are on the CPU). Returns the precision.
+fn setup() -> Precision {
+    static PRECISION: OnceLock<Precision> = OnceLock::new();
+    *PRECISION.get_or_init(|| {
+        burn_lr_cifar::allocator::keep_freed_memory();
+        let precision = bench_precision();
+        for backend in env_list("BURN_LR_BENCH_BACKENDS", &default_backends()) {
+            let device = device_of(&backend);
+            configure(std::slice::from_ref(&device), precision).unwrap_or_else(|e| panic!("{backend}: {e}"));
+        }
+        precision
+    })
+}
+
 /// `BURN_LR_BENCH_PRECISION` (default f32).
 fn bench_precision() -> Precision {
     std::env::var("BURN_LR_BENCH_PRECISION").map_or(Precision::F32, |p| {
@@ -240,7 +258,7 @@ struct StepResult {
 
 /// `BURN_LR_BENCH_PEAK`'s device: its name and f32 / bf16 peaks (TFLOP/s).
 fn bench_peak() -> Option<(&'static str, f64, Option<f64>)> {
-    let name = std::env::var("BURN_LR_BENCH_PEAK").ok()?;
+    let name = std::env::var("BURN_LR_BENCH_PEAK").ok().filter(|n| !n.is_empty())?;
     Some(peak(&name).unwrap_or_else(|| {
         let names: Vec<&str> = burn_lr_cifar::model::flops::PEAKS.iter().map(|p| p.0).collect();
         panic!(
@@ -293,7 +311,7 @@ impl Lazy {
 fn bench_steps(c: &mut Criterion) {
     let batch: usize =
         std::env::var("BURN_LR_BENCH_BATCH").map_or(128, |b| b.parse().expect("BURN_LR_BENCH_BATCH: a number"));
-    let precision = bench_precision();
+    let precision = setup();
     let mut results = Vec::new();
     let mut group = c.benchmark_group("train_step");
     // Ten samples of one step each (a step takes 0.1-10 s): criterion says it cannot finish
@@ -306,7 +324,6 @@ fn bench_steps(c: &mut Criterion) {
         .throughput(Throughput::Elements(batch as u64));
     for backend in env_list("BURN_LR_BENCH_BACKENDS", &default_backends()) {
         let device = device_of(&backend);
-        configure(std::slice::from_ref(&device), precision).unwrap_or_else(|e| panic!("{backend}: {e}"));
         for model in env_list("BURN_LR_BENCH_MODELS", "resnet8,resnet20,resnet18") {
             let mut lazy = Lazy {
                 arch: arch_of(&model),
@@ -442,6 +459,7 @@ fn jpeg_folder(per_class: usize) -> tempfile::TempDir {
 }
 
 fn bench_input(c: &mut Criterion) {
+    setup();
     let batch = 128;
     let mut group = c.benchmark_group("input_pipeline");
     group.sample_size(10);

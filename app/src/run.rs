@@ -176,12 +176,13 @@ pub fn train(cfg: &TrainConfig, data: Cifar10, opts: &TrainOptions) -> Result<Tr
 pub fn train_in(run_dir: RunDir, data: Cifar10, opts: &TrainOptions) -> Result<TrainSummary, TrainError> {
     let cfg = run_dir.config();
     let t = &cfg.training;
+    let split = LearnerRun::new(data.train.len(), t.batch_size, t.epochs).with_devices(t.devices.len());
+    t.strategy.check_split(&split)?;
     t.strategy.check_device(t.device, t.devices.len())?;
     let devices = devices(t.device, &t.devices)?;
     crate::precision::configure(&devices, t.precision)?;
     let device = devices[0].clone();
     let mut schedule = schedule_for(cfg, data.train.len(), opts)?;
-    t.strategy.check_split(schedule.learner_run())?;
     let optimizer = optimizer(&cfg.optimizer, &schedule)?;
     device.seed(t.seed);
     let model = ResNet::seeded(cfg.model.arch, data::CLASSES.len(), t.seed, &device.clone().autodiff())

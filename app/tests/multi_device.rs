@@ -166,8 +166,8 @@ fn a_two_device_run_stopped_and_resumed_gives_the_same_numbers() {
 /// `strategy = "ddp"`: Burn's all-reduce exists only on CUDA, so on the CPU (more than one
 /// device) the binary refuses it in one line, exit code 2, before any data is read or any
 /// directory made; a split whose devices would make different numbers of batches is refused
-/// too (they would wait for each other forever); and on one device DDP is that device's run,
-/// identical to the default strategy's.
+/// too (they would wait for each other forever); and on one device DDP is that device's run
+/// (not Burn's DDP, whose all-reduce the CPU lacks), identical to the default strategy's.
 #[test]
 fn ddp_is_refused_where_burn_has_no_all_reduce_and_one_device_trains_alone() {
     let tmp = tempfile::tempdir().unwrap();
@@ -196,22 +196,30 @@ fn ddp_is_refused_where_burn_has_no_all_reduce_and_one_device_trains_alone() {
     );
     assert!(!art.exists(), "nothing made");
 
-    // The split check, before any file of the run is written (the library path, which a
-    // CUDA run takes too): 26 images on 3 devices at batch 4 make 2, 2 and 3 batches.
+    // Through the library's entry point: a split whose devices make unequal batches is refused
+    // (26 images on 3 devices at batch 4: 2, 2 and 3 batches) before the device is looked at, and
+    // an even split (24 images: 2 each) then meets the CPU's refusal. Both before any file.
     let cfg = config_with(
-        tmp.path(),
+        &tmp.path().join("split"),
         "type = \"constant\"",
         1,
         4,
         1,
         "devices = 3\nstrategy = \"ddp\"",
     );
-    let mut t = cfg.training.clone();
-    t.device = burn_lr_cifar::device::DeviceName::Cuda;
-    let run = LearnerRun::new(26, t.batch_size, 1).with_devices(t.devices.len());
-    let err = t.strategy.check_split(&run).unwrap_err();
+    let err = training::train(&cfg, data(26), &quiet()).unwrap_err();
     assert_eq!(err.exit_code(), 2);
-    assert!(err.to_string().contains("make 2, 2, 3 batches of 4"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("26 training images on 3 devices make 2, 2, 3 batches of 4"),
+        "{err}"
+    );
+    let err = training::train(&cfg, data(24), &quiet()).unwrap_err();
+    assert!(
+        err.to_string().contains("Burn's CPU backends implement no all-reduce"),
+        "{err}"
+    );
+    assert!(!tmp.path().join("split").join("metrics.csv").exists());
 
     // One device: DDP is the single-device run.
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());

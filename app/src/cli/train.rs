@@ -124,8 +124,8 @@ pub(super) fn stop_on_ctrl_c() -> Option<StopRequest> {
             std::process::exit(130);
         }
         eprintln!(
-            "\nCtrl-C: stopping after the current update (during validation: once this epoch is checkpointed); \
-             Ctrl-C again to quit at once"
+            "\nCtrl-C: stopping after the current update (during validation, or with strategy = \"ddp\": once this epoch \
+             is checkpointed); Ctrl-C again to quit at once"
         );
         handle.request();
     });
