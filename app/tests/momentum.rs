@@ -1,10 +1,11 @@
 //! Momentum cycling (`cycle_momentum`) is applied to the optimizer: the optimizer uses the
 //! scheduled momentum at each update, and with a constant momentum it is Burn's own SGD/AdamW.
 
+use burn::module::Param;
 use burn::nn::{Linear, LinearConfig};
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer, SgdConfig};
-use burn::tensor::{Device, Distribution, Tensor};
+use burn::tensor::{Device, Tensor, TensorData};
 use burn_lr::optim::{CycledAdamWConfig, CycledSgdConfig};
 use burn_lr::schedule::MomentumCell;
 use burn_lr::schedule::{OneCycleLrSchedulerConfig, RunInfo, SchedulerConfig};
@@ -16,16 +17,25 @@ fn device() -> Device {
     Device::flex().autodiff()
 }
 
-/// Runs `steps` updates of `optim` on a fixed linear layer and returns its weights.
+/// A fixed value in (-0.5, 0.5) for element `i` of a tensor (no random generator: Burn's CPU
+/// generator is one per process, and another test's run in this binary draws from it).
+fn fixed(i: usize, salt: usize) -> f32 {
+    ((i * 37 + salt * 11) % 29) as f32 / 29.0 - 0.5
+}
+
+/// Runs `steps` updates of `optim` on a fixed linear layer `[4] -> [3]` and returns its weights.
 fn run(mut optim: ModuleOptimizer, steps: usize) -> Vec<f32> {
-    // Burn's CPU generator is one per process and parameters are drawn at their first use: no
-    // other test's thread may draw between the seed and this run's first forward pass.
-    static DRAWING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _drawing = DRAWING.lock().unwrap_or_else(|e| e.into_inner());
     let device = device();
-    device.seed(3);
     let mut layer: Linear = LinearConfig::new(4, 3).init(&device);
-    let x = Tensor::<2>::random([8, 4], Distribution::Default, &device);
+    let weight: Vec<f32> = (0..12).map(|i| fixed(i, 1)).collect();
+    let bias: Vec<f32> = (0..3).map(|i| fixed(i, 2)).collect();
+    layer.weight = Param::from_tensor(Tensor::<2>::from_data(TensorData::new(weight, [4, 3]), &device));
+    layer.bias = Some(Param::from_tensor(Tensor::<1>::from_data(
+        TensorData::new(bias, [3]),
+        &device,
+    )));
+    let inputs: Vec<f32> = (0..32).map(|i| fixed(i, 3)).collect();
+    let x = Tensor::<2>::from_data(TensorData::new(inputs, [8, 4]), &device);
     for _ in 0..steps {
         let loss = layer.forward(x.clone()).powi_scalar(2).mean();
         let grads = GradientsParams::from_grads(loss.backward(), &layer);
