@@ -14,6 +14,8 @@
 //! - `BURN_LR_BENCH_PRECISION`: `f32` (default), `bf16` or `f16`: the float type of every
 //!   tensor on the benchmarked devices (`[training] precision`, through Burn's
 //!   `Device::configure`, once per process: run the bench once per precision).
+//! - `BURN_LR_BENCH_CONV`: `auto` (default), `onednn` or `burn`: the CPU convolution
+//!   (`[training] cpu_conv`); the CSV's `conv` column says which ran.
 //!
 //! Each step is the app's: SGD (momentum 0.9, Nesterov, weight decay 5e-4) with OneCycle
 //! (`max_lr` 0.2, cycled momentum) through Burn's `Learner` (`train_step`, `lr_step`,
@@ -44,6 +46,7 @@ use burn::train::Learner;
 use burn_lr::learner::{LearnerRun, LearnerSchedule};
 use burn_lr::schedule::SchedulerConfig;
 use burn_lr_cifar::config::OptimizerConfig;
+use burn_lr_cifar::conv::{is_flex, ConvKernel, CpuConv};
 use burn_lr_cifar::data::{
     load_image_folder, CifarBatch, CifarBatcher, CifarItem, Crop, EpochDataset, EpochLoader, TrainItem, CLASSES,
 };
@@ -181,6 +184,7 @@ fn setup() -> Precision {
     static PRECISION: OnceLock<Precision> = OnceLock::new();
     *PRECISION.get_or_init(|| {
         burn_lr_cifar::allocator::keep_freed_memory();
+        burn_lr_cifar::conv::passive_openmp_threads();
         let precision = bench_precision();
         for backend in env_list("BURN_LR_BENCH_BACKENDS", &default_backends()) {
             let device = device_of(&backend);
@@ -188,6 +192,17 @@ fn setup() -> Precision {
         }
         precision
     })
+}
+
+/// `BURN_LR_BENCH_CONV` (default `auto`) resolved for `device` in the bench's precision.
+fn conv_kernel(device: &Device) -> ConvKernel {
+    let conv: CpuConv = std::env::var("BURN_LR_BENCH_CONV").map_or(CpuConv::Auto, |c| {
+        toml::Value::String(c.clone())
+            .try_into()
+            .unwrap_or_else(|_| panic!("BURN_LR_BENCH_CONV: unknown convolution `{c}` (allowed: auto, onednn, burn)"))
+    });
+    conv.resolve(is_flex(device), setup() == Precision::F32)
+        .unwrap_or_else(|e| panic!("BURN_LR_BENCH_CONV: {e}"))
 }
 
 /// `BURN_LR_BENCH_PRECISION` (default f32).
@@ -226,7 +241,7 @@ fn learner(arch: Arch, batch: usize, device: &Device) -> (Learner<ResNet>, Cifar
         toml::from_str("name = \"sgd\"\nlr = 0.1\nmomentum = 0.9\nnesterov = true\nweight_decay = 5e-4")
             .expect("valid optimizer config");
     let optim = optimizer(&optim_cfg, &schedule).expect("valid optimizer settings");
-    let model = ResNet::new(arch, CLASSES.len(), &device.clone().autodiff());
+    let model = ResNet::new(arch, CLASSES.len(), &device.clone().autodiff()).with_conv_kernel(conv_kernel(device));
     let images = Tensor::random(
         [batch, 3, 32, 32],
         Distribution::Normal(0.0, 1.0),
@@ -254,6 +269,8 @@ struct StepResult {
     peak_mib: f64,
     /// Training FLOPs per image.
     train_flops: u64,
+    /// The convolution, as the run header says it.
+    conv: String,
 }
 
 /// `BURN_LR_BENCH_PEAK`'s device: its name and f32 / bf16 peaks (TFLOP/s).
@@ -355,6 +372,7 @@ fn bench_steps(c: &mut Criterion) {
                     median_ms,
                     peak_mib,
                     train_flops,
+                    conv: conv_kernel(&device).describe(),
                 });
             }
         }
@@ -368,7 +386,7 @@ fn bench_steps(c: &mut Criterion) {
 fn write_steps(results: &[StepResult]) {
     let device = bench_peak();
     let mut csv = String::from(
-        "backend,model,batch,precision,median_ms,images_per_s,peak_host_mib,train_gflop_per_image,tflop_per_s,mfu_f32,mfu_bf16\n",
+        "backend,model,batch,precision,median_ms,images_per_s,peak_host_mib,train_gflop_per_image,tflop_per_s,mfu_f32,mfu_bf16,conv\n",
     );
     let mfu_head = device.map_or("MFU".into(), |(name, _, _)| format!("MFU {name} f32/bf16"));
     println!(
@@ -403,7 +421,7 @@ fn write_steps(results: &[StepResult]) {
             format!("{} / {}", pct(f32_mfu), pct(bf16_mfu))
         );
         csv += &format!(
-            "{},{},{},{},{:.3},{:.2},{:.1},{:.4},{:.4},{},{}\n",
+            "{},{},{},{},{:.3},{:.2},{:.1},{:.4},{:.4},{},{},{}\n",
             r.backend,
             r.model,
             r.batch,
@@ -414,7 +432,8 @@ fn write_steps(results: &[StepResult]) {
             gflop,
             tflops,
             frac(f32_mfu),
-            frac(bf16_mfu)
+            frac(bf16_mfu),
+            r.conv
         );
     }
     write_out("train_step.csv", &csv);

@@ -213,6 +213,11 @@ pub struct TrainingConfig {
     /// that type).
     #[serde(default)]
     pub precision: crate::precision::Precision,
+    /// The convolution of a run on the CPU in f32: `auto` (default: oneDNN when `libdnnl.so.2`
+    /// opens, else Burn's), `onednn` (one line, exit code 2, where it cannot run) or `burn`;
+    /// see [`CpuConv`](crate::conv::CpuConv). GPU runs and bf16/f16 always use Burn's.
+    #[serde(default)]
+    pub cpu_conv: crate::conv::CpuConv,
 }
 
 fn one() -> usize {
@@ -571,6 +576,16 @@ fn bad(field: &'static str, value: String, allowed: &'static str) -> Result<(), 
 }
 
 impl TrainingConfig {
+    /// The convolution this run computes with: `cpu_conv` for its device and precision.
+    ///
+    /// # Errors
+    /// `cpu_conv = "onednn"` where oneDNN cannot run, in one line.
+    pub fn conv_kernel(&self) -> Result<crate::conv::ConvKernel, String> {
+        let cpu = crate::device::resolved(self.device) == DeviceName::Cpu;
+        let f32 = self.precision == crate::precision::Precision::F32;
+        self.cpu_conv.resolve(cpu, f32)
+    }
+
     fn validate(&self) -> Result<(), ConfigError> {
         for (field, v) in [
             ("training.epochs", self.epochs),

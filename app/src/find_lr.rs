@@ -43,7 +43,8 @@ pub fn find_lr(cfg: &TrainConfig, data: Cifar10, settings: &LrFindConfig, out: &
     crate::precision::configure(std::slice::from_ref(&device), t.precision)?;
     device.seed(t.seed);
     let model = ResNet::seeded(cfg.model.arch, data::CLASSES.len(), t.seed, &device.clone().autodiff())
-        .with_label_smoothing(t.label_smoothing);
+        .with_label_smoothing(t.label_smoothing)
+        .with_conv_kernel(t.conv_kernel().map_err(TrainError::Settings)?);
     // The optimizer as a run builds it; the schedule itself is not stepped (the test sets the
     // LR), so a cycled momentum stays at the configured `momentum` / `beta1`.
     let run = LearnerRun::new(data.train.len().max(1), t.batch_size, t.epochs);

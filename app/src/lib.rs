@@ -25,6 +25,7 @@ pub mod checkpoint;
 pub mod cli;
 pub mod compare;
 pub mod config;
+pub mod conv;
 pub mod data;
 pub mod device;
 pub mod error;

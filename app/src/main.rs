@@ -10,5 +10,6 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     burn_lr_cifar::allocator::keep_freed_memory();
+    burn_lr_cifar::conv::passive_openmp_threads();
     std::process::exit(burn_lr_cifar::cli::main());
 }

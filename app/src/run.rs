@@ -186,7 +186,8 @@ pub fn train_in(run_dir: RunDir, data: Cifar10, opts: &TrainOptions) -> Result<T
     let optimizer = optimizer(&cfg.optimizer, &schedule)?;
     device.seed(t.seed);
     let model = ResNet::seeded(cfg.model.arch, data::CLASSES.len(), t.seed, &device.clone().autodiff())
-        .with_label_smoothing(t.label_smoothing);
+        .with_label_smoothing(t.label_smoothing)
+        .with_conv_kernel(t.conv_kernel().map_err(TrainError::Settings)?);
     schedule.check_groups(&model)?;
     let facts = run_facts(&data, &schedule);
     let start = run_dir.start(&facts, &mut schedule)?;

@@ -16,6 +16,7 @@
 
 pub mod flops;
 
+use crate::conv::{conv2d, ConvKernel};
 use crate::data::CifarBatch;
 use burn::module::{Initializer, Module};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
@@ -120,15 +121,15 @@ impl Block {
         }
     }
 
-    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+    fn forward(&self, x: Tensor<4>, k: ConvKernel) -> Tensor<4> {
         let identity = match &self.shortcut {
-            Some(s) => s.bn.forward(s.conv.forward(x.clone())),
+            Some(s) => s.bn.forward(conv2d(&s.conv, x.clone(), k)),
             None => x.clone(),
         };
-        let mut y = relu(self.bn1.forward(self.conv1.forward(x)));
-        y = self.bn2.forward(self.conv2.forward(y));
+        let mut y = relu(self.bn1.forward(conv2d(&self.conv1, x, k)));
+        y = self.bn2.forward(conv2d(&self.conv2, y, k));
         if let (Some(conv3), Some(bn3)) = (&self.conv3, &self.bn3) {
-            y = bn3.forward(conv3.forward(relu(y)));
+            y = bn3.forward(conv2d(conv3, relu(y), k));
         }
         relu(y + identity)
     }
@@ -167,12 +168,12 @@ impl Stage {
         }
     }
 
-    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let x = self.pool.forward(relu(self.bn.forward(self.conv.forward(x))));
+    fn forward(&self, x: Tensor<4>, k: ConvKernel) -> Tensor<4> {
+        let x = self.pool.forward(relu(self.bn.forward(conv2d(&self.conv, x, k))));
         match &self.res {
             Some(r) => {
-                let y = relu(r.bn1.forward(r.conv1.forward(x.clone())));
-                x + relu(r.bn2.forward(r.conv2.forward(y)))
+                let y = relu(r.bn1.forward(conv2d(&r.conv1, x.clone(), k)));
+                x + relu(r.bn2.forward(conv2d(&r.conv2, y, k)))
             }
             None => x,
         }
@@ -194,6 +195,10 @@ pub struct ResNet {
     /// The loss's label smoothing (`[training] label_smoothing`; 0: none). A constant: not in
     /// the checkpoint, set from the config when the model is built.
     label_smoothing: f32,
+    /// The convolution it computes with (`[training] cpu_conv`; default Burn's). Not in the
+    /// checkpoint: the same weights in either.
+    #[module(skip)]
+    conv_kernel: ConvKernel,
 }
 
 impl ResNet {
@@ -294,6 +299,7 @@ impl ResNet {
                 .init(device),
             page_head: arch == Arch::Resnet9,
             label_smoothing: 0.0,
+            conv_kernel: ConvKernel::Burn,
         }
     }
 
@@ -303,6 +309,18 @@ impl ResNet {
     pub fn with_label_smoothing(mut self, a: f64) -> Self {
         self.label_smoothing = a as f32;
         self
+    }
+
+    /// The same network computing its convolutions with `kernel` (see [`ConvKernel`]; the
+    /// weights are unchanged).
+    pub fn with_conv_kernel(mut self, kernel: ConvKernel) -> Self {
+        self.conv_kernel = kernel;
+        self
+    }
+
+    /// The convolution it computes with.
+    pub fn conv_kernel(&self) -> ConvKernel {
+        self.conv_kernel
     }
 
     /// The classifier head (parameter paths `fc.weight`, `fc.bias`).
@@ -317,12 +335,13 @@ impl ResNet {
 
     /// Logits `[batch, num_classes]` for images `[batch, 3, 32, 32]`.
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
-        let mut x = relu(self.stem_bn.forward(self.stem.forward(images)));
+        let k = self.conv_kernel;
+        let mut x = relu(self.stem_bn.forward(conv2d(&self.stem, images, k)));
         for block in &self.blocks {
-            x = block.forward(x);
+            x = block.forward(x, k);
         }
         for stage in &self.stages {
-            x = stage.forward(x);
+            x = stage.forward(x, k);
         }
         let [b, c, _, _] = x.dims();
         if self.page_head {
