@@ -11,7 +11,7 @@
 # else Burn's: the table's conv column says which ran.
 #
 # Environment: PYTHON (a Python with torch; default python3), THREADS (default: all cores; Burn's
-# flex through RAYON_NUM_THREADS, PyTorch through torch.set_num_threads), MODELS (default
+# flex through RAYON_NUM_THREADS and oneDNN through OMP_NUM_THREADS, PyTorch through torch.set_num_threads), MODELS (default
 # resnet8,resnet20,resnet18), DATA_DIR (default ../shared/data/cifar10, for --time-to-accuracy),
 # OUT (default target/compare). Install PyTorch: python3 -m venv V && V/bin/pip install torch pillow
 set -euo pipefail
@@ -38,6 +38,8 @@ if ! "$PYTHON" -c 'import torch' 2>/dev/null; then
 fi
 mkdir -p "$OUT"
 export RAYON_NUM_THREADS=$THREADS
+# oneDNN's convolution runs on OpenMP threads.
+export OMP_NUM_THREADS=$THREADS
 
 fail() { # $1: what, $2: its log
   echo "compare.sh: $1 failed; the end of $2:" >&2

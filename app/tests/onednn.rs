@@ -32,7 +32,8 @@ fn onednn_or_skip() -> Option<&'static onednn::OneDnn> {
     }
 }
 
-/// One convolution: `[batch, c_in, h, w]` input, `c_out` filters of `k` x `k`.
+/// One convolution: `[batch, c_in, h, w]` input, `c_out` filters of `k` (rows, columns), its
+/// stride and its symmetric padding (rows, columns).
 #[derive(Debug, Clone, Copy)]
 struct Case {
     batch: usize,
@@ -40,9 +41,31 @@ struct Case {
     c_out: usize,
     h: usize,
     w: usize,
-    k: usize,
-    stride: usize,
-    pad: usize,
+    k: [usize; 2],
+    stride: [usize; 2],
+    pad: [usize; 2],
+}
+
+impl Case {
+    /// `[batch, c_in, c_out, h, w, k, stride, padding]`: a square kernel, stride and padding.
+    fn square([batch, c_in, c_out, h, w, k, s, p]: [usize; 8]) -> Self {
+        Case {
+            batch,
+            c_in,
+            c_out,
+            h,
+            w,
+            k: [k; 2],
+            stride: [s; 2],
+            pad: [p; 2],
+        }
+    }
+
+    /// `[oh, ow]`, PyTorch's.
+    fn out(&self) -> [usize; 2] {
+        let o = |i: usize, len: usize| (len + 2 * self.pad[i] - self.k[i]) / self.stride[i] + 1;
+        [o(0, self.h), o(1, self.w)]
+    }
 }
 
 fn values(rng: &mut rand_chacha::ChaCha8Rng, n: usize) -> Vec<f32> {
@@ -50,45 +73,57 @@ fn values(rng: &mut rand_chacha::ChaCha8Rng, n: usize) -> Vec<f32> {
 }
 
 /// The ResNet layers, kernels 1, 3 and 7, strides 1 to 3, batch 1, odd sizes and channel counts
-/// that are not multiples of the SIMD width (8), and random cases.
+/// that are not multiples of the SIMD width (8), rows and columns that differ, random cases.
 fn cases() -> Vec<Case> {
-    let c = |batch, c_in, c_out, h, w, k, stride, pad| Case {
-        batch,
-        c_in,
-        c_out,
-        h,
-        w,
-        k,
-        stride,
-        pad,
-    };
+    let c = Case::square;
     let mut cases = vec![
-        c(4, 16, 16, 32, 32, 3, 1, 1),
-        c(4, 16, 32, 32, 32, 3, 2, 1),
-        c(4, 16, 32, 32, 32, 1, 2, 0),
-        c(2, 3, 16, 32, 32, 3, 1, 1),
-        c(1, 7, 5, 13, 11, 7, 2, 3),
-        c(3, 9, 13, 9, 15, 1, 1, 0),
-        c(1, 1, 1, 5, 5, 3, 3, 0),
-        c(2, 19, 17, 7, 7, 3, 1, 2),
+        c([4, 16, 16, 32, 32, 3, 1, 1]),
+        c([4, 16, 32, 32, 32, 3, 2, 1]),
+        c([4, 16, 32, 32, 32, 1, 2, 0]),
+        c([2, 3, 16, 32, 32, 3, 1, 1]),
+        c([1, 7, 5, 13, 11, 7, 2, 3]),
+        c([3, 9, 13, 9, 15, 1, 1, 0]),
+        c([1, 1, 1, 5, 5, 3, 3, 0]),
+        c([2, 19, 17, 7, 7, 3, 1, 2]),
+        Case {
+            batch: 2,
+            c_in: 5,
+            c_out: 6,
+            h: 11,
+            w: 8,
+            k: [3, 1],
+            stride: [2, 1],
+            pad: [1, 0],
+        },
+        Case {
+            batch: 1,
+            c_in: 3,
+            c_out: 4,
+            h: 6,
+            w: 13,
+            k: [1, 5],
+            stride: [1, 3],
+            pad: [0, 2],
+        },
     ];
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(19);
     for _ in 0..16 {
-        let k = [1, 3, 5, 7][rng.random_range(0..4)];
-        let pad = rng.random_range(0..=k / 2 + 1);
-        let h = rng.random_range((k.max(2 * pad + 1) - 2 * pad).max(1)..=17);
-        let w = rng.random_range((k.max(2 * pad + 1) - 2 * pad).max(1)..=17);
+        let k: [usize; 2] = [0, 1].map(|_| [1, 3, 5, 7][rng.random_range(0..4)]);
+        let pad = k.map(|k| rng.random_range(0..=k / 2 + 1));
+        // At least the kernel, once padded.
+        let [h, w] = [0, 1].map(|i| rng.random_range(k[i].saturating_sub(2 * pad[i]).max(1)..=17));
         let (c_in, c_out) = (rng.random_range(1..=21), rng.random_range(1..=21));
-        cases.push(c(
-            rng.random_range(1..=5),
+        let stride = [rng.random_range(1..=3), rng.random_range(1..=3)];
+        cases.push(Case {
+            batch: rng.random_range(1..=5),
             c_in,
             c_out,
             h,
             w,
             k,
-            rng.random_range(1..=3),
+            stride,
             pad,
-        ));
+        });
     }
     cases
 }
@@ -102,12 +137,12 @@ fn layer(case: Case, weight: &[f32], device: &Device) -> Conv2d {
         pad,
         ..
     } = case;
-    let mut conv = Conv2dConfig::new([c_in, c_out], [k, k])
-        .with_stride([stride, stride])
-        .with_padding(PaddingConfig2d::Explicit(pad, pad, pad, pad))
+    let mut conv = Conv2dConfig::new([c_in, c_out], k)
+        .with_stride(stride)
+        .with_padding(PaddingConfig2d::Explicit(pad[0], pad[1], pad[0], pad[1]))
         .with_bias(false)
         .init(device);
-    let w = Tensor::<4>::from_data(TensorData::new(weight.to_vec(), [c_out, c_in, k, k]), device);
+    let w = Tensor::<4>::from_data(TensorData::new(weight.to_vec(), [c_out, c_in, k[0], k[1]]), device);
     conv.weight = Param::from_tensor(w);
     conv
 }
@@ -153,21 +188,24 @@ fn onednn_equals_burns_convolution_and_its_gradients() {
             stride,
             pad,
         } = case;
-        let (oh, ow) = ((h + 2 * pad - k) / stride + 1, (w + 2 * pad - k) / stride + 1);
+        let [oh, ow] = case.out();
         let x = values(&mut rng, batch * c_in * h * w);
-        let weight = values(&mut rng, c_out * c_in * k * k);
+        let weight = values(&mut rng, c_out * c_in * k[0] * k[1]);
         let g = values(&mut rng, batch * c_out * oh * ow);
         let burn = run(case, &x, &weight, &g, ConvKernel::Burn);
+        let calls = extension::onednn_calls();
         let dnn = run(case, &x, &weight, &g, ConvKernel::OneDnn);
+        // The forward pass and both gradients ran on oneDNN (other tests may add calls).
+        assert!(extension::onednn_calls() >= calls + 3, "{case:?} did not run on oneDNN");
         for (i, what) in ["forward", "input gradient", "weight gradient"].into_iter().enumerate() {
             assert_close(what, case, &dnn[i], &burn[i]);
         }
         // The wrapper alone, without Burn's graph: the same values.
         let shape = onednn::Conv2dShape {
             input: [batch, c_in, h, w],
-            weight: [c_out, c_in, k, k],
-            stride: [stride; 2],
-            padding: [pad; 2],
+            weight: [c_out, c_in, k[0], k[1]],
+            stride,
+            padding: pad,
         };
         assert_close(
             "wrapper forward",
@@ -267,11 +305,15 @@ fn a_run_on_onednn_trains_as_burns_does_and_resumes_exactly() {
     assert!(ok(&train(&burn_cfg, &data, &burn_run, &[], &[])).contains("\nconvolution: Burn's\n"));
     let dnn_cfg = config(tmp.path(), "onednn", "cpu_conv = \"onednn\"");
     let whole = tmp.path().join("onednn");
-    let stdout = ok(&train(&dnn_cfg, &data, &whole, &[], &[]));
+    let out = train(&dnn_cfg, &data, &whole, &[], &[]);
+    let stdout = ok(&out);
     assert!(
         stdout.contains(&format!("\nconvolution: oneDNN {} (", lib.version())),
         "{stdout}"
     );
+    // No convolution fell back to Burn's (it would warn).
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("warning"), "{stderr}");
     let (reference, dnn) = (losses(&burn_run), losses(&whole));
     assert_eq!(dnn.len(), 2);
     for ((a, b), (x, y)) in reference.iter().zip(&dnn) {

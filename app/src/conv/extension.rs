@@ -73,6 +73,12 @@ fn dims4(t: &FlexTensor) -> Option<[usize; 4]> {
 }
 
 static FALLBACKS: AtomicUsize = AtomicUsize::new(0);
+static ONEDNN_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+/// How many convolutions (forward or gradient) of this process oneDNN computed.
+pub fn onednn_calls() -> usize {
+    ONEDNN_CALLS.load(Ordering::Relaxed)
+}
 
 /// How many convolutions (forward or gradient) of this process the extension handed back to
 /// flex's own: a tensor not in f32, a shape oneDNN refused, or no oneDNN.
@@ -90,9 +96,8 @@ fn with_onednn(
     op: impl FnOnce(&onednn::OneDnn, &Conv2dShape, &[f32], &[f32]) -> Result<Vec<f32>, String>,
 ) -> Option<Vec<f32>> {
     let out = try_onednn(a, b, shape, op);
-    if out.is_none() {
-        FALLBACKS.fetch_add(1, Ordering::Relaxed);
-    }
+    let counter = if out.is_some() { &ONEDNN_CALLS } else { &FALLBACKS };
+    counter.fetch_add(1, Ordering::Relaxed);
     out
 }
 

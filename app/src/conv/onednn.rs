@@ -71,6 +71,8 @@ const ARG_DIFF_WEIGHTS: c_int = 161;
 const QUERY_SCRATCHPAD: c_int = 136;
 const ARG_SCRATCHPAD: c_int = 80;
 const SCRATCHPAD_USER: c_int = 1;
+/// `dnnl_stream_default_flags` (`dnnl_stream_in_order`).
+const STREAM_DEFAULT_FLAGS: c_uint = 1;
 /// oneDNN's preferred buffer alignment, in bytes.
 const ALIGN: usize = 64;
 
@@ -222,6 +224,22 @@ fn dims2(d: [usize; 2]) -> Dims {
 /// Destroys a oneDNN object when dropped.
 struct Guard(Handle, unsafe extern "C" fn(Handle) -> Status);
 
+/// A stream, waited for before it is destroyed (on every path out of a call).
+struct Stream(Guard, unsafe extern "C" fn(Handle) -> Status);
+
+impl Stream {
+    fn handle(&self) -> Handle {
+        self.0 .0
+    }
+}
+
+impl Drop for Stream {
+    fn drop(&mut self) {
+        // SAFETY: a valid stream; the guard destroys it after the wait.
+        unsafe { (self.1)(self.0 .0) };
+    }
+}
+
 impl Drop for Guard {
     fn drop(&mut self) {
         if !self.0.is_null() {
@@ -237,7 +255,7 @@ impl OneDnn {
         // SAFETY: loading oneDNN runs its (and OpenMP's) initialisers, which have no
         // preconditions.
         let lib = unsafe { libloading::Library::new(&path) }.map_err(|e| {
-            format!("oneDNN ({path}) cannot be opened: {e}; install it with `apt-get install libdnnl-dev`")
+            format!("oneDNN 2.x ({path}) cannot be opened: {e}; install it with `apt-get install libdnnl-dev` (Debian 12, Ubuntu 22.04: oneDNN 2.x)")
         })?;
         let api = Api::resolve(&lib).map_err(|e| format!("{path} is not oneDNN 2.x: {e}"))?;
         // SAFETY: `dnnl_version` returns a pointer to a static struct.
@@ -344,9 +362,9 @@ impl OneDnn {
         self.run(
             &pd,
             &[
-                (ARG_SRC, QUERY_SRC, s.input, Buffer::In(x)),
-                (ARG_WEIGHTS, QUERY_WEIGHTS, s.weight, Buffer::In(weight)),
-                (ARG_DST, QUERY_DST, out, Buffer::Out(&mut y)),
+                (ARG_SRC, QUERY_SRC, s.input, Buffer::In(x.as_ptr())),
+                (ARG_WEIGHTS, QUERY_WEIGHTS, s.weight, Buffer::In(weight.as_ptr())),
+                (ARG_DST, QUERY_DST, out, Buffer::Out(y.as_mut_ptr())),
             ],
         )?;
         Ok(y)
@@ -384,9 +402,9 @@ impl OneDnn {
         self.run(
             &pd,
             &[
-                (ARG_DIFF_DST, QUERY_DIFF_DST, out, Buffer::In(grad)),
-                (ARG_WEIGHTS, QUERY_WEIGHTS, s.weight, Buffer::In(weight)),
-                (ARG_DIFF_SRC, QUERY_DIFF_SRC, s.input, Buffer::Out(&mut dx)),
+                (ARG_DIFF_DST, QUERY_DIFF_DST, out, Buffer::In(grad.as_ptr())),
+                (ARG_WEIGHTS, QUERY_WEIGHTS, s.weight, Buffer::In(weight.as_ptr())),
+                (ARG_DIFF_SRC, QUERY_DIFF_SRC, s.input, Buffer::Out(dx.as_mut_ptr())),
             ],
         )?;
         Ok(dx)
@@ -425,9 +443,14 @@ impl OneDnn {
         self.run(
             &pd,
             &[
-                (ARG_SRC, QUERY_SRC, s.input, Buffer::In(x)),
-                (ARG_DIFF_DST, QUERY_DIFF_DST, out, Buffer::In(grad)),
-                (ARG_DIFF_WEIGHTS, QUERY_DIFF_WEIGHTS, s.weight, Buffer::Out(&mut dw)),
+                (ARG_SRC, QUERY_SRC, s.input, Buffer::In(x.as_ptr())),
+                (ARG_DIFF_DST, QUERY_DIFF_DST, out, Buffer::In(grad.as_ptr())),
+                (
+                    ARG_DIFF_WEIGHTS,
+                    QUERY_DIFF_WEIGHTS,
+                    s.weight,
+                    Buffer::Out(dw.as_mut_ptr()),
+                ),
             ],
         )?;
         Ok(dw)
@@ -438,15 +461,19 @@ impl OneDnn {
     /// differs from the plain one.
     fn run(&self, pd: &Guard, args: &[(c_int, c_int, [usize; 4], Buffer)]) -> Result<(), String> {
         let api = &self.api;
+        // Declared first, so dropped last (also on an early return): the memories' own buffers.
+        let mut buffers = Vec::new();
         let mut stream = null_mut();
-        // SAFETY: out-pointer; default flags.
-        dnnl("a stream", unsafe { (api.stream_create)(&mut stream, self.engine, 0) })?;
-        let stream = Guard(stream, api.stream_destroy);
+        // SAFETY: out-pointer; `dnnl_stream_default_flags` (in order).
+        dnnl("a stream", unsafe {
+            (api.stream_create)(&mut stream, self.engine, STREAM_DEFAULT_FLAGS)
+        })?;
+        // Waits for the work on it before it is destroyed, before any buffer is freed.
+        let stream = Stream(Guard(stream, api.stream_destroy), api.stream_wait);
         let mut keep = Vec::new(); // memories and reorders, destroyed after the wait
         let mut exec = Vec::new();
         let mut after = Vec::new(); // reorders of the outputs, run after the primitive
-        let mut buffers = Vec::new(); // the memories' own buffers, freed last
-                                      // SAFETY: the descriptor answers a query of its scratchpad.
+                                    // SAFETY: the descriptor answers a query of its scratchpad.
         let scratch_md = unsafe { (api.pd_query_md)(pd.0, QUERY_SCRATCHPAD, 0) };
         // SAFETY: an initialised descriptor (a zero size when none is needed).
         if !scratch_md.is_null() && unsafe { (api.md_get_size)(scratch_md) } > 0 {
@@ -483,7 +510,7 @@ impl OneDnn {
             });
             match buffer {
                 Buffer::In(_) => {
-                    self.reorder(stream.0, &*plain, &user, chosen, &inner)?;
+                    self.reorder(stream.handle(), &*plain, &user, chosen, &inner)?;
                     keep.push(inner);
                 }
                 Buffer::Out(_) => after.push((user, inner, plain, chosen)),
@@ -497,13 +524,13 @@ impl OneDnn {
         let prim = Guard(prim, api.primitive_destroy);
         // SAFETY: every argument's memory lives until the wait below.
         dnnl("running the convolution", unsafe {
-            (api.primitive_execute)(prim.0, stream.0, exec.len() as c_int, exec.as_ptr())
+            (api.primitive_execute)(prim.0, stream.handle(), exec.len() as c_int, exec.as_ptr())
         })?;
         for (user, inner, plain, chosen) in &after {
-            self.reorder(stream.0, *chosen, inner, &**plain, user)?;
+            self.reorder(stream.handle(), *chosen, inner, &**plain, user)?;
         }
         // SAFETY: the stream is valid.
-        dnnl("waiting for the stream", unsafe { (api.stream_wait)(stream.0) })?;
+        dnnl("waiting for the stream", unsafe { (api.stream_wait)(stream.handle()) })?;
         drop(after);
         drop(keep);
         drop(buffers);
@@ -531,7 +558,7 @@ impl OneDnn {
         // Only oneDNN writes and reads the buffer (never Rust), so it needs no initialisation.
         let ptr = buf.as_mut_ptr();
         // SAFETY: the offset to the next 64-byte boundary is within the capacity.
-        let aligned = unsafe { ptr.add(ptr.align_offset(ALIGN)) };
+        let aligned = unsafe { ptr.add((ALIGN - ptr as usize % ALIGN) % ALIGN) };
         let mut mem = null_mut();
         // SAFETY: `md` is the primitive's; `aligned` has `size` bytes, alive as long as `buf`.
         dnnl("a memory object", unsafe {
@@ -580,18 +607,19 @@ impl OneDnn {
     }
 }
 
-/// A caller's plain buffer: read (an input) or written (an output).
-enum Buffer<'a> {
-    In(&'a [f32]),
-    Out(&'a mut [f32]),
+/// A caller's plain buffer, already checked against its shape: read (an input, from
+/// `as_ptr`) or written (an output, from `as_mut_ptr`), alive for the whole call.
+enum Buffer {
+    In(*const f32),
+    Out(*mut f32),
 }
 
-impl Buffer<'_> {
+impl Buffer {
     fn ptr(&self) -> Handle {
-        match self {
+        match *self {
             // oneDNN only reads an input's memory.
-            Buffer::In(s) => s.as_ptr() as Handle,
-            Buffer::Out(s) => s.as_ptr() as Handle,
+            Buffer::In(p) => p as Handle,
+            Buffer::Out(p) => p as Handle,
         }
     }
 }
