@@ -4,6 +4,7 @@
 use crate::error::TrainError;
 
 use burn_lr::monitor::plot::EpochPoint;
+use burn_lr::monitor::Output;
 pub use burn_lr::monitor::TMP_PREFIX;
 use std::path::Path;
 
@@ -52,33 +53,16 @@ impl EpochRecord {
     }
 }
 
-/// Writes `contents` to `path` through a temporary file in the same folder and a rename, so the
-/// file is either the old or the new version, never half-written.
+/// Writes `contents` to `path`, a file burn-lr names itself, through the library's one writer
+/// ([`burn_lr::monitor::write_file`] with [`Output::Own`]): a temporary file in the same folder
+/// and a rename, so the file is either the old or the new version, never half-written; a path
+/// where something other than a regular file stands (a link, a pipe, a device, a folder) is
+/// refused, never replaced.
 ///
 /// # Errors
-/// [`TrainError::Io`].
+/// [`TrainError::Monitor`] naming the path.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), TrainError> {
-    let folder = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let written = std::fs::create_dir_all(folder).and_then(|()| {
-        // The monitor's prefix: a killed write leaves a file the next run removes.
-        let mut tmp = tempfile::Builder::new().prefix(TMP_PREFIX).tempfile_in(folder)?;
-        std::io::Write::write_all(&mut tmp, contents)?;
-        tmp.as_file().sync_all()?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644))?;
-            // not 0600
-        }
-        tmp.persist(path).map_err(|e| e.error).map(drop)
-    });
-    written.map_err(|source| TrainError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
+    Ok(burn_lr::monitor::write_file(path, contents, Output::Own)?)
 }
 
 /// The per-epoch results file of a run directory.
@@ -93,16 +77,21 @@ pub const METRICS_HEADER: &str = "epoch,train_loss,val_loss,val_acc,lr,seconds,i
 /// [`TrainError::Metrics`] naming the line that is not a row of seven numbers (a garbled file
 /// is never silently shortened).
 pub fn read_metrics_csv(path: &Path) -> Result<Vec<EpochRecord>, TrainError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => {
-            return Err(TrainError::Io {
-                path: path.to_path_buf(),
-                source,
-            })
-        }
-    };
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse_metrics_csv(&text, path),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(source) => Err(TrainError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// The rows of a `metrics.csv` text (`path` names it in errors).
+///
+/// # Errors
+/// As [`read_metrics_csv`].
+pub fn parse_metrics_csv(text: &str, path: &Path) -> Result<Vec<EpochRecord>, TrainError> {
     let bad = |line: usize, why: String| TrainError::Metrics {
         path: path.to_path_buf(),
         line,

@@ -22,6 +22,12 @@ pub const OPTIM: &str = "optim";
 /// The scheduler's checkpoint file (`scheduler-N.bpk`), the one `LearnerSchedule::check_resume` reads.
 pub const SCHEDULER: &str = "scheduler";
 
+/// The run's own seal of an epoch (`run-N.toml`, sealed by `run-N.toml.md5` like Burn's
+/// files): the config, the data facts, `metrics.csv` and `lr.csv` as they stood when the epoch
+/// ended (`run_dir::seal`). Written last, it is the epoch's commit: a checkpoint without it is
+/// not resumed from.
+pub const SEAL: &str = "run";
+
 /// Temporary files of an unfinished checkpoint write start with this.
 const TMP_PREFIX: &str = ".partial-";
 
@@ -100,26 +106,63 @@ impl SealedFileCheckpointer {
 
     fn write<R: Checkpoint>(&self, epoch: usize, record: R) -> Result<(), CheckpointerError> {
         std::fs::create_dir_all(&self.dir).map_err(CheckpointerError::IOError)?;
-        let path = self.path(epoch);
         let file_name = file_name(self.name, epoch);
         let tmp = self.dir.join(format!("{TMP_PREFIX}{file_name}"));
         record.save(tmp.clone())?;
-        let io = CheckpointerError::IOError;
         std::fs::OpenOptions::new()
             .write(true)
             .open(&tmp)
             .and_then(|f| f.sync_all())
-            .map_err(io)?;
-        let digest = md5_of(&tmp).map_err(CheckpointerError::IOError)?;
-        std::fs::rename(&tmp, &path).map_err(CheckpointerError::IOError)?;
-        let seal = self.dir.join(format!("{TMP_PREFIX}{file_name}.md5"));
-        let mut f = std::fs::File::create(&seal).map_err(CheckpointerError::IOError)?;
-        writeln!(f, "{digest}  {file_name}").map_err(CheckpointerError::IOError)?;
-        f.sync_all().map_err(CheckpointerError::IOError)?;
-        std::fs::rename(&seal, sidecar(&path)).map_err(CheckpointerError::IOError)?;
-        sync_dir(&self.dir);
-        Ok(())
+            .and_then(|()| seal_in_place(&self.dir, &tmp, &file_name))
+            .map_err(CheckpointerError::IOError)
     }
+}
+
+/// Moves the flushed temporary file `tmp` to `dir/name` and seals it (`name.md5`, written to a
+/// temporary file, flushed and renamed in turn), then flushes the folder's entries.
+fn seal_in_place(dir: &Path, tmp: &Path, name: &str) -> std::io::Result<()> {
+    let digest = md5_of(tmp)?;
+    let path = dir.join(name);
+    std::fs::rename(tmp, &path)?;
+    let seal = dir.join(format!("{TMP_PREFIX}{name}.md5"));
+    let mut f = std::fs::File::create(&seal)?;
+    writeln!(f, "{digest}  {name}")?;
+    f.sync_all()?;
+    std::fs::rename(&seal, sidecar(&path))?;
+    sync_dir(dir);
+    Ok(())
+}
+
+/// `run-N.toml`, the run's seal of epoch `epoch` ([`SEAL`]).
+pub fn seal_name(epoch: usize) -> String {
+    format!("{SEAL}-{epoch}.toml")
+}
+
+/// Writes the run's seal of `epoch` ([`SEAL`]) into the checkpoint folder `dir`, as Burn's
+/// files are written: a temporary file, flushed, renamed, sealed by its MD5.
+///
+/// # Errors
+/// The write error (a full disk).
+pub fn write_seal(dir: &Path, epoch: usize, contents: &[u8]) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let name = seal_name(epoch);
+    let tmp = dir.join(format!("{TMP_PREFIX}{name}"));
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(contents)?;
+    f.sync_all()?;
+    seal_in_place(dir, &tmp, &name)
+}
+
+/// The run's seal of `epoch` in `dir`, if it is whole (matches its MD5).
+///
+/// # Errors
+/// Why it cannot be used (missing, unsealed, damaged).
+pub fn read_seal(dir: &Path, epoch: usize) -> Result<String, String> {
+    let name = seal_name(epoch);
+    if let Some(why) = damage_of(dir, &name) {
+        return Err(why);
+    }
+    std::fs::read_to_string(dir.join(&name)).map_err(|e| format!("{name} cannot be read: {e}"))
 }
 
 impl<R: Checkpoint> Checkpointer<R> for SealedFileCheckpointer {
@@ -138,8 +181,10 @@ impl<R: Checkpoint> Checkpointer<R> for SealedFileCheckpointer {
     }
 
     fn delete(&self, epoch: usize) -> Result<(), CheckpointerError> {
+        // The run's seal goes with Burn's files (whichever of the three is deleted first).
         let path = self.path(epoch);
-        for p in [sidecar(&path), path] {
+        let seal = self.dir.join(seal_name(epoch));
+        for p in [sidecar(&seal), seal, sidecar(&path), path] {
             match std::fs::remove_file(&p) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(CheckpointerError::IOError(e)),
                 _ => {}
@@ -184,9 +229,13 @@ fn md5_of(path: &Path) -> std::io::Result<String> {
 
 /// Why the file of `kind` at `epoch` in `dir` cannot be resumed from, if it cannot.
 fn damage(dir: &Path, kind: &str, epoch: usize) -> Option<String> {
-    let path = file_path(dir, kind, epoch);
-    let name = file_name(kind, epoch);
-    if !path.is_file() {
+    damage_of(dir, &file_name(kind, epoch))
+}
+
+/// Why the sealed file `name` in `dir` cannot be trusted, if it cannot.
+fn damage_of(dir: &Path, name: &str) -> Option<String> {
+    let path = dir.join(name);
+    if !std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
         return Some(format!("{name} is missing"));
     }
     let Ok(seal) = std::fs::read_to_string(sidecar(&path)) else {
@@ -203,16 +252,18 @@ fn damage(dir: &Path, kind: &str, epoch: usize) -> Option<String> {
     }
 }
 
-/// Epochs with at least one checkpoint file in `dir`, newest first.
+/// Epochs with at least one checkpoint file (or the run's seal) in `dir`, newest first.
 pub fn epochs_on_disk(dir: &Path) -> Vec<usize> {
     let mut epochs: Vec<usize> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
         .filter_map(|name| {
-            let stem = name.strip_suffix(".bpk")?;
-            let (kind, n) = stem.rsplit_once('-')?;
-            KINDS.contains(&kind).then(|| n.parse().ok())?
+            let (kind, n) = match name.strip_suffix(".bpk") {
+                Some(stem) => stem.rsplit_once('-')?,
+                None => (SEAL, name.strip_suffix(".toml")?.strip_prefix(SEAL)?.strip_prefix('-')?),
+            };
+            (KINDS.contains(&kind) || kind == SEAL).then(|| n.parse().ok())?
         })
         .collect();
     epochs.sort_unstable_by(|a, b| b.cmp(a));
@@ -220,12 +271,35 @@ pub fn epochs_on_disk(dir: &Path) -> Vec<usize> {
     epochs
 }
 
-/// The newest epoch whose three files are complete and match their seals, and one line for each
-/// newer epoch that was skipped (what is wrong with it).
+/// Whether the run whose checkpoint folder is `dir` seals its epochs ([`SEAL`]): any seal is
+/// there, or the run's `run.toml` (next to `dir`) says so. Runs of burn-lr before the seals have
+/// none.
+pub fn seals_epochs(dir: &Path) -> bool {
+    let any_seal = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| e.file_name().to_string_lossy().starts_with(&format!("{SEAL}-")));
+    let said = dir
+        .parent()
+        .and_then(|run| std::fs::read_to_string(run.join("run.toml")).ok())
+        .is_some_and(|text| text.lines().any(|l| l.replace(' ', "") == "epoch_seals=true"));
+    any_seal || said
+}
+
+/// The newest epoch whose three files are complete and match their seals (and, in a run that
+/// seals its epochs, whose run seal is whole: [`seals_epochs`]), and one line for each newer
+/// epoch that was skipped (what is wrong with it).
 pub fn newest_intact(dir: &Path) -> (Option<usize>, Vec<String>) {
+    let sealed = seals_epochs(dir);
     let mut skipped = Vec::new();
     for epoch in epochs_on_disk(dir) {
-        let problems: Vec<String> = KINDS.iter().filter_map(|k| damage(dir, k, epoch)).collect();
+        let mut problems: Vec<String> = KINDS.iter().filter_map(|k| damage(dir, k, epoch)).collect();
+        if sealed {
+            problems.extend(damage_of(dir, &seal_name(epoch)).map(|why| {
+                format!("{why}; the epoch did not finish (its metrics.csv and lr.csv rows were not committed)")
+            }));
+        }
         if problems.is_empty() {
             return (Some(epoch), skipped);
         }
@@ -244,8 +318,11 @@ pub fn newest_intact(dir: &Path) -> (Option<usize>, Vec<String>) {
 /// # Errors
 /// The first file that could not be removed.
 pub fn remove_epoch(dir: &Path, epoch: usize) -> std::io::Result<()> {
-    for kind in KINDS {
-        let path = file_path(dir, kind, epoch);
+    let paths = KINDS
+        .iter()
+        .map(|kind| file_path(dir, kind, epoch))
+        .chain([dir.join(seal_name(epoch))]);
+    for path in paths {
         for p in [sidecar(&path), path] {
             match std::fs::remove_file(&p) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),

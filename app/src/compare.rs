@@ -68,6 +68,68 @@ impl CompareRun {
     }
 }
 
+/// The files `compare` writes into `--out` next to the run directories.
+pub const OWN_FILES: [&str; 3] = [SUMMARY_MD, COMPARE_ACCURACY_PNG, COMPARE_LR_PNG];
+
+/// The run name of a config file: its file stem, which names the run's directory under `--out`
+/// and its row of `summary.md`, so it must be a plain folder name: not empty, not starting with
+/// `.` (`...toml` would be `..`, the parent of `--out`), without a path separator, a control
+/// character or `|` (a column of the summary's table), in UTF-8.
+///
+/// # Errors
+/// [`TrainError::Settings`] naming the file and what is wrong with its name.
+pub fn run_name(config: &Path) -> Result<String, TrainError> {
+    let stem = config.file_stem().map(|s| s.to_str());
+    let bad = |why: &str| {
+        TrainError::Settings(format!(
+            "compare: {}: {why}; the config's file name (without .toml) names its run directory under --out, so \
+             rename the file (letters, digits, `-`, `_`)",
+            config.display()
+        ))
+    };
+    let name = match stem {
+        None | Some(Some("")) => return Err(bad("has no file name")),
+        Some(None) => return Err(bad("the file name is not UTF-8")),
+        Some(Some(name)) => name,
+    };
+    if name.starts_with('.') {
+        return Err(bad(&format!(
+            "the run name `{name}` starts with `.` (a hidden or parent folder)"
+        )));
+    }
+    if name.chars().any(|c| c.is_control() || matches!(c, '/' | '\\' | '|')) {
+        return Err(bad(&format!(
+            "the run name {name:?} holds a path separator, `|` or a control character"
+        )));
+    }
+    Ok(name.to_string())
+}
+
+/// The run names of a comparison are distinct folder names (also where case does not count,
+/// as on macOS and Windows) and none is a file `compare` writes next to them.
+///
+/// # Errors
+/// [`TrainError::Settings`] naming the names.
+pub fn check_names(names: &[String]) -> Result<(), TrainError> {
+    for (i, name) in names.iter().enumerate() {
+        let folded = name.to_lowercase();
+        if let Some(file) = OWN_FILES.iter().find(|f| f.to_lowercase() == folded) {
+            return Err(TrainError::Settings(format!(
+                "compare: a config named `{name}.toml` would train into `{file}`, the file compare writes its \
+                 {} to; rename the config",
+                if *file == SUMMARY_MD { "summary" } else { "chart" }
+            )));
+        }
+        if let Some(other) = names[..i].iter().find(|o| o.to_lowercase() == folded) {
+            return Err(TrainError::Settings(format!(
+                "compare: two configs are named `{other}` and `{name}` (each run's directory is its file stem, and \
+                 these are one folder where case does not count); rename one"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Checks that every contender trains on the same data the same way: `[data]` dir,
 /// `train_limit`, `test_limit`, `augment` and `num_workers` (above 1 the batch order is not
 /// fixed) and `[training] device` and `devices` equal (the seed is the comparison's own), and
@@ -160,7 +222,7 @@ pub fn train_all(contenders: &[Contender], opts: &TrainOptions) -> Result<Vec<Co
     let mut runs = Vec::new();
     for (i, (c, (dir, options))) in contenders.iter().zip(dirs).enumerate() {
         if !opts.quiet {
-            println!(
+            say!(
                 "== [{}/{}] {}: {:?}, scheduler {}, {} epochs",
                 i + 1,
                 contenders.len(),
@@ -174,7 +236,7 @@ pub fn train_all(contenders: &[Contender], opts: &TrainOptions) -> Result<Vec<Co
         let (epochs, failure) = match result {
             Ok(summary) => (summary.epochs, None),
             Err(e @ TrainError::Diverged { .. }) => {
-                eprintln!("warning: compare: {}: {e}", c.name);
+                tell!("warning: compare: {}: {e}", c.name);
                 match read_metrics_csv(&c.config.training.artifact_dir.join(METRICS_CSV)) {
                     Ok(rows) => (rows, Some(e.to_string())),
                     Err(error) => return Err(Stopped { runs, error }),

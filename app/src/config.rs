@@ -253,7 +253,7 @@ pub enum ConfigError {
         message: String,
     },
     /// A value is out of range.
-    #[error("invalid config: `{field}` = {value}: {allowed}")]
+    #[error("invalid config{at}: `{field}` = {value}: {allowed}")]
     Value {
         /// The key.
         field: &'static str,
@@ -261,17 +261,36 @@ pub enum ConfigError {
         value: String,
         /// What is allowed.
         allowed: &'static str,
+        /// Where: ` x.toml, line 7` (empty for a config that is not a file).
+        at: String,
     },
 }
 
 impl ConfigError {
-    /// The error of a file's text, naming the file.
-    fn in_file(self, path: &Path) -> Self {
+    /// The error of the file `path` holding `text`, naming the file (and, for a value out of
+    /// range, the line of its key).
+    fn in_file(self, path: &Path, text: &str) -> Self {
         match self {
             Self::Parse { message, .. } => Self::Parse {
                 path: path.into(),
                 message,
             },
+            Self::Value {
+                field, value, allowed, ..
+            } => {
+                let (table, key) = field.split_once('.').unwrap_or((field, ""));
+                let line = line_of(text, table, 0, (!key.is_empty()).then_some(key));
+                let at = match line {
+                    Some(line) => format!(" {}, line {line}", path.display()),
+                    None => format!(" {}", path.display()),
+                };
+                Self::Value {
+                    field,
+                    value,
+                    allowed,
+                    at,
+                }
+            }
             other => other,
         }
     }
@@ -295,11 +314,12 @@ pub fn parse_toml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Strin
                 format!("line {line}, column {column}: ")
             })
             .unwrap_or_default();
-        format!(
-            "{location}{}{}",
-            key_path(&err.path().to_string()),
-            one_line(inner.message())
-        )
+        let message = match one_line(inner.message()) {
+            // The parser names nothing where a value is missing (a file cut short).
+            m if m.is_empty() => "a value is missing here (is the file cut short?)".to_string(),
+            m => m,
+        };
+        format!("{location}{}{message}", key_path(&err.path().to_string()))
     })
 }
 
@@ -354,7 +374,7 @@ impl TrainConfig {
             path: path.into(),
             source,
         })?;
-        Self::from_toml(&text).map_err(|e| e.in_file(path))
+        Self::from_toml(&text).map_err(|e| e.in_file(path, &text))
     }
 
     /// Parses and validates TOML text.
@@ -446,7 +466,7 @@ impl ConfigPart {
             path: path.into(),
             source,
         })?;
-        Self::from_toml(&text).map_err(|e| e.in_file(path))
+        Self::from_toml(&text).map_err(|e| e.in_file(path, &text))
     }
 
     /// Parses and checks TOML text.
@@ -571,8 +591,39 @@ fn line_of(text: &str, table: &str, index: usize, key: Option<&str>) -> Option<u
     header_line
 }
 
+/// The line (from 1) of a schedule error in a config's `text`: the first line setting the
+/// error's parameter inside a `[scheduler...]` or `[[param_groups]]` table, else the
+/// `[scheduler]` header; `None` for an error without a parameter or a text without the table.
+pub fn schedule_line(text: &str, error: &burn_lr::schedule::ScheduleError) -> Option<usize> {
+    let burn_lr::schedule::ScheduleError::InvalidParam { field, .. } = error else {
+        return None;
+    };
+    let mut in_schedule = false;
+    let mut header = None;
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            in_schedule = trimmed.starts_with("[scheduler") || trimmed.starts_with("[[param_groups");
+            if trimmed.starts_with("[scheduler") && header.is_none() {
+                header = Some(i + 1);
+            }
+            continue;
+        }
+        let key = trimmed.split('=').next().map(str::trim).unwrap_or_default();
+        if in_schedule && trimmed.contains('=') && key.trim_matches('"') == *field {
+            return Some(i + 1);
+        }
+    }
+    header
+}
+
 fn bad(field: &'static str, value: String, allowed: &'static str) -> Result<(), ConfigError> {
-    Err(ConfigError::Value { field, value, allowed })
+    Err(ConfigError::Value {
+        field,
+        value,
+        allowed,
+        at: String::new(),
+    })
 }
 
 impl TrainingConfig {
@@ -754,6 +805,15 @@ batch_size = 8
         assert!(msg.contains("line 10, column 1: "), "{msg}");
         let err = TrainConfig::from_toml("[model\narch = 1").unwrap_err().to_string();
         assert!(err.starts_with("invalid config: line 1, column 7: "), "{err}");
+    }
+
+    #[test]
+    fn a_file_cut_short_says_so() {
+        let err = parse_toml::<TrainConfig>("[training]\nepochs = ").unwrap_err();
+        assert_eq!(
+            err,
+            "line 2, column 10: a value is missing here (is the file cut short?)"
+        );
     }
 
     #[test]

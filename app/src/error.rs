@@ -96,6 +96,26 @@ pub enum TrainError {
         /// Which checkpoint `--resume` continues from.
         resume: String,
     },
+    /// Stdout could not be written (closed by its reader, or full): the run ended after the
+    /// epoch in progress, committed.
+    #[error("{}: the run stopped {what}. {resume}", crate::out::describe(*kind))]
+    OutputClosed {
+        /// What failed.
+        kind: std::io::ErrorKind,
+        /// `after epoch 2 (its checkpoint is written)`.
+        what: String,
+        /// Which checkpoint `--resume` continues from.
+        resume: String,
+    },
+    /// Burn's metric logs (`train/`, `valid/`) could not be written; the run stopped after
+    /// that epoch's commit.
+    #[error("metric logs not written: {what}; the run stopped. {resume}")]
+    Logs {
+        /// The write error.
+        what: String,
+        /// Which checkpoint `--resume` continues from.
+        resume: String,
+    },
     /// Ctrl-C (or another stop request) ended the run before its last epoch.
     #[error("{what}. {resume}")]
     Interrupted {
@@ -132,7 +152,13 @@ impl TrainError {
     pub fn exit_code(&self) -> i32 {
         match self {
             Self::Interrupted { .. } => 130,
-            Self::Diverged { .. } | Self::Checkpoint { .. } | Self::Io { .. } | Self::Burn(_) | Self::Plateau(_) => 1,
+            Self::OutputClosed { kind, .. } => crate::out::exit_code(*kind),
+            Self::Diverged { .. }
+            | Self::Checkpoint { .. }
+            | Self::Logs { .. }
+            | Self::Io { .. }
+            | Self::Burn(_)
+            | Self::Plateau(_) => 1,
             Self::Monitor(e) if e.is_io() => 1,
             _ => 2,
         }

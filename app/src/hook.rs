@@ -1,19 +1,22 @@
 //! The end-of-epoch hook of the app's run (Burn's early-stopping slot, after the epoch's
 //! checkpoint was handed to the checkpointer threads): waits until that checkpoint is on disk
-//! and sealed, then feeds the plateau schedules, prints the epoch line with its time and the
-//! run's ETA, and rewrites `metrics.csv`; so an epoch line or row never exists without its
-//! checkpoint. A loss of the epoch that is not finite stops the run and deletes that epoch's
-//! checkpoint (with `on_non_finite = "stop"`); a stop request (Ctrl-C) ends the run here, with
-//! this epoch checkpointed.
+//! and sealed, then feeds the plateau schedules, commits the epoch (the run's seal of it, then
+//! `metrics.csv`: [`EpochCommit`]) and only then prints the epoch line with its time and the
+//! run's ETA; so an epoch line or row never exists without its checkpoint, and a checkpoint is
+//! resumed from only once its rows are committed. A loss of the epoch that is not finite stops
+//! the run and deletes that epoch's checkpoint (with `on_non_finite = "stop"`); a stop request
+//! (Ctrl-C), a failed commit, a failed write of Burn's metric logs or of stdout ends the run
+//! here, with every committed epoch resumable.
 
-use super::artifacts::{metrics_csv, write_atomic, EpochRecord};
+use super::artifacts::EpochRecord;
 use super::checkpoint::{remove_epoch, CheckpointLedger};
+use super::metric_logs::MetricLogErrors;
+use super::run_dir::EpochCommit;
 use burn::train::metric::store::{Aggregate, EventStoreClient, Split};
 use burn::train::EarlyStoppingStrategy;
 use burn_lr::learner::{OnNonFinite, PlateauEarlyStopping, StopRequest};
 use burn_lr::monitor::TensorBoardLog;
 use burn_lr::schedule::TrainingScheduler;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -29,6 +32,11 @@ pub enum HookStop {
     NonFinite(String),
     /// A [`StopRequest`] arrived; this epoch is checkpointed and logged.
     Requested,
+    /// Stdout could not be written (closed or full); this epoch is committed.
+    OutputClosed(std::io::ErrorKind),
+    /// Burn's metric logs (`train/`, `valid/`) could not be written (the write error); this
+    /// epoch is committed.
+    Logs(String),
 }
 
 /// What the hook keeps between epochs (shared by Burn's clones of the hook).
@@ -53,8 +61,8 @@ pub struct EpochHook {
     epochs: usize,
     /// The last epoch this process trains (`--stop-after-epoch`).
     last_epoch: usize,
-    csv: PathBuf,
-    checkpoints: PathBuf,
+    commit: EpochCommit,
+    logs: MetricLogErrors,
     ledger: CheckpointLedger,
     on_non_finite: OnNonFinite,
     stop: Option<StopRequest>,
@@ -75,8 +83,10 @@ pub struct HookSettings {
     pub updates_per_epoch: u64,
     /// Epochs of the run, and the last one this process trains.
     pub epochs: (usize, usize),
-    /// `metrics.csv` and the checkpoint folder.
-    pub files: (PathBuf, PathBuf),
+    /// How an epoch is committed (its seal, `metrics.csv`).
+    pub commit: EpochCommit,
+    /// The write errors of Burn's metric logs.
+    pub logs: MetricLogErrors,
     /// Where the checkpointers report finished writes.
     pub ledger: CheckpointLedger,
     /// `[training] on_non_finite`.
@@ -100,8 +110,8 @@ impl EpochHook {
             updates_per_epoch: s.updates_per_epoch,
             epochs: s.epochs.0,
             last_epoch: s.epochs.1,
-            csv: s.files.0,
-            checkpoints: s.files.1,
+            commit: s.commit,
+            logs: s.logs,
             ledger: s.ledger,
             on_non_finite: s.on_non_finite,
             stop: s.stop,
@@ -212,7 +222,7 @@ impl EpochHook {
         let (mut row, bad) = self.record(epoch, store);
         if self.on_non_finite == OnNonFinite::Stop && !bad.is_empty() {
             // The weights of this checkpoint give a non-finite loss: never resume from it.
-            let removed = match remove_epoch(&self.checkpoints, epoch) {
+            let removed = match remove_epoch(&self.commit.checkpoints(), epoch) {
                 Ok(()) => String::new(),
                 Err(e) => format!(" (its checkpoint could not be removed: {e})"),
             };
@@ -228,17 +238,27 @@ impl EpochHook {
         }
         let mut log = self.lock();
         let timing = self.timing(&mut log, &mut row);
-        if self.print {
-            println!("{}{timing}", row.line(self.epochs));
-        }
         let scalars = epoch_scalars(&row);
+        let line = row.line(self.epochs);
         log.rows.retain(|r| r.epoch < epoch);
         log.rows.push(row);
-        if let Err(err) = write_atomic(&self.csv, metrics_csv(&log.rows).as_bytes()) {
-            eprintln!("warning: {err}");
+        // The commit before the line: a line (or a row) never exists without its checkpoint.
+        if let Err(why) = self.commit.commit(epoch, &log.rows) {
+            log.stop = Some(HookStop::Checkpoint(why));
+            return true;
         }
         if let Some(tb) = &self.tensorboard {
             tb.epoch(epoch as u64, &scalars);
+        }
+        if self.print && !say!("{line}{timing}") {
+            if let Some(kind) = crate::out::stdout_failure() {
+                log.stop = Some(HookStop::OutputClosed(kind));
+                return epoch < self.last_epoch;
+            }
+        }
+        if let Some(why) = self.logs.first() {
+            log.stop = Some(HookStop::Logs(why));
+            return epoch < self.last_epoch;
         }
         if self.stop.as_ref().is_some_and(StopRequest::is_requested) && epoch < self.last_epoch {
             log.stop = Some(HookStop::Requested);

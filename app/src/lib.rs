@@ -9,7 +9,8 @@
 //! - [`model`]: CIFAR ResNets.
 //! - [`device`]: the Burn device of a `device = ...` name; [`strategy`]: how several devices
 //!   train (Burn's multi-device strategy or DDP).
-//! - [`run`]: a full training run; [`hook`]: its end-of-epoch hook; [`error`]: its errors.
+//! - [`run`]: a full training run; [`hook`]: its end-of-epoch hook; [`error`]: its errors;
+//!   [`metric_logs`]: Burn's metric log files, without panics.
 //! - [`run_dir`]: the life of an artifact directory, in order (lock, ownership, `--overwrite`,
 //!   resume checks, what a run writes there); [`checkpoint`]: sealed, atomic checkpoints.
 //! - [`artifacts`]: `metrics.csv`, atomic writes; [`monitoring`]: `lr.csv`, TensorBoard, the
@@ -17,8 +18,11 @@
 //! - [`preview`]: a schedule without training, streamed; [`find_lr`]: the LR range test;
 //!   [`compare`]: several configs on the same data.
 //! - [`allocator`]: the binary's mimalloc settings.
-//! - [`cli`]: the command line (one module per subcommand); [`paths`]: paths checked before use.
+//! - [`cli`]: the command line (one module per subcommand); [`paths`]: paths checked before use;
+//!   [`out`]: printing that never panics.
 
+#[macro_use]
+pub mod out;
 pub mod allocator;
 pub mod artifacts;
 pub mod checkpoint;
@@ -31,6 +35,7 @@ pub mod device;
 pub mod error;
 pub mod find_lr;
 pub mod hook;
+pub mod metric_logs;
 pub mod model;
 pub mod monitoring;
 pub mod paths;

@@ -127,14 +127,14 @@ impl From<burn_lr::monitor::MonitorError> for ChartProblem {
 /// the run did.
 pub fn finish(dir: &Path, logs: &RunLogs, quiet: bool) {
     for e in logs.errors() {
-        eprintln!("warning: {e}");
+        tell!("warning: {e}");
     }
     let (drawn, problems) = draw_plots(dir);
     if quiet {
         return;
     }
     for p in problems.iter().filter(|p| !p.nothing_yet) {
-        eprintln!("warning: {}", p.what);
+        tell!("warning: {}", p.what);
     }
     if !drawn.is_empty() {
         let names: Vec<String> = drawn
@@ -142,7 +142,7 @@ pub fn finish(dir: &Path, logs: &RunLogs, quiet: bool) {
             .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
             .collect();
         let dir = dir.display();
-        println!(
+        say!(
             "plots: {} in {dir} (redraw: burn-lr plot {dir}; TensorBoard: tensorboard --logdir {dir}/{})",
             names.join(", "),
             TENSORBOARD_DIR

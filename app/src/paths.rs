@@ -4,6 +4,7 @@
 //! directory, a directory to read that does not exist.
 
 use crate::error::TrainError;
+use burn_lr::monitor::{MonitorError, Output};
 use std::path::Path;
 
 /// `path` is (or can be created as) a directory: neither it nor any of its parents is a file.
@@ -33,16 +34,46 @@ pub fn check_output_dir(path: &Path, what: &str) -> Result<(), TrainError> {
 /// [`TrainError::Settings`] naming the path, the subcommand and `what`.
 pub fn check_own_file(dir: &Path, name: &str, what: &str, command: &str) -> Result<(), TrainError> {
     let path = dir.join(name);
-    if path.is_dir() {
-        return Err(TrainError::Settings(format!(
-            "{}: is a directory where `burn-lr {command}` writes its file {name}; remove it or give another {what}",
-            path.display()
-        )));
+    match burn_lr::monitor::check_output(&path, Output::Own) {
+        Ok(()) => Ok(()),
+        Err(MonitorError::NotAFile { .. }) => {
+            let kind = std::fs::symlink_metadata(&path).map_or("not a file", |m| kind_of(m.file_type()));
+            Err(TrainError::Settings(format!(
+                "{}: is {kind} where `burn-lr {command}` writes its file {name}; remove it or give another {what}",
+                path.display()
+            )))
+        }
+        Err(e) => Err(e.into()),
     }
-    Ok(())
 }
 
-/// `path` can be written as a file: it is not a directory and its parent can be a directory.
+/// A file type in words, as the messages say it.
+fn kind_of(t: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_symlink() {
+        "a symbolic link"
+    } else if t.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// `path`, a file the user names, can be written: it is not a directory, its parent can be a
+/// directory, and anything but a regular file there is something a file can be written into
+/// (a named pipe, a character device such as `/dev/stdout`, a link to one of these or to a file).
 ///
 /// # Errors
 /// [`TrainError::Settings`] naming `what`, the path and what is in the way.
@@ -55,10 +86,14 @@ pub fn check_output_file(path: &Path, what: &str) -> Result<(), TrainError> {
             path.display()
         )));
     }
-    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        Some(parent) => check_output_dir(parent, &format!("{what} {}: its folder", path.display())),
-        None => Ok(()),
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        check_output_dir(parent, &format!("{what} {}: its folder", path.display()))?;
     }
+    // A pipe or a device is written into, a link through; a socket or a dangling link refused.
+    burn_lr::monitor::check_output(path, Output::Named).map_err(|e| match e {
+        MonitorError::NotAFile { why, .. } => TrainError::Settings(format!("{what} {}: {why}", path.display())),
+        other => other.into(),
+    })
 }
 
 /// `path` is an existing directory.

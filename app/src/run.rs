@@ -12,9 +12,10 @@ use super::data::{self, Cifar10, CifarBatcher, EpochDataset, EpochLoader};
 use super::device::devices;
 use super::error::{resume_note, TrainError};
 use super::hook::{EpochHook, HookSettings, HookStop};
+use super::metric_logs::{FileMetricLogs, MetricLogErrors};
 use super::model::ResNet;
 use super::monitoring::{self, RunLogs};
-use super::run_dir::{run_facts, RunDir, Start, StartMode};
+use super::run_dir::{run_facts, EpochCommit, RunDir, Start, StartMode};
 use burn::data::dataloader::DataLoaderBuilder;
 use burn::optim::ModuleOptimizer;
 use burn::tensor::Device;
@@ -190,17 +191,26 @@ pub fn train_in(run_dir: RunDir, data: Cifar10, opts: &TrainOptions) -> Result<T
         .with_conv_kernel(t.conv_kernel().map_err(TrainError::Settings)?);
     schedule.check_groups(&model)?;
     let facts = run_facts(&data, &schedule);
-    let start = run_dir.start(&facts, &mut schedule)?;
-    let leftovers = run_dir.begin(&start)?;
+    let mut start = run_dir.start(&facts, &mut schedule)?;
+    let leftovers = run_dir.begin(&mut start)?;
     if !opts.quiet {
         report_start(&run_dir, &start, leftovers, cfg.data.num_workers);
+    }
+    if let Some(kind) = crate::out::stdout_failure() {
+        return Err(TrainError::OutputClosed {
+            kind,
+            what: "before the first epoch".into(),
+            resume: resume_note(run_dir.newest_intact()),
+        });
     }
     let from = start.from.unwrap_or(0);
     let last_epoch = opts.stop_after_epoch.map_or(t.epochs, |n| n.min(t.epochs));
     let updates_per_epoch = schedule.run().updates_per_epoch;
     if from >= last_epoch {
+        // The run's files as sealed with its last checkpoint (rebuilt where they were not).
+        run_dir.record(&facts, &start.rows)?;
         if !opts.quiet {
-            println!(
+            say!(
                 "nothing to train: the run in {} already finished epoch {from} of {}",
                 run_dir.path().display(),
                 t.epochs
@@ -213,6 +223,7 @@ pub fn train_in(run_dir: RunDir, data: Cifar10, opts: &TrainOptions) -> Result<T
     run_dir.record(&facts, &start.rows)?;
     let launch = Launch {
         run_dir: &run_dir,
+        commit: run_dir.commits(&facts)?,
         cfg,
         start: &start,
         last_epoch,
@@ -244,6 +255,7 @@ struct Inputs {
 /// epoch, and the run's logs.
 struct Launch<'a> {
     run_dir: &'a RunDir,
+    commit: EpochCommit,
     cfg: &'a TrainConfig,
     start: &'a Start,
     last_epoch: usize,
@@ -267,8 +279,9 @@ impl Launch<'_> {
     ) -> Result<(Vec<EpochRecord>, ResNet), TrainError> {
         let from = self.start.from.unwrap_or(0);
         let ledger = CheckpointLedger::default();
+        let log_errors = MetricLogErrors::default();
         let hook = EpochHook::new(
-            self.hook_settings(&schedule, &ledger, data.train.len()),
+            self.hook_settings(&schedule, &ledger, &log_errors, data.train.len()),
             self.start.rows.clone(),
         );
         let (train_loader, valid_loader, served) = loaders(self.cfg, data, &devices[0], from);
@@ -291,6 +304,7 @@ impl Launch<'_> {
             interrupter,
             ledger,
             guard: guard.clone(),
+            logs: FileMetricLogs::new(self.run_dir.path(), log_errors),
         };
         let training = plan.build_with(self.cfg, self.run_dir, train_loader, valid_loader, devices);
         let watch = schedule.watch();
@@ -313,6 +327,7 @@ impl Launch<'_> {
         &self,
         schedule: &LearnerSchedule,
         ledger: &CheckpointLedger,
+        logs: &MetricLogErrors,
         train_images: usize,
     ) -> HookSettings {
         HookSettings {
@@ -320,7 +335,8 @@ impl Launch<'_> {
             scheduler: schedule.base().clone(),
             updates_per_epoch: schedule.run().updates_per_epoch,
             epochs: (self.cfg.training.epochs, self.last_epoch),
-            files: (self.run_dir.metrics_csv(), self.run_dir.checkpoints()),
+            commit: self.commit.clone(),
+            logs: logs.clone(),
             ledger: ledger.clone(),
             on_non_finite: self.cfg.training.on_non_finite,
             stop: self.opts.stop.clone(),
@@ -351,27 +367,30 @@ fn summary(
 /// removed, where it starts.
 fn report_start(run_dir: &RunDir, start: &Start, leftovers: usize, workers: usize) {
     for line in &start.skipped {
-        eprintln!("warning: {line}");
+        tell!("warning: {line}");
+    }
+    for line in &start.restored {
+        tell!("note: {line}");
     }
     if workers > 1 {
-        eprintln!(
+        tell!(
             "warning: [data] num_workers = {workers}: Burn hands out batches in the order its threads finish them, \
              so this run is not bit-exact across a resume (num_workers = 1 is)"
         );
     }
     if leftovers > 0 {
-        eprintln!(
+        tell!(
             "note: removed {leftovers} temporary file(s) an interrupted run left in {}",
             run_dir.path().display()
         );
     }
     match start.from {
-        Some(n) => println!(
+        Some(n) => say!(
             "resuming after epoch {n} (checkpoint {}/checkpoint)",
             run_dir.path().display()
         ),
-        None => println!("artifacts: {}", run_dir.path().display()),
-    }
+        None => say!("artifacts: {}", run_dir.path().display()),
+    };
 }
 
 /// How a finished `launch` is read: the first non-finite loss, Burn's own error, a stop by the
@@ -409,6 +428,20 @@ impl Outcome {
                     resume: resume_note(intact()),
                 })
             }
+            Some(HookStop::OutputClosed(kind)) => {
+                let done = hook.rows().last().map_or(0, |r| r.epoch);
+                return Err(TrainError::OutputClosed {
+                    kind,
+                    what: format!("after epoch {done} (its checkpoint is written)"),
+                    resume: resume_note(intact()),
+                });
+            }
+            Some(HookStop::Logs(what)) => {
+                return Err(TrainError::Logs {
+                    what,
+                    resume: resume_note(intact()),
+                })
+            }
             Some(HookStop::Requested) | None => {}
         }
         if let Some(err) = &result.error {
@@ -432,6 +465,18 @@ impl Outcome {
     }
 }
 
+/// The schedule of `cfg` for a run over `images` training images, without printing anything.
+///
+/// # Errors
+/// As [`check_schedules`].
+pub(crate) fn quiet_schedule(cfg: &TrainConfig, images: usize) -> Result<LearnerSchedule, TrainError> {
+    let quiet = TrainOptions {
+        quiet: true,
+        ..TrainOptions::default()
+    };
+    schedule_for(cfg, images, &quiet)
+}
+
 /// The schedule of this run (and of each parameter group), with the optimizer updates per
 /// epoch Burn will make; prints the length warnings once.
 fn schedule_for(cfg: &TrainConfig, images: usize, opts: &TrainOptions) -> Result<LearnerSchedule, TrainError> {
@@ -449,7 +494,7 @@ fn schedule_for(cfg: &TrainConfig, images: usize, opts: &TrainOptions) -> Result
     }
     if !opts.quiet {
         for warning in schedule.warnings() {
-            eprintln!("warning: {warning}");
+            tell!("warning: {warning}");
         }
     }
     Ok(schedule)
@@ -505,6 +550,7 @@ struct TrainingPlan {
     interrupter: Interrupter,
     ledger: CheckpointLedger,
     guard: NonFiniteLossGuard,
+    logs: FileMetricLogs,
 }
 
 impl TrainingPlan {
@@ -523,6 +569,7 @@ impl TrainingPlan {
         let clock = self.hook.clone();
         let mut training = SupervisedTraining::new(run_dir.path(), train, valid)
             .metrics((LossMetric::new(), AccuracyMetric::new()))
+            .with_metric_logger(self.logs)
             .metric_train_numeric(LearningRateMetric::new())
             .with_custom_checkpointers(sealed(MODEL), sealed(OPTIM), sealed(SCHEDULER))
             .with_checkpointing_strategy(self.checkpointing)

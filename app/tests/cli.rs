@@ -50,6 +50,36 @@ fn one_line_error(out: &Output) -> String {
     err
 }
 
+/// clap's whole usage error: what is wrong (with its tip: valid values, a similar name), the
+/// usage line, exit code 2.
+fn usage_error(out: &Output) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let err = String::from_utf8(out.stderr.clone()).unwrap();
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(err.trim_end().ends_with("For more information, try '--help'."), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+#[test]
+fn usage_errors_are_clap_s_whole_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(&dir, "x.toml", "[scheduler]\ntype = \"fixed\"\n");
+    let err = usage_error(&burn_lr(&["schedule", "--config", config.to_str().unwrap()]));
+    assert!(err.contains("--steps <STEPS>"), "the missing argument is named: {err}");
+    let err = usage_error(&burn_lr(&["train", "--device", "gpu"]));
+    assert!(err.contains("possible values:") && err.contains("cpu"), "{err}");
+    let err = usage_error(&burn_lr(&["trian"]));
+    assert!(err.contains("similar subcommand exists: 'train'"), "{err}");
+    let err = usage_error(&burn_lr(&["train", "--batch-size", "-5"]));
+    assert!(err.contains("invalid value '-5' for '--batch-size"), "{err}");
+}
+
 #[test]
 fn negative_plateau_metrics_are_accepted() {
     let toml = "[optimizer]\nlr = 1.0\n[scheduler]\ntype = \"reduce_on_plateau\"\nfactor = 0.5\npatience = 0\nthreshold_mode = \"abs\"\n";
@@ -247,8 +277,8 @@ fn schedule_epochs_and_plot() {
         png.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    // --steps and --epochs together is a one-line error.
-    let err = one_line_error(&preview(toml, &["--steps", "3", "--epochs", "2"]));
+    // --steps and --epochs together is clap's usage error.
+    let err = usage_error(&preview(toml, &["--steps", "3", "--epochs", "2"]));
     assert!(err.contains("--epochs"), "{err}");
 }
 

@@ -145,10 +145,13 @@ fn inputs_that_were_ignored_are_errors() {
     let out = burn_lr(&["train", "--config", &config, "--stop-after-epoch", "0"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--stop-after-epoch"), "{}", stderr(&out));
-    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("For more information, try '--help'"),
+        "clap's message: {}",
+        stderr(&out)
+    );
     let out = burn_lr(&["train", "--config", &config, "--resume", "--overwrite"]);
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
     assert!(stderr(&out).contains("cannot be used with"), "{}", stderr(&out));
     // --device wgpu (or ndarray) in a build without it: before any data is looked at.
     for (name, built) in [("wgpu", cfg!(feature = "wgpu")), ("ndarray", cfg!(feature = "ndarray"))] {
@@ -172,7 +175,11 @@ fn inputs_that_were_ignored_are_errors() {
             err.contains("--devices") && err.contains("distinct device indices"),
             "{err}"
         );
-        assert_eq!(err.lines().count(), 1, "{err}");
+        assert_eq!(
+            err.lines().next(),
+            err.lines().find(|l| l.contains("--devices")),
+            "{err}"
+        );
     }
     if !cfg!(feature = "wgpu") {
         let out = burn_lr(&[

@@ -15,7 +15,7 @@ use burn::nn::PaddingConfig2d;
 use burn::tensor::{Device, Tensor, TensorData};
 use burn_lr_cifar::conv::{conv2d, extension, onednn, ConvKernel};
 use rand::{Rng, SeedableRng};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// oneDNN, or `None` (the test is skipped) where it does not open and CI does not require it.
@@ -376,4 +376,58 @@ fn onednn_where_it_cannot_run_is_one_line_and_auto_uses_burns() {
     let auto = config(tmp.path(), "d", "cpu_conv = \"auto\"");
     let stdout = ok(&train(&auto, &data, &art, &["--epochs", "1"], &no_lib));
     assert!(stdout.contains("\nconvolution: Burn's\n"), "{stdout}");
+}
+
+/// Damaged copies of a shared library: the first 10 kB of one (this test's own binary, or
+/// libdnnl.so.2 where it is installed) and the library cut short by one byte.
+fn damaged_libraries(dir: &Path) -> Vec<PathBuf> {
+    let mut sources = vec![std::env::current_exe().unwrap()];
+    sources.extend(
+        [
+            "/usr/lib/x86_64-linux-gnu/libdnnl.so.2",
+            "/usr/lib/aarch64-linux-gnu/libdnnl.so.2",
+        ]
+        .map(PathBuf::from)
+        .into_iter()
+        .filter(|p| p.is_file()),
+    );
+    let mut out = Vec::new();
+    for (i, source) in sources.iter().enumerate() {
+        let bytes = std::fs::read(source).unwrap();
+        for (j, len) in [10_000, bytes.len() - 1].into_iter().enumerate() {
+            let path = dir.join(format!("libdamaged-{i}-{j}.so"));
+            std::fs::write(&path, &bytes[..len]).unwrap();
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn a_damaged_library_is_one_line_and_auto_falls_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    image_folder(&data, 1);
+    for (i, lib) in damaged_libraries(tmp.path()).iter().enumerate() {
+        let env = [("BURN_LR_ONEDNN_LIB", lib.to_str().unwrap())];
+        let art = tmp.path().join(format!("a{i}"));
+        let err = one_line_error(&train(
+            &config(tmp.path(), &format!("x{i}"), "cpu_conv = \"onednn\""),
+            &data,
+            &art,
+            &[],
+            &env,
+        ));
+        assert!(err.contains(lib.to_str().unwrap()), "{err}");
+        assert!(err.contains("truncated") || err.contains("not an ELF"), "{err}");
+        let auto = config(tmp.path(), &format!("y{i}"), "cpu_conv = \"auto\"");
+        let stdout = ok(&train(
+            &auto,
+            &data,
+            &tmp.path().join(format!("b{i}")),
+            &["--epochs", "1"],
+            &env,
+        ));
+        assert!(stdout.contains("\nconvolution: Burn's\n"), "{stdout}");
+    }
 }

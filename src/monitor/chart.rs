@@ -57,13 +57,15 @@ impl Axis {
         }
     }
 
-    /// The drawn value (log10 on a log axis; `None` where a log axis cannot show it).
+    /// The drawn value (log10 on a log axis; `None` where a log axis cannot show it). A
+    /// finite value beyond [`DRAWN_LIMIT`] is drawn at that limit, so that the axis range and
+    /// its ticks stay finite arithmetic (`1e308 - -1e308` is infinite).
     fn map(&self, v: f64) -> Option<f64> {
         match (self.log, v.is_finite()) {
             (_, false) => None,
             (true, _) if v <= 0.0 => None,
             (true, _) => Some(v.log10()),
-            (false, _) => Some(v),
+            (false, _) => Some(v.clamp(-DRAWN_LIMIT, DRAWN_LIMIT)),
         }
     }
 }
@@ -123,7 +125,17 @@ fn register_font() {
     });
 }
 
-/// The drawn range of `lines` on `axis`, padded by 5% (a flat series gets a visible band).
+/// The largest magnitude a linear axis draws (larger finite values are drawn there).
+const DRAWN_LIMIT: f64 = 1e300;
+
+/// The smallest span of an axis relative to the magnitude of its values: plotters places its
+/// ticks by repeatedly dividing the span, which never ends once a step is below the values'
+/// float resolution, so a range narrower than this is widened (drawn as a flat series).
+const MIN_RELATIVE_SPAN: f64 = 1e-9;
+
+/// The drawn range of `lines` on `axis`, padded by 5% (a flat series gets a visible band). It
+/// is always finite and at least [`MIN_RELATIVE_SPAN`] of its magnitude wide, whatever the
+/// values (huge, tiny, equal, non-finite), so drawing ends in bounded time.
 fn range(axis: &Axis, lines: &[Line], pick: fn(&(f64, f64)) -> f64) -> Range<f64> {
     let drawn = lines
         .iter()
@@ -132,12 +144,13 @@ fn range(axis: &Axis, lines: &[Line], pick: fn(&(f64, f64)) -> f64) -> Range<f64
     if !lo.is_finite() {
         return 0.0..1.0;
     }
-    let pad = if hi > lo {
+    let magnitude = lo.abs().max(hi.abs());
+    let pad = if hi - lo > magnitude * MIN_RELATIVE_SPAN {
         (hi - lo) * 0.05
     } else if axis.log {
         0.2
     } else {
-        lo.abs().max(1e-3) * 0.1
+        magnitude.max(1e-3) * 0.1
     };
     (lo - pad)..(hi + pad)
 }
@@ -201,7 +214,7 @@ pub fn draw(chart: &Chart, path: &Path) -> Result<(), MonitorError> {
     image
         .write_to(&mut png, image::ImageFormat::Png)
         .map_err(|e| plot_err(e.to_string()))?;
-    super::write_file_atomic(path, png.get_ref())
+    super::write_file(path, png.get_ref(), super::Output::Named)
 }
 
 fn render(c: &Chart, buf: &mut [u8]) -> Result<(), String> {

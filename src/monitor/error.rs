@@ -23,6 +23,23 @@ pub enum MonitorError {
         /// What is wrong with it.
         why: String,
     },
+    /// Something that is not a file stands where a file is to be written (see
+    /// [`Output`](super::Output)).
+    #[error("{}: {why}", path.display())]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+        /// What stands there, and what to do.
+        why: String,
+    },
+    /// A file lacks what it must hold (a resumed `lr.csv` without all its earlier rows).
+    #[error("{}: {why}", path.display())]
+    Incomplete {
+        /// The file.
+        path: PathBuf,
+        /// What is missing.
+        why: String,
+    },
     /// A chart could not be drawn.
     #[error("{}: cannot draw the chart: {why}", path.display())]
     Plot {

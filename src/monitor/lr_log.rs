@@ -135,6 +135,17 @@ pub fn read_lr_csv(path: &Path) -> Result<LrTrace, MonitorError> {
     Ok(trace)
 }
 
+/// A resumed log whose earlier rows are not all there (truncated, edited or deleted).
+fn missing_rows(path: &Path, first_step: u64, held: &str) -> MonitorError {
+    MonitorError::Incomplete {
+        path: path.to_path_buf(),
+        why: format!(
+            "the run continues at update {first_step}, so the file must hold the rows of updates 0..{first_step}, but \
+             {held} (truncated, edited or deleted); restore it, or start the log anew (first_step 0)"
+        ),
+    }
+}
+
 struct Sink {
     columns: LrTrace,
     path: PathBuf,
@@ -154,7 +165,9 @@ impl LrLog {
     /// `first_step` and drops the later ones (an interrupted epoch, trained again).
     ///
     /// # Errors
-    /// [`MonitorError`]: the file cannot be read or written, or its rows are not those columns.
+    /// [`MonitorError`]: the file cannot be read or written, or its rows are not those columns;
+    /// [`MonitorError::Incomplete`] when a resumed log lacks any row before `first_step` (rows
+    /// are never silently lost).
     pub fn create(path: &Path, groups: &[&str], momentum: bool, first_step: u64) -> Result<Self, MonitorError> {
         let mut columns = LrTrace {
             groups: groups.iter().map(|g| g.to_string()).collect(),
@@ -162,8 +175,13 @@ impl LrLog {
             rows: Vec::new(),
         };
         let mut text = columns.header() + "\n";
-        if first_step > 0 && path.exists() {
-            let old = read_lr_csv(path)?;
+        if first_step > 0 {
+            let old = match read_lr_csv(path) {
+                Err(MonitorError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(missing_rows(path, first_step, "the file is missing"));
+                }
+                other => other?,
+            };
             if old.header() != columns.header() {
                 return Err(MonitorError::Parse {
                     path: path.to_path_buf(),
@@ -180,6 +198,12 @@ impl LrLog {
                     momentum: row.momentum,
                 });
                 columns.rows.push(row);
+            }
+            let whole = columns.rows.len() as u64 == first_step
+                && columns.rows.iter().enumerate().all(|(i, r)| r.step == i as u64);
+            if !whole {
+                let held = format!("it holds {} row(s) for them", columns.rows.len());
+                return Err(missing_rows(path, first_step, &held));
             }
         }
         super::write_file_atomic(path, text.as_bytes())?;
@@ -280,6 +304,30 @@ mod tests {
         assert!(err.contains("line 3") && err.contains("abc"), "{err}");
         let err = LrLog::create(&path, &["fc"], false, 1).err().unwrap().to_string();
         assert!(err.contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn a_resume_without_every_earlier_row_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LR_CSV);
+        std::fs::write(&path, "step,epoch,lr\n0,1,0.1\n1,1,0.1\n2,2,0.1\n").unwrap();
+        assert_eq!(LrLog::create(&path, &[], false, 3).unwrap().kept_rows().len(), 3);
+        // Truncated to one row: the run continues at update 3.
+        std::fs::write(&path, "step,epoch,lr\n0,1,0.1\n").unwrap();
+        let err = LrLog::create(&path, &[], false, 3).err().unwrap();
+        assert!(matches!(err, MonitorError::Incomplete { .. }), "{err}");
+        assert!(err.to_string().contains("holds 1 row(s)"), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "step,epoch,lr\n0,1,0.1\n",
+            "left as it was"
+        );
+        // A row missing in the middle, or the file gone.
+        std::fs::write(&path, "step,epoch,lr\n0,1,0.1\n2,2,0.1\n3,2,0.1\n").unwrap();
+        assert!(LrLog::create(&path, &[], false, 3).is_err());
+        std::fs::remove_file(&path).unwrap();
+        let err = LrLog::create(&path, &[], false, 3).err().unwrap().to_string();
+        assert!(err.contains("missing"), "{err}");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! [`QuietRenderer::with_progress`](crate::learner::QuietRenderer::with_progress).
 
 use crate::learner::{Progress, ProgressFn};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::time::Instant;
 
 /// `1h02m`, `2m03s` or `41s`.
@@ -99,7 +99,9 @@ pub fn progress_bar(epochs_to_train: usize) -> ProgressFn {
                 if total > 0 && n * 10 >= total {
                     estimated = true;
                     let per_epoch = t0.elapsed().as_secs_f64() * total as f64 / n as f64;
-                    println!(
+                    // A closed or full stdout is the caller's to notice; the bar never panics.
+                    let _ = writeln!(
+                        std::io::stdout(),
                         "eta ~{} ({epochs_to_train} epoch(s) at ~{} of training each, measured on the first {n} images)",
                         clock(per_epoch * epochs_to_train as f64),
                         clock(per_epoch)

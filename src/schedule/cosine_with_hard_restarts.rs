@@ -3,7 +3,7 @@
 
 use super::{hf_warmup, non_negative, positive, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
 use crate::schedule::config::{leaf, not_a_factor, stepped, ScheduleKind};
-use crate::schedule::run::{length_warning, run_length, run_per};
+use crate::schedule::run::{length_warning, run_length, run_per, run_too_short};
 use crate::schedule::types::Named;
 use crate::schedule::TrainingScheduler;
 use crate::schedule::{RunInfo, Schedule};
@@ -94,7 +94,7 @@ impl CosineWithHardRestartsLrSchedulerConfig {
         const S: &str = <CosineWithHardRestartsLrSchedulerConfig as Named>::NAME;
         non_negative(S, "lr", base_lr)?;
         positive(S, "num_cycles", self.num_cycles)?;
-        let total = training_steps(S, self.num_training_steps.or(run_length), self.num_warmup_steps)?;
+        let total = training_steps(S, self.num_training_steps, run_length, self.num_warmup_steps)?;
         Ok(CosineWithHardRestarts {
             base_lr,
             warmup: self.num_warmup_steps,
@@ -115,8 +115,13 @@ impl CosineWithHardRestartsLrSchedulerConfig {
 
 /// Checks an HF `num_training_steps`: given (or filled in by the run) and not shorter than the
 /// warmup.
-pub(crate) fn training_steps(s: &'static str, total: Option<u64>, warmup: u64) -> Result<u64, ScheduleError> {
-    let total = total.ok_or_else(|| {
+pub(crate) fn training_steps(
+    s: &'static str,
+    declared: Option<u64>,
+    run_length: Option<u64>,
+    warmup: u64,
+) -> Result<u64, ScheduleError> {
+    let total = declared.or(run_length).ok_or_else(|| {
         ScheduleError::invalid(
             s,
             "num_training_steps",
@@ -125,12 +130,20 @@ pub(crate) fn training_steps(s: &'static str, total: Option<u64>, warmup: u64) -
         )
     })?;
     if total < warmup {
-        return Err(ScheduleError::invalid(
-            s,
-            "num_training_steps",
-            total,
-            format!("must be >= num_warmup_steps = {warmup}"),
-        ));
+        return Err(match declared {
+            Some(_) => ScheduleError::invalid(
+                s,
+                "num_training_steps",
+                total,
+                format!("must be >= num_warmup_steps = {warmup}"),
+            ),
+            None => ScheduleError::invalid(
+                s,
+                "num_warmup_steps",
+                warmup,
+                run_too_short(total, &format!("its warmup of {warmup} steps"), "shorten the warmup"),
+            ),
+        });
     }
     Ok(total)
 }

@@ -2,7 +2,7 @@
 
 use super::{finite, positive, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
 use crate::schedule::config::{leaf, not_a_factor, stepped, ScheduleKind};
-use crate::schedule::run::{length_warning, run_length, run_per};
+use crate::schedule::run::{length_warning, run_length, run_per, run_too_short};
 use crate::schedule::types::Named;
 use crate::schedule::TrainingScheduler;
 use crate::schedule::{RunInfo, Schedule};
@@ -508,10 +508,23 @@ impl ScheduleKind for OneCycleLrSchedulerConfig {
 
     fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
         self.validate_params()?;
-        let total = self
-            .declared_total_steps()?
-            .unwrap_or_else(|| run_length(run, self.unit));
-        Ok(leaf(self.build_with_total(total)?, run_per(run, self.unit)))
+        let declared = self.declared_total_steps()?;
+        let total = declared.unwrap_or_else(|| run_length(run, self.unit));
+        let cycle = self.build_with_total(total).map_err(|e| match (declared, e) {
+            // The user set no length: the run is what is too short.
+            (None, ScheduleError::InvalidParam { field: "pct_start", .. }) => ScheduleError::invalid(
+                Self::NAME,
+                "pct_start",
+                self.pct_start,
+                run_too_short(
+                    total,
+                    "pct_start (a phase of the cycle would have length exactly 0, where PyTorch divides by zero)",
+                    "change pct_start",
+                ),
+            ),
+            (_, e) => e,
+        })?;
+        Ok(leaf(cycle, run_per(run, self.unit)))
     }
 
     fn build_scheduler(&self, run: &RunInfo, kind: &'static str) -> Result<TrainingScheduler, ScheduleError> {

@@ -111,7 +111,7 @@ impl PolynomialDecayLrSchedulerConfig {
             ));
         }
         non_negative(S, "power", self.power)?;
-        let total = training_steps(S, self.num_training_steps.or(run_length), self.num_warmup_steps)?;
+        let total = training_steps(S, self.num_training_steps, run_length, self.num_warmup_steps)?;
         if total == self.num_warmup_steps {
             return Err(ScheduleError::invalid(
                 S,

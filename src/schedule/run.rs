@@ -33,6 +33,17 @@ pub(crate) fn run_length(run: &RunInfo, unit: Unit) -> u64 {
     }
 }
 
+/// What is allowed for a schedule whose length the run fills in (the config leaves it out) and
+/// that is too short for `what` (the warmup, a phase of the cycle): said in the run's terms,
+/// with the other way out, `fix`.
+pub(crate) fn run_too_short(run_len: u64, what: &str, fix: &str) -> String {
+    format!(
+        "this run is too short for {what}: the schedule spans the run, {run_len} step(s) in all (its epochs × \
+         optimizer updates per epoch, in the schedule's unit); train longer (more epochs or images, a smaller \
+         batch_size) or {fix}"
+    )
+}
+
 /// The warning for a schedule whose declared length (`field` = `declared` `unit`s) differs from
 /// the run's; `None` when they agree.
 pub(crate) fn length_warning(kind: &str, field: &str, declared: u64, unit: Unit, run: &RunInfo) -> Option<String> {

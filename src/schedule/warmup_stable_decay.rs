@@ -2,7 +2,7 @@
 
 use super::{finite, non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
 use crate::schedule::config::{leaf, not_a_factor, stepped, ScheduleKind};
-use crate::schedule::run::{length_warning, run_length, run_per};
+use crate::schedule::run::{length_warning, run_length, run_per, run_too_short};
 use crate::schedule::types::Named;
 use crate::schedule::TrainingScheduler;
 use crate::schedule::{RunInfo, Schedule};
@@ -185,15 +185,25 @@ impl WarmupStableDecayLrSchedulerConfig {
             (None, Some(total)) => total
                 .checked_sub(self.num_warmup_steps.saturating_add(self.num_decay_steps))
                 .ok_or_else(|| {
-                    ScheduleError::invalid(
-                        S,
-                        "num_training_steps",
-                        total,
-                        format!(
-                            "must be >= num_warmup_steps + num_decay_steps = {} + {}",
-                            self.num_warmup_steps, self.num_decay_steps
+                    let (warmup, decay) = (self.num_warmup_steps, self.num_decay_steps);
+                    match self.num_training_steps {
+                        Some(_) => ScheduleError::invalid(
+                            S,
+                            "num_training_steps",
+                            total,
+                            format!("must be >= num_warmup_steps + num_decay_steps = {warmup} + {decay}"),
                         ),
-                    )
+                        None => ScheduleError::invalid(
+                            S,
+                            "num_decay_steps",
+                            decay,
+                            run_too_short(
+                                total,
+                                &format!("its warmup and decay ({warmup} + {decay} steps)"),
+                                "shorten them",
+                            ),
+                        ),
+                    }
                 })?,
             (None, None) => {
                 return Err(ScheduleError::invalid(

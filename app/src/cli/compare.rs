@@ -28,20 +28,20 @@ pub(super) struct CompareArgs {
     #[arg(long, value_enum)]
     device: Option<DeviceName>,
     /// Epochs for every run (default: each config's own).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     epochs: Option<usize>,
     /// Train every run on a class-balanced subset of this many images.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     train_limit: Option<usize>,
     /// Evaluate every run on a class-balanced subset of this many test images.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     test_limit: Option<usize>,
     /// Seed of every run (default: the first config's [training] seed).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     seed: Option<u64>,
     /// Target validation accuracy in percent, in (0, 100] (default: the first run's final
     /// accuracy).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     target_accuracy: Option<f64>,
     /// Continue an interrupted comparison (the same command): runs with a checkpoint resume
     /// (finished ones are kept), the others start.
@@ -63,11 +63,7 @@ fn command_line() -> String {
 
 pub(super) fn run(args: CompareArgs) -> Result<()> {
     crate::paths::check_output_dir(&args.out, "--out")?;
-    for file in [
-        compare::SUMMARY_MD,
-        compare::COMPARE_ACCURACY_PNG,
-        compare::COMPARE_LR_PNG,
-    ] {
+    for file in compare::OWN_FILES {
         crate::paths::check_own_file(&args.out, file, "--out", "compare")?;
     }
     if let Some(t) = args.target_accuracy {
@@ -75,12 +71,16 @@ pub(super) fn run(args: CompareArgs) -> Result<()> {
             return Err(TrainError::Settings(format!("--target-accuracy = {t}: a percentage in (0, 100]")).into());
         }
     }
+    let names = args
+        .configs
+        .iter()
+        .map(|path| compare::run_name(path))
+        .collect::<Result<Vec<_>, _>>()?;
+    compare::check_names(&names)?;
+    // A killed comparison's temporary files (summary.md, charts) go now.
+    burn_lr::monitor::remove_stale_temp_files(&args.out);
     let mut contenders = Vec::new();
-    for path in &args.configs {
-        let name = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
+    for (path, name) in args.configs.iter().zip(names) {
         let per_run = TrainArgs {
             config: Some(path.clone()),
             data_dir: args.data_dir.clone(),
@@ -127,7 +127,7 @@ pub(super) fn run(args: CompareArgs) -> Result<()> {
         command += "\n# continued with --resume";
     }
     let files = compare::write(&args.out, &runs, target, &command, &data)?;
-    println!(
+    say!(
         "{}",
         compare::summary(&runs, target, &command, &data)
             .lines()
@@ -136,7 +136,7 @@ pub(super) fn run(args: CompareArgs) -> Result<()> {
             .join("\n")
     );
     for f in files {
-        println!("wrote {}", f.display());
+        say!("wrote {}", f.display());
     }
     match stopped {
         // The runs so far are summarized; the rest continue with --resume.

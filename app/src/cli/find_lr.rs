@@ -22,19 +22,19 @@ pub(super) struct FindLrArgs {
     #[arg(long, value_enum)]
     device: Option<DeviceName>,
     /// Train on a class-balanced subset of this many images.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     train_limit: Option<usize>,
     /// Batch size.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     batch_size: Option<usize>,
     /// Learning rate of the first update.
-    #[arg(long, default_value_t = 1e-7)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1e-7)]
     start_lr: f64,
     /// Learning rate of the last update.
-    #[arg(long, default_value_t = 10.0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 10.0)]
     end_lr: f64,
     /// Optimizer updates (one batch each) at most.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 100)]
     num_iter: usize,
     /// How the LR grows.
     #[arg(long, value_enum, default_value = "exp")]
@@ -96,9 +96,10 @@ pub(super) fn run(args: FindLrArgs) -> Result<()> {
     for file in [crate::find_lr::LR_FIND_CSV, burn_lr::monitor::plot::LR_FIND_PNG] {
         crate::paths::check_own_file(&out, file, what, "find-lr")?;
     }
+    burn_lr::monitor::remove_stale_temp_files(&out);
     let start = std::time::Instant::now();
     let data = training::load_data(&cfg)?;
-    println!(
+    say!(
         "{:?} on {}: {} training images, batch {} (loaded in {:.1}s)",
         cfg.model.arch,
         crate::device::describe(cfg.training.device),
@@ -108,8 +109,8 @@ pub(super) fn run(args: FindLrArgs) -> Result<()> {
     );
     let found = crate::find_lr::find_lr(&cfg, data, &settings, &out)?;
     for line in crate::find_lr::report(&found, &settings) {
-        println!("{line}");
+        say!("{line}");
     }
-    println!("in {:.1}s", start.elapsed().as_secs_f64());
+    say!("in {:.1}s", start.elapsed().as_secs_f64());
     Ok(())
 }

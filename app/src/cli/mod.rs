@@ -41,16 +41,17 @@ enum Command {
     Compare(compare::CompareArgs),
 }
 
-/// Parses the command line and runs it; returns the process exit code.
+/// Parses the command line and runs it; returns the process exit code. A command whose stdout
+/// failed (closed by its reader, or full) ends quietly: its files are written (a training run
+/// ends after the epoch in progress, committed), then 141 for a closed pipe, 1 otherwise.
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) if !err.use_stderr() => err.exit(), // --help, --version
         Err(err) => {
-            // clap's own message, on one line, without the usage block.
-            let text = err.render().to_string();
-            let first = text.lines().next().unwrap_or_default().trim_start_matches("error: ");
-            eprintln!("error: {first} (see --help)");
+            // clap's whole message: what is wrong, the valid values or a "did you mean", the
+            // usage line.
+            tell!("{}", err.render().to_string().trim_end());
             return 2;
         }
     };
@@ -61,10 +62,19 @@ pub fn main() -> i32 {
         Command::FindLr(args) => find_lr::run(args),
         Command::Compare(args) => compare::run(args),
     };
+    let closed = crate::out::stdout_failure();
     match result {
-        Ok(()) => 0,
+        Ok(()) => match closed {
+            None => 0,
+            Some(kind) => {
+                if kind != std::io::ErrorKind::BrokenPipe {
+                    tell!("error: {}", crate::out::describe(kind));
+                }
+                crate::out::exit_code(kind)
+            }
+        },
         Err(err) => {
-            eprintln!("error: {}", one_line(&err));
+            tell!("error: {}", one_line(&err));
             err.downcast_ref::<TrainError>().map_or(2, TrainError::exit_code)
         }
     }

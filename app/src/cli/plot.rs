@@ -3,6 +3,7 @@
 use crate::artifacts::METRICS_CSV;
 use crate::error::TrainError;
 use anyhow::{bail, Result};
+use burn_lr::monitor::plot::{ACCURACY_PNG, LOSS_PNG, LR_SCHEDULE_PNG};
 use burn_lr::monitor::LR_CSV;
 use clap::Args;
 use std::path::PathBuf;
@@ -23,16 +24,20 @@ pub(super) fn run(args: PlotArgs) -> Result<()> {
         ))
         .into());
     }
+    for file in [LR_SCHEDULE_PNG, LOSS_PNG, ACCURACY_PNG] {
+        crate::paths::check_own_file(&args.dir, file, "run directory", "plot")?;
+    }
+    burn_lr::monitor::remove_stale_temp_files(&args.dir);
     let (drawn, problems) = crate::monitoring::draw_plots(&args.dir);
     if drawn.is_empty() {
         let why: Vec<&str> = problems.iter().map(|p| p.what.as_str()).collect();
         bail!("{}: nothing to draw ({})", args.dir.display(), why.join("; "));
     }
     for p in &problems {
-        eprintln!("note: {}", p.what);
+        tell!("note: {}", p.what);
     }
     for path in &drawn {
-        println!("wrote {}", path.display());
+        say!("wrote {}", path.display());
     }
     Ok(())
 }

@@ -16,13 +16,18 @@ pub(super) struct ScheduleArgs {
     #[arg(long)]
     config: PathBuf,
     /// Number of optimizer updates (rows).
-    #[arg(long, required_unless_present = "epochs", conflicts_with = "epochs")]
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        required_unless_present = "epochs",
+        conflicts_with = "epochs"
+    )]
     steps: Option<u64>,
     /// Number of epochs (rows = epochs x --steps-per-epoch).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     epochs: Option<u64>,
     /// Optimizer updates per epoch (epoch-unit schedules change every K rows).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1)]
     steps_per_epoch: u64,
     /// Plateau metrics, one per epoch, comma-separated (`nan` allowed; negative values
     /// such as `-0.70,-0.75` too).
@@ -76,6 +81,9 @@ pub(super) fn run(args: ScheduleArgs) -> Result<()> {
     check_groups(&part, steps, args.steps_per_epoch)?;
     if let Some(png) = &args.plot {
         crate::paths::check_output_file(png, "--plot")?;
+        if let Some(folder) = png.parent().filter(|p| !p.as_os_str().is_empty()) {
+            burn_lr::monitor::remove_stale_temp_files(folder);
+        }
         let name = config
             .file_name()
             .map_or(String::new(), |n| n.to_string_lossy().into_owned());
@@ -85,14 +93,14 @@ pub(super) fn run(args: ScheduleArgs) -> Result<()> {
             args.steps_per_epoch
         );
         burn_lr::monitor::plot::schedule_preview(rows, steps, args.steps_per_epoch, &metrics, &title, png)?;
-        println!("wrote {}", png.display());
+        say!("wrote {}", png.display());
         return Ok(());
     }
-    match write_csv(rows, scheduler.cycles_momentum()) {
-        // `| head`: the reader has what it wanted.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.context("writing the schedule to stdout"),
+    if let Err(e) = write_csv(rows, scheduler.cycles_momentum()) {
+        // `| head`, `> /dev/full`: the process ends quietly (cli::main), as when `say!` fails.
+        crate::out::record_stdout_failure(e.kind());
     }
+    Ok(())
 }
 
 /// Each `[[param_groups]]` schedule builds for the same rows (the preview shows the base one).

@@ -49,16 +49,16 @@ pub(super) struct TrainArgs {
     #[arg(long, value_enum)]
     pub cpu_conv: Option<crate::conv::CpuConv>,
     /// Number of epochs.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub epochs: Option<usize>,
     /// Batch size.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub batch_size: Option<usize>,
     /// Train on a class-balanced subset of this many images.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub train_limit: Option<usize>,
     /// Evaluate on a class-balanced subset of this many test images.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub test_limit: Option<usize>,
     /// Where checkpoints, logs and metrics.csv go.
     #[arg(long)]
@@ -73,25 +73,34 @@ pub(super) struct TrainArgs {
     pub overwrite: bool,
     /// Stop after this epoch, >= 1 (the schedule still spans all epochs); continue with
     /// --resume.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..))]
     pub stop_after_epoch: Option<u32>,
 }
 
 /// The config of a command: the file (or the built-in default), then the flags that override
 /// it, then every check that needs no data (schedules, parameter groups, devices).
 pub(super) fn train_config(args: &TrainArgs, command: &str) -> Result<TrainConfig> {
-    let mut cfg = match &args.config {
+    let (mut cfg, source) = match &args.config {
         Some(path) => {
             crate::paths::check_existing_file(path, "--config")?;
-            TrainConfig::from_file(path)?
+            let cfg = TrainConfig::from_file(path)?;
+            (
+                cfg,
+                (
+                    path.display().to_string(),
+                    std::fs::read_to_string(path).unwrap_or_default(),
+                ),
+            )
         }
         None => {
             let (path, text, what) = DEFAULT_CONFIG;
-            match command {
-                "train" => println!("no --config given: training {path}, {what}"),
-                _ => println!("no --config given: {command} on {path}"),
+            if command == "train" {
+                say!("no --config given: training {path}, {what}");
+            } else {
+                say!("no --config given: {command} on {path}");
             }
-            TrainConfig::from_toml(text).context("built-in default config")?
+            let cfg = TrainConfig::from_toml(text).context("built-in default config")?;
+            (cfg, (path.to_string(), text.to_string()))
         }
     };
     let (data, t) = (&mut cfg.data, &mut cfg.training);
@@ -110,7 +119,15 @@ pub(super) fn train_config(args: &TrainArgs, command: &str) -> Result<TrainConfi
     }
     cfg.validate()?;
     // The whole config, schedules and device included, before any data is read or downloaded.
-    training::check_schedules(&cfg)?;
+    training::check_schedules(&cfg).map_err(|e| match e {
+        // Where in the file: the schedule's key (or its table).
+        TrainError::Schedule(e) => {
+            let line =
+                crate::config::schedule_line(&source.1, &e).map_or(String::new(), |line| format!(", line {line}"));
+            TrainError::Settings(format!("invalid config {}{line}: {e}", source.0))
+        }
+        other => other,
+    })?;
     let t = &cfg.training;
     t.strategy.check_device(t.device, t.devices.len())?;
     let devices = crate::device::devices(t.device, &t.devices)?;
@@ -129,7 +146,7 @@ pub(super) fn stop_on_ctrl_c() -> Option<StopRequest> {
         if handle.is_requested() {
             std::process::exit(130);
         }
-        eprintln!(
+        tell!(
             "\nCtrl-C: stopping after the current update (during validation, or with strategy = \"ddp\": once this epoch \
              is checkpointed); Ctrl-C again to quit at once"
         );
@@ -154,7 +171,7 @@ pub(super) fn run(args: TrainArgs) -> Result<()> {
     let run_dir = training::prepare(&cfg, start_mode)?;
     let start = std::time::Instant::now();
     let data = training::load_data(&cfg)?;
-    println!(
+    say!(
         "{:?} on {}{}: {} train / {} test images, {} epochs, batch {}, scheduler {} (loaded in {:.1}s)\nconvolution: {}",
         cfg.model.arch,
         crate::device::describe_all(cfg.training.device, &cfg.training.devices, cfg.training.strategy),
@@ -181,14 +198,15 @@ pub(super) fn run(args: TrainArgs) -> Result<()> {
     };
     let (seconds, where_) = (start.elapsed().as_secs_f64(), summary.artifact_dir.display());
     if last.epoch < cfg.training.epochs {
-        println!(
+        say!(
             "stopped after epoch {} of {} (--stop-after-epoch) in {seconds:.1}s: val_acc {:.2}%; continue with --resume (artifacts in {where_})",
             last.epoch, cfg.training.epochs, last.val_acc,
         );
     } else {
-        println!(
+        say!(
             "done in {seconds:.1}s: val_acc {:.2}%  val_loss {:.4}; artifacts in {where_}",
-            last.val_acc, last.val_loss,
+            last.val_acc,
+            last.val_loss,
         );
     }
     Ok(())

@@ -119,7 +119,7 @@ fn try_onednn(
 
 fn warn_once(why: &str) {
     static WARNED: std::sync::Once = std::sync::Once::new();
-    WARNED.call_once(|| eprintln!("warning: {why}; this run continues with Burn's own convolution where oneDNN fails"));
+    WARNED.call_once(|| tell!("warning: {why}; this run continues with Burn's own convolution where oneDNN fails"));
 }
 
 fn shape_of(x: &FlexTensor, weight: &FlexTensor, p: Params) -> Option<Conv2dShape> {

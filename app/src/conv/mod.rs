@@ -12,6 +12,7 @@
 //!
 //! or `burn-lr train --cpu-conv onednn`.
 
+pub mod elf;
 pub mod extension;
 pub mod onednn;
 

@@ -252,6 +252,15 @@ impl Drop for Guard {
 impl OneDnn {
     fn open() -> Result<Self, String> {
         let path = std::env::var("BURN_LR_ONEDNN_LIB").unwrap_or_else(|_| "libdnnl.so.2".into());
+        // A damaged file would end the process with SIGBUS inside the loader.
+        if let Some(file) = super::elf::locate(&path).filter(|f| f.exists()) {
+            super::elf::check_shared_library(&file).map_err(|why| {
+                format!(
+                    "oneDNN 2.x ({}) {why}; reinstall it with `apt-get install --reinstall libdnnl2`",
+                    file.display()
+                )
+            })?;
+        }
         // SAFETY: loading oneDNN runs its (and OpenMP's) initialisers, which have no
         // preconditions.
         let lib = unsafe { libloading::Library::new(&path) }.map_err(|e| {

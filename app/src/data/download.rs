@@ -33,7 +33,7 @@ pub fn download_cifar10(cache_dir: &Path) -> Result<PathBuf, DataError> {
     fs::create_dir_all(cache_dir).map_err(io_err(cache_dir))?;
     let archive = cache_dir.join("cifar-10-binary.tar.gz");
     if !archive.is_file() || md5_file(&archive)? != CIFAR10_MD5 {
-        eprintln!("downloading {CIFAR10_URL} (163 MB) to {}", archive.display());
+        tell!("downloading {CIFAR10_URL} (163 MB) to {}", archive.display());
         let response = ureq::get(CIFAR10_URL)
             .call()
             .map_err(|e| DataError::Download(e.to_string()))?;

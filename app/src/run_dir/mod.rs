@@ -6,24 +6,28 @@
 //!    `--resume` a directory without a run, without an intact checkpoint, or whose
 //!    `config.toml` differs from this config.
 //! 2. [`RunDir::start`] (data loaded, schedule built, nothing written yet): where the run
-//!    starts ([`Start`]): `--overwrite` clears the previous run; `--resume` checks the data
-//!    (`run.toml`), the scheduler record and the sealed model and optimizer files of the newest
-//!    intact checkpoint and reads the `metrics.csv` rows before it.
+//!    starts ([`Start`]): `--overwrite` clears the previous run; `--resume` checks the config,
+//!    the data (`run.toml`), the scheduler record and the sealed model and optimizer files of
+//!    the newest intact checkpoint against the copies sealed with it ([`seal`]) and takes the
+//!    `metrics.csv` and `lr.csv` rows before it from there.
 //! 3. [`RunDir::begin`]: removes what a killed process left (temporary files, the epochs after
-//!    the one resumed from), then [`RunDir::record`] writes `config.toml`, `run.toml` and
-//!    `metrics.csv` (the kept rows).
+//!    the one resumed from) and rebuilds `lr.csv` from the seal where it lacks rows, then
+//!    [`RunDir::record`] writes `config.toml`, `run.toml` and `metrics.csv` (the kept rows).
 //! 4. During the run: Burn's checkpointers ([`RunDir::checkpointer`], sealed files reporting to
-//!    a [`CheckpointLedger`]); the end-of-epoch hook rewrites `metrics.csv`
-//!    ([`RunDir::metrics_csv`]); `lr.csv` and TensorBoard go to [`RunDir::path`].
+//!    a [`CheckpointLedger`]); the end-of-epoch hook commits each epoch ([`RunDir::commits`]:
+//!    the run's seal of the epoch, then `metrics.csv`); `lr.csv` and TensorBoard go to
+//!    [`RunDir::path`].
 //! 5. After it: [`RunDir::newest_intact`], the checkpoint `--resume` would continue from.
 //!
 //! The lock is released when the [`RunDir`] is dropped.
 
 mod ownership;
 mod resume;
+pub mod seal;
 
 pub use ownership::{Lock, LOCK_FILE, RUN_ARTIFACTS};
 pub use resume::{config_changes, fact_changes, RunFacts};
+pub use seal::{EpochCommit, EpochSeal};
 
 use crate::artifacts::{metrics_csv, write_atomic, EpochRecord, METRICS_CSV};
 use crate::checkpoint::{self, CheckpointLedger, SealedFileCheckpointer};
@@ -79,6 +83,10 @@ pub struct Start {
     /// One warning line for each newer checkpoint that was not usable (and for epochs without
     /// a `metrics.csv` row).
     pub skipped: Vec<String>,
+    /// One note for each of the run's files rebuilt from the checkpoint's seal.
+    pub restored: Vec<String>,
+    /// `lr.csv` as sealed with the checkpoint resumed from (the rows of its epochs).
+    pub lr_csv: Option<String>,
 }
 
 /// An artifact directory locked by this process for the run of one config.
@@ -128,6 +136,8 @@ impl RunDir {
             from: None,
             rows: Vec::new(),
             skipped: Vec::new(),
+            restored: Vec::new(),
+            lr_csv: None,
         };
         match self.mode {
             StartMode::Overwrite => self.lock.clear().map(|()| fresh),
@@ -137,11 +147,26 @@ impl RunDir {
     }
 
     /// Step 3: removes what a killed process left (temporary files; the checkpoints of epochs
-    /// after the one resumed from, which are trained again); returns how many temporary files.
+    /// after the one resumed from, which are trained again) and, on resume, brings `lr.csv`
+    /// back to the rows sealed with the checkpoint when they are not all there (a note in
+    /// `start.restored`); returns how many temporary files were removed.
     ///
     /// # Errors
-    /// [`TrainError::Io`] naming a checkpoint that could not be removed.
-    pub fn begin(&self, start: &Start) -> Result<usize, TrainError> {
+    /// [`TrainError::Io`] naming a checkpoint that could not be removed; a failed write of
+    /// `lr.csv`.
+    pub fn begin(&self, start: &mut Start) -> Result<usize, TrainError> {
+        if let Some(sealed) = &start.lr_csv {
+            let path = self.path().join(burn_lr::monitor::LR_CSV);
+            let rows = sealed.lines().count().saturating_sub(1) as u64;
+            if seal::lr_rows_text(&path, rows).as_ref() != Ok(sealed) {
+                write_atomic(&path, sealed.as_bytes())?;
+                start.restored.push(format!(
+                    "{}: rebuilt with the rows of its first {rows} updates sealed with the checkpoint (they were \
+                     missing, truncated or edited)",
+                    path.display()
+                ));
+            }
+        }
         let leftovers = self.lock.remove_leftovers() + checkpoint::remove_partial_files(&self.checkpoints());
         if let Some(from) = start.from {
             for epoch in checkpoint::epochs_on_disk(&self.checkpoints())
@@ -163,12 +188,34 @@ impl RunDir {
     /// # Errors
     /// [`TrainError::Io`].
     pub fn record(&self, facts: &RunFacts, rows: &[EpochRecord]) -> Result<(), TrainError> {
-        let text = |r: Result<String, toml::ser::Error>| r.map_err(|e| TrainError::Burn(e.to_string()));
-        let config = text(toml::to_string_pretty(&self.cfg))?;
-        let facts = text(toml::to_string_pretty(facts))?;
+        let (config, facts) = self.texts(facts)?;
         write_atomic(&self.path().join(CONFIG_TOML), config.as_bytes())?;
         write_atomic(&self.path().join(RUN_TOML), facts.as_bytes())?;
         write_atomic(&self.metrics_csv(), metrics_csv(rows).as_bytes())
+    }
+
+    /// The texts of `config.toml` and `run.toml` of this run.
+    fn texts(&self, facts: &RunFacts) -> Result<(String, String), TrainError> {
+        let text = |r: Result<String, toml::ser::Error>| r.map_err(|e| TrainError::Burn(e.to_string()));
+        Ok((
+            text(toml::to_string_pretty(&self.cfg))?,
+            text(toml::to_string_pretty(facts))?,
+        ))
+    }
+
+    /// Step 4: the commits of this run's epochs ([`EpochCommit`]: each epoch's seal, then its
+    /// `metrics.csv`).
+    ///
+    /// # Errors
+    /// As [`Self::record`].
+    pub fn commits(&self, facts: &RunFacts) -> Result<EpochCommit, TrainError> {
+        let (config, facts_text) = self.texts(facts)?;
+        Ok(EpochCommit::new(
+            self.path(),
+            config,
+            facts_text,
+            facts.updates_per_epoch,
+        ))
     }
 
     /// Step 4: Burn's checkpointer of `kind` (`model`, `optim` or `scheduler`), writing sealed

@@ -64,13 +64,24 @@ impl Lock {
         };
         std::fs::create_dir_all(path).map_err(io)?;
         let lock_path = path.join(LOCK_FILE);
-        let mut file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&lock_path)
-            .map_err(io)?;
+        if let Ok(meta) = std::fs::symlink_metadata(&lock_path) {
+            if !meta.is_file() {
+                return Err(TrainError::NotOurs {
+                    dir: path.to_path_buf(),
+                    what: format!("{LOCK_FILE} ({}, where burn-lr keeps its lock file)", file_kind(&meta)),
+                });
+            }
+        }
+        let lock_io = |source| TrainError::Io {
+            path: lock_path.clone(),
+            source,
+        };
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        // Never through a link (one made between the check above and here included).
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
+        let mut file = options.open(&lock_path).map_err(lock_io)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
@@ -84,10 +95,10 @@ impl Lock {
                     holder,
                 });
             }
-            Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+            Err(std::fs::TryLockError::Error(e)) => return Err(lock_io(e)),
         }
-        file.set_len(0).map_err(io)?;
-        write!(file, "pid {} on {}", std::process::id(), hostname()).map_err(io)?;
+        file.set_len(0).map_err(lock_io)?;
+        write!(file, "pid {} on {}", std::process::id(), hostname()).map_err(lock_io)?;
         Ok(Self {
             path: path.to_path_buf(),
             _lock: file,
@@ -174,37 +185,32 @@ impl Lock {
     /// `--overwrite` deletes) there.
     pub fn foreign(&self) -> Option<String> {
         for split in [TRAIN_LOGS, VALID_LOGS] {
-            let dir = self.path.join(split);
-            let Ok(entries) = std::fs::read_dir(&dir) else {
-                continue;
-            };
-            for entry in entries.flatten() {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                let is_log = name.strip_prefix("epoch-").is_some_and(|n| n.parse::<usize>().is_ok());
-                if !is_log {
-                    return Some(format!("{split}/{name}"));
-                }
+            if let Some(what) = foreign_logs(&self.path, split) {
+                return Some(what);
             }
         }
-        let tensorboard = self.path.join(TENSORBOARD_DIR);
-        if tensorboard.exists() && !tensorboard.is_dir() {
-            return Some("tensorboard (not a folder)".into());
+        for folder in [TENSORBOARD_DIR, CHECKPOINT_DIR] {
+            let meta = std::fs::symlink_metadata(self.path.join(folder));
+            if meta.as_ref().is_ok_and(|m| !m.is_dir()) {
+                return Some(format!("{folder} (not a folder)"));
+            }
         }
-        for entry in std::fs::read_dir(&tensorboard).into_iter().flatten().flatten() {
+        for entry in std::fs::read_dir(self.path.join(TENSORBOARD_DIR))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if !(name.starts_with(EVENT_FILE_PREFIX) && entry.path().is_file()) {
-                return Some(format!("tensorboard/{name}"));
+            if !(name.starts_with(EVENT_FILE_PREFIX) && entry.file_type().is_ok_and(|t| t.is_file())) {
+                return Some(format!("{TENSORBOARD_DIR}/{name}"));
             }
         }
-        let ckpt = self.checkpoints();
-        if ckpt.exists() && !ckpt.is_dir() {
-            return Some(format!("{CHECKPOINT_DIR} (not a folder)"));
-        }
-        // A folder where a run writes a file (`metrics.csv/`): the write would fail mid-run.
-        RUN_FILES
-            .iter()
-            .find(|name| self.path.join(name).is_dir())
-            .map(|name| format!("{name} (a folder, where a run writes a file)"))
+        // Something other than a regular file where a run writes one (`metrics.csv/`, a link, a
+        // pipe): the write would fail mid-run, or land elsewhere.
+        RUN_FILES.iter().find_map(|name| {
+            let meta = std::fs::symlink_metadata(self.path.join(name)).ok()?;
+            (!meta.is_file()).then(|| format!("{name} ({}, where a run writes a regular file)", file_kind(&meta)))
+        })
     }
 
     /// Deletes the previous run's artifacts ([`RUN_ARTIFACTS`]); other files stay. Refuses a
@@ -246,6 +252,61 @@ impl Lock {
             .filter(|e| e.file_name().to_string_lossy().starts_with(TMP_PREFIX))
             .filter(|e| std::fs::remove_file(e.path()).is_ok())
             .count()
+    }
+}
+
+/// Files in Burn's metric log folder `split` (`train`, `valid`) that no run wrote: the folder is
+/// not a folder, or holds anything but `epoch-N` folders of regular `*.log` files (e.g. a
+/// CIFAR-10 image folder, an `epoch-1` file). Burn's logger would fail on them mid-run.
+fn foreign_logs(dir: &Path, split: &str) -> Option<String> {
+    let folder = dir.join(split);
+    let meta = std::fs::symlink_metadata(&folder).ok()?;
+    if !meta.is_dir() {
+        return Some(format!(
+            "{split} ({}, where Burn writes its metric logs)",
+            file_kind(&meta)
+        ));
+    }
+    for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let is_epoch = name.strip_prefix("epoch-").is_some_and(|n| n.parse::<usize>().is_ok());
+        if !is_epoch || !entry.file_type().is_ok_and(|t| t.is_dir()) {
+            return Some(format!("{split}/{name}"));
+        }
+        for log in std::fs::read_dir(entry.path()).into_iter().flatten().flatten() {
+            let file = log.file_name().to_string_lossy().into_owned();
+            if !file.ends_with(".log") || !log.file_type().is_ok_and(|t| t.is_file()) {
+                return Some(format!("{split}/{name}/{file}"));
+            }
+        }
+    }
+    None
+}
+
+/// What a file is, in words (`a directory`, `a symbolic link`, `a named pipe`).
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    let t = meta.file_type();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a named pipe";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_symlink() {
+        "a symbolic link"
+    } else if t.is_dir() {
+        "a folder"
+    } else if t.is_file() {
+        "a file"
+    } else {
+        "not a regular file"
     }
 }
 

@@ -2,9 +2,10 @@
 //! must be this run's, each change named (`[model] arch: resnet8 in the checkpoint, resnet20
 //! now`).
 
+use super::seal::{self, EpochSeal};
 use super::{RunDir, Start, CONFIG_TOML, RUN_TOML};
 use crate::artifacts::{read_metrics_csv, EpochRecord};
-use crate::checkpoint::{file_path, newest_intact, MODEL, OPTIM};
+use crate::checkpoint::{file_path, newest_intact, seals_epochs, MODEL, OPTIM};
 use crate::config::TrainConfig;
 use crate::data::Cifar10;
 use crate::error::TrainError;
@@ -36,6 +37,10 @@ pub struct RunFacts {
     pub train_data_md5: String,
     /// Optimizer updates per epoch.
     pub updates_per_epoch: u64,
+    /// Whether the run seals each epoch with its checkpoint (`checkpoint/run-N.toml`; runs of
+    /// burn-lr before the seals have none).
+    #[serde(default)]
+    pub epoch_seals: bool,
 }
 
 /// The facts of this run: data and stepping.
@@ -51,18 +56,99 @@ pub(super) fn facts(data: &Cifar10, schedule: &LearnerSchedule) -> RunFacts {
         test_images: data.test.len(),
         train_data_md5: format!("{:x}", hasher.finalize()),
         updates_per_epoch: schedule.run().updates_per_epoch,
+        epoch_seals: true,
     }
 }
 
-/// `--resume` before any data is read: a run is there, with an intact checkpoint, and its
-/// config equals this one (`epochs` is checked later, with the schedule).
-pub(super) fn precheck(dir: &RunDir) -> Result<(), TrainError> {
+/// The run a checkpoint belongs to, as sealed with its newest intact epoch (or, for a run of
+/// a burn-lr before the seals, as its `config.toml` and `run.toml` say).
+struct Then {
+    config: TrainConfig,
+    facts: RunFacts,
+    /// The newest intact checkpoint.
+    from: usize,
+    /// The newer checkpoints skipped, one line each.
+    skipped: Vec<String>,
+    /// The seal of `from` (`None` for a run before the seals).
+    seal: Option<EpochSeal>,
+    /// The run's files that differ from their sealed copies (`config.toml`, `run.toml`).
+    edited: Vec<&'static str>,
+}
+
+/// Reads [`Then`].
+fn then(dir: &RunDir) -> Result<Then, TrainError> {
     dir.lock.refuse_no_run()?;
-    let (then, _) = read_run(dir)?;
-    if dir.newest_intact().is_none() {
-        return Err(TrainError::NoCheckpoint(dir.checkpoints()));
+    let ckpt = dir.checkpoints();
+    if !seals_epochs(&ckpt) {
+        let (config, facts) = read_run(dir)?;
+        let (from, skipped) = newest_intact(&ckpt);
+        let from = from.ok_or_else(|| TrainError::NoCheckpoint(ckpt.clone()))?;
+        return Ok(Then {
+            config,
+            facts,
+            from,
+            skipped,
+            seal: None,
+            edited: Vec::new(),
+        });
     }
-    mismatch(dir, config_changes(&then, dir.config(), true))
+    let (from, skipped) = newest_intact(&ckpt);
+    let from = from.ok_or_else(|| TrainError::NoCheckpoint(ckpt.clone()))?;
+    let not_a_run = |why: String| TrainError::NotARun {
+        dir: dir.path().to_path_buf(),
+        why,
+    };
+    let seal = seal::read(&ckpt, from).map_err(not_a_run)?;
+    let name = ckpt.join(crate::checkpoint::seal_name(from));
+    let in_seal = |what: &str, e: String| not_a_run(format!("{} ({what}): {e}", name.display()));
+    let config = TrainConfig::from_toml(&seal.config).map_err(|e| in_seal(CONFIG_TOML, e.to_string()))?;
+    let facts = crate::config::parse_toml(&seal.facts).map_err(|e| in_seal(RUN_TOML, e))?;
+    let edited = [(CONFIG_TOML, &seal.config), (RUN_TOML, &seal.facts)]
+        .into_iter()
+        .filter(|(file, sealed)| std::fs::read_to_string(dir.path().join(file)).ok().as_ref() != Some(*sealed))
+        .map(|(file, _)| file)
+        .collect();
+    Ok(Then {
+        config,
+        facts,
+        from,
+        skipped,
+        seal: Some(seal),
+        edited,
+    })
+}
+
+/// `--resume` before any data is read: a run is there, with an intact checkpoint, and its
+/// config equals this one; every change is named at once (`epochs` too, when the checkpoint's
+/// schedule depends on it).
+pub(super) fn precheck(dir: &RunDir) -> Result<(), TrainError> {
+    let then = then(dir)?;
+    let epochs_free = epochs_free(dir, &then);
+    let changes = config_changes(&then.config, dir.config(), epochs_free);
+    mismatch(dir, with_edits(changes, &then))
+}
+
+/// Whether the checkpoint's schedule is the same for this run's `[training] epochs` (the
+/// checkpoint's config with only `epochs` changed still matches its scheduler record).
+fn epochs_free(dir: &RunDir, then: &Then) -> bool {
+    let mut cfg = then.config.clone();
+    cfg.training.epochs = dir.config().training.epochs;
+    crate::run::quiet_schedule(&cfg, then.facts.train_images)
+        .is_ok_and(|mut schedule| schedule.check_resume(dir.path(), then.from).is_ok())
+}
+
+/// `changes`, and, when there are any, which of the run's files were edited after it wrote
+/// them (the checkpoint's sealed copies are what is compared).
+fn with_edits(mut changes: Vec<String>, then: &Then) -> Vec<String> {
+    if !changes.is_empty() && !then.edited.is_empty() {
+        changes.push(format!(
+            "(the run's {} differs from the copy sealed with the checkpoint of epoch {}: edited after the run wrote it; \
+             the sealed copy is what counts)",
+            then.edited.join(" and "),
+            then.from
+        ));
+    }
+    changes
 }
 
 fn mismatch(dir: &RunDir, changes: Vec<String>) -> Result<(), TrainError> {
@@ -78,31 +164,66 @@ fn mismatch(dir: &RunDir, changes: Vec<String>) -> Result<(), TrainError> {
 
 /// `--resume` with the data and schedule: the checks of [`precheck`], then the data facts and
 /// the scheduler record of the newest intact checkpoint (loaded into `schedule`), the sealed
-/// model and optimizer records, and the `metrics.csv` rows before it.
+/// model and optimizer records, and the `metrics.csv` and `lr.csv` rows of the epochs before
+/// it, from its seal (a run before the seals: from `metrics.csv`).
 pub(super) fn start(dir: &RunDir, facts: &RunFacts, schedule: &mut LearnerSchedule) -> Result<Start, TrainError> {
-    dir.lock.refuse_no_run()?;
-    let (then, then_facts) = read_run(dir)?;
-    let (from, skipped) = newest_intact(&dir.checkpoints());
-    let from = from.ok_or_else(|| TrainError::NoCheckpoint(dir.checkpoints()))?;
+    let then = then(dir)?;
+    let from = then.from;
     // The scheduler record says whether the resolved schedule is the same; only then may
     // `epochs` change (a schedule whose length depends on it is another schedule).
     let schedule_check = schedule.check_resume(dir.path(), from);
-    let mut changes = config_changes(&then, dir.config(), schedule_check.is_ok());
-    changes.extend(fact_changes(&then_facts, facts));
+    let mut changes = config_changes(&then.config, dir.config(), schedule_check.is_ok());
+    changes.extend(fact_changes(&then.facts, facts));
     if let (Err(e), true) = (&schedule_check, changes.is_empty()) {
         // Same config and data, yet another schedule record: name the versions that wrote it.
         changes.push(format!(
             "{e} (burn-lr {} wrote the checkpoint, {} now)",
-            then_facts.burn_lr_version, facts.burn_lr_version
+            then.facts.burn_lr_version, facts.burn_lr_version
         ));
     }
-    mismatch(dir, changes)?;
+    mismatch(dir, with_edits(changes, &then))?;
     readable(dir, from)?;
+    match &then.seal {
+        Some(seal) => from_seal(dir, &then, seal),
+        None => from_files(dir, then),
+    }
+}
+
+/// Where a sealed run starts: the seal's rows, and a note for each file it rebuilds.
+fn from_seal(dir: &RunDir, then: &Then, seal: &EpochSeal) -> Result<Start, TrainError> {
+    let rows = seal.rows(&dir.checkpoints())?;
+    let mut restored = Vec::new();
+    if std::fs::read_to_string(dir.metrics_csv()).ok().as_ref() != Some(&seal.metrics_csv) {
+        restored.push(format!(
+            "{}: rebuilt with the rows of epochs 1..={} sealed with their checkpoint (it was missing, truncated \
+             or edited, or the run stopped before writing it)",
+            dir.metrics_csv().display(),
+            then.from
+        ));
+    }
+    for file in &then.edited {
+        restored.push(format!(
+            "{}: differs from the copy sealed with the checkpoint; rewritten",
+            dir.path().join(file).display()
+        ));
+    }
+    Ok(Start {
+        from: Some(then.from),
+        rows,
+        skipped: then.skipped.clone(),
+        restored,
+        lr_csv: Some(seal.lr_csv.clone()),
+    })
+}
+
+/// Where a run before the seals starts: the `metrics.csv` rows before its checkpoint.
+fn from_files(dir: &RunDir, then: Then) -> Result<Start, TrainError> {
+    let from = then.from;
     let rows: Vec<EpochRecord> = read_metrics_csv(&dir.metrics_csv())?
         .into_iter()
         .filter(|r| r.epoch <= from)
         .collect();
-    let mut skipped = skipped;
+    let mut skipped = then.skipped;
     let missing: Vec<String> = (1..=from)
         .filter(|e| !rows.iter().any(|r| r.epoch == *e))
         .map(|e| e.to_string())
@@ -118,6 +239,8 @@ pub(super) fn start(dir: &RunDir, facts: &RunFacts, schedule: &mut LearnerSchedu
         from: Some(from),
         rows,
         skipped,
+        restored: Vec::new(),
+        lr_csv: None,
     })
 }
 

@@ -1,0 +1,178 @@
+//! A shared library is checked before `dlopen` maps it: opening a damaged one (the first
+//! kilobytes of a binary, a truncated `libdnnl.so.2`) ends the process with `SIGBUS` when the
+//! loader touches a segment past the end of the file, before any error can be returned. Here it
+//! must be an ELF shared object of this machine's class, byte order and architecture whose
+//! program headers, segments and section headers all lie inside the file.
+
+use std::path::{Path, PathBuf};
+
+/// `e_machine` of the architecture this binary runs on (`None`: not checked).
+fn machine() -> Option<u16> {
+    match std::env::consts::ARCH {
+        "x86_64" => Some(62),
+        "aarch64" => Some(183),
+        "x86" => Some(3),
+        "arm" => Some(40),
+        "riscv64" => Some(243),
+        "powerpc64" => Some(21),
+        "s390x" => Some(22),
+        _ => None,
+    }
+}
+
+/// Where the dynamic loader would find `name` (a bare file name such as `libdnnl.so.2`): the
+/// first file of that name in `LD_LIBRARY_PATH`, then the usual library folders. `None` when it
+/// is in none of them (the loader's own cache may still find it). A name with a `/` is a path.
+pub fn locate(name: &str) -> Option<PathBuf> {
+    if name.contains('/') {
+        return Some(PathBuf::from(name));
+    }
+    let triple = format!("{}-linux-gnu", std::env::consts::ARCH);
+    let from_env = std::env::var("LD_LIBRARY_PATH").unwrap_or_default();
+    let usual = [
+        format!("/lib/{triple}"),
+        format!("/usr/lib/{triple}"),
+        "/lib64".into(),
+        "/usr/lib64".into(),
+        "/lib".into(),
+        "/usr/lib".into(),
+        "/usr/local/lib".into(),
+    ];
+    from_env
+        .split(':')
+        .filter(|d| !d.is_empty())
+        .map(str::to_string)
+        .chain(usual)
+        .map(|dir| Path::new(&dir).join(name))
+        .find(|p| p.is_file())
+}
+
+fn u16_at(b: &[u8], at: usize, little: bool) -> Option<u16> {
+    let bytes: [u8; 2] = b.get(at..at + 2)?.try_into().ok()?;
+    Some(if little {
+        u16::from_le_bytes(bytes)
+    } else {
+        u16::from_be_bytes(bytes)
+    })
+}
+
+fn u32_at(b: &[u8], at: usize, little: bool) -> Option<u32> {
+    let bytes: [u8; 4] = b.get(at..at + 4)?.try_into().ok()?;
+    Some(if little {
+        u32::from_le_bytes(bytes)
+    } else {
+        u32::from_be_bytes(bytes)
+    })
+}
+
+fn u64_at(b: &[u8], at: usize, little: bool) -> Option<u64> {
+    let bytes: [u8; 8] = b.get(at..at + 8)?.try_into().ok()?;
+    Some(if little {
+        u64::from_le_bytes(bytes)
+    } else {
+        u64::from_be_bytes(bytes)
+    })
+}
+
+/// Checks that `path` is a shared library this process can map; see the module documentation.
+///
+/// # Errors
+/// What is wrong with it, in words (`is truncated: a segment ends at byte N of M`).
+pub fn check_shared_library(path: &Path) -> Result<(), String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot be read: {e}"))?;
+    check_bytes(&bytes)
+}
+
+fn check_bytes(b: &[u8]) -> Result<(), String> {
+    let len = b.len() as u64;
+    if b.len() < 16 || &b[..4] != b"\x7fELF" {
+        return Err("is not an ELF shared library".into());
+    }
+    let wide = cfg!(target_pointer_width = "64");
+    if b[4] != if wide { 2 } else { 1 } {
+        return Err(format!(
+            "is a {}-bit ELF file, this program is not",
+            if wide { 32 } else { 64 }
+        ));
+    }
+    let little = cfg!(target_endian = "little");
+    if b[5] != if little { 1 } else { 2 } {
+        return Err("is an ELF file of the other byte order".into());
+    }
+    if !wide {
+        return Ok(()); // The layout checks below read the 64-bit headers.
+    }
+    let short = || "is truncated: its ELF header is incomplete".to_string();
+    if u16_at(b, 16, little).ok_or_else(short)? != 3 {
+        return Err("is an ELF file but not a shared library".into());
+    }
+    let arch = u16_at(b, 18, little).ok_or_else(short)?;
+    if machine().is_some_and(|m| m != arch) {
+        return Err(format!(
+            "is an ELF shared library for another architecture (e_machine {arch}, this machine is {})",
+            std::env::consts::ARCH
+        ));
+    }
+    let (phoff, shoff) = (
+        u64_at(b, 32, little).ok_or_else(short)?,
+        u64_at(b, 40, little).ok_or_else(short)?,
+    );
+    let (phentsize, phnum) = (
+        u16_at(b, 54, little).ok_or_else(short)?,
+        u16_at(b, 56, little).ok_or_else(short)?,
+    );
+    let (shentsize, shnum) = (
+        u16_at(b, 58, little).ok_or_else(short)?,
+        u16_at(b, 60, little).ok_or_else(short)?,
+    );
+    let inside = |what: &str, start: u64, size: u64| match start.checked_add(size) {
+        Some(end) if end <= len => Ok(()),
+        _ => Err(format!(
+            "is truncated or damaged: its {what} ends past the end of the file ({len} bytes)"
+        )),
+    };
+    inside("program header table", phoff, u64::from(phentsize) * u64::from(phnum))?;
+    if phentsize < 56 {
+        return Err("is damaged: its program headers are too short".into());
+    }
+    for i in 0..u64::from(phnum) {
+        let at = (phoff + i * u64::from(phentsize)) as usize;
+        let kind = u32_at(b, at, little).ok_or_else(short)?;
+        let (offset, filesz) = (
+            u64_at(b, at + 8, little).ok_or_else(short)?,
+            u64_at(b, at + 32, little).ok_or_else(short)?,
+        );
+        if kind != 0 {
+            inside(&format!("segment {i}"), offset, filesz)?;
+        }
+    }
+    if shnum > 0 {
+        inside("section header table", shoff, u64::from(shentsize) * u64::from(shnum))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn this_binary_passes_and_its_damaged_copies_do_not() {
+        // A test binary is an ELF executable (ET_DYN when position-independent, as Rust builds
+        // it on Linux); its prefix and a non-ELF file are refused.
+        let exe = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+        if !cfg!(target_os = "linux") || u16_at(&exe, 16, true) != Some(3) {
+            return;
+        }
+        check_bytes(&exe).unwrap();
+        let err = check_bytes(&exe[..10_000]).unwrap_err();
+        assert!(err.contains("truncated"), "{err}");
+        let err = check_bytes(&exe[..exe.len() - 1]).unwrap_err();
+        assert!(err.contains("truncated"), "{err}");
+        assert!(check_bytes(b"#!/bin/sh\necho hi\n").is_err());
+        assert!(check_bytes(&exe[..40]).is_err());
+        let mut other = exe.clone();
+        other[18] ^= 0x55;
+        assert!(check_bytes(&other).unwrap_err().contains("architecture"));
+    }
+}
