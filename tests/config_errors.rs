@@ -183,3 +183,40 @@ fn huge_step_counts_stay_exact_and_finite() {
     let step = StepLrSchedulerConfig::new(1).with_gamma(0.5).init(1.0).unwrap();
     assert_eq!(step.lr_at_update(u64::MAX), 0.0);
 }
+
+/// A length the run fills in (the config leaves it out) that is too short is said in the run's
+/// terms, never as a length the user did not set; a declared length keeps its own message.
+#[test]
+fn a_run_too_short_for_its_schedule_is_said_in_the_run_s_terms() {
+    let short = RunInfo {
+        base_lr: 0.1,
+        updates_per_epoch: 4,
+        total_updates: 4,
+    };
+    let one_cycle: SchedulerConfig = toml::from_str("type = \"one_cycle\"\nmax_lr = 0.1\npct_start = 0.25").unwrap();
+    let e = one_cycle.init(&short).unwrap_err().to_string();
+    assert!(
+        e.contains("this run is too short") && e.contains("4 step(s)") && e.contains("change pct_start"),
+        "{e}"
+    );
+    assert!(!e.contains("total_steps"), "{e}");
+    let declared: SchedulerConfig =
+        toml::from_str("type = \"one_cycle\"\nmax_lr = 0.1\npct_start = 0.25\ntotal_steps = 4").unwrap();
+    assert!(declared
+        .init(&short)
+        .unwrap_err()
+        .to_string()
+        .contains("change pct_start or total_steps"));
+    for text in [
+        "type = \"cosine_with_restarts\"\nnum_warmup_steps = 10",
+        "type = \"polynomial_decay\"\nnum_warmup_steps = 10",
+        "type = \"warmup_stable_decay\"\nnum_warmup_steps = 3\nnum_decay_steps = 3",
+    ] {
+        let cfg: SchedulerConfig = toml::from_str(text).unwrap();
+        let e = cfg.init(&short).unwrap_err().to_string();
+        assert!(
+            e.contains("this run is too short") && !e.contains("num_training_steps"),
+            "{text}: {e}"
+        );
+    }
+}

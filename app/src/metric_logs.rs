@@ -173,3 +173,42 @@ impl Drop for FileMetricLogs {
         self.flush_all();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::train::metric::store::NumericMetricUpdate;
+    use burn::train::metric::{MetricAttributes, MetricEntry, MetricName, SerializedEntry};
+
+    #[test]
+    fn a_failed_write_is_kept_not_a_panic_and_the_values_still_read() {
+        let tmp = tempfile::tempdir().unwrap();
+        // A file where the logs' folder belongs: every create fails.
+        let dir = tmp.path().join("file");
+        std::fs::write(&dir, b"x").unwrap();
+        let errors = MetricLogErrors::default();
+        let mut logs = FileMetricLogs::new(&dir, errors.clone());
+        let id = MetricId::new(std::sync::Arc::new("loss-id".to_string()));
+        logs.log_metric_definition(MetricDefinition {
+            metric_id: id.clone(),
+            name: MetricName::new("Loss".to_string()),
+            description: None,
+            attributes: MetricAttributes::None,
+        });
+        for v in [2.0, 4.0] {
+            let entry = MetricEntry::new(
+                id.clone(),
+                SerializedEntry::new(v.to_string(), NumericEntry::Value(v).serialize()),
+            );
+            let update = MetricsUpdate::new(
+                Vec::new(),
+                vec![NumericMetricUpdate::new(entry, Some(NumericEntry::Value(v)), None)],
+            );
+            logs.log(update, 1, &Split::Train);
+        }
+        assert!(errors.first().unwrap().contains("file"), "{:?}", errors.first());
+        let values = logs.read_numeric("Loss", 1, &Split::Train).unwrap();
+        assert_eq!(values.len(), 2);
+        assert_eq!(logs.read_numeric("Loss", 7, &Split::Valid).unwrap().len(), 0);
+    }
+}

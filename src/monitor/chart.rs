@@ -385,3 +385,76 @@ impl Thinner {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn line(ys: &[f64]) -> Vec<Line> {
+        vec![Line::new(
+            "y",
+            ys.iter().enumerate().map(|(i, &y)| (i as f64, y)).collect(),
+        )]
+    }
+
+    /// Any f64 at all, the extremes and the non-finite values often.
+    fn any_value() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            any::<f64>(),
+            Just(f64::MAX),
+            Just(-f64::MAX),
+            Just(f64::MIN_POSITIVE),
+            Just(5e-324),
+            Just(f64::NAN),
+            Just(f64::INFINITY),
+            Just(1.0),
+            Just(1.0 + f64::EPSILON),
+        ]
+    }
+
+    proptest! {
+        /// The range plotters places its ticks in is finite and wide enough for its values'
+        /// resolution, whatever they are (an infinite or sub-resolution range never ends).
+        #[test]
+        fn every_axis_range_is_finite_and_resolvable(ys in proptest::collection::vec(any_value(), 0..6), log in any::<bool>()) {
+            let axis = if log { Axis::log("y") } else { Axis::linear("y") };
+            let r = range(&axis, &line(&ys), |p| p.1);
+            prop_assert!(r.start.is_finite() && r.end.is_finite() && (r.end - r.start).is_finite(), "{r:?}");
+            let magnitude = r.start.abs().max(r.end.abs());
+            prop_assert!(r.end - r.start >= magnitude * MIN_RELATIVE_SPAN, "{r:?}");
+        }
+    }
+
+    #[test]
+    fn extreme_series_draw_in_bounded_time() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cases: [&[f64]; 6] = [
+            &[-1e308, 1e308, 0.0],
+            &[1e308, 1e308],
+            &[1.0, 1.0 + f64::EPSILON, 1.0],
+            &[f64::NAN, f64::INFINITY, -f64::INFINITY],
+            &[5e-324, 0.0, -5e-324],
+            &[],
+        ];
+        let (done, finished) = std::sync::mpsc::channel();
+        let path = tmp.path().join("c.png");
+        std::thread::spawn(move || {
+            for ys in cases {
+                let chart = Chart {
+                    title: "extreme".into(),
+                    x: Axis::linear("x"),
+                    y: Axis::linear("y"),
+                    lines: line(ys),
+                    right: Some((Axis::log("m"), line(ys))),
+                    markers: Vec::new(),
+                };
+                draw(&chart, &path).unwrap();
+            }
+            done.send(()).unwrap();
+        });
+        finished
+            .recv_timeout(std::time::Duration::from_secs(120))
+            .expect("drawing did not end");
+    }
+}

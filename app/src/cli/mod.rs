@@ -75,8 +75,20 @@ pub fn main() -> i32 {
         },
         Err(err) => {
             tell!("error: {}", one_line(&err));
-            err.downcast_ref::<TrainError>().map_or(2, TrainError::exit_code)
+            exit_code(&err)
         }
+    }
+}
+
+/// 1 for a failure while working (an I/O error writing a chart or a run file), 130 for an
+/// interruption, 2 for bad input (see [`TrainError::exit_code`]).
+fn exit_code(err: &anyhow::Error) -> i32 {
+    if let Some(e) = err.downcast_ref::<TrainError>() {
+        return e.exit_code();
+    }
+    match err.downcast_ref::<burn_lr::monitor::MonitorError>() {
+        Some(e) if e.is_io() => 1,
+        _ => 2,
     }
 }
 
