@@ -650,3 +650,71 @@ fn config_errors_name_the_file_and_the_line() {
     );
     assert!(!err.contains("total_steps"), "{err}");
 }
+
+#[test]
+fn kill_9_of_compare_at_any_instant_then_resume_gives_the_straight_comparison() {
+    let fx = Fixture::new(2, 2, "");
+    let other = fx.path("other.toml");
+    std::fs::write(
+        &other,
+        std::fs::read_to_string(&fx.config)
+            .unwrap()
+            .replace("step_size = 1", "step_size = 2"),
+    )
+    .unwrap();
+    let compare = |out: &Path, more: &[&str]| {
+        let mut cmd = bin();
+        cmd.args([
+            "compare",
+            "--configs",
+            &fx.config,
+            other.to_str().unwrap(),
+            "--data-dir",
+            &fx.data,
+            "--out",
+        ])
+        .arg(out)
+        .args(more);
+        cmd
+    };
+    let straight = fx.path("straight");
+    let start = Instant::now();
+    assert!(compare(&straight, &[]).output().unwrap().status.success());
+    let took = start.elapsed();
+    let table = |out: &Path| {
+        let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+        // The rows without their times.
+        md.lines()
+            .filter(|l| l.starts_with("| tiny") || l.starts_with("| other"))
+            .map(|l| l.split(" | ").take(5).collect::<Vec<_>>().join(" | "))
+            .collect::<Vec<_>>()
+    };
+    for i in 0..8u32 {
+        let out = fx.path(&format!("c{i}"));
+        let mut child = compare(&out, &[])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(took * i / 7);
+        let _ = child.kill();
+        child.wait().unwrap();
+        let res = compare(&out, &["--resume"]).output().unwrap();
+        assert!(res.status.success(), "killed at {:?}: {}", took * i / 7, stderr(&res));
+        for run in ["tiny", "other"] {
+            assert_eq!(
+                files(&out.join(run)),
+                files(&straight.join(run)),
+                "{run}, killed at {:?}",
+                took * i / 7
+            );
+        }
+        assert_eq!(table(&out), table(&straight));
+        let leftovers: Vec<_> = std::fs::read_dir(&out)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".burn-lr-tmp-"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+}
