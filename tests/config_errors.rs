@@ -210,6 +210,8 @@ fn a_run_too_short_for_its_schedule_is_said_in_the_run_s_terms() {
     for text in [
         "type = \"cosine_with_restarts\"\nnum_warmup_steps = 10",
         "type = \"polynomial_decay\"\nnum_warmup_steps = 10",
+        "type = \"polynomial_decay\"\nnum_warmup_steps = 4",
+        "type = \"cosine_with_restarts\"\nnum_warmup_steps = 5",
         "type = \"warmup_stable_decay\"\nnum_warmup_steps = 3\nnum_decay_steps = 3",
     ] {
         let cfg: SchedulerConfig = toml::from_str(text).unwrap();

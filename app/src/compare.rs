@@ -372,6 +372,11 @@ pub fn write(
         .collect();
     let lr: Vec<(&str, &LrTrace)> = runs.iter().map(|r| (r.name.as_str(), &r.lr)).collect();
     let title = "burn-lr compare";
+    // Its own files: checked again right before drawing (the library's chart functions write
+    // into a pipe at a path you give them).
+    for name in [COMPARE_ACCURACY_PNG, COMPARE_LR_PNG] {
+        burn_lr::monitor::check_output(&out.join(name), burn_lr::monitor::Output::Own)?;
+    }
     for (name, drawn) in [
         (
             COMPARE_ACCURACY_PNG,

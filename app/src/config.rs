@@ -591,30 +591,46 @@ fn line_of(text: &str, table: &str, index: usize, key: Option<&str>) -> Option<u
     header_line
 }
 
-/// The line (from 1) of a schedule error in a config's `text`: the first line setting the
-/// error's parameter inside a `[scheduler...]` or `[[param_groups]]` table, else the
+/// The line (from 1) of a schedule error in a config's `text`: the line setting the error's
+/// parameter in a `[scheduler...]` or `[[param_groups]]` table, preferring a table whose `type`
+/// is the error's schedule (a group's schedule may share keys with the base one), else the
 /// `[scheduler]` header; `None` for an error without a parameter or a text without the table.
 pub fn schedule_line(text: &str, error: &burn_lr::schedule::ScheduleError) -> Option<usize> {
-    let burn_lr::schedule::ScheduleError::InvalidParam { field, .. } = error else {
+    let burn_lr::schedule::ScheduleError::InvalidParam { scheduler, field, .. } = error else {
         return None;
     };
-    let mut in_schedule = false;
-    let mut header = None;
+    // (header line, `type` value, line of `field`) of each schedule table.
+    let mut tables: Vec<(usize, Option<String>, Option<usize>)> = Vec::new();
+    let mut inside = false;
     for (i, line) in text.lines().enumerate() {
         let trimmed = line.trim();
         if trimmed.starts_with('[') {
-            in_schedule = trimmed.starts_with("[scheduler") || trimmed.starts_with("[[param_groups");
-            if trimmed.starts_with("[scheduler") && header.is_none() {
-                header = Some(i + 1);
+            inside = ["[scheduler", "[[param_groups", "[param_groups."]
+                .iter()
+                .any(|t| trimmed.starts_with(t));
+            if inside {
+                tables.push((i + 1, None, None));
             }
             continue;
         }
-        let key = trimmed.split('=').next().map(str::trim).unwrap_or_default();
-        if in_schedule && trimmed.contains('=') && key.trim_matches('"') == *field {
-            return Some(i + 1);
+        let (Some(table), Some((key, value))) = (tables.last_mut().filter(|_| inside), trimmed.split_once('=')) else {
+            continue;
+        };
+        let key = key.trim().trim_matches('"');
+        if key == "type" {
+            table.1 = Some(value.trim().trim_matches('"').to_string());
+        }
+        if key == *field && table.2.is_none() {
+            table.2 = Some(i + 1);
         }
     }
-    header
+    let of_type = |t: &&(usize, Option<String>, Option<usize>)| t.1.as_deref().is_none_or(|ty| ty == *scheduler);
+    tables
+        .iter()
+        .filter(of_type)
+        .find_map(|t| t.2)
+        .or_else(|| tables.iter().find_map(|t| t.2))
+        .or_else(|| tables.first().map(|t| t.0))
 }
 
 fn bad(field: &'static str, value: String, allowed: &'static str) -> Result<(), ConfigError> {
@@ -805,6 +821,27 @@ batch_size = 8
         assert!(msg.contains("line 10, column 1: "), "{msg}");
         let err = TrainConfig::from_toml("[model\narch = 1").unwrap_err().to_string();
         assert!(err.starts_with("invalid config: line 1, column 7: "), "{err}");
+    }
+
+    #[test]
+    fn a_schedule_error_points_at_its_own_table() {
+        let text = "[scheduler]\ntype = \"step\"\nstep_size = 2\n[[param_groups]]\nparams = \"fc\"\n\
+                    [param_groups.scheduler]\ntype = \"multi_step\"\nstep_size = 0\n";
+        let err = |scheduler| burn_lr::schedule::ScheduleError::InvalidParam {
+            scheduler,
+            field: "step_size",
+            value: "0".into(),
+            allowed: String::new(),
+        };
+        assert_eq!(schedule_line(text, &err("step")), Some(3));
+        assert_eq!(schedule_line(text, &err("multi_step")), Some(8));
+        let other = burn_lr::schedule::ScheduleError::InvalidParam {
+            scheduler: "step",
+            field: "gamma",
+            value: "2".into(),
+            allowed: String::new(),
+        };
+        assert_eq!(schedule_line(text, &other), Some(1), "the [scheduler] header");
     }
 
     #[test]

@@ -60,6 +60,9 @@ pub fn find_lr(cfg: &TrainConfig, data: Cifar10, settings: &LrFindConfig, out: &
     let csv = out.join(LR_FIND_CSV);
     write_atomic(&csv, result.csv().as_bytes())?;
     let png = out.join(LR_FIND_PNG);
+    // Its own file: checked again right before drawing (the library's chart functions write
+    // into a pipe at a path you give them).
+    burn_lr::monitor::check_output(&png, burn_lr::monitor::Output::Own)?;
     plot::lr_find(&result, &png)?;
     Ok(FoundLr {
         result,

@@ -250,15 +250,21 @@ impl EpochHook {
         if let Some(tb) = &self.tensorboard {
             tb.epoch(epoch as u64, &scalars);
         }
-        if self.print && !say!("{line}{timing}") {
+        // After the last epoch there is nothing left to stop: the run is complete (the process
+        // still exits as its stdout failed; a failed log is a warning).
+        let more = epoch < self.last_epoch;
+        if self.print && !say!("{line}{timing}") && more {
             if let Some(kind) = crate::out::stdout_failure() {
                 log.stop = Some(HookStop::OutputClosed(kind));
-                return epoch < self.last_epoch;
+                return true;
             }
         }
         if let Some(why) = self.logs.first() {
-            log.stop = Some(HookStop::Logs(why));
-            return epoch < self.last_epoch;
+            if more {
+                log.stop = Some(HookStop::Logs(why));
+                return true;
+            }
+            tell!("warning: metric logs not written: {why}");
         }
         if self.stop.as_ref().is_some_and(StopRequest::is_requested) && epoch < self.last_epoch {
             log.stop = Some(HookStop::Requested);

@@ -7,7 +7,7 @@ use super::hook::epoch_scalars;
 use crate::error::TrainError;
 use burn_lr::learner::{LearnerSchedule, LrObserver, LrUpdate};
 use burn_lr::monitor::plot::{self, ACCURACY_PNG, LOSS_PNG, LR_SCHEDULE_PNG};
-use burn_lr::monitor::{read_lr_csv, LrLog, TensorBoardLog, LR_CSV};
+use burn_lr::monitor::{read_lr_csv, LrLog, Output, TensorBoardLog, LR_CSV};
 use std::path::{Path, PathBuf};
 
 /// The TensorBoard folder of an artifact directory (`tensorboard --logdir <it>`).
@@ -81,8 +81,12 @@ pub fn draw_plots(dir: &Path) -> (Vec<PathBuf>, Vec<ChartProblem>) {
         Ok(()) => drawn.push(path),
         Err(e) => problems.push(e),
     };
+    // The charts are the run's own files: what is not a regular file there is refused right
+    // before drawing (the library's chart functions write into a pipe at a path you give them).
+    let own = |path: &Path| burn_lr::monitor::check_output(path, Output::Own);
     let lr_path = dir.join(LR_SCHEDULE_PNG);
-    let lr = read_lr_csv(&dir.join(LR_CSV))
+    let lr = own(&lr_path)
+        .and_then(|()| read_lr_csv(&dir.join(LR_CSV)))
         .and_then(|trace| plot::lr_schedule(&trace, &format!("Learning rate per optimizer update{name}"), &lr_path));
     keep(lr_path, lr.map_err(ChartProblem::from));
     let points: Result<Vec<_>, ChartProblem> = read_metrics_csv(&dir.join(super::artifacts::METRICS_CSV))
@@ -96,9 +100,11 @@ pub fn draw_plots(dir: &Path) -> (Vec<PathBuf>, Vec<ChartProblem>) {
         (ACCURACY_PNG, plot::accuracy, "Validation accuracy per epoch"),
     ] {
         let path = dir.join(file);
-        let result = points
-            .clone()
-            .and_then(|p| chart(&p, &format!("{title}{name}"), &path).map_err(ChartProblem::from));
+        let result = points.clone().and_then(|p| {
+            own(&path)
+                .and_then(|()| chart(&p, &format!("{title}{name}"), &path))
+                .map_err(ChartProblem::from)
+        });
         keep(path, result);
     }
     (drawn, problems)

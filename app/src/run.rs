@@ -193,6 +193,19 @@ pub fn train_in(run_dir: RunDir, data: Cifar10, opts: &TrainOptions) -> Result<T
     let facts = run_facts(&data, &schedule);
     let mut start = run_dir.start(&facts, &mut schedule)?;
     let leftovers = run_dir.begin(&mut start)?;
+    if let (Some(from), None) = (start.from, &start.lr_csv) {
+        // A run of a burn-lr before the seals: its checkpoint is sealed now, so that it stays
+        // the resume point of this run, which seals its epochs.
+        run_dir
+            .commits(&facts)?
+            .commit(from, &start.rows)
+            .map_err(|what| TrainError::Checkpoint {
+                what: format!(
+                    "the checkpoint of epoch {from} (written before epochs were sealed) could not be sealed: {what}"
+                ),
+                resume: resume_note(Some(from)),
+            })?;
+    }
     if !opts.quiet {
         report_start(&run_dir, &start, leftovers, cfg.data.num_workers);
     }

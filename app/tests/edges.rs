@@ -102,6 +102,24 @@ fn files(art: &Path) -> (Vec<String>, String) {
     (rows, std::fs::read_to_string(art.join("lr.csv")).unwrap())
 }
 
+/// `--resume` where an epoch was committed (a seal is there), else `--overwrite` (a run stopped
+/// before its first commit has nothing to continue).
+fn continue_flag(art: &Path) -> &'static str {
+    let sealed = std::fs::read_dir(art.join("checkpoint"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with("run-") && name.ends_with(".toml.md5")
+        });
+    if sealed {
+        "--resume"
+    } else {
+        "--overwrite"
+    }
+}
+
 fn wait(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
     let start = Instant::now();
     loop {
@@ -279,10 +297,10 @@ fn drawing_ends_for_huge_tiny_and_non_finite_values() {
 
 #[test]
 fn a_closed_stdout_ends_the_run_after_a_committed_epoch_and_resume_completes_it() {
-    let fx = Fixture::new(2, 4, "");
+    let fx = Fixture::new(2, 6, "");
     let straight = fx.path("straight");
     assert!(fx.run(&straight, &[]).status.success());
-    // `train | head -5`: the reader goes after the first epoch line.
+    // `train | head -5`: the reader goes after the first epoch line (five more to print).
     let art = fx.path("a");
     let mut child = fx
         .train(&art, &[])
@@ -292,7 +310,7 @@ fn a_closed_stdout_ends_the_run_after_a_committed_epoch_and_resume_completes_it(
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     for line in lines.by_ref() {
-        if line.unwrap().starts_with("epoch 1/4") {
+        if line.unwrap().starts_with("epoch 1/6") {
             break;
         }
     }
@@ -357,20 +375,8 @@ fn kill_9_at_any_instant_then_resume_gives_the_straight_run_s_files() {
         std::thread::sleep(took * i / 9);
         let _ = child.kill(); // SIGKILL
         child.wait().unwrap();
-        let mut tries = 0;
-        loop {
-            // A kill before the first commit leaves nothing to resume: start anew.
-            let out = if art.join("checkpoint").join("run-1.toml.md5").exists() {
-                fx.run(&art, &["--resume"])
-            } else {
-                fx.run(&art, &["--overwrite"])
-            };
-            if out.status.success() {
-                break;
-            }
-            tries += 1;
-            assert!(tries < 2, "kill at {:?}: {}", took * i / 9, stderr(&out));
-        }
+        let out = fx.run(&art, &[continue_flag(&art)]);
+        assert!(out.status.success(), "killed at {:?}: {}", took * i / 9, stderr(&out));
         assert_eq!(files(&art), files(&straight), "killed at {:?}", took * i / 9);
     }
 }
@@ -405,11 +411,7 @@ fn a_full_disk_at_any_file_ends_the_run_with_one_line_and_resume_completes_it() 
             assert_eq!(out.status.code(), Some(1), "limit {limit}: {err}");
             assert_eq!(err.lines().filter(|l| l.starts_with("error: ")).count(), 1, "{err}");
         }
-        let resumed = if art.join("checkpoint").join("run-1.toml.md5").exists() {
-            fx.run(&art, &["--resume"])
-        } else {
-            fx.run(&art, &["--overwrite"])
-        };
+        let resumed = fx.run(&art, &[continue_flag(&art)]);
         assert!(resumed.status.success(), "limit {limit}: {}", stderr(&resumed));
         assert_eq!(files(&art), files(&straight), "limit {limit}");
     }
@@ -717,4 +719,48 @@ fn kill_9_of_compare_at_any_instant_then_resume_gives_the_straight_comparison() 
             .collect();
         assert!(leftovers.is_empty(), "{leftovers:?}");
     }
+}
+
+#[test]
+fn a_run_of_a_burn_lr_before_the_seals_resumes_and_keeps_its_resume_point() {
+    let fx = Fixture::new(1, 3, "");
+    let straight = fx.path("straight");
+    assert!(fx.run(&straight, &[]).status.success());
+    let art = fx.path("a");
+    assert!(fx.run(&art, &["--stop-after-epoch", "1"]).status.success());
+    // As an older burn-lr left it: no seals, and run.toml without `epoch_seals`.
+    let ckpt = art.join("checkpoint");
+    for e in std::fs::read_dir(&ckpt).unwrap().flatten() {
+        if e.file_name().to_string_lossy().starts_with("run-") {
+            std::fs::remove_file(e.path()).unwrap();
+        }
+    }
+    let facts = std::fs::read_to_string(art.join("run.toml")).unwrap();
+    std::fs::write(art.join("run.toml"), facts.replace("epoch_seals = true\n", "")).unwrap();
+    let out = fx.run(&art, &["--resume", "--stop-after-epoch", "2"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(ckpt.join("run-1.toml.md5").is_file() && ckpt.join("run-2.toml.md5").is_file());
+    // Killed between epoch 2's checkpoint and its seal: epoch 1, sealed on resume, is used.
+    std::fs::remove_file(ckpt.join("run-2.toml.md5")).unwrap();
+    let out = fx.run(&art, &["--resume"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("resuming after epoch 1"), "{}", stdout(&out));
+    assert_eq!(files(&art), files(&straight));
+}
+
+#[test]
+fn a_finished_run_resumed_again_drops_the_rows_of_an_interrupted_epoch() {
+    let fx = Fixture::new(1, 3, "");
+    let art = fx.path("a");
+    assert!(fx.run(&art, &["--stop-after-epoch", "2"]).status.success());
+    let sealed = files(&art);
+    // An epoch 3 killed mid-way left rows in lr.csv; nothing is trained up to epoch 2.
+    let lr = art.join("lr.csv");
+    let mut text = std::fs::read_to_string(&lr).unwrap();
+    text += "10,3,0.0005\n11,3,0.0005\n";
+    std::fs::write(&lr, text).unwrap();
+    let out = fx.run(&art, &["--resume", "--stop-after-epoch", "2"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("nothing to train"), "{}", stdout(&out));
+    assert_eq!(files(&art), sealed);
 }

@@ -4,7 +4,7 @@
 use super::cosine_with_hard_restarts::training_steps;
 use super::{finite, hf_warmup, non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
 use crate::schedule::config::{leaf, not_a_factor, stepped, ScheduleKind};
-use crate::schedule::run::{length_warning, run_length, run_per};
+use crate::schedule::run::{length_warning, run_length, run_per, run_too_short};
 use crate::schedule::types::Named;
 use crate::schedule::TrainingScheduler;
 use crate::schedule::{RunInfo, Schedule};
@@ -113,15 +113,25 @@ impl PolynomialDecayLrSchedulerConfig {
         non_negative(S, "power", self.power)?;
         let total = training_steps(S, self.num_training_steps, run_length, self.num_warmup_steps)?;
         if total == self.num_warmup_steps {
-            return Err(ScheduleError::invalid(
-                S,
-                "num_training_steps",
-                total,
-                format!(
-                    "must be > num_warmup_steps = {} (no decay steps)",
-                    self.num_warmup_steps
+            let warmup = self.num_warmup_steps;
+            return Err(match self.num_training_steps {
+                Some(_) => ScheduleError::invalid(
+                    S,
+                    "num_training_steps",
+                    total,
+                    format!("must be > num_warmup_steps = {warmup} (no decay steps)"),
                 ),
-            ));
+                None => ScheduleError::invalid(
+                    S,
+                    "num_warmup_steps",
+                    warmup,
+                    run_too_short(
+                        total,
+                        &format!("its warmup of {warmup} steps and a decay"),
+                        "shorten the warmup",
+                    ),
+                ),
+            });
         }
         Ok(PolynomialDecay {
             base_lr,

@@ -20,31 +20,49 @@ fn machine() -> Option<u16> {
     }
 }
 
-/// Where the dynamic loader would find `name` (a bare file name such as `libdnnl.so.2`): the
-/// first file of that name in `LD_LIBRARY_PATH`, then the usual library folders. `None` when it
-/// is in none of them (the loader's own cache may still find it). A name with a `/` is a path.
+/// Where the dynamic loader would find `name` (a bare file name such as `libdnnl.so.2`), in its
+/// order: `LD_LIBRARY_PATH`, then its cache (`ldconfig -p`, which holds `/usr/local/lib` and
+/// the `ld.so.conf.d` folders), then the default folders. `None` when none has it (`dlopen` will
+/// say so). A name with a `/` is a path.
 pub fn locate(name: &str) -> Option<PathBuf> {
     if name.contains('/') {
         return Some(PathBuf::from(name));
     }
-    let triple = format!("{}-linux-gnu", std::env::consts::ARCH);
     let from_env = std::env::var("LD_LIBRARY_PATH").unwrap_or_default();
-    let usual = [
+    let in_env = from_env
+        .split(':')
+        .filter(|d| !d.is_empty())
+        .map(|dir| Path::new(dir).join(name))
+        .find(|p| p.is_file());
+    let triple = format!("{}-linux-gnu", std::env::consts::ARCH);
+    let defaults = [
         format!("/lib/{triple}"),
         format!("/usr/lib/{triple}"),
         "/lib64".into(),
         "/usr/lib64".into(),
         "/lib".into(),
         "/usr/lib".into(),
-        "/usr/local/lib".into(),
     ];
-    from_env
-        .split(':')
-        .filter(|d| !d.is_empty())
-        .map(str::to_string)
-        .chain(usual)
-        .map(|dir| Path::new(&dir).join(name))
-        .find(|p| p.is_file())
+    in_env.or_else(|| in_cache(name)).or_else(|| {
+        defaults
+            .iter()
+            .map(|dir| Path::new(dir).join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+/// The loader cache's path of `name` for this process's word size
+/// (`libdnnl.so.2 (libc6,x86-64) => /lib/x86_64-linux-gnu/libdnnl.so.2`).
+fn in_cache(name: &str) -> Option<PathBuf> {
+    let wide = cfg!(target_pointer_width = "64");
+    let listing = ["/sbin/ldconfig", "/usr/sbin/ldconfig", "ldconfig"]
+        .iter()
+        .find_map(|ldconfig| std::process::Command::new(ldconfig).arg("-p").output().ok())?;
+    String::from_utf8_lossy(&listing.stdout).lines().find_map(|line| {
+        let (lib, rest) = line.trim().split_once(' ')?;
+        let (tag, path) = rest.split_once(" => ")?;
+        (lib == name && tag.contains("64") == wide).then(|| PathBuf::from(path.trim()))
+    })
 }
 
 fn u16_at(b: &[u8], at: usize, little: bool) -> Option<u16> {

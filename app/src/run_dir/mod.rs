@@ -156,15 +156,18 @@ impl RunDir {
     /// `lr.csv`.
     pub fn begin(&self, start: &mut Start) -> Result<usize, TrainError> {
         if let Some(sealed) = &start.lr_csv {
+            // The sealed rows, and none after them (an interrupted epoch's, trained again).
             let path = self.path().join(burn_lr::monitor::LR_CSV);
             let rows = sealed.lines().count().saturating_sub(1) as u64;
             if seal::lr_rows_text(&path, rows).as_ref() != Ok(sealed) {
-                write_atomic(&path, sealed.as_bytes())?;
                 start.restored.push(format!(
                     "{}: rebuilt with the rows of its first {rows} updates sealed with the checkpoint (they were \
                      missing, truncated or edited)",
                     path.display()
                 ));
+            }
+            if std::fs::read_to_string(&path).ok().as_ref() != Some(sealed) {
+                write_atomic(&path, sealed.as_bytes())?;
             }
         }
         let leftovers = self.lock.remove_leftovers() + checkpoint::remove_partial_files(&self.checkpoints());

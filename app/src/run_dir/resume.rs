@@ -103,11 +103,7 @@ fn then(dir: &RunDir) -> Result<Then, TrainError> {
     let in_seal = |what: &str, e: String| not_a_run(format!("{} ({what}): {e}", name.display()));
     let config = TrainConfig::from_toml(&seal.config).map_err(|e| in_seal(CONFIG_TOML, e.to_string()))?;
     let facts = crate::config::parse_toml(&seal.facts).map_err(|e| in_seal(RUN_TOML, e))?;
-    let edited = [(CONFIG_TOML, &seal.config), (RUN_TOML, &seal.facts)]
-        .into_iter()
-        .filter(|(file, sealed)| std::fs::read_to_string(dir.path().join(file)).ok().as_ref() != Some(*sealed))
-        .map(|(file, _)| file)
-        .collect();
+    let edited = edited_files(dir, &config, &facts);
     Ok(Then {
         config,
         facts,
@@ -116,6 +112,23 @@ fn then(dir: &RunDir) -> Result<Then, TrainError> {
         seal: Some(seal),
         edited,
     })
+}
+
+/// The run's files whose meaning differs from the sealed copies (`config.toml`, `run.toml`): a
+/// file that is missing or unreadable, or that differs in a setting a resume compares. (A
+/// resume with another device or epochs rewrites them, which is no edit.)
+fn edited_files(dir: &RunDir, config: &TrainConfig, facts: &RunFacts) -> Vec<&'static str> {
+    let read = |file: &str| std::fs::read_to_string(dir.path().join(file)).ok();
+    let config_edited = read(CONFIG_TOML)
+        .and_then(|text| TrainConfig::from_toml(&text).ok())
+        .is_none_or(|live| !config_changes(config, &live, true).is_empty());
+    let facts_edited = read(RUN_TOML)
+        .and_then(|text| crate::config::parse_toml::<RunFacts>(&text).ok())
+        .is_none_or(|live| !fact_changes(facts, &live).is_empty());
+    [(CONFIG_TOML, config_edited), (RUN_TOML, facts_edited)]
+        .into_iter()
+        .filter_map(|(file, edited)| edited.then_some(file))
+        .collect()
 }
 
 /// `--resume` before any data is read: a run is there, with an intact checkpoint, and its
@@ -203,7 +216,7 @@ fn from_seal(dir: &RunDir, then: &Then, seal: &EpochSeal) -> Result<Start, Train
     }
     for file in &then.edited {
         restored.push(format!(
-            "{}: differs from the copy sealed with the checkpoint; rewritten",
+            "{}: differs from the copy sealed with the checkpoint (edited, cut short or deleted); rewritten",
             dir.path().join(file).display()
         ));
     }

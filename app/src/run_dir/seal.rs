@@ -92,7 +92,9 @@ impl EpochCommit {
     ///
     /// # Errors
     /// Why the epoch could not be committed, in one line (`lr.csv` lacks rows because its writes
-    /// failed, a full disk); the epoch is then not resumed from.
+    /// failed, a full disk). A failure before the seal is whole leaves the epoch unresumable (the
+    /// one before is resumed from); a failure writing `metrics.csv` after it leaves the epoch
+    /// resumable, its rows rebuilt from the seal.
     pub fn commit(&self, epoch: usize, rows: &[EpochRecord]) -> Result<(), String> {
         let end = epoch as u64 * self.updates_per_epoch;
         let lr_csv = lr_rows_text(&self.dir.join(LR_CSV), end)?;
