@@ -235,10 +235,16 @@ fn damage(dir: &Path, kind: &str, epoch: usize) -> Option<String> {
 /// Why the sealed file `name` in `dir` cannot be trusted, if it cannot.
 fn damage_of(dir: &Path, name: &str) -> Option<String> {
     let path = dir.join(name);
-    if !std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
-        return Some(format!("{name} is missing"));
+    // Regular files only: a pipe or a device there would block or never end a read.
+    let regular = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file());
+    if !regular(&path) {
+        return Some(format!("{name} is missing (or not a regular file)"));
     }
-    let Ok(seal) = std::fs::read_to_string(sidecar(&path)) else {
+    let seal_path = sidecar(&path);
+    let seal = regular(&seal_path)
+        .then(|| std::fs::read_to_string(&seal_path).ok())
+        .flatten();
+    let Some(seal) = seal else {
         return Some(format!("{name} has no {name}.md5 (its write did not finish)"));
     };
     let expected = seal.split_whitespace().next().unwrap_or_default().to_string();

@@ -293,6 +293,27 @@ fn drawing_ends_for_huge_tiny_and_non_finite_values() {
     for png in ["lr_schedule.png", "loss.png", "accuracy.png"] {
         assert!(dir.join(png).is_file(), "{png}");
     }
+    // A run file that is a pipe or a device is refused, not read for ever.
+    std::fs::remove_file(dir.join("metrics.csv")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.join("metrics.csv")).unwrap();
+    let mut child = bin().arg("plot").arg(&dir).stderr(Stdio::piped()).spawn().unwrap();
+    assert_eq!(wait(&mut child, Duration::from_secs(60)).code(), Some(2));
+    // A checkpoint's seal that is a pipe: the checkpoint is skipped, not read for ever.
+    let fx = Fixture::new(1, 2, "");
+    let art = fx.path("a");
+    assert!(fx.run(&art, &["--stop-after-epoch", "1"]).status.success());
+    let md5 = art.join("checkpoint").join("model-1.bpk.md5");
+    std::fs::remove_file(&md5).unwrap();
+    let c = std::ffi::CString::new(md5.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo(3) on a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    let mut child = fx
+        .train(&art, &["--resume"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert_eq!(wait(&mut child, Duration::from_secs(60)).code(), Some(2));
 }
 
 #[test]

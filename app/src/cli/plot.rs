@@ -24,6 +24,17 @@ pub(super) fn run(args: PlotArgs) -> Result<()> {
         ))
         .into());
     }
+    for file in [METRICS_CSV, LR_CSV] {
+        // Read whole: a pipe or a device there would block or never end.
+        let path = args.dir.join(file);
+        if std::fs::metadata(&path).is_ok_and(|m| !m.is_file()) {
+            return Err(TrainError::Settings(format!(
+                "{}: is not a regular file; `burn-lr plot` reads a run's {file} (give a run's artifact directory)",
+                path.display()
+            ))
+            .into());
+        }
+    }
     for file in [LR_SCHEDULE_PNG, LOSS_PNG, ACCURACY_PNG] {
         crate::paths::check_own_file(&args.dir, file, "run directory", "plot")?;
     }
