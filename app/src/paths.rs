@@ -4,7 +4,7 @@
 //! directory, a directory to read that does not exist.
 
 use crate::error::TrainError;
-use burn_lr::monitor::{MonitorError, Output};
+use burn_lr::monitor::{file_kind, MonitorError, Output};
 use std::path::Path;
 
 /// `path` is (or can be created as) a directory: neither it nor any of its parents is a file.
@@ -37,37 +37,13 @@ pub fn check_own_file(dir: &Path, name: &str, what: &str, command: &str) -> Resu
     match burn_lr::monitor::check_output(&path, Output::Own) {
         Ok(()) => Ok(()),
         Err(MonitorError::NotAFile { .. }) => {
-            let kind = std::fs::symlink_metadata(&path).map_or("not a file", |m| kind_of(m.file_type()));
+            let kind = std::fs::symlink_metadata(&path).map_or("not a file", |m| file_kind(m.file_type()));
             Err(TrainError::Settings(format!(
                 "{}: is {kind} where `burn-lr {command}` writes its file {name}; remove it or give another {what}",
                 path.display()
             )))
         }
         Err(e) => Err(e.into()),
-    }
-}
-
-/// A file type in words, as the messages say it.
-fn kind_of(t: std::fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if t.is_fifo() {
-            return "a named pipe (FIFO)";
-        }
-        if t.is_char_device() || t.is_block_device() {
-            return "a device";
-        }
-        if t.is_socket() {
-            return "a socket";
-        }
-    }
-    if t.is_symlink() {
-        "a symbolic link"
-    } else if t.is_dir() {
-        "a directory"
-    } else {
-        "not a regular file"
     }
 }
 

@@ -7,7 +7,7 @@
 
 mod app_common;
 
-use app_common::{config_with, data, quiet};
+use app_common::{config_with, data, quiet, serial};
 use burn_lr::learner::LearnerRun;
 use burn_lr::monitor::read_lr_csv;
 use burn_lr::schedule::*;
@@ -32,6 +32,8 @@ fn lr_csv(dir: &Path) -> Vec<(u64, f64)> {
 
 #[test]
 fn one_cycle_spans_the_updates_of_a_three_device_split() {
+    // Burn's CPU backend draws the weights from one process-wide generator: one run at a time.
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     // 26 images on 3 devices: Burn's split gives slices of 8, 8 and 10 images; at batch 4 they
     // have 2, 2 and 3 batches, so an epoch makes 3 updates (the last with the third device's
@@ -77,6 +79,8 @@ fn one_cycle_spans_the_updates_of_a_three_device_split() {
 
 #[test]
 fn a_plateau_reduction_applies_from_the_next_epoch_to_every_update_across_devices() {
+    // Burn's CPU backend draws the weights from one process-wide generator: one run at a time.
+    let _serial = serial();
     // The first epoch improves on +inf; every later one is bad by the huge absolute threshold;
     // patience 0 halves the LR after each bad epoch.
     let sched =
@@ -118,6 +122,8 @@ fn bad_device_lists_are_refused_in_one_line() {
 
 #[test]
 fn a_two_device_run_stopped_and_resumed_gives_the_same_numbers() {
+    // Burn's CPU backend draws the weights from one process-wide generator: one run at a time.
+    let _serial = serial();
     let sched = "type = \"one_cycle\"\nmax_lr = 0.4";
     let whole = tempfile::tempdir().unwrap();
     let cfg = config_with(whole.path(), sched, 3, 4, 1, "devices = 2");
@@ -170,6 +176,8 @@ fn a_two_device_run_stopped_and_resumed_gives_the_same_numbers() {
 /// (not Burn's DDP, whose all-reduce the CPU lacks), identical to the default strategy's.
 #[test]
 fn ddp_is_refused_where_burn_has_no_all_reduce_and_one_device_trains_alone() {
+    // Burn's CPU backend draws the weights from one process-wide generator: one run at a time.
+    let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
     let config = tmp.path().join("ddp.toml");
     std::fs::write(

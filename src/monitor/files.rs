@@ -42,8 +42,9 @@ enum Plan {
     Stream,
 }
 
-/// What a file type is, in words (`a directory`, `a named pipe (FIFO)`).
-fn kind_of(t: FileType) -> &'static str {
+/// What a file type is, in words (`a directory`, `a named pipe (FIFO)`, `a symbolic link`), as
+/// the one-line refusals say it.
+pub fn file_kind(t: FileType) -> &'static str {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt;
@@ -111,7 +112,7 @@ fn plan(path: &Path, output: Output) -> Result<Plan, MonitorError> {
             path,
             format!(
                 "is {} where burn-lr writes a regular file of its own; remove it or choose another folder",
-                kind_of(t)
+                file_kind(t)
             ),
         )),
         Output::Named if t.is_symlink() => match std::fs::metadata(path) {
@@ -124,7 +125,7 @@ fn plan(path: &Path, output: Output) -> Result<Plan, MonitorError> {
                 path,
                 format!(
                     "is a symbolic link to {}, not to a file; give a file path",
-                    kind_of(target.file_type())
+                    file_kind(target.file_type())
                 ),
             )),
             Err(_) => Err(refused(
@@ -135,7 +136,7 @@ fn plan(path: &Path, output: Output) -> Result<Plan, MonitorError> {
         Output::Named if streams(t) => Ok(Plan::Stream),
         Output::Named => Err(refused(
             path,
-            format!("is {}, not a file; give a file path", kind_of(t)),
+            format!("is {}, not a file; give a file path", file_kind(t)),
         )),
     }
 }

@@ -6,7 +6,7 @@ use crate::artifacts::{METRICS_CSV, TMP_PREFIX};
 use crate::error::TrainError;
 use crate::monitoring::TENSORBOARD_DIR;
 use burn_lr::monitor::plot::{ACCURACY_PNG, LOSS_PNG, LR_SCHEDULE_PNG};
-use burn_lr::monitor::{EVENT_FILE_PREFIX, LR_CSV};
+use burn_lr::monitor::{file_kind, EVENT_FILE_PREFIX, LR_CSV};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -68,7 +68,7 @@ impl Lock {
             if !meta.is_file() {
                 return Err(TrainError::NotOurs {
                     dir: path.to_path_buf(),
-                    what: format!("{LOCK_FILE} ({}, where burn-lr keeps its lock file)", file_kind(&meta)),
+                    what: format!("{LOCK_FILE} ({}, where burn-lr keeps its lock file)", kind(&meta)),
                 });
             }
         }
@@ -209,7 +209,7 @@ impl Lock {
         // pipe): the write would fail mid-run, or land elsewhere.
         RUN_FILES.iter().find_map(|name| {
             let meta = std::fs::symlink_metadata(self.path.join(name)).ok()?;
-            (!meta.is_file()).then(|| format!("{name} ({}, where a run writes a regular file)", file_kind(&meta)))
+            (!meta.is_file()).then(|| format!("{name} ({}, where a run writes a regular file)", kind(&meta)))
         })
     }
 
@@ -262,10 +262,7 @@ fn foreign_logs(dir: &Path, split: &str) -> Option<String> {
     let folder = dir.join(split);
     let meta = std::fs::symlink_metadata(&folder).ok()?;
     if !meta.is_dir() {
-        return Some(format!(
-            "{split} ({}, where Burn writes its metric logs)",
-            file_kind(&meta)
-        ));
+        return Some(format!("{split} ({}, where Burn writes its metric logs)", kind(&meta)));
     }
     for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -283,30 +280,12 @@ fn foreign_logs(dir: &Path, split: &str) -> Option<String> {
     None
 }
 
-/// What a file is, in words (`a directory`, `a symbolic link`, `a named pipe`).
-fn file_kind(meta: &std::fs::Metadata) -> &'static str {
-    let t = meta.file_type();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if t.is_fifo() {
-            return "a named pipe";
-        }
-        if t.is_char_device() || t.is_block_device() {
-            return "a device";
-        }
-        if t.is_socket() {
-            return "a socket";
-        }
-    }
-    if t.is_symlink() {
-        "a symbolic link"
-    } else if t.is_dir() {
+/// What stands where a run's file or folder belongs, in words (`a folder`, `a symbolic link`).
+fn kind(meta: &std::fs::Metadata) -> &'static str {
+    if meta.is_dir() {
         "a folder"
-    } else if t.is_file() {
-        "a file"
     } else {
-        "not a regular file"
+        file_kind(meta.file_type())
     }
 }
 
