@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 /// `e_machine` of the architecture this binary runs on (`None`: not checked).
-fn machine() -> Option<u16> {
+fn machine() -> Option<u64> {
     match std::env::consts::ARCH {
         "x86_64" => Some(62),
         "aarch64" => Some(183),
@@ -65,30 +65,14 @@ fn in_cache(name: &str) -> Option<PathBuf> {
     })
 }
 
-fn u16_at(b: &[u8], at: usize, little: bool) -> Option<u16> {
-    let bytes: [u8; 2] = b.get(at..at + 2)?.try_into().ok()?;
+/// The unsigned integer of `width` bytes at `at`, in the file's byte order.
+fn uint_at(b: &[u8], width: usize, at: usize, little: bool) -> Option<u64> {
+    let bytes = b.get(at..at.checked_add(width)?)?;
+    let push = |acc: u64, byte: &u8| acc << 8 | u64::from(*byte);
     Some(if little {
-        u16::from_le_bytes(bytes)
+        bytes.iter().rev().fold(0, push)
     } else {
-        u16::from_be_bytes(bytes)
-    })
-}
-
-fn u32_at(b: &[u8], at: usize, little: bool) -> Option<u32> {
-    let bytes: [u8; 4] = b.get(at..at + 4)?.try_into().ok()?;
-    Some(if little {
-        u32::from_le_bytes(bytes)
-    } else {
-        u32::from_be_bytes(bytes)
-    })
-}
-
-fn u64_at(b: &[u8], at: usize, little: bool) -> Option<u64> {
-    let bytes: [u8; 8] = b.get(at..at + 8)?.try_into().ok()?;
-    Some(if little {
-        u64::from_le_bytes(bytes)
-    } else {
-        u64::from_be_bytes(bytes)
+        bytes.iter().fold(0, push)
     })
 }
 
@@ -121,10 +105,10 @@ fn check_bytes(b: &[u8]) -> Result<(), String> {
         return Ok(()); // The layout checks below read the 64-bit headers.
     }
     let short = || "is truncated: its ELF header is incomplete".to_string();
-    if u16_at(b, 16, little).ok_or_else(short)? != 3 {
+    if uint_at(b, 2, 16, little).ok_or_else(short)? != 3 {
         return Err("is an ELF file but not a shared library".into());
     }
-    let arch = u16_at(b, 18, little).ok_or_else(short)?;
+    let arch = uint_at(b, 2, 18, little).ok_or_else(short)?;
     if machine().is_some_and(|m| m != arch) {
         return Err(format!(
             "is an ELF shared library for another architecture (e_machine {arch}, this machine is {})",
@@ -132,16 +116,16 @@ fn check_bytes(b: &[u8]) -> Result<(), String> {
         ));
     }
     let (phoff, shoff) = (
-        u64_at(b, 32, little).ok_or_else(short)?,
-        u64_at(b, 40, little).ok_or_else(short)?,
+        uint_at(b, 8, 32, little).ok_or_else(short)?,
+        uint_at(b, 8, 40, little).ok_or_else(short)?,
     );
     let (phentsize, phnum) = (
-        u16_at(b, 54, little).ok_or_else(short)?,
-        u16_at(b, 56, little).ok_or_else(short)?,
+        uint_at(b, 2, 54, little).ok_or_else(short)?,
+        uint_at(b, 2, 56, little).ok_or_else(short)?,
     );
     let (shentsize, shnum) = (
-        u16_at(b, 58, little).ok_or_else(short)?,
-        u16_at(b, 60, little).ok_or_else(short)?,
+        uint_at(b, 2, 58, little).ok_or_else(short)?,
+        uint_at(b, 2, 60, little).ok_or_else(short)?,
     );
     let inside = |what: &str, start: u64, size: u64| match start.checked_add(size) {
         Some(end) if end <= len => Ok(()),
@@ -149,23 +133,23 @@ fn check_bytes(b: &[u8]) -> Result<(), String> {
             "is truncated or damaged: its {what} ends past the end of the file ({len} bytes)"
         )),
     };
-    inside("program header table", phoff, u64::from(phentsize) * u64::from(phnum))?;
+    inside("program header table", phoff, phentsize * phnum)?;
     if phentsize < 56 {
         return Err("is damaged: its program headers are too short".into());
     }
-    for i in 0..u64::from(phnum) {
-        let at = (phoff + i * u64::from(phentsize)) as usize;
-        let kind = u32_at(b, at, little).ok_or_else(short)?;
+    for i in 0..phnum {
+        let at = (phoff + i * phentsize) as usize;
+        let kind = uint_at(b, 4, at, little).ok_or_else(short)?;
         let (offset, filesz) = (
-            u64_at(b, at + 8, little).ok_or_else(short)?,
-            u64_at(b, at + 32, little).ok_or_else(short)?,
+            uint_at(b, 8, at + 8, little).ok_or_else(short)?,
+            uint_at(b, 8, at + 32, little).ok_or_else(short)?,
         );
         if kind != 0 {
             inside(&format!("segment {i}"), offset, filesz)?;
         }
     }
     if shnum > 0 {
-        inside("section header table", shoff, u64::from(shentsize) * u64::from(shnum))?;
+        inside("section header table", shoff, shentsize * shnum)?;
     }
     Ok(())
 }
@@ -179,7 +163,7 @@ mod tests {
         // A test binary is an ELF executable (ET_DYN when position-independent, as Rust builds
         // it on Linux); its prefix and a non-ELF file are refused.
         let exe = std::fs::read(std::env::current_exe().unwrap()).unwrap();
-        if !cfg!(target_os = "linux") || u16_at(&exe, 16, true) != Some(3) {
+        if !cfg!(target_os = "linux") || uint_at(&exe, 2, 16, true) != Some(3) {
             return;
         }
         check_bytes(&exe).unwrap();
