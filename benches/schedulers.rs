@@ -2,7 +2,7 @@
 //! Run: `cargo bench --bench schedulers` (goal: under 50 ns, flat in the step count).
 
 use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
-use burn_lr::schedule::{RunInfo, SchedulerConfig, TrainingScheduler};
+use burn_lr::schedule::{RunInfo, Scheduler, SchedulerConfig};
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
 
 const CONFIGS: [(&str, &str); 13] = [
@@ -25,7 +25,7 @@ const CONFIGS: [(&str, &str); 13] = [
 ];
 
 /// A scheduler positioned at optimizer update `k` (through its record, as a resume would).
-fn at_step(text: &str, k: u64) -> TrainingScheduler {
+fn at_step(text: &str, k: u64) -> Scheduler {
     let cfg: SchedulerConfig = toml::from_str(text).expect("valid bench config");
     let run = RunInfo {
         base_lr: 0.1,

@@ -3,7 +3,7 @@
 use burn::lr_scheduler::LrScheduler;
 use burn_lr::schedule::*;
 
-fn build(text: &str, base_lr: f64) -> TrainingScheduler {
+fn build(text: &str, base_lr: f64) -> Scheduler {
     let cfg: SchedulerConfig = toml::from_str(text).unwrap();
     cfg.init(&RunInfo {
         base_lr,
@@ -13,7 +13,7 @@ fn build(text: &str, base_lr: f64) -> TrainingScheduler {
     .unwrap()
 }
 
-fn lrs(s: &mut TrainingScheduler, n: usize) -> Vec<f64> {
+fn lrs(s: &mut Scheduler, n: usize) -> Vec<f64> {
     (0..n).map(|_| s.step()).collect()
 }
 

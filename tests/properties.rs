@@ -197,7 +197,7 @@ fn plateau() -> impl Strategy<Value = SchedulerConfig> {
         })
 }
 
-fn drive(s: &mut TrainingScheduler, from: u64, to: u64, spe: u64, metrics: &[f64]) -> Vec<f64> {
+fn drive(s: &mut Scheduler, from: u64, to: u64, spe: u64, metrics: &[f64]) -> Vec<f64> {
     (from..to)
         .map(|k| {
             if let Some(feed) = s.plateau_feed() {

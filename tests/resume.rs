@@ -4,7 +4,7 @@
 use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
 use burn_lr::schedule::*;
 
-fn run(cfg: &SchedulerConfig) -> TrainingScheduler {
+fn run(cfg: &SchedulerConfig) -> Scheduler {
     cfg.init(&RunInfo {
         base_lr: 0.1,
         updates_per_epoch: 5,
@@ -92,7 +92,7 @@ fn metric(epoch: u64) -> f64 {
 /// Steps `s` from update `from` to `to`, feeding plateau metrics at epoch boundaries as the
 /// Learner does (epoch e's metric is reported after its last update, via bytes on disk in
 /// between when `roundtrip`).
-fn drive(s: &mut TrainingScheduler, from: u64, to: u64) -> Vec<f64> {
+fn drive(s: &mut Scheduler, from: u64, to: u64) -> Vec<f64> {
     let spe = 5;
     (from..to)
         .map(|k| {

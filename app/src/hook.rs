@@ -16,7 +16,7 @@ use burn::train::metric::store::{Aggregate, EventStoreClient, Split};
 use burn::train::EarlyStoppingStrategy;
 use burn_lr::learner::{OnNonFinite, PlateauEarlyStopping, StopRequest};
 use burn_lr::monitor::TensorBoardLog;
-use burn_lr::schedule::TrainingScheduler;
+use burn_lr::schedule::Scheduler;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -55,7 +55,7 @@ type Decision = Arc<Mutex<Option<(usize, bool)>>>;
 #[derive(Clone)]
 pub struct EpochHook {
     plateau: PlateauEarlyStopping,
-    scheduler: TrainingScheduler,
+    scheduler: Scheduler,
     updates_per_epoch: u64,
     /// The epochs of the whole run (for the epoch line).
     epochs: usize,
@@ -78,7 +78,7 @@ pub struct HookSettings {
     /// The plateau feed.
     pub plateau: PlateauEarlyStopping,
     /// The base schedule (the LR of each epoch's last update).
-    pub scheduler: TrainingScheduler,
+    pub scheduler: Scheduler,
     /// Optimizer updates per epoch.
     pub updates_per_epoch: u64,
     /// Epochs of the run, and the last one this process trains.

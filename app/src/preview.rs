@@ -2,12 +2,12 @@
 //! update, produced one row at a time, so a preview of 10^9 updates runs in constant memory.
 
 use burn::lr_scheduler::LrScheduler;
-use burn_lr::schedule::{PlateauFeed, RunInfo, ScheduleError, SchedulerConfig, TrainingScheduler};
+use burn_lr::schedule::{PlateauFeed, RunInfo, ScheduleError, Scheduler, SchedulerConfig};
 
 /// The rows of a preview: `(lr, momentum)` of optimizer updates 0, 1, 2, ... (momentum `None`
 /// where the schedule does not set it).
 pub struct PreviewRows {
-    scheduler: TrainingScheduler,
+    scheduler: Scheduler,
     feed: Option<PlateauFeed>,
     metrics: Vec<f64>,
     updates_per_epoch: u64,

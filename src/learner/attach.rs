@@ -1,8 +1,8 @@
 //! One entry point for putting a schedule into any Burn `Learner`: [`LearnerSchedule`].
 
 use super::observe::{LrObserver, Observed};
-use super::{default_checkpointing, NeverStop, PlateauCheckpointing, PlateauEarlyStopping, PlateauMonitor};
-use crate::schedule::{MomentumCell, RunInfo, ScheduleError, SchedulerConfig, TrainingScheduler};
+use super::plateau::{default_checkpointing, NeverStop, PlateauCheckpointing, PlateauEarlyStopping, PlateauMonitor};
+use crate::schedule::{MomentumCell, RunInfo, ScheduleError, Scheduler, SchedulerConfig};
 use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
 use burn::lr_scheduler::LrSchedulerRecord;
 use burn::module::ParamGroup;
@@ -149,8 +149,8 @@ impl LearnerRun {
 /// # }
 /// ```
 pub struct LearnerSchedule {
-    base: TrainingScheduler,
-    groups: Vec<(String, TrainingScheduler)>,
+    base: Scheduler,
+    groups: Vec<(String, Scheduler)>,
     monitors: Vec<PlateauMonitor>,
     momentum: Option<MomentumCell>,
     run: RunInfo,
@@ -276,7 +276,7 @@ impl LearnerSchedule {
     }
 
     /// The base schedule (for the LR of an epoch, a preview, a resume check).
-    pub fn base(&self) -> &TrainingScheduler {
+    pub fn base(&self) -> &Scheduler {
         &self.base
     }
 
@@ -355,7 +355,7 @@ impl LearnerSchedule {
         let Some(observer) = self.observer else {
             return module_scheduler(self.base, self.groups);
         };
-        let (params, groups): (Vec<String>, Vec<TrainingScheduler>) = self.groups.into_iter().unzip();
+        let (params, groups): (Vec<String>, Vec<Scheduler>) = self.groups.into_iter().unzip();
         let (base, groups) = Observed::wrap(self.base, groups, observer, self.momentum, self.run.updates_per_epoch);
         module_scheduler(base, params.into_iter().zip(groups))
     }
@@ -387,7 +387,7 @@ impl PlateauWatch {
 }
 
 /// The plateau feed of a built `reduce_on_plateau` schedule, watching its `monitor` metric.
-fn monitor(config: &SchedulerConfig, scheduler: &TrainingScheduler) -> Option<PlateauMonitor> {
+fn monitor(config: &SchedulerConfig, scheduler: &Scheduler) -> Option<PlateauMonitor> {
     Some(PlateauMonitor::new(scheduler.plateau_feed()?, config.plateau_metric()?))
 }
 

@@ -13,7 +13,7 @@
 //! the next training update, so a request made during validation lets that epoch finish and be
 //! checkpointed instead of discarding it.
 
-use super::LearnerRun;
+use super::attach::LearnerRun;
 use burn::tensor::{Tensor, TensorReadError};
 use burn::train::metric::{Adaptor, Metric, MetricAttributes, MetricMetadata, MetricName, SerializedEntry};
 use burn::train::{ClassificationOutput, Interrupter, MultiLabelClassificationOutput, RegressionOutput};

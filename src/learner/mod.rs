@@ -29,7 +29,5 @@ pub use attach::{LearnerRun, LearnerSchedule, PlateauWatch, CHECKPOINT_DIR};
 pub use divergence::{Divergence, NonFiniteLossGuard, OnNonFinite, StepLoss, StopRequest};
 pub use metric::GroupLearningRateMetric;
 pub use observe::{LrObserver, LrUpdate};
-pub(crate) use plateau::default_checkpointing;
 pub use plateau::{NeverStop, PlateauEarlyStopping};
-pub(crate) use plateau::{PlateauCheckpointing, PlateauMonitor};
 pub use renderer::{Progress, ProgressFn, QuietRenderer};

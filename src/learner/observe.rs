@@ -4,7 +4,7 @@
 //! [`LearnerSchedule::with_observer`](super::LearnerSchedule::with_observer); the
 //! [`monitor`](crate::monitor) module's `lr.csv` and TensorBoard writers are observers.
 
-use crate::schedule::{MomentumCell, TrainingScheduler};
+use crate::schedule::{MomentumCell, Scheduler};
 use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
 use burn::optim::LearningRate;
 use std::sync::{Arc, Mutex};
@@ -88,7 +88,7 @@ impl Assembly {
 /// A scheduler that reports what it returns; its record is the inner scheduler's, unchanged.
 #[derive(Clone)]
 pub(crate) struct Observed {
-    inner: TrainingScheduler,
+    inner: Scheduler,
     slot: usize,
     shared: Arc<Mutex<Assembly>>,
 }
@@ -99,8 +99,8 @@ impl Observed {
     /// the optimizer applies: a child of a composite that does not cycle momentum leaves the
     /// last value, or the configured one, in place).
     pub(crate) fn wrap(
-        base: TrainingScheduler,
-        groups: Vec<TrainingScheduler>,
+        base: Scheduler,
+        groups: Vec<Scheduler>,
         observer: Box<dyn LrObserver>,
         momentum_cell: Option<MomentumCell>,
         updates_per_epoch: u64,
@@ -152,7 +152,7 @@ mod tests {
     use super::*;
     use crate::schedule::{RunInfo, SchedulerConfig};
 
-    fn built(toml_text: &str, base_lr: f64) -> TrainingScheduler {
+    fn built(toml_text: &str, base_lr: f64) -> Scheduler {
         let config: SchedulerConfig = toml::from_str(toml_text).unwrap();
         config
             .init(&RunInfo {

@@ -2,7 +2,7 @@
 //! optional log axis (values drawn as log10 with `1e-3`-style tick labels), an optional second
 //! y axis on the right, vertical markers. The public charts are in [`super::plot`].
 
-use super::MonitorError;
+use super::error::MonitorError;
 use plotters::prelude::*;
 use std::ops::Range;
 use std::path::Path;

@@ -8,7 +8,7 @@
 //! link, whose target is written (the link stays). Everything else (a directory, a socket, a
 //! block device, a dangling link) is refused with one line.
 
-use super::MonitorError;
+use super::error::MonitorError;
 use std::fs::FileType;
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -24,7 +24,7 @@
 //! # }
 //! ```
 
-use super::MonitorError;
+use super::error::MonitorError;
 use crate::learner::StepLoss;
 use burn::data::dataloader::DataLoader;
 use burn::module::Module;

@@ -10,7 +10,8 @@
 //! the SGD momentum / AdamW `beta1` of the update where the schedule cycles it. Values are
 //! written in Rust's shortest round-trip form, so they read back bit for bit.
 
-use super::MonitorError;
+use super::error::MonitorError;
+use super::files::write_file_atomic;
 use crate::learner::{LrObserver, LrUpdate};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -206,7 +207,7 @@ impl LrLog {
                 return Err(missing_rows(path, first_step, &held));
             }
         }
-        super::write_file_atomic(path, text.as_bytes())?;
+        write_file_atomic(path, text.as_bytes())?;
         let file = OpenOptions::new()
             .append(true)
             .open(path)

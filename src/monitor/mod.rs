@@ -26,7 +26,6 @@ mod progress;
 mod tensorboard;
 
 pub use error::MonitorError;
-pub(crate) use files::write_file_atomic;
 pub use files::{check_output, file_kind, remove_stale_temp_files, write_file, Output, TMP_PREFIX};
 pub use lr_find::{lr_find, LrFindConfig, LrFindMode, LrFindPoint, LrFindResult, LrFindStop, Suggestions};
 pub use lr_log::{read_lr_csv, LrLog, LrRow, LrTrace, LR_CSV};

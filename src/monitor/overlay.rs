@@ -4,7 +4,8 @@
 
 use super::chart::{draw, Axis, Chart, Line, Thinner};
 use super::plot::{EpochPoint, MAX_POINTS};
-use super::{LrTrace, MonitorError};
+use super::error::MonitorError;
+use super::lr_log::LrTrace;
 use std::path::Path;
 
 /// Validation accuracy of every run against epoch.

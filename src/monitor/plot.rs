@@ -9,7 +9,9 @@
 //! | [`LR_FIND_PNG`] | LR (log) | smoothed loss; the suggestions marked |
 
 use super::chart::{draw, Axis, Chart, Line, Marker, Thinner};
-use super::{LrFindResult, LrTrace, MonitorError};
+use super::error::MonitorError;
+use super::lr_find::LrFindResult;
+use super::lr_log::LrTrace;
 use std::path::Path;
 
 /// The LR schedule a run used (from `lr.csv`).

@@ -6,7 +6,7 @@
 //! the crates that ship ready-made writers need `protoc` in every user's build (`tboard`) or are
 //! on an unmaintained protobuf 2 runtime (`tensorboard-rs`).
 
-use super::MonitorError;
+use super::error::MonitorError;
 use crate::learner::{LrObserver, LrUpdate};
 use prost::Message;
 use std::fs::File;

@@ -1,11 +1,9 @@
 //! `ConstantLR`: a constant factor on the base LR for the first `total_iters` steps.
 
-use super::{non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
-use crate::schedule::config::{leaf, stepped, ScheduleKind};
-use crate::schedule::run::run_per;
-use crate::schedule::types::Named;
-use crate::schedule::TrainingScheduler;
-use crate::schedule::{RunInfo, Schedule};
+use super::base::{leaf, ClosedForm, ClosedFormScheduler, Schedule, Unit};
+use super::error::{non_negative, start_fraction, ScheduleError};
+use super::kind::ScheduleKind;
+use super::run::{run_per, RunInfo};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 
@@ -55,6 +53,9 @@ pub struct ConstantLrSchedulerConfig {
 }
 
 impl ConstantLrSchedulerConfig {
+    /// The canonical TOML `type` (also the kind in records).
+    pub const NAME: &'static str = "constant";
+
     /// A ConstantLR config.
     pub fn new(factor: f64, total_iters: u64) -> Self {
         Self {
@@ -70,9 +71,9 @@ impl ConstantLrSchedulerConfig {
     /// [`ScheduleError::InvalidParam`] for `factor` outside (0, 1] (PyTorch allows 0 and then
     /// divides by it in its recursive form) or a non-finite value.
     pub(crate) fn build(&self, base_lr: LearningRate) -> Result<ConstantLr, ScheduleError> {
-        const S: &str = <ConstantLrSchedulerConfig as Named>::NAME;
+        const S: &str = ConstantLrSchedulerConfig::NAME;
         non_negative(S, "lr", base_lr)?;
-        super::start_fraction(S, "factor", self.factor)?;
+        start_fraction(S, "factor", self.factor)?;
         if self.total_iters == 0 && self.factor != 1.0 {
             return Err(ScheduleError::invalid(
                 S,
@@ -110,7 +111,7 @@ pub struct ConstantLr {
 }
 
 impl ClosedForm for ConstantLr {
-    const KIND: &'static str = <ConstantLrSchedulerConfig as Named>::NAME;
+    const KIND: &'static str = ConstantLrSchedulerConfig::NAME;
 
     fn lr_at(&self, t: u64) -> LearningRate {
         if t < self.total_iters {
@@ -133,30 +134,8 @@ impl ScheduleKind for ConstantLrSchedulerConfig {
         self.unit
     }
 
-    fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
-        Ok(())
-    }
-
-    fn cycles_momentum(&self) -> bool {
-        false
-    }
-
-    fn uses_base_lr(&self) -> bool {
-        true
-    }
-
-    fn length_warnings(&self, _run: &RunInfo, _out: &mut Vec<String>) {}
-
     fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
         Ok(leaf(self.build(run.base_lr)?, run_per(run, self.unit)))
-    }
-
-    fn build_scheduler(&self, run: &RunInfo, kind: &'static str) -> Result<TrainingScheduler, ScheduleError> {
-        stepped(self, run, kind)
-    }
-
-    fn plateau_metric(&self) -> Option<&'static str> {
-        None
     }
 }
 

@@ -1,11 +1,9 @@
 //! `CosineAnnealingLR` (SGDR without restarts, Loshchilov & Hutter 2017).
 
-use super::{non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
-use crate::schedule::config::{leaf, stepped, ScheduleKind};
-use crate::schedule::run::{run_length, run_per};
-use crate::schedule::types::Named;
-use crate::schedule::TrainingScheduler;
-use crate::schedule::{RunInfo, Schedule};
+use super::base::{cosine_between, leaf, ClosedForm, ClosedFormScheduler, Schedule, Unit};
+use super::error::{non_negative, ScheduleError};
+use super::kind::ScheduleKind;
+use super::run::{run_length, run_per, RunInfo};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
@@ -69,6 +67,9 @@ fn default_unit() -> Unit {
 }
 
 impl CosineAnnealingLrSchedulerConfig {
+    /// The canonical TOML `type` (also the kind in records).
+    pub const NAME: &'static str = "cosine_annealing";
+
     /// A CosineAnnealingLR config (`eta_min = 0`, epoch unit).
     pub fn new(t_max: u64) -> Self {
         Self {
@@ -102,7 +103,7 @@ impl CosineAnnealingLrSchedulerConfig {
     /// # Errors
     /// [`ScheduleError::InvalidParam`] for `t_max = 0` or a negative/non-finite `eta_min`.
     pub(crate) fn build(&self, base_lr: LearningRate) -> Result<CosineAnnealingLr, ScheduleError> {
-        const S: &str = <CosineAnnealingLrSchedulerConfig as Named>::NAME;
+        const S: &str = CosineAnnealingLrSchedulerConfig::NAME;
         non_negative(S, "lr", base_lr)?;
         if self.t_max == 0 {
             return Err(ScheduleError::invalid(S, "t_max", 0, "must be an integer >= 1"));
@@ -143,14 +144,14 @@ pub struct CosineAnnealingLr {
 }
 
 impl ClosedForm for CosineAnnealingLr {
-    const KIND: &'static str = <CosineAnnealingLrSchedulerConfig as Named>::NAME;
+    const KIND: &'static str = CosineAnnealingLrSchedulerConfig::NAME;
 
     fn lr_at(&self, t: u64) -> LearningRate {
         if self.clamp && t >= self.t_max {
             return self.eta_min;
         }
         let t = t % self.t_max.saturating_mul(2);
-        super::cosine_between(
+        cosine_between(
             self.eta_min,
             self.base_lr,
             1.0 + (PI * t as f64 / self.t_max as f64).cos(),
@@ -180,14 +181,14 @@ impl ScheduleKind for CosineAnnealingLrSchedulerConfig {
         if self.eta_min != 0.0 {
             Err(format!(
                 "{} with eta_min = {} sets an absolute LR",
-                <Self as Named>::NAME,
+                Self::NAME,
                 self.eta_min
             ))
         } else if self.after_t_max == AfterTMax::Periodic && len > self.t_max.saturating_add(1) {
             Err(format!(
                 "{} with t_max = {} in a run of {len} {}s: past t_max it adds to the LR; make t_max cover the \
                  run or set after_t_max = \"clamp\"",
-                <Self as Named>::NAME,
+                Self::NAME,
                 self.t_max,
                 self.unit
             ))
@@ -196,26 +197,8 @@ impl ScheduleKind for CosineAnnealingLrSchedulerConfig {
         }
     }
 
-    fn cycles_momentum(&self) -> bool {
-        false
-    }
-
-    fn uses_base_lr(&self) -> bool {
-        true
-    }
-
-    fn length_warnings(&self, _run: &RunInfo, _out: &mut Vec<String>) {}
-
     fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
         Ok(leaf(self.build(run.base_lr)?, run_per(run, self.unit)))
-    }
-
-    fn build_scheduler(&self, run: &RunInfo, kind: &'static str) -> Result<TrainingScheduler, ScheduleError> {
-        stepped(self, run, kind)
-    }
-
-    fn plateau_metric(&self) -> Option<&'static str> {
-        None
     }
 }
 

@@ -1,12 +1,10 @@
 //! Cosine with hard restarts after a linear warmup: Hugging Face's
 //! `get_cosine_with_hard_restarts_schedule_with_warmup` (SGDR without the period growth).
 
-use super::{hf_warmup, non_negative, positive, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
-use crate::schedule::config::{leaf, not_a_factor, stepped, ScheduleKind};
-use crate::schedule::run::{length_warning, run_length, run_per, run_too_short};
-use crate::schedule::types::Named;
-use crate::schedule::TrainingScheduler;
-use crate::schedule::{RunInfo, Schedule};
+use super::base::{hf_warmup, leaf, ClosedForm, ClosedFormScheduler, Schedule, Unit};
+use super::error::{non_negative, not_a_factor, positive, ScheduleError};
+use super::kind::ScheduleKind;
+use super::run::{length_warning, run_length, run_per, run_too_short, RunInfo};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
@@ -64,6 +62,9 @@ fn d_unit() -> Unit {
 }
 
 impl CosineWithHardRestartsLrSchedulerConfig {
+    /// The canonical TOML `type` (also the kind in records).
+    pub const NAME: &'static str = "cosine_with_restarts";
+
     /// A config with HF's defaults (`num_cycles = 1`).
     pub fn new(num_warmup_steps: u64, num_training_steps: u64) -> Self {
         Self {
@@ -91,7 +92,7 @@ impl CosineWithHardRestartsLrSchedulerConfig {
         base_lr: LearningRate,
         run_length: Option<u64>,
     ) -> Result<CosineWithHardRestarts, ScheduleError> {
-        const S: &str = <CosineWithHardRestartsLrSchedulerConfig as Named>::NAME;
+        const S: &str = CosineWithHardRestartsLrSchedulerConfig::NAME;
         non_negative(S, "lr", base_lr)?;
         positive(S, "num_cycles", self.num_cycles)?;
         let total = training_steps(S, self.num_training_steps, run_length, self.num_warmup_steps)?;
@@ -158,7 +159,7 @@ pub struct CosineWithHardRestarts {
 }
 
 impl ClosedForm for CosineWithHardRestarts {
-    const KIND: &'static str = <CosineWithHardRestartsLrSchedulerConfig as Named>::NAME;
+    const KIND: &'static str = CosineWithHardRestartsLrSchedulerConfig::NAME;
 
     fn lr_at(&self, t: u64) -> LearningRate {
         if t < self.warmup {
@@ -186,15 +187,7 @@ impl ScheduleKind for CosineWithHardRestartsLrSchedulerConfig {
     }
 
     fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
-        not_a_factor(<Self as Named>::NAME)
-    }
-
-    fn cycles_momentum(&self) -> bool {
-        false
-    }
-
-    fn uses_base_lr(&self) -> bool {
-        true
+        not_a_factor(Self::NAME)
     }
 
     fn length_warnings(&self, run: &RunInfo, out: &mut Vec<String>) {
@@ -214,14 +207,6 @@ impl ScheduleKind for CosineWithHardRestartsLrSchedulerConfig {
             self.build(run.base_lr, Some(run_length(run, self.unit)))?,
             run_per(run, self.unit),
         ))
-    }
-
-    fn build_scheduler(&self, run: &RunInfo, kind: &'static str) -> Result<TrainingScheduler, ScheduleError> {
-        stepped(self, run, kind)
-    }
-
-    fn plateau_metric(&self) -> Option<&'static str> {
-        None
     }
 }
 

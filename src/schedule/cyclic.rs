@@ -1,11 +1,9 @@
 //! `CyclicLR` (Smith 2017, "Cyclical Learning Rates for Training Neural Networks").
 
-use super::{positive, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
-use crate::schedule::config::{leaf, not_a_factor, stepped, ScheduleKind};
-use crate::schedule::run::run_per;
-use crate::schedule::types::Named;
-use crate::schedule::TrainingScheduler;
-use crate::schedule::{RunInfo, Schedule};
+use super::base::{land, leaf, ClosedForm, ClosedFormScheduler, Schedule, Unit};
+use super::error::{momentum_bounds, not_a_factor, positive, ScheduleError};
+use super::kind::ScheduleKind;
+use super::run::{run_per, RunInfo};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 
@@ -125,6 +123,9 @@ fn d_unit() -> Unit {
 }
 
 impl CyclicLrSchedulerConfig {
+    /// The canonical TOML `type` (also the kind in records).
+    pub const NAME: &'static str = "cyclic";
+
     /// A CyclicLR config with PyTorch's defaults.
     pub fn new(base_lr: f64, max_lr: f64) -> Self {
         Self {
@@ -170,7 +171,7 @@ impl CyclicLrSchedulerConfig {
     /// [`ScheduleError::InvalidParam`] naming the field: non-positive or non-finite LRs or
     /// `gamma`, zero step sizes, a `scale_mode` that contradicts `mode`, momenta outside [0, 1).
     pub(crate) fn build(&self) -> Result<CyclicLr, ScheduleError> {
-        const S: &str = <CyclicLrSchedulerConfig as Named>::NAME;
+        const S: &str = CyclicLrSchedulerConfig::NAME;
         positive(S, "base_lr", self.base_lr)?;
         positive(S, "max_lr", self.max_lr)?;
         positive(S, "gamma", self.gamma)?;
@@ -209,7 +210,7 @@ impl CyclicLrSchedulerConfig {
             }
         }
         if self.cycle_momentum {
-            super::momentum_bounds(S, self.base_momentum, self.max_momentum)?;
+            momentum_bounds(S, self.base_momentum, self.max_momentum)?;
         }
         let up = self.step_size_up as f64;
         let down = self.step_size_down.unwrap_or(self.step_size_up) as f64;
@@ -275,19 +276,19 @@ impl CyclicLr {
 }
 
 impl ClosedForm for CyclicLr {
-    const KIND: &'static str = <CyclicLrSchedulerConfig as Named>::NAME;
+    const KIND: &'static str = CyclicLrSchedulerConfig::NAME;
 
     fn lr_at(&self, t: u64) -> LearningRate {
         let (scale_factor, scale) = self.shape(t);
         let base_height = (self.max_lr - self.base_lr) * scale_factor;
-        super::land(self.base_lr, self.max_lr, scale_factor * scale, base_height * scale)
+        land(self.base_lr, self.max_lr, scale_factor * scale, base_height * scale)
     }
 
     fn momentum_at(&self, t: u64) -> Option<f64> {
         self.cycle_momentum.then(|| {
             let (scale_factor, scale) = self.shape(t);
             let base_height = (self.max_momentum - self.base_momentum) * scale_factor;
-            super::land(
+            land(
                 self.max_momentum,
                 self.base_momentum,
                 scale_factor * scale,
@@ -311,7 +312,7 @@ impl ScheduleKind for CyclicLrSchedulerConfig {
     }
 
     fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
-        not_a_factor(<Self as Named>::NAME)
+        not_a_factor(Self::NAME)
     }
 
     fn cycles_momentum(&self) -> bool {
@@ -322,18 +323,8 @@ impl ScheduleKind for CyclicLrSchedulerConfig {
         false
     }
 
-    fn length_warnings(&self, _run: &RunInfo, _out: &mut Vec<String>) {}
-
     fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
         Ok(leaf(self.build()?, run_per(run, self.unit)))
-    }
-
-    fn build_scheduler(&self, run: &RunInfo, kind: &'static str) -> Result<TrainingScheduler, ScheduleError> {
-        stepped(self, run, kind)
-    }
-
-    fn plateau_metric(&self) -> Option<&'static str> {
-        None
     }
 }
 

@@ -1,12 +1,9 @@
 //! `ExponentialLR`: decay by `gamma` every epoch.
 
-use super::step::pow_u64;
-use super::{decay_factor, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
-use crate::schedule::config::{leaf, stepped, ScheduleKind};
-use crate::schedule::run::run_per;
-use crate::schedule::types::Named;
-use crate::schedule::TrainingScheduler;
-use crate::schedule::{RunInfo, Schedule};
+use super::base::{leaf, pow_u64, ClosedForm, ClosedFormScheduler, Schedule, Unit};
+use super::error::{decay_factor, non_negative, ScheduleError};
+use super::kind::ScheduleKind;
+use super::run::{run_per, RunInfo};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 
@@ -45,6 +42,9 @@ fn default_unit() -> Unit {
 }
 
 impl ExponentialLrSchedulerConfig {
+    /// The canonical TOML `type` (also the kind in records).
+    pub const NAME: &'static str = "exponential";
+
     /// An ExponentialLR config (epoch unit).
     pub fn new(gamma: f64) -> Self {
         Self {
@@ -65,8 +65,8 @@ impl ExponentialLrSchedulerConfig {
     /// [`ScheduleError::InvalidParam`] for a `gamma` outside [0, 1] or a negative or non-finite
     /// `base_lr`.
     pub(crate) fn build(&self, base_lr: LearningRate) -> Result<ExponentialLr, ScheduleError> {
-        const S: &str = <ExponentialLrSchedulerConfig as Named>::NAME;
-        super::non_negative(S, "lr", base_lr)?;
+        const S: &str = ExponentialLrSchedulerConfig::NAME;
+        non_negative(S, "lr", base_lr)?;
         decay_factor(S, "gamma", self.gamma)?;
         Ok(ExponentialLr {
             base_lr,
@@ -94,7 +94,7 @@ pub struct ExponentialLr {
 }
 
 impl ClosedForm for ExponentialLr {
-    const KIND: &'static str = <ExponentialLrSchedulerConfig as Named>::NAME;
+    const KIND: &'static str = ExponentialLrSchedulerConfig::NAME;
 
     fn lr_at(&self, t: u64) -> LearningRate {
         self.base_lr * pow_u64(self.gamma, t)
@@ -113,30 +113,8 @@ impl ScheduleKind for ExponentialLrSchedulerConfig {
         self.unit
     }
 
-    fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
-        Ok(())
-    }
-
-    fn cycles_momentum(&self) -> bool {
-        false
-    }
-
-    fn uses_base_lr(&self) -> bool {
-        true
-    }
-
-    fn length_warnings(&self, _run: &RunInfo, _out: &mut Vec<String>) {}
-
     fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
         Ok(leaf(self.build(run.base_lr)?, run_per(run, self.unit)))
-    }
-
-    fn build_scheduler(&self, run: &RunInfo, kind: &'static str) -> Result<TrainingScheduler, ScheduleError> {
-        stepped(self, run, kind)
-    }
-
-    fn plateau_metric(&self) -> Option<&'static str> {
-        None
     }
 }
 

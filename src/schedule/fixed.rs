@@ -1,10 +1,10 @@
 //! A fixed learning rate: no scheduler (HF's `get_constant_schedule`).
 
-use super::{non_negative, ClosedForm, ClosedFormScheduler, LearningRate, ScheduleError};
-use crate::schedule::config::{leaf, stepped, ScheduleKind};
-use crate::schedule::types::Named;
-use crate::schedule::TrainingScheduler;
-use crate::schedule::{RunInfo, Schedule, Unit};
+use super::base::{leaf, ClosedForm, ClosedFormScheduler, Schedule, Unit};
+use super::error::{non_negative, ScheduleError};
+use super::kind::ScheduleKind;
+use super::run::RunInfo;
+use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 
 /// No scheduler: the optimizer's learning rate at every update (Hugging Face's
@@ -27,6 +27,9 @@ use serde::{Deserialize, Serialize};
 pub struct FixedLrSchedulerConfig {}
 
 impl FixedLrSchedulerConfig {
+    /// The canonical TOML `type` (also the kind in records).
+    pub const NAME: &'static str = "fixed";
+
     /// A scheduler that returns `base_lr` at every `step()`.
     ///
     /// # Errors
@@ -52,13 +55,13 @@ impl FixedLr {
     /// [`ScheduleError::InvalidParam`] for a negative or non-finite `lr`.
     pub(crate) fn new(lr: LearningRate) -> Result<Self, ScheduleError> {
         Ok(Self {
-            lr: non_negative(<FixedLrSchedulerConfig as Named>::NAME, "lr", lr)?,
+            lr: non_negative(FixedLrSchedulerConfig::NAME, "lr", lr)?,
         })
     }
 }
 
 impl ClosedForm for FixedLr {
-    const KIND: &'static str = <FixedLrSchedulerConfig as Named>::NAME;
+    const KIND: &'static str = FixedLrSchedulerConfig::NAME;
 
     fn lr_at(&self, _t: u64) -> LearningRate {
         self.lr
@@ -74,30 +77,8 @@ impl ScheduleKind for FixedLrSchedulerConfig {
         Unit::Iteration
     }
 
-    fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
-        Ok(())
-    }
-
-    fn cycles_momentum(&self) -> bool {
-        false
-    }
-
-    fn uses_base_lr(&self) -> bool {
-        true
-    }
-
-    fn length_warnings(&self, _run: &RunInfo, _out: &mut Vec<String>) {}
-
     fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
         Ok(leaf(FixedLr::new(run.base_lr)?, 1))
-    }
-
-    fn build_scheduler(&self, run: &RunInfo, kind: &'static str) -> Result<TrainingScheduler, ScheduleError> {
-        stepped(self, run, kind)
-    }
-
-    fn plateau_metric(&self) -> Option<&'static str> {
-        None
     }
 }
 

@@ -1,12 +1,10 @@
 //! Inverse square root decay after a linear warmup: Hugging Face's `get_inverse_sqrt_schedule`
 //! (from big_vision; Vaswani et al. 2017 in the `timescale = warmup` form).
 
-use super::{hf_warmup, non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
-use crate::schedule::config::{leaf, not_a_factor, stepped, ScheduleKind};
-use crate::schedule::run::run_per;
-use crate::schedule::types::Named;
-use crate::schedule::TrainingScheduler;
-use crate::schedule::{RunInfo, Schedule};
+use super::base::{hf_warmup, leaf, ClosedForm, ClosedFormScheduler, Schedule, Unit};
+use super::error::{non_negative, not_a_factor, ScheduleError};
+use super::kind::ScheduleKind;
+use super::run::{run_per, RunInfo};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 
@@ -53,6 +51,9 @@ fn d_unit() -> Unit {
 }
 
 impl InverseSqrtLrSchedulerConfig {
+    /// The canonical TOML `type` (also the kind in records).
+    pub const NAME: &'static str = "inverse_sqrt";
+
     /// An inverse-sqrt config with HF's default time scale.
     pub fn new(num_warmup_steps: u64) -> Self {
         Self {
@@ -73,7 +74,7 @@ impl InverseSqrtLrSchedulerConfig {
     /// # Errors
     /// [`ScheduleError::InvalidParam`] for `timescale = 0` or a negative `lr`.
     pub(crate) fn build(&self, base_lr: LearningRate) -> Result<InverseSqrt, ScheduleError> {
-        const S: &str = <InverseSqrtLrSchedulerConfig as Named>::NAME;
+        const S: &str = InverseSqrtLrSchedulerConfig::NAME;
         non_negative(S, "lr", base_lr)?;
         let timescale = match self.timescale {
             Some(0) => return Err(ScheduleError::invalid(S, "timescale", 0, "must be an integer >= 1")),
@@ -106,7 +107,7 @@ pub struct InverseSqrt {
 }
 
 impl ClosedForm for InverseSqrt {
-    const KIND: &'static str = <InverseSqrtLrSchedulerConfig as Named>::NAME;
+    const KIND: &'static str = InverseSqrtLrSchedulerConfig::NAME;
 
     fn lr_at(&self, t: u64) -> LearningRate {
         if t < self.warmup {
@@ -131,29 +132,11 @@ impl ScheduleKind for InverseSqrtLrSchedulerConfig {
     }
 
     fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
-        not_a_factor(<Self as Named>::NAME)
+        not_a_factor(Self::NAME)
     }
-
-    fn cycles_momentum(&self) -> bool {
-        false
-    }
-
-    fn uses_base_lr(&self) -> bool {
-        true
-    }
-
-    fn length_warnings(&self, _run: &RunInfo, _out: &mut Vec<String>) {}
 
     fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
         Ok(leaf(self.build(run.base_lr)?, run_per(run, self.unit)))
-    }
-
-    fn build_scheduler(&self, run: &RunInfo, kind: &'static str) -> Result<TrainingScheduler, ScheduleError> {
-        stepped(self, run, kind)
-    }
-
-    fn plateau_metric(&self) -> Option<&'static str> {
-        None
     }
 }
 

@@ -1,6 +1,7 @@
 //! `LambdaLR`: the base LR times a user function of the step.
 
-use super::{non_negative, ClosedForm, ClosedFormScheduler, ScheduleError};
+use super::base::{ClosedForm, ClosedFormScheduler};
+use super::error::{non_negative, ScheduleError};
 use burn::optim::LearningRate;
 use std::sync::{Arc, Mutex};
 

@@ -1,12 +1,10 @@
 //! `LinearLR`: a factor on the base LR, linear from `start_factor` to `end_factor` over
 //! `total_iters` steps.
 
-use super::{finite, land, non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
-use crate::schedule::config::{leaf, stepped, ScheduleKind};
-use crate::schedule::run::run_per;
-use crate::schedule::types::Named;
-use crate::schedule::TrainingScheduler;
-use crate::schedule::{RunInfo, Schedule};
+use super::base::{land, leaf, ClosedForm, ClosedFormScheduler, Schedule, Unit};
+use super::error::{finite, non_negative, start_fraction, ScheduleError};
+use super::kind::ScheduleKind;
+use super::run::{run_per, RunInfo};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 
@@ -74,6 +72,9 @@ impl Default for LinearLrSchedulerConfig {
 }
 
 impl LinearLrSchedulerConfig {
+    /// The canonical TOML `type` (also the kind in records).
+    pub const NAME: &'static str = "linear";
+
     /// A LinearLR config.
     pub fn new(start_factor: f64, end_factor: f64, total_iters: u64) -> Self {
         Self {
@@ -96,9 +97,9 @@ impl LinearLrSchedulerConfig {
     /// [`ScheduleError::InvalidParam`]: `start_factor` outside (0, 1], `end_factor` outside
     /// [0, 1], `total_iters = 0` with `start_factor != 1`, non-finite values.
     pub(crate) fn build(&self, base_lr: LearningRate) -> Result<LinearLr, ScheduleError> {
-        const S: &str = <LinearLrSchedulerConfig as Named>::NAME;
+        const S: &str = LinearLrSchedulerConfig::NAME;
         non_negative(S, "lr", base_lr)?;
-        super::start_fraction(S, "start_factor", self.start_factor)?;
+        start_fraction(S, "start_factor", self.start_factor)?;
         finite(S, "end_factor", self.end_factor)?;
         if !(0.0..=1.0).contains(&self.end_factor) {
             return Err(ScheduleError::invalid(
@@ -148,7 +149,7 @@ pub struct LinearLr {
 }
 
 impl ClosedForm for LinearLr {
-    const KIND: &'static str = <LinearLrSchedulerConfig as Named>::NAME;
+    const KIND: &'static str = LinearLrSchedulerConfig::NAME;
 
     fn lr_at(&self, t: u64) -> LearningRate {
         if self.total_iters == 0 {
@@ -176,30 +177,8 @@ impl ScheduleKind for LinearLrSchedulerConfig {
         self.unit
     }
 
-    fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
-        Ok(())
-    }
-
-    fn cycles_momentum(&self) -> bool {
-        false
-    }
-
-    fn uses_base_lr(&self) -> bool {
-        true
-    }
-
-    fn length_warnings(&self, _run: &RunInfo, _out: &mut Vec<String>) {}
-
     fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
         Ok(leaf(self.build(run.base_lr)?, run_per(run, self.unit)))
-    }
-
-    fn build_scheduler(&self, run: &RunInfo, kind: &'static str) -> Result<TrainingScheduler, ScheduleError> {
-        stepped(self, run, kind)
-    }
-
-    fn plateau_metric(&self) -> Option<&'static str> {
-        None
     }
 }
 

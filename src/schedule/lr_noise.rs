@@ -2,7 +2,7 @@
 //! `lr * (1 + n)` with `n` drawn afresh at every step `t` from a generator seeded with
 //! `noise_seed + t`, so the noise is a function of `t` alone (deterministic, exact on resume).
 
-use super::ScheduleError;
+use super::error::{positive, ScheduleError};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
@@ -81,7 +81,7 @@ impl LrNoise {
                 "must be in (0, 1] (a larger noise could make the LR negative)",
             ));
         }
-        super::positive(s, "noise_std", std)?;
+        positive(s, "noise_std", std)?;
         if kind == NoiseType::Normal && pct / std < 1e-3 {
             return Err(ScheduleError::invalid(
                 s,

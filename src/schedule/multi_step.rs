@@ -1,12 +1,9 @@
 //! `MultiStepLR`: decay by `gamma` at each milestone.
 
-use super::step::pow_u64;
-use super::{decay_factor, non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
-use crate::schedule::config::{leaf, stepped, ScheduleKind};
-use crate::schedule::run::run_per;
-use crate::schedule::types::Named;
-use crate::schedule::TrainingScheduler;
-use crate::schedule::{RunInfo, Schedule};
+use super::base::{leaf, pow_u64, ClosedForm, ClosedFormScheduler, Schedule, Unit};
+use super::error::{decay_factor, non_negative, ScheduleError};
+use super::kind::ScheduleKind;
+use super::run::{run_per, RunInfo};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 
@@ -53,6 +50,9 @@ fn d_unit() -> Unit {
 }
 
 impl MultiStepLrSchedulerConfig {
+    /// The canonical TOML `type` (also the kind in records).
+    pub const NAME: &'static str = "multi_step";
+
     /// A MultiStepLR config with PyTorch's default `gamma = 0.1`.
     pub fn new(milestones: Vec<u64>) -> Self {
         Self {
@@ -73,7 +73,7 @@ impl MultiStepLrSchedulerConfig {
     /// # Errors
     /// [`ScheduleError::InvalidParam`] for a `gamma` outside [0, 1] or `lr`.
     pub(crate) fn build(&self, base_lr: LearningRate) -> Result<MultiStepLr, ScheduleError> {
-        const S: &str = <MultiStepLrSchedulerConfig as Named>::NAME;
+        const S: &str = MultiStepLrSchedulerConfig::NAME;
         non_negative(S, "lr", base_lr)?;
         decay_factor(S, "gamma", self.gamma)?;
         let mut milestones = self.milestones.clone();
@@ -104,7 +104,7 @@ pub struct MultiStepLr {
 }
 
 impl ClosedForm for MultiStepLr {
-    const KIND: &'static str = <MultiStepLrSchedulerConfig as Named>::NAME;
+    const KIND: &'static str = MultiStepLrSchedulerConfig::NAME;
 
     fn lr_at(&self, t: u64) -> LearningRate {
         let passed = self.milestones.partition_point(|m| *m <= t) as u64;
@@ -124,30 +124,8 @@ impl ScheduleKind for MultiStepLrSchedulerConfig {
         self.unit
     }
 
-    fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
-        Ok(())
-    }
-
-    fn cycles_momentum(&self) -> bool {
-        false
-    }
-
-    fn uses_base_lr(&self) -> bool {
-        true
-    }
-
-    fn length_warnings(&self, _run: &RunInfo, _out: &mut Vec<String>) {}
-
     fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
         Ok(leaf(self.build(run.base_lr)?, run_per(run, self.unit)))
-    }
-
-    fn build_scheduler(&self, run: &RunInfo, kind: &'static str) -> Result<TrainingScheduler, ScheduleError> {
-        stepped(self, run, kind)
-    }
-
-    fn plateau_metric(&self) -> Option<&'static str> {
-        None
     }
 }
 

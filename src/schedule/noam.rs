@@ -1,11 +1,9 @@
 //! Noam: Burn's `NoamLrScheduler` (Vaswani et al. 2017, "Attention Is All You Need", eq. 3).
 
-use super::{positive, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
-use crate::schedule::config::{leaf, not_a_factor, stepped, ScheduleKind};
-use crate::schedule::run::run_per;
-use crate::schedule::types::Named;
-use crate::schedule::TrainingScheduler;
-use crate::schedule::{RunInfo, Schedule};
+use super::base::{leaf, ClosedForm, ClosedFormScheduler, Schedule, Unit};
+use super::error::{not_a_factor, positive, ScheduleError};
+use super::kind::ScheduleKind;
+use super::run::{run_per, RunInfo};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 
@@ -61,6 +59,9 @@ fn d_unit() -> Unit {
 }
 
 impl NoamLrSchedulerConfig {
+    /// The canonical TOML `type` (also the kind in records).
+    pub const NAME: &'static str = "noam";
+
     /// A Noam config with Burn's defaults.
     pub fn new(factor: f64) -> Self {
         Self {
@@ -89,7 +90,7 @@ impl NoamLrSchedulerConfig {
     /// [`ScheduleError::InvalidParam`] for `warmup_steps = 0`, `model_size = 0` (as Burn) or a
     /// non-positive `factor`.
     pub(crate) fn build(&self) -> Result<Noam, ScheduleError> {
-        const S: &str = <NoamLrSchedulerConfig as Named>::NAME;
+        const S: &str = NoamLrSchedulerConfig::NAME;
         positive(S, "factor", self.factor)?;
         if self.warmup_steps == 0 {
             return Err(ScheduleError::invalid(S, "warmup_steps", 0, "must be an integer >= 1"));
@@ -123,7 +124,7 @@ pub struct Noam {
 }
 
 impl ClosedForm for Noam {
-    const KIND: &'static str = <NoamLrSchedulerConfig as Named>::NAME;
+    const KIND: &'static str = NoamLrSchedulerConfig::NAME;
 
     fn lr_at(&self, t: u64) -> LearningRate {
         let n = t as f64 + 1.0;
@@ -145,29 +146,15 @@ impl ScheduleKind for NoamLrSchedulerConfig {
     }
 
     fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
-        not_a_factor(<Self as Named>::NAME)
-    }
-
-    fn cycles_momentum(&self) -> bool {
-        false
+        not_a_factor(Self::NAME)
     }
 
     fn uses_base_lr(&self) -> bool {
         false
     }
 
-    fn length_warnings(&self, _run: &RunInfo, _out: &mut Vec<String>) {}
-
     fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
         Ok(leaf(self.build()?, run_per(run, self.unit)))
-    }
-
-    fn build_scheduler(&self, run: &RunInfo, kind: &'static str) -> Result<TrainingScheduler, ScheduleError> {
-        stepped(self, run, kind)
-    }
-
-    fn plateau_metric(&self) -> Option<&'static str> {
-        None
     }
 }
 

@@ -1,11 +1,9 @@
 //! `OneCycleLR` (Smith & Topin 2017, "Super-Convergence").
 
-use super::{finite, positive, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
-use crate::schedule::config::{leaf, not_a_factor, stepped, ScheduleKind};
-use crate::schedule::run::{length_warning, run_length, run_per, run_too_short};
-use crate::schedule::types::Named;
-use crate::schedule::TrainingScheduler;
-use crate::schedule::{RunInfo, Schedule};
+use super::base::{leaf, ClosedForm, ClosedFormScheduler, Schedule, Unit};
+use super::error::{finite, momentum_bounds, not_a_factor, positive, ScheduleError};
+use super::kind::ScheduleKind;
+use super::run::{length_warning, run_length, run_per, run_too_short, RunInfo};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
@@ -146,6 +144,9 @@ struct Phase {
 }
 
 impl OneCycleLrSchedulerConfig {
+    /// The canonical TOML `type` (also the kind in records).
+    pub const NAME: &'static str = "one_cycle";
+
     /// A OneCycleLR config with PyTorch's defaults; the length comes from `with_total_steps`,
     /// `with_epochs`, or the training run.
     pub fn new(max_lr: f64) -> Self {
@@ -218,7 +219,7 @@ impl OneCycleLrSchedulerConfig {
     /// # Errors
     /// When only one of `epochs` / `steps_per_epoch` is given, or either is 0.
     pub fn declared_total_steps(&self) -> Result<Option<u64>, ScheduleError> {
-        const S: &str = <OneCycleLrSchedulerConfig as Named>::NAME;
+        const S: &str = OneCycleLrSchedulerConfig::NAME;
         if let Some(total) = self.total_steps {
             return Ok(Some(total));
         }
@@ -263,7 +264,7 @@ impl OneCycleLrSchedulerConfig {
     /// `max_lr`, `div_factor`, `final_div_factor`; `pct_start` outside (0, 1); momenta outside
     /// [0, 1) or `base_momentum > max_momentum` (with `cycle_momentum`).
     pub(crate) fn validate_params(&self) -> Result<(), ScheduleError> {
-        const S: &str = <OneCycleLrSchedulerConfig as Named>::NAME;
+        const S: &str = OneCycleLrSchedulerConfig::NAME;
         positive(S, "max_lr", self.max_lr)?;
         positive(S, "div_factor", self.div_factor)?;
         positive(S, "final_div_factor", self.final_div_factor)?;
@@ -277,7 +278,7 @@ impl OneCycleLrSchedulerConfig {
             ));
         }
         if self.cycle_momentum {
-            super::momentum_bounds(S, self.base_momentum, self.max_momentum)?;
+            momentum_bounds(S, self.base_momentum, self.max_momentum)?;
             if self.base_momentum > self.max_momentum {
                 return Err(ScheduleError::invalid(
                     S,
@@ -301,7 +302,7 @@ impl OneCycleLrSchedulerConfig {
     /// (`pct_start * total_steps = 1`, or a three-phase cycle whose last phase is empty), where
     /// PyTorch divides by zero.
     pub(crate) fn build_with_total(&self, total_steps: u64) -> Result<OneCycleLr, ScheduleError> {
-        const S: &str = <OneCycleLrSchedulerConfig as Named>::NAME;
+        const S: &str = OneCycleLrSchedulerConfig::NAME;
         self.validate_params()?;
         if total_steps == 0 {
             return Err(ScheduleError::invalid(S, "total_steps", 0, "must be an integer >= 1"));
@@ -403,7 +404,7 @@ impl OneCycleLrSchedulerConfig {
         self.validate_params()?;
         let total = self.declared_total_steps()?.ok_or_else(|| {
             ScheduleError::invalid(
-                <Self as Named>::NAME,
+                Self::NAME,
                 "total_steps",
                 "missing",
                 "give total_steps, or epochs and steps_per_epoch (a training run fills it in)",
@@ -461,7 +462,7 @@ impl OneCycleLr {
 }
 
 impl ClosedForm for OneCycleLr {
-    const KIND: &'static str = <OneCycleLrSchedulerConfig as Named>::NAME;
+    const KIND: &'static str = OneCycleLrSchedulerConfig::NAME;
 
     fn lr_at(&self, t: u64) -> LearningRate {
         self.eval(t).0
@@ -489,7 +490,7 @@ impl ScheduleKind for OneCycleLrSchedulerConfig {
     }
 
     fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
-        not_a_factor(<Self as Named>::NAME)
+        not_a_factor(Self::NAME)
     }
 
     fn cycles_momentum(&self) -> bool {
@@ -525,14 +526,6 @@ impl ScheduleKind for OneCycleLrSchedulerConfig {
             (_, e) => e,
         })?;
         Ok(leaf(cycle, run_per(run, self.unit)))
-    }
-
-    fn build_scheduler(&self, run: &RunInfo, kind: &'static str) -> Result<TrainingScheduler, ScheduleError> {
-        stepped(self, run, kind)
-    }
-
-    fn plateau_metric(&self) -> Option<&'static str> {
-        None
     }
 }
 

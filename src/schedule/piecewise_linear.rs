@@ -1,12 +1,10 @@
 //! `piecewise_linear`: a factor of the base LR, linear between knots (`numpy.interp`), read at
 //! every optimizer update: David Page's DAWNBench ResNet-9 schedule.
 
-use super::{finite, non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
-use crate::schedule::config::{leaf, not_a_factor, stepped, ScheduleKind};
-use crate::schedule::run::{run_length, run_per};
-use crate::schedule::types::Named;
-use crate::schedule::TrainingScheduler;
-use crate::schedule::{RunInfo, Schedule};
+use super::base::{leaf, ClosedForm, ClosedFormScheduler, Schedule, Unit};
+use super::error::{finite, non_negative, not_a_factor, ScheduleError};
+use super::kind::ScheduleKind;
+use super::run::{run_length, run_per, RunInfo};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 
@@ -64,6 +62,9 @@ pub struct PiecewiseLinearLrSchedulerConfig {
 }
 
 impl PiecewiseLinearLrSchedulerConfig {
+    /// The canonical TOML `type` (also the kind in records).
+    pub const NAME: &'static str = "piecewise_linear";
+
     /// A piecewise-linear config over epochs.
     pub fn new(knots: Vec<f64>, values: Vec<f64>) -> Self {
         Self {
@@ -85,7 +86,7 @@ impl PiecewiseLinearLrSchedulerConfig {
     /// [`ScheduleError::InvalidParam`]: no knot, `values` of another length, knots not strictly
     /// ascending, a non-finite knot, a negative or non-finite value or `base_lr`.
     pub(crate) fn build(&self, base_lr: LearningRate) -> Result<PiecewiseLinear, ScheduleError> {
-        const S: &str = <PiecewiseLinearLrSchedulerConfig as Named>::NAME;
+        const S: &str = PiecewiseLinearLrSchedulerConfig::NAME;
         non_negative(S, "lr", base_lr)?;
         if self.knots.is_empty() {
             return Err(ScheduleError::invalid(S, "knots", "[]", "give at least one knot"));
@@ -181,7 +182,7 @@ impl PiecewiseLinear {
 }
 
 impl ClosedForm for PiecewiseLinear {
-    const KIND: &'static str = <PiecewiseLinearLrSchedulerConfig as Named>::NAME;
+    const KIND: &'static str = PiecewiseLinearLrSchedulerConfig::NAME;
 
     fn lr_at(&self, t: u64) -> LearningRate {
         self.base_lr * self.factor(t as f64)
@@ -206,15 +207,7 @@ impl ScheduleKind for PiecewiseLinearLrSchedulerConfig {
 
     fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
         // LambdaLR-style: it sets `base_lr * f(t)` at every step, whatever came before.
-        not_a_factor(<Self as Named>::NAME)
-    }
-
-    fn cycles_momentum(&self) -> bool {
-        false
-    }
-
-    fn uses_base_lr(&self) -> bool {
-        true
+        not_a_factor(Self::NAME)
     }
 
     fn length_warnings(&self, run: &RunInfo, out: &mut Vec<String>) {
@@ -225,7 +218,7 @@ impl ScheduleKind for PiecewiseLinearLrSchedulerConfig {
             out.push(format!(
                 "{}: the last knot is at {last} {}s, but this run has {run_len} {}s ({} optimizer updates, {} per \
                  epoch): the run ends before the schedule does (its LR never reaches the last value)",
-                <Self as Named>::NAME,
+                Self::NAME,
                 self.unit,
                 self.unit,
                 run.total_updates,
@@ -236,14 +229,6 @@ impl ScheduleKind for PiecewiseLinearLrSchedulerConfig {
 
     fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
         Ok(leaf(self.build(run.base_lr)?, run_per(run, self.unit)))
-    }
-
-    fn build_scheduler(&self, run: &RunInfo, kind: &'static str) -> Result<TrainingScheduler, ScheduleError> {
-        stepped(self, run, kind)
-    }
-
-    fn plateau_metric(&self) -> Option<&'static str> {
-        None
     }
 }
 

@@ -1,11 +1,10 @@
 //! `ReduceLROnPlateau`: cut the LR when a validation metric stops improving.
 
+use super::base::{Schedule, Unit};
+use super::error::{finite, non_negative, not_a_factor, ScheduleError};
+use super::kind::ScheduleKind;
 use super::record::{check_record, refuse, tag_record, KEY_STEP};
-use super::{finite, non_negative, ScheduleError};
-use crate::schedule::config::{not_a_factor, ScheduleKind};
-use crate::schedule::types::Named;
-use crate::schedule::TrainingScheduler;
-use crate::schedule::{RunInfo, Schedule, Unit};
+use super::run::RunInfo;
 use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
@@ -99,7 +98,7 @@ pub struct ReduceLrOnPlateauSchedulerConfig {
     pub monitor: String,
     /// Must be `epoch` (the metric is per epoch).
     #[serde(default = "d_unit")]
-    pub unit: super::Unit,
+    pub unit: Unit,
 }
 
 fn d_mode() -> PlateauMode {
@@ -123,8 +122,8 @@ fn d_eps() -> f64 {
 fn d_monitor() -> String {
     "loss".into()
 }
-fn d_unit() -> super::Unit {
-    super::Unit::Epoch
+fn d_unit() -> Unit {
+    Unit::Epoch
 }
 
 impl Default for ReduceLrOnPlateauSchedulerConfig {
@@ -148,6 +147,9 @@ impl Default for ReduceLrOnPlateauSchedulerConfig {
 pub(crate) const MONITORS: [(&str, &str); 2] = [("loss", "Loss"), ("accuracy", "Accuracy")];
 
 impl ReduceLrOnPlateauSchedulerConfig {
+    /// The canonical TOML `type` (also the kind in records).
+    pub const NAME: &'static str = "reduce_on_plateau";
+
     /// Validates the parameters.
     ///
     /// # Errors
@@ -155,7 +157,7 @@ impl ReduceLrOnPlateauSchedulerConfig {
     /// non-finite `threshold`, `min_lr`, `eps` or `lr`, an unknown `monitor`, an `iteration`
     /// unit.
     pub fn validate(&self, base_lr: LearningRate) -> Result<(), ScheduleError> {
-        const S: &str = <ReduceLrOnPlateauSchedulerConfig as Named>::NAME;
+        const S: &str = ReduceLrOnPlateauSchedulerConfig::NAME;
         non_negative(S, "lr", base_lr)?;
         finite(S, "factor", self.factor)?;
         if !(0.0..1.0).contains(&self.factor) {
@@ -177,7 +179,7 @@ impl ReduceLrOnPlateauSchedulerConfig {
                 "must be \"loss\" or \"accuracy\"",
             ));
         }
-        if self.unit != super::Unit::Epoch {
+        if self.unit != Unit::Epoch {
             return Err(ScheduleError::invalid(
                 S,
                 "unit",
@@ -395,11 +397,7 @@ impl ReduceLrOnPlateauScheduler {
     /// [`ScheduleError::RecordMismatch`] for a record of another schedule or other parameters,
     /// [`ScheduleError::RecordIncomplete`] for a record without the plateau state.
     pub fn try_load_record(&mut self, record: &LrSchedulerRecord) -> Result<(), ScheduleError> {
-        check_record(
-            record,
-            <ReduceLrOnPlateauSchedulerConfig as Named>::NAME,
-            &self.fingerprint(),
-        )?;
+        check_record(record, ReduceLrOnPlateauSchedulerConfig::NAME, &self.fingerprint())?;
         let get = |k: &str| -> Result<f64, ScheduleError> {
             record
                 .scalar::<f64>(k)
@@ -434,7 +432,7 @@ impl LrScheduler for ReduceLrOnPlateauScheduler {
         let s = self.state();
         tag_record(
             LrSchedulerRecord::new(),
-            <ReduceLrOnPlateauSchedulerConfig as Named>::NAME,
+            ReduceLrOnPlateauSchedulerConfig::NAME,
             &self.fingerprint(),
         )
         .with_scalar("lr", s.lr)
@@ -457,18 +455,8 @@ impl ScheduleKind for ReduceLrOnPlateauSchedulerConfig {
     }
 
     fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
-        not_a_factor(<Self as Named>::NAME)
+        not_a_factor(Self::NAME)
     }
-
-    fn cycles_momentum(&self) -> bool {
-        false
-    }
-
-    fn uses_base_lr(&self) -> bool {
-        true
-    }
-
-    fn length_warnings(&self, _run: &RunInfo, _out: &mut Vec<String>) {}
 
     fn build_schedule(&self, _run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
         Err(ScheduleError::invalid(
@@ -477,14 +465,6 @@ impl ScheduleKind for ReduceLrOnPlateauSchedulerConfig {
             Self::NAME,
             "cannot be nested in sequential, chained or warmup: it is driven by a metric, not by the step count",
         ))
-    }
-
-    fn build_scheduler(&self, run: &RunInfo, _kind: &'static str) -> Result<TrainingScheduler, ScheduleError> {
-        Ok(TrainingScheduler::ReduceOnPlateau(self.init(run.base_lr)?))
-    }
-
-    fn plateau_metric(&self) -> Option<&'static str> {
-        Some(self.burn_metric_name())
     }
 }
 

@@ -1,11 +1,9 @@
 //! `PolynomialLR`: the base LR decayed polynomially to 0 over `total_iters` steps.
 
-use super::{non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
-use crate::schedule::config::{leaf, stepped, ScheduleKind};
-use crate::schedule::run::run_per;
-use crate::schedule::types::Named;
-use crate::schedule::TrainingScheduler;
-use crate::schedule::{RunInfo, Schedule};
+use super::base::{leaf, ClosedForm, ClosedFormScheduler, Schedule, Unit};
+use super::error::{non_negative, ScheduleError};
+use super::kind::ScheduleKind;
+use super::run::{run_per, RunInfo};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 
@@ -55,6 +53,9 @@ pub struct PolynomialLrSchedulerConfig {
 }
 
 impl PolynomialLrSchedulerConfig {
+    /// The canonical TOML `type` (also the kind in records).
+    pub const NAME: &'static str = "polynomial";
+
     /// A PolynomialLR config.
     pub fn new(total_iters: u64, power: f64) -> Self {
         Self {
@@ -69,7 +70,7 @@ impl PolynomialLrSchedulerConfig {
     /// # Errors
     /// [`ScheduleError::InvalidParam`] for `total_iters = 0` or a negative/non-finite `power`.
     pub(crate) fn build(&self, base_lr: LearningRate) -> Result<PolynomialLr, ScheduleError> {
-        const S: &str = <PolynomialLrSchedulerConfig as Named>::NAME;
+        const S: &str = PolynomialLrSchedulerConfig::NAME;
         non_negative(S, "lr", base_lr)?;
         if self.total_iters == 0 {
             return Err(ScheduleError::invalid(S, "total_iters", 0, "must be an integer >= 1"));
@@ -100,7 +101,7 @@ pub struct PolynomialLr {
 }
 
 impl ClosedForm for PolynomialLr {
-    const KIND: &'static str = <PolynomialLrSchedulerConfig as Named>::NAME;
+    const KIND: &'static str = PolynomialLrSchedulerConfig::NAME;
 
     fn lr_at(&self, t: u64) -> LearningRate {
         let t = t.min(self.total_iters) as f64;
@@ -120,30 +121,8 @@ impl ScheduleKind for PolynomialLrSchedulerConfig {
         self.unit
     }
 
-    fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
-        Ok(())
-    }
-
-    fn cycles_momentum(&self) -> bool {
-        false
-    }
-
-    fn uses_base_lr(&self) -> bool {
-        true
-    }
-
-    fn length_warnings(&self, _run: &RunInfo, _out: &mut Vec<String>) {}
-
     fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
         Ok(leaf(self.build(run.base_lr)?, run_per(run, self.unit)))
-    }
-
-    fn build_scheduler(&self, run: &RunInfo, kind: &'static str) -> Result<TrainingScheduler, ScheduleError> {
-        stepped(self, run, kind)
-    }
-
-    fn plateau_metric(&self) -> Option<&'static str> {
-        None
     }
 }
 

@@ -1,13 +1,11 @@
 //! Polynomial decay to `lr_end` after a linear warmup: Hugging Face's
 //! `get_polynomial_decay_schedule_with_warmup` (BERT's and fairseq's schedule).
 
+use super::base::{hf_warmup, leaf, ClosedForm, ClosedFormScheduler, Schedule, Unit};
 use super::cosine_with_hard_restarts::training_steps;
-use super::{finite, hf_warmup, non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
-use crate::schedule::config::{leaf, not_a_factor, stepped, ScheduleKind};
-use crate::schedule::run::{length_warning, run_length, run_per, run_too_short};
-use crate::schedule::types::Named;
-use crate::schedule::TrainingScheduler;
-use crate::schedule::{RunInfo, Schedule};
+use super::error::{finite, non_negative, not_a_factor, ScheduleError};
+use super::kind::ScheduleKind;
+use super::run::{length_warning, run_length, run_per, run_too_short, RunInfo};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 
@@ -69,6 +67,9 @@ fn d_unit() -> Unit {
 }
 
 impl PolynomialDecayLrSchedulerConfig {
+    /// The canonical TOML `type` (also the kind in records).
+    pub const NAME: &'static str = "polynomial_decay";
+
     /// A config with HF's defaults (`lr_end = 1e-7`, `power = 1`).
     pub fn new(num_warmup_steps: u64, num_training_steps: u64) -> Self {
         Self {
@@ -99,7 +100,7 @@ impl PolynomialDecayLrSchedulerConfig {
         base_lr: LearningRate,
         run_length: Option<u64>,
     ) -> Result<PolynomialDecay, ScheduleError> {
-        const S: &str = <PolynomialDecayLrSchedulerConfig as Named>::NAME;
+        const S: &str = PolynomialDecayLrSchedulerConfig::NAME;
         finite(S, "lr", base_lr)?;
         non_negative(S, "lr_end", self.lr_end)?;
         if base_lr <= self.lr_end {
@@ -164,7 +165,7 @@ pub struct PolynomialDecay {
 }
 
 impl ClosedForm for PolynomialDecay {
-    const KIND: &'static str = <PolynomialDecayLrSchedulerConfig as Named>::NAME;
+    const KIND: &'static str = PolynomialDecayLrSchedulerConfig::NAME;
 
     fn lr_at(&self, t: u64) -> LearningRate {
         if t < self.warmup {
@@ -192,15 +193,7 @@ impl ScheduleKind for PolynomialDecayLrSchedulerConfig {
     }
 
     fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
-        not_a_factor(<Self as Named>::NAME)
-    }
-
-    fn cycles_momentum(&self) -> bool {
-        false
-    }
-
-    fn uses_base_lr(&self) -> bool {
-        true
+        not_a_factor(Self::NAME)
     }
 
     fn length_warnings(&self, run: &RunInfo, out: &mut Vec<String>) {
@@ -220,14 +213,6 @@ impl ScheduleKind for PolynomialDecayLrSchedulerConfig {
             self.build(run.base_lr, Some(run_length(run, self.unit)))?,
             run_per(run, self.unit),
         ))
-    }
-
-    fn build_scheduler(&self, run: &RunInfo, kind: &'static str) -> Result<TrainingScheduler, ScheduleError> {
-        stepped(self, run, kind)
-    }
-
-    fn plateau_metric(&self) -> Option<&'static str> {
-        None
     }
 }
 

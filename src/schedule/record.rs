@@ -2,7 +2,7 @@
 //! (so that a record of another schedule, or of other parameters, is refused), plus its state
 //! (the step count; the plateau state).
 
-use super::ScheduleError;
+use super::error::ScheduleError;
 use burn::lr_scheduler::LrSchedulerRecord;
 
 /// FNV-1a 64-bit hash: stable across runs and platforms (unlike `DefaultHasher`).

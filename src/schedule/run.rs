@@ -1,7 +1,8 @@
 //! What a training run tells a schedule: the base LR, optimizer updates per epoch, the run's
 //! length; and the run's length in a schedule's unit.
 
-use super::{LearningRate, Unit};
+use super::base::Unit;
+use burn::optim::LearningRate;
 
 /// The facts of a training run that a schedule needs; they come from the run itself, so a user
 /// cannot get them wrong.

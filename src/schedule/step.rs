@@ -1,11 +1,9 @@
 //! `StepLR`: decay by `gamma` every `step_size` epochs.
 
-use super::{decay_factor, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
-use crate::schedule::config::{leaf, stepped, ScheduleKind};
-use crate::schedule::run::run_per;
-use crate::schedule::types::Named;
-use crate::schedule::TrainingScheduler;
-use crate::schedule::{RunInfo, Schedule};
+use super::base::{leaf, pow_u64, ClosedForm, ClosedFormScheduler, Schedule, Unit};
+use super::error::{decay_factor, non_negative, ScheduleError};
+use super::kind::ScheduleKind;
+use super::run::{run_per, RunInfo};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 
@@ -50,6 +48,9 @@ fn default_unit() -> Unit {
 }
 
 impl StepLrSchedulerConfig {
+    /// The canonical TOML `type` (also the kind in records).
+    pub const NAME: &'static str = "step";
+
     /// A StepLR config with PyTorch's defaults (`gamma = 0.1`, epoch unit).
     pub fn new(step_size: u64) -> Self {
         Self {
@@ -77,8 +78,8 @@ impl StepLrSchedulerConfig {
     /// [`ScheduleError::InvalidParam`] for `step_size = 0`, a `gamma` outside [0, 1] or a
     /// non-finite or negative `base_lr`.
     pub(crate) fn build(&self, base_lr: LearningRate) -> Result<StepLr, ScheduleError> {
-        const S: &str = <StepLrSchedulerConfig as Named>::NAME;
-        super::non_negative(S, "lr", base_lr)?;
+        const S: &str = StepLrSchedulerConfig::NAME;
+        non_negative(S, "lr", base_lr)?;
         if self.step_size == 0 {
             return Err(ScheduleError::invalid(S, "step_size", 0, "must be an integer >= 1"));
         }
@@ -113,7 +114,7 @@ pub struct StepLr {
 }
 
 impl ClosedForm for StepLr {
-    const KIND: &'static str = <StepLrSchedulerConfig as Named>::NAME;
+    const KIND: &'static str = StepLrSchedulerConfig::NAME;
 
     fn lr_at(&self, t: u64) -> LearningRate {
         self.base_lr * pow_u64(self.gamma, t / self.step_size)
@@ -127,12 +128,6 @@ impl ClosedForm for StepLr {
     }
 }
 
-/// `x^n` through the C library's `pow` (as Python's `**`): correctly rounded to within an ulp
-/// for any `n`, where repeated squaring (`powi`) loses ~`log2(n)` bits at large `n`.
-pub(crate) fn pow_u64(x: f64, n: u64) -> f64 {
-    x.powf(n as f64)
-}
-
 /// [`StepLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
 pub type StepLrScheduler = ClosedFormScheduler<StepLr>;
 
@@ -141,30 +136,8 @@ impl ScheduleKind for StepLrSchedulerConfig {
         self.unit
     }
 
-    fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
-        Ok(())
-    }
-
-    fn cycles_momentum(&self) -> bool {
-        false
-    }
-
-    fn uses_base_lr(&self) -> bool {
-        true
-    }
-
-    fn length_warnings(&self, _run: &RunInfo, _out: &mut Vec<String>) {}
-
     fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
         Ok(leaf(self.build(run.base_lr)?, run_per(run, self.unit)))
-    }
-
-    fn build_scheduler(&self, run: &RunInfo, kind: &'static str) -> Result<TrainingScheduler, ScheduleError> {
-        stepped(self, run, kind)
-    }
-
-    fn plateau_metric(&self) -> Option<&'static str> {
-        None
     }
 }
 

@@ -1,13 +1,11 @@
 //! timm's `CosineLRScheduler`: cosine decay with warmup, restarts (`cycle_mul`), per-cycle decay
 //! (`cycle_decay`), a cycle limit, k-decay (Zhang et al. 2020) and LR noise.
 
+use super::base::{leaf, ClosedForm, ClosedFormScheduler, Schedule, Unit};
+use super::error::{decay_factor, non_negative, not_a_factor, positive, ScheduleError};
+use super::kind::ScheduleKind;
 use super::lr_noise::{LrNoise, NoiseRange, NoiseType};
-use super::{decay_factor, non_negative, positive, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
-use crate::schedule::config::{leaf, not_a_factor, stepped, ScheduleKind};
-use crate::schedule::run::run_per;
-use crate::schedule::types::Named;
-use crate::schedule::TrainingScheduler;
-use crate::schedule::{RunInfo, Schedule};
+use super::run::{run_per, RunInfo};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
@@ -116,6 +114,9 @@ fn d_unit() -> Unit {
 }
 
 impl TimmCosineLrSchedulerConfig {
+    /// The canonical TOML `type` (also the kind in records).
+    pub const NAME: &'static str = "timm_cosine";
+
     /// A config with timm's defaults.
     pub fn new(t_initial: u64) -> Self {
         Self {
@@ -181,7 +182,7 @@ impl TimmCosineLrSchedulerConfig {
     /// [`ScheduleError::InvalidParam`] for any value outside the ranges above (timm's asserts
     /// plus the ones that would make the LR grow without bound or turn negative).
     pub(crate) fn build(&self, base_lr: LearningRate) -> Result<TimmCosine, ScheduleError> {
-        const S: &str = <TimmCosineLrSchedulerConfig as Named>::NAME;
+        const S: &str = TimmCosineLrSchedulerConfig::NAME;
         non_negative(S, "lr", base_lr)?;
         if self.t_initial == 0 {
             return Err(ScheduleError::invalid(S, "t_initial", 0, "must be an integer >= 1"));
@@ -306,7 +307,7 @@ impl TimmCosine {
 }
 
 impl ClosedForm for TimmCosine {
-    const KIND: &'static str = <TimmCosineLrSchedulerConfig as Named>::NAME;
+    const KIND: &'static str = TimmCosineLrSchedulerConfig::NAME;
 
     fn lr_at(&self, t: u64) -> LearningRate {
         let lr = self.lr_without_noise(t);
@@ -331,29 +332,11 @@ impl ScheduleKind for TimmCosineLrSchedulerConfig {
     }
 
     fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
-        not_a_factor(<Self as Named>::NAME)
+        not_a_factor(Self::NAME)
     }
-
-    fn cycles_momentum(&self) -> bool {
-        false
-    }
-
-    fn uses_base_lr(&self) -> bool {
-        true
-    }
-
-    fn length_warnings(&self, _run: &RunInfo, _out: &mut Vec<String>) {}
 
     fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
         Ok(leaf(self.build(run.base_lr)?, run_per(run, self.unit)))
-    }
-
-    fn build_scheduler(&self, run: &RunInfo, kind: &'static str) -> Result<TrainingScheduler, ScheduleError> {
-        stepped(self, run, kind)
-    }
-
-    fn plateau_metric(&self) -> Option<&'static str> {
-        None
     }
 }
 

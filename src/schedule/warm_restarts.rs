@@ -1,11 +1,9 @@
 //! `CosineAnnealingWarmRestarts` (SGDR, Loshchilov & Hutter 2017).
 
-use super::{non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
-use crate::schedule::config::{leaf, not_a_factor, stepped, ScheduleKind};
-use crate::schedule::run::run_per;
-use crate::schedule::types::Named;
-use crate::schedule::TrainingScheduler;
-use crate::schedule::{RunInfo, Schedule};
+use super::base::{cosine_between, leaf, ClosedForm, ClosedFormScheduler, Schedule, Unit};
+use super::error::{non_negative, not_a_factor, ScheduleError};
+use super::kind::ScheduleKind;
+use super::run::{run_per, RunInfo};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
@@ -60,6 +58,9 @@ fn d_unit() -> Unit {
 }
 
 impl CosineAnnealingWarmRestartsSchedulerConfig {
+    /// The canonical TOML `type` (also the kind in records).
+    pub const NAME: &'static str = "cosine_annealing_warm_restarts";
+
     /// A warm-restarts config (`t_mult = 1`, `eta_min = 0`).
     pub fn new(t_0: u64) -> Self {
         Self {
@@ -87,7 +88,7 @@ impl CosineAnnealingWarmRestartsSchedulerConfig {
     /// # Errors
     /// [`ScheduleError::InvalidParam`] for `t_0 = 0`, `t_mult = 0` or a negative `eta_min`.
     pub(crate) fn build(&self, base_lr: LearningRate) -> Result<CosineAnnealingWarmRestarts, ScheduleError> {
-        const S: &str = <CosineAnnealingWarmRestartsSchedulerConfig as Named>::NAME;
+        const S: &str = CosineAnnealingWarmRestartsSchedulerConfig::NAME;
         non_negative(S, "lr", base_lr)?;
         if self.t_0 == 0 {
             return Err(ScheduleError::invalid(S, "t_0", 0, "must be an integer >= 1"));
@@ -158,12 +159,12 @@ impl CosineAnnealingWarmRestarts {
     /// The LR at fractional epoch `k / per`.
     pub fn lr_at_epoch_fraction(&self, k: u64, per: u64) -> LearningRate {
         let (t_cur, t_i) = self.cycle_position(k, per);
-        super::cosine_between(self.eta_min, self.base_lr, 1.0 + (PI * t_cur / t_i).cos())
+        cosine_between(self.eta_min, self.base_lr, 1.0 + (PI * t_cur / t_i).cos())
     }
 }
 
 impl ClosedForm for CosineAnnealingWarmRestarts {
-    const KIND: &'static str = <CosineAnnealingWarmRestartsSchedulerConfig as Named>::NAME;
+    const KIND: &'static str = CosineAnnealingWarmRestartsSchedulerConfig::NAME;
 
     fn lr_at(&self, t: u64) -> LearningRate {
         self.lr_at_epoch_fraction(t, 1)
@@ -190,29 +191,11 @@ impl ScheduleKind for CosineAnnealingWarmRestartsSchedulerConfig {
     }
 
     fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
-        not_a_factor(<Self as Named>::NAME)
+        not_a_factor(Self::NAME)
     }
-
-    fn cycles_momentum(&self) -> bool {
-        false
-    }
-
-    fn uses_base_lr(&self) -> bool {
-        true
-    }
-
-    fn length_warnings(&self, _run: &RunInfo, _out: &mut Vec<String>) {}
 
     fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
         Ok(leaf(self.build(run.base_lr)?, run_per(run, self.unit)))
-    }
-
-    fn build_scheduler(&self, run: &RunInfo, kind: &'static str) -> Result<TrainingScheduler, ScheduleError> {
-        stepped(self, run, kind)
-    }
-
-    fn plateau_metric(&self) -> Option<&'static str> {
-        None
     }
 }
 

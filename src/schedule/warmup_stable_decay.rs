@@ -1,11 +1,9 @@
 //! Warmup-stable-decay (WSD): Hugging Face's `get_wsd_schedule` (Hu et al. 2024, "MiniCPM").
 
-use super::{finite, non_negative, ClosedForm, ClosedFormScheduler, ScheduleError, Unit};
-use crate::schedule::config::{leaf, not_a_factor, stepped, ScheduleKind};
-use crate::schedule::run::{length_warning, run_length, run_per, run_too_short};
-use crate::schedule::types::Named;
-use crate::schedule::TrainingScheduler;
-use crate::schedule::{RunInfo, Schedule};
+use super::base::{leaf, ClosedForm, ClosedFormScheduler, Schedule, Unit};
+use super::error::{finite, non_negative, not_a_factor, ScheduleError};
+use super::kind::ScheduleKind;
+use super::run::{length_warning, run_length, run_per, run_too_short, RunInfo};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
@@ -104,6 +102,9 @@ fn d_unit() -> Unit {
 }
 
 impl WarmupStableDecayLrSchedulerConfig {
+    /// The canonical TOML `type` (also the kind in records).
+    pub const NAME: &'static str = "warmup_stable_decay";
+
     /// A WSD config with HF's defaults; give the length with [`Self::with_num_training_steps`]
     /// or [`Self::with_num_stable_steps`] (or let a training run fill it in).
     pub fn new(num_warmup_steps: u64, num_decay_steps: u64) -> Self {
@@ -168,7 +169,7 @@ impl WarmupStableDecayLrSchedulerConfig {
         base_lr: LearningRate,
         run_length: Option<u64>,
     ) -> Result<WarmupStableDecay, ScheduleError> {
-        const S: &str = <WarmupStableDecayLrSchedulerConfig as Named>::NAME;
+        const S: &str = WarmupStableDecayLrSchedulerConfig::NAME;
         non_negative(S, "lr", base_lr)?;
         finite(S, "min_lr_ratio", self.min_lr_ratio)?;
         if !(0.0..=1.0).contains(&self.min_lr_ratio) {
@@ -281,7 +282,7 @@ impl WarmupStableDecay {
 }
 
 impl ClosedForm for WarmupStableDecay {
-    const KIND: &'static str = <WarmupStableDecayLrSchedulerConfig as Named>::NAME;
+    const KIND: &'static str = WarmupStableDecayLrSchedulerConfig::NAME;
 
     fn lr_at(&self, t: u64) -> LearningRate {
         self.base_lr * self.factor(t)
@@ -301,15 +302,7 @@ impl ScheduleKind for WarmupStableDecayLrSchedulerConfig {
     }
 
     fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
-        not_a_factor(<Self as Named>::NAME)
-    }
-
-    fn cycles_momentum(&self) -> bool {
-        false
-    }
-
-    fn uses_base_lr(&self) -> bool {
-        true
+        not_a_factor(Self::NAME)
     }
 
     fn length_warnings(&self, run: &RunInfo, out: &mut Vec<String>) {
@@ -328,14 +321,6 @@ impl ScheduleKind for WarmupStableDecayLrSchedulerConfig {
             self.build(run.base_lr, Some(run_length(run, self.unit)))?,
             run_per(run, self.unit),
         ))
-    }
-
-    fn build_scheduler(&self, run: &RunInfo, kind: &'static str) -> Result<TrainingScheduler, ScheduleError> {
-        stepped(self, run, kind)
-    }
-
-    fn plateau_metric(&self) -> Option<&'static str> {
-        None
     }
 }
 

@@ -1,10 +1,10 @@
 //! `ChainedScheduler`: every child at once, their multiplicative factors combined.
 
-use super::Schedule;
-use crate::schedule::config::{stepped, ScheduleKind};
-use crate::schedule::types::Named;
-use crate::schedule::TrainingScheduler;
-use crate::schedule::{LearningRate, RunInfo, ScheduleError, SchedulerConfig, Unit};
+use crate::schedule::base::{Schedule, Unit};
+use crate::schedule::error::ScheduleError;
+use crate::schedule::kind::ScheduleKind;
+use crate::schedule::run::RunInfo;
+use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 
 /// `ChainedScheduler`: all children at once, their multiplicative factors combined.
@@ -39,49 +39,18 @@ use serde::{Deserialize, Serialize};
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ChainedSchedulerConfig {
+pub struct ChainedSchedulerConfig<C> {
     /// The children (at least one); any schedule but `reduce_on_plateau`.
-    pub schedulers: Vec<SchedulerConfig>,
+    pub schedulers: Vec<C>,
     /// In TOML, the default `unit` of every child that does not set its own (a child's own
     /// `unit` wins); no effect of its own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<Unit>,
 }
 
-impl ChainedSchedulerConfig {
-    /// Validates the children (at least one, all multiplicative) and builds them on the run.
-    ///
-    /// # Errors
-    /// No children; a child that sets an absolute LR; any child's error.
-    pub(crate) fn build_chained(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
-        if self.schedulers.is_empty() {
-            return Err(ScheduleError::invalid(
-                <Self as Named>::NAME,
-                "schedulers",
-                "[]",
-                "needs at least one scheduler",
-            ));
-        }
-        for child in &self.schedulers {
-            child.as_kind().factor_check(run).map_err(|why| {
-                ScheduleError::invalid(
-                    <Self as Named>::NAME,
-                    "schedulers",
-                    child.kind(),
-                    format!(
-                        "{why}: PyTorch's ChainedScheduler multiplies factors of the base LR, and a child that \
-                         sets the LR itself discards the other factors; combine it with sequential or warmup instead"
-                    ),
-                )
-            })?;
-        }
-        let children = self
-            .schedulers
-            .iter()
-            .map(|s| s.build_schedule(run))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Box::new(Chained::new(children, run.base_lr)))
-    }
+impl<C> ChainedSchedulerConfig<C> {
+    /// The canonical TOML `type` (also the kind in records).
+    pub const NAME: &'static str = "chained";
 }
 
 /// PyTorch's
@@ -125,41 +94,61 @@ impl Schedule for Chained {
     }
 }
 
-impl ScheduleKind for ChainedSchedulerConfig {
+impl<C: ScheduleKind> ScheduleKind for ChainedSchedulerConfig<C> {
     fn unit(&self) -> Unit {
         Unit::Iteration
     }
 
     fn factor_check(&self, run: &RunInfo) -> Result<(), String> {
-        self.schedulers
-            .iter()
-            .try_for_each(|child| child.as_kind().factor_check(run))
+        self.schedulers.iter().try_for_each(|child| child.factor_check(run))
     }
 
     fn cycles_momentum(&self) -> bool {
-        self.schedulers.iter().any(SchedulerConfig::cycles_momentum)
+        self.schedulers.iter().any(C::cycles_momentum)
     }
 
     fn uses_base_lr(&self) -> bool {
-        self.schedulers.iter().any(SchedulerConfig::uses_base_lr)
+        self.schedulers.iter().any(C::uses_base_lr)
     }
 
     fn length_warnings(&self, run: &RunInfo, out: &mut Vec<String>) {
         for child in &self.schedulers {
-            child.as_kind().length_warnings(run, out);
+            child.length_warnings(run, out);
         }
     }
 
+    /// Validates the children (at least one, all multiplicative) and builds them on the run.
+    ///
+    /// # Errors
+    /// No children; a child that sets an absolute LR; any child's error.
     fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
-        self.build_chained(run)
-    }
-
-    fn build_scheduler(&self, run: &RunInfo, kind: &'static str) -> Result<TrainingScheduler, ScheduleError> {
-        stepped(self, run, kind)
-    }
-
-    fn plateau_metric(&self) -> Option<&'static str> {
-        None
+        if self.schedulers.is_empty() {
+            return Err(ScheduleError::invalid(
+                Self::NAME,
+                "schedulers",
+                "[]",
+                "needs at least one scheduler",
+            ));
+        }
+        for (i, child) in self.schedulers.iter().enumerate() {
+            child.factor_check(run).map_err(|why| {
+                ScheduleError::invalid(
+                    Self::NAME,
+                    "schedulers",
+                    format!("[{i}]"),
+                    format!(
+                        "{why}: PyTorch's ChainedScheduler multiplies factors of the base LR, and a child that \
+                         sets the LR itself discards the other factors; combine it with sequential or warmup instead"
+                    ),
+                )
+            })?;
+        }
+        let children = self
+            .schedulers
+            .iter()
+            .map(|s| s.build_schedule(run))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Box::new(Chained::new(children, run.base_lr)))
     }
 }
 

@@ -1,11 +1,10 @@
 //! `SequentialLR`: children in turn, each restarted at its own step 0 at its milestone.
 
-use super::Schedule;
-use crate::schedule::config::{not_a_factor, stepped, ScheduleKind};
-use crate::schedule::run::run_per;
-use crate::schedule::types::Named;
-use crate::schedule::TrainingScheduler;
-use crate::schedule::{LearningRate, RunInfo, ScheduleError, SchedulerConfig, Unit};
+use crate::schedule::base::{Schedule, Unit};
+use crate::schedule::error::{not_a_factor, ScheduleError};
+use crate::schedule::kind::ScheduleKind;
+use crate::schedule::run::{run_per, RunInfo};
+use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 
 /// `SequentialLR`: children in turn, switching at `milestones` (in `unit`s).
@@ -43,9 +42,9 @@ use serde::{Deserialize, Serialize};
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SequentialLrSchedulerConfig {
+pub struct SequentialLrSchedulerConfig<C> {
     /// The children, `milestones.len() + 1` of them; any schedule but `reduce_on_plateau`.
-    pub schedulers: Vec<SchedulerConfig>,
+    pub schedulers: Vec<C>,
     /// Where child `i + 1` takes over (non-decreasing, in `unit`s); a milestone at 0 skips the
     /// first child, as PyTorch 2.15 does.
     pub milestones: Vec<u64>,
@@ -55,7 +54,10 @@ pub struct SequentialLrSchedulerConfig {
     pub unit: Option<Unit>,
 }
 
-impl SequentialLrSchedulerConfig {
+impl<C> SequentialLrSchedulerConfig<C> {
+    /// The canonical TOML `type` (also the kind in records).
+    pub const NAME: &'static str = "sequential";
+
     /// The unit of `milestones` (`epoch` unless `unit` is given).
     pub fn milestone_unit(&self) -> Unit {
         self.unit.unwrap_or(Unit::Epoch)
@@ -64,7 +66,7 @@ impl SequentialLrSchedulerConfig {
     /// The children's start updates and the part of the run each child sees (a OneCycle child
     /// without a length spans it), `per` optimizer updates per milestone unit.
     pub(crate) fn child_runs(&self, run: &RunInfo, per: u64) -> Result<(Vec<u64>, Vec<RunInfo>), ScheduleError> {
-        const S: &str = <SequentialLrSchedulerConfig as Named>::NAME;
+        const S: &str = SequentialLrSchedulerConfig::<()>::NAME;
         if self.schedulers.len() != self.milestones.len() + 1 {
             return Err(ScheduleError::invalid(
                 S,
@@ -106,21 +108,6 @@ impl SequentialLrSchedulerConfig {
             })
             .collect();
         Ok((starts, runs))
-    }
-
-    /// Validates the milestones and builds every child on its part of the run.
-    ///
-    /// # Errors
-    /// Milestones that do not fit the children, decrease or overflow; any child's error.
-    pub(crate) fn build_sequential(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
-        let (starts, child_runs) = self.child_runs(run, run_per(run, self.milestone_unit()))?;
-        let children = self
-            .schedulers
-            .iter()
-            .zip(&child_runs)
-            .map(|(child, child_run)| child.build_schedule(child_run))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Box::new(Sequential::new(children, starts)))
     }
 }
 
@@ -167,41 +154,44 @@ impl Schedule for Sequential {
     }
 }
 
-impl ScheduleKind for SequentialLrSchedulerConfig {
+impl<C: ScheduleKind> ScheduleKind for SequentialLrSchedulerConfig<C> {
     fn unit(&self) -> Unit {
         self.milestone_unit()
     }
 
     fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
-        not_a_factor(<Self as Named>::NAME)
+        not_a_factor(Self::NAME)
     }
 
     fn cycles_momentum(&self) -> bool {
-        self.schedulers.iter().any(SchedulerConfig::cycles_momentum)
+        self.schedulers.iter().any(C::cycles_momentum)
     }
 
     fn uses_base_lr(&self) -> bool {
-        self.schedulers.iter().any(SchedulerConfig::uses_base_lr)
+        self.schedulers.iter().any(C::uses_base_lr)
     }
 
     fn length_warnings(&self, run: &RunInfo, out: &mut Vec<String>) {
         if let Ok((_, runs)) = self.child_runs(run, run_per(run, self.milestone_unit())) {
             for (child, child_run) in self.schedulers.iter().zip(&runs) {
-                child.as_kind().length_warnings(child_run, out);
+                child.length_warnings(child_run, out);
             }
         }
     }
 
+    /// Validates the milestones and builds every child on its part of the run.
+    ///
+    /// # Errors
+    /// Milestones that do not fit the children, decrease or overflow; any child's error.
     fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
-        self.build_sequential(run)
-    }
-
-    fn build_scheduler(&self, run: &RunInfo, kind: &'static str) -> Result<TrainingScheduler, ScheduleError> {
-        stepped(self, run, kind)
-    }
-
-    fn plateau_metric(&self) -> Option<&'static str> {
-        None
+        let (starts, child_runs) = self.child_runs(run, run_per(run, self.milestone_unit()))?;
+        let children = self
+            .schedulers
+            .iter()
+            .zip(&child_runs)
+            .map(|(child, child_run)| child.build_schedule(child_run))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Box::new(Sequential::new(children, starts)))
     }
 }
 

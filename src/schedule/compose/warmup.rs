@@ -1,11 +1,10 @@
 //! A warmup phase in front of any schedule (`SequentialLR([LinearLR, X])`, timm's `warmup_t`).
 
-use super::Schedule;
-use crate::schedule::config::{not_a_factor, stepped, ScheduleKind};
-use crate::schedule::types::Named;
-use crate::schedule::TrainingScheduler;
-use crate::schedule::Unit;
-use crate::schedule::{LearningRate, RunInfo, ScheduleError, SchedulerConfig};
+use crate::schedule::base::{Schedule, Unit};
+use crate::schedule::error::{not_a_factor, start_fraction, ScheduleError};
+use crate::schedule::kind::ScheduleKind;
+use crate::schedule::run::RunInfo;
+use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 
 /// A warmup phase in front of any schedule (timm's `warmup_t`, Lightning's warmup recipes).
@@ -59,11 +58,11 @@ pub struct WarmupSpec {
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct WarmupSchedulerConfig {
+pub struct WarmupSchedulerConfig<C> {
     /// The warmup.
     pub warmup: WarmupSpec,
     /// What runs after it, from its own step 0.
-    pub schedule: Box<SchedulerConfig>,
+    pub schedule: Box<C>,
 }
 
 fn d_third() -> f64 {
@@ -79,7 +78,7 @@ impl WarmupSpec {
     /// # Errors
     /// Unless exactly one of `steps` / `epochs` is given; an overflowing `epochs`.
     pub fn updates(&self, run: &RunInfo) -> Result<u64, ScheduleError> {
-        const S: &str = <WarmupSchedulerConfig as Named>::NAME;
+        const S: &str = WarmupSchedulerConfig::<()>::NAME;
         match (self.steps, self.epochs) {
             (Some(s), None) => Ok(s),
             (None, Some(e)) => e
@@ -103,24 +102,9 @@ impl WarmupSpec {
     }
 }
 
-impl WarmupSchedulerConfig {
-    /// Validates the warmup and builds it in front of its schedule.
-    ///
-    /// # Errors
-    /// Not exactly one of `steps` / `epochs`; `start_factor` outside (0, 1]; the schedule's error.
-    pub(crate) fn build_warmup(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
-        const S: &str = <WarmupSchedulerConfig as Named>::NAME;
-        let w = &self.warmup;
-        let updates = w.updates(run)?;
-        crate::schedule::start_fraction(S, "start_factor", w.start_factor)?;
-        let inner_run = w.inner_run(run, updates);
-        let inner = self.schedule.build_schedule(&inner_run)?;
-        Ok(if updates == 0 {
-            inner
-        } else {
-            Box::new(Warmup::new(inner, updates, w.start_factor, w.mode))
-        })
-    }
+impl<C> WarmupSchedulerConfig<C> {
+    /// The canonical TOML `type` (also the kind in records).
+    pub const NAME: &'static str = "warmup";
 }
 
 /// The warmup curve.
@@ -188,13 +172,13 @@ impl Schedule for Warmup {
     }
 }
 
-impl ScheduleKind for WarmupSchedulerConfig {
+impl<C: ScheduleKind> ScheduleKind for WarmupSchedulerConfig<C> {
     fn unit(&self) -> Unit {
         self.schedule.unit()
     }
 
     fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
-        not_a_factor(<Self as Named>::NAME)
+        not_a_factor(Self::NAME)
     }
 
     fn cycles_momentum(&self) -> bool {
@@ -207,22 +191,26 @@ impl ScheduleKind for WarmupSchedulerConfig {
 
     fn length_warnings(&self, run: &RunInfo, out: &mut Vec<String>) {
         if let Ok(updates) = self.warmup.updates(run) {
-            self.schedule
-                .as_kind()
-                .length_warnings(&self.warmup.inner_run(run, updates), out);
+            self.schedule.length_warnings(&self.warmup.inner_run(run, updates), out);
         }
     }
 
+    /// Validates the warmup and builds it in front of its schedule.
+    ///
+    /// # Errors
+    /// Not exactly one of `steps` / `epochs`; `start_factor` outside (0, 1]; the schedule's error.
     fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
-        self.build_warmup(run)
-    }
-
-    fn build_scheduler(&self, run: &RunInfo, kind: &'static str) -> Result<TrainingScheduler, ScheduleError> {
-        stepped(self, run, kind)
-    }
-
-    fn plateau_metric(&self) -> Option<&'static str> {
-        None
+        const S: &str = WarmupSchedulerConfig::<()>::NAME;
+        let w = &self.warmup;
+        let updates = w.updates(run)?;
+        start_fraction(S, "start_factor", w.start_factor)?;
+        let inner_run = w.inner_run(run, updates);
+        let inner = self.schedule.build_schedule(&inner_run)?;
+        Ok(if updates == 0 {
+            inner
+        } else {
+            Box::new(Warmup::new(inner, updates, w.start_factor, w.mode))
+        })
     }
 }
 

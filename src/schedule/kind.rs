@@ -1,0 +1,40 @@
+//! [`ScheduleKind`]: what every schedule type's config answers for a run. [`SchedulerConfig`]
+//! (super::SchedulerConfig) dispatches its methods to the variant's config; a new schedule
+//! implements the two required methods and overrides a default only where it differs.
+
+use super::base::Schedule;
+use super::base::Unit;
+use super::error::ScheduleError;
+use super::run::RunInfo;
+
+/// What every schedule type's config answers for a run (see the module docs).
+pub(crate) trait ScheduleKind {
+    /// The unit the schedule counts in.
+    fn unit(&self) -> Unit;
+
+    /// The update-indexed schedule for `run`.
+    ///
+    /// # Errors
+    /// The schedule's own validation ([`ScheduleError::InvalidParam`]).
+    fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError>;
+
+    /// `Ok` when, over `run`, it only scales the base LR by a factor (what `ChainedScheduler`
+    /// may combine); else why not, naming the schedule. Default: a factor.
+    fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Whether it cycles momentum, anywhere inside. Default: no.
+    fn cycles_momentum(&self) -> bool {
+        false
+    }
+
+    /// Whether it scales the optimizer's base LR. Default: yes.
+    fn uses_base_lr(&self) -> bool {
+        true
+    }
+
+    /// Appends a warning for each declared length that differs from `run`'s. Default: none
+    /// (the schedule declares no length).
+    fn length_warnings(&self, _run: &RunInfo, _out: &mut Vec<String>) {}
+}
