@@ -3,9 +3,9 @@
 //! [`super::plot`] (1200x800 PNG, embedded font).
 
 use super::chart::{draw, Axis, Chart, Line, Thinner};
-use super::plot::{EpochPoint, MAX_POINTS};
 use super::error::MonitorError;
 use super::lr_log::LrTrace;
+use super::plot::{EpochPoint, MAX_POINTS};
 use std::path::Path;
 
 /// Validation accuracy of every run against epoch.

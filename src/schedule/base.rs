@@ -79,7 +79,7 @@ impl std::fmt::Display for Unit {
 }
 
 /// A learning-rate schedule in closed form: the LR at PyTorch position `t` (`last_epoch`).
-pub trait ClosedForm: Clone + Send + Sync + 'static {
+pub trait ClosedForm: Clone + std::fmt::Debug + Send + Sync + 'static {
     /// The schedule's TOML `type` name, stored in records (`"step"`, `"one_cycle"`, ...).
     const KIND: &'static str;
 
@@ -100,8 +100,10 @@ pub trait ClosedForm: Clone + Send + Sync + 'static {
     }
 
     /// A canonical description of every parameter, used to refuse records written with other
-    /// parameters.
-    fn fingerprint(&self) -> String;
+    /// parameters. Default: the `Debug` form, which names every field and its value.
+    fn fingerprint(&self) -> String {
+        format!("{self:?}")
+    }
 }
 
 /// A Burn [`LrScheduler`] over any [`ClosedForm`] schedule.
@@ -235,7 +237,7 @@ impl Clone for Box<dyn Schedule> {
     }
 }
 
-impl<S: ClosedForm + std::fmt::Debug> Schedule for ClosedFormScheduler<S> {
+impl<S: ClosedForm> Schedule for ClosedFormScheduler<S> {
     fn lr(&self, k: u64) -> LearningRate {
         self.lr_at_update(k)
     }
@@ -254,6 +256,109 @@ impl<S: ClosedForm + std::fmt::Debug> Schedule for ClosedFormScheduler<S> {
 }
 
 /// A closed-form schedule advancing once every `per` optimizer updates, as a [`Schedule`].
-pub(crate) fn leaf<S: ClosedForm + std::fmt::Debug>(s: S, per: u64) -> Box<dyn Schedule> {
+pub(crate) fn leaf<S: ClosedForm>(s: S, per: u64) -> Box<dyn Schedule> {
     Box::new(ClosedFormScheduler::with_steps_per_unit(s, per))
 }
+
+/// Declares a schedule's config: the struct with PyTorch's field names (its doc and each
+/// field's doc as written), its `NAME` (the TOML `type`), its TOML form (unknown keys refused,
+/// each field's default where the table leaves it out), `new` with the arguments listed (the
+/// other fields at their defaults), `with_*` setters, and `defaults()`, every field at its
+/// default (a required field at its type's zero):
+///
+/// ```text
+/// schedule_config! {
+///     /// Configuration of [`StepLrScheduler`], PyTorch's `StepLR`.
+///     pub struct StepLrSchedulerConfig = "step", new(step_size: u64) {
+///         /// Period of the decay (required: no default).
+///         pub step_size: u64,
+///         /// Decay factor (PyTorch default 0.1), with a setter.
+///         pub gamma: f64 = 0.1 => with_gamma,
+///     }
+/// }
+/// ```
+macro_rules! schedule_config {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident = $kind:literal $(, new($($arg:ident: $arg_ty:ty),*))? { $($fields:tt)* }
+    ) => {
+        impl $name {
+            /// The canonical TOML `type` (also the kind in records).
+            pub const NAME: &'static str = $kind;
+
+            $(
+                #[doc = concat!("A config with the given ", $("`", stringify!($arg), "` ",)* "and PyTorch's default for every other field.")]
+                pub fn new($($arg: $arg_ty),*) -> Self {
+                    Self { $($arg,)* ..Self::defaults() }
+                }
+            )?
+        }
+
+        $crate::schedule::base::schedule_config!(@field [$(#[$meta])*] $name [] [] [] [] [] [] $($fields)*);
+    };
+    // A field with a default and a setter.
+    (@field $metas:tt $name:ident [$($all:tt)*] [$($shadow:tt)*] [$($names:ident)*] [$($fill:tt)*] [$($dflt:tt)*] [$($set:tt)*]
+        $(#[$fm:meta])* pub $f:ident : $t:ty = $d:expr => $setter:ident, $($rest:tt)*) => {
+        $crate::schedule::base::schedule_config!(@field $metas $name
+            [$($all)* $(#[$fm])* pub $f: $t,]
+            [$($shadow)* #[serde(default)] $f: Option<$t>,]
+            [$($names)* $f]
+            [$($fill)* $f: $f.unwrap_or_else(|| $d),]
+            [$($dflt)* $f: $d,]
+            [$($set)* #[doc = concat!("Sets `", stringify!($f), "`.")] pub fn $setter(mut self, $f: $t) -> Self { self.$f = $f; self }]
+            $($rest)*);
+    };
+    // A field with a default.
+    (@field $metas:tt $name:ident [$($all:tt)*] [$($shadow:tt)*] [$($names:ident)*] [$($fill:tt)*] [$($dflt:tt)*] [$($set:tt)*]
+        $(#[$fm:meta])* pub $f:ident : $t:ty = $d:expr, $($rest:tt)*) => {
+        $crate::schedule::base::schedule_config!(@field $metas $name
+            [$($all)* $(#[$fm])* pub $f: $t,]
+            [$($shadow)* #[serde(default)] $f: Option<$t>,]
+            [$($names)* $f]
+            [$($fill)* $f: $f.unwrap_or_else(|| $d),]
+            [$($dflt)* $f: $d,]
+            [$($set)*]
+            $($rest)*);
+    };
+    // A required field.
+    (@field $metas:tt $name:ident [$($all:tt)*] [$($shadow:tt)*] [$($names:ident)*] [$($fill:tt)*] [$($dflt:tt)*] [$($set:tt)*]
+        $(#[$fm:meta])* pub $f:ident : $t:ty, $($rest:tt)*) => {
+        $crate::schedule::base::schedule_config!(@field $metas $name
+            [$($all)* $(#[$fm])* pub $f: $t,]
+            [$($shadow)* $f: $t,]
+            [$($names)* $f]
+            [$($fill)* $f,]
+            [$($dflt)* $f: Default::default(),]
+            [$($set)*]
+            $($rest)*);
+    };
+    (@field [$($meta:tt)*] $name:ident [$($all:tt)*] [$($shadow:tt)*] [$($names:ident)*] [$($fill:tt)*] [$($dflt:tt)*] [$($set:tt)*]) => {
+        $($meta)*
+        #[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+        pub struct $name {
+            $($all)*
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                #[derive(::serde::Deserialize)]
+                #[serde(deny_unknown_fields)]
+                struct Fields {
+                    $($shadow)*
+                }
+                let Fields { $($names),* } = Fields::deserialize(deserializer)?;
+                Ok(Self { $($fill)* })
+            }
+        }
+
+        impl $name {
+            /// Every field at its default, a required one at its type's zero (for `new`).
+            fn defaults() -> Self {
+                Self { $($dflt)* }
+            }
+
+            $($set)*
+        }
+    };
+}
+pub(crate) use schedule_config;

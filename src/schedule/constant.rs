@@ -1,70 +1,43 @@
 //! `ConstantLR`: a constant factor on the base LR for the first `total_iters` steps.
 
-use super::base::{leaf, ClosedForm, ClosedFormScheduler, Schedule, Unit};
+use super::base::{schedule_config, ClosedForm, ClosedFormScheduler, Unit};
 use super::error::{non_negative, start_fraction, ScheduleError};
-use super::kind::ScheduleKind;
-use super::run::{run_per, RunInfo};
+use super::kind::closed_form_kind;
 use burn::optim::LearningRate;
-use serde::{Deserialize, Serialize};
 
-fn d_third() -> f64 {
-    1.0 / 3.0
-}
-fn d_iters() -> u64 {
-    5
-}
-fn d_unit() -> Unit {
-    Unit::Epoch
-}
-
-/// Configuration of [`ConstantLrScheduler`], PyTorch's
-/// [`torch.optim.lr_scheduler.ConstantLR`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.ConstantLR.html):
-/// `base_lr * factor` for the first `total_iters` steps, then `base_lr`.
-///
-/// TOML: `[scheduler] type = "constant"`, `factor = 0.5`, `total_iters = 4`.
-///
-/// `lr(t) = base_lr * factor for t < total_iters, base_lr after`; `t` and `total_iters` in `unit`s (epochs by default).
-///
-/// ```
-/// use burn::lr_scheduler::LrScheduler;
-/// use burn_lr::schedule::ConstantLrSchedulerConfig;
-///
-/// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
-/// // PyTorch: ConstantLR(SGD(params, lr=1.0), factor=0.5, total_iters=2)
-/// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
-/// let mut s = ConstantLrSchedulerConfig::new(0.5, 2).init(1.0)?;
-/// let lrs: Vec<f64> = (0..3).map(|_| s.step()).collect();
-/// assert!(lrs.iter().zip([0.5, 0.5, 1.0]).all(|(a, b)| close(*a, b)));
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConstantLrSchedulerConfig {
-    /// Factor, in (0, 1] (default 1/3).
-    #[serde(default = "d_third")]
-    pub factor: f64,
-    /// Steps at the reduced LR (default 5).
-    #[serde(default = "d_iters")]
-    pub total_iters: u64,
-    /// What one step counts (`epoch` by default).
-    #[serde(default = "d_unit")]
-    pub unit: Unit,
+schedule_config! {
+    /// Configuration of [`ConstantLrScheduler`], PyTorch's
+    /// [`torch.optim.lr_scheduler.ConstantLR`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.ConstantLR.html):
+    /// `base_lr * factor` for the first `total_iters` steps, then `base_lr`.
+    ///
+    /// TOML: `[scheduler] type = "constant"`, `factor = 0.5`, `total_iters = 4`.
+    ///
+    /// `lr(t) = base_lr * factor for t < total_iters, base_lr after`; `t` and `total_iters` in `unit`s (epochs by default).
+    ///
+    /// ```
+    /// use burn::lr_scheduler::LrScheduler;
+    /// use burn_lr::schedule::ConstantLrSchedulerConfig;
+    ///
+    /// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+    /// // PyTorch: ConstantLR(SGD(params, lr=1.0), factor=0.5, total_iters=2)
+    /// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+    /// let mut s = ConstantLrSchedulerConfig::new(0.5, 2).init(1.0)?;
+    /// let lrs: Vec<f64> = (0..3).map(|_| s.step()).collect();
+    /// assert!(lrs.iter().zip([0.5, 0.5, 1.0]).all(|(a, b)| close(*a, b)));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub struct ConstantLrSchedulerConfig = "constant", new(factor: f64, total_iters: u64) {
+        /// Factor, in (0, 1] (default 1/3).
+        pub factor: f64 = 1.0 / 3.0 => with_factor,
+        /// Steps at the reduced LR (default 5).
+        pub total_iters: u64 = 5 => with_total_iters,
+        /// What one step counts (`epoch` by default).
+        pub unit: Unit = Unit::Epoch => with_unit,
+    }
 }
 
 impl ConstantLrSchedulerConfig {
-    /// The canonical TOML `type` (also the kind in records).
-    pub const NAME: &'static str = "constant";
-
-    /// A ConstantLR config.
-    pub fn new(factor: f64, total_iters: u64) -> Self {
-        Self {
-            factor,
-            total_iters,
-            unit: d_unit(),
-        }
-    }
-
     /// Validates into the closed form starting at `base_lr`.
     ///
     /// # Errors
@@ -120,23 +93,11 @@ impl ClosedForm for ConstantLr {
             self.base_lr
         }
     }
-
-    fn fingerprint(&self) -> String {
-        format!("{self:?}")
-    }
 }
 
-/// [`ConstantLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
-pub type ConstantLrScheduler = ClosedFormScheduler<ConstantLr>;
-
-impl ScheduleKind for ConstantLrSchedulerConfig {
-    fn unit(&self) -> Unit {
-        self.unit
-    }
-
-    fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
-        Ok(leaf(self.build(run.base_lr)?, run_per(run, self.unit)))
-    }
+closed_form_kind! {
+    ConstantLrSchedulerConfig => ConstantLrScheduler(ConstantLr),
+    build(config, run) config.build(run.base_lr),
 }
 
 #[cfg(test)]

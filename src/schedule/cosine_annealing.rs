@@ -1,51 +1,48 @@
 //! `CosineAnnealingLR` (SGDR without restarts, Loshchilov & Hutter 2017).
 
-use super::base::{cosine_between, leaf, ClosedForm, ClosedFormScheduler, Schedule, Unit};
+use super::base::{cosine_between, schedule_config, ClosedForm, ClosedFormScheduler, Unit};
 use super::error::{non_negative, ScheduleError};
-use super::kind::ScheduleKind;
-use super::run::{run_length, run_per, RunInfo};
+use super::kind::closed_form_kind;
+use super::run::{run_length, RunInfo};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
 
-/// Configuration of [`CosineAnnealingLrScheduler`], PyTorch's
-/// [`torch.optim.lr_scheduler.CosineAnnealingLR`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.CosineAnnealingLR.html).
-///
-/// TOML: `[scheduler] type = "cosine_annealing"`, `t_max = 50`, `eta_min = 0.0`.
-///
-/// After `t_max` the LR follows PyTorch's periodic continuation by default (it rises back
-/// towards the base LR over the next `t_max` steps); `after_t_max = "clamp"` holds `eta_min`
-/// instead, which is what most users expect.
-///
-/// `lr(t) = eta_min + (base_lr - eta_min) * (1 + cos(pi * t / t_max)) / 2`; `t` and `t_max` in `unit`s (epochs by default); past `t_max` periodic as PyTorch, or held at `eta_min` with `after_t_max = "clamp"`.
-///
-/// ```
-/// use burn::lr_scheduler::LrScheduler;
-/// use burn_lr::schedule::CosineAnnealingLrSchedulerConfig;
-///
-/// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
-/// // PyTorch: CosineAnnealingLR(SGD(params, lr=1.0), T_max=2, eta_min=0.0)
-/// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
-/// let mut s = CosineAnnealingLrSchedulerConfig::new(2).init(1.0)?;
-/// let lrs: Vec<f64> = (0..3).map(|_| s.step()).collect();
-/// assert!(lrs.iter().zip([1.0, 0.5, 0.0]).all(|(a, b)| close(*a, b)));
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CosineAnnealingLrSchedulerConfig {
-    /// Half period (PyTorch's `T_max`), in `unit`s; >= 1.
-    pub t_max: u64,
-    /// Minimum learning rate (PyTorch's `eta_min`, default 0); finite, >= 0.
-    #[serde(default)]
-    pub eta_min: f64,
-    /// What one step counts (`epoch` by default).
-    #[serde(default = "default_unit")]
-    pub unit: Unit,
-    /// `periodic` (default, PyTorch parity) or `clamp` (hold `eta_min` after `t_max`).
-    #[serde(default = "default_after")]
-    pub after_t_max: AfterTMax,
+schedule_config! {
+    /// Configuration of [`CosineAnnealingLrScheduler`], PyTorch's
+    /// [`torch.optim.lr_scheduler.CosineAnnealingLR`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.CosineAnnealingLR.html).
+    ///
+    /// TOML: `[scheduler] type = "cosine_annealing"`, `t_max = 50`, `eta_min = 0.0`.
+    ///
+    /// After `t_max` the LR follows PyTorch's periodic continuation by default (it rises back
+    /// towards the base LR over the next `t_max` steps); `after_t_max = "clamp"` holds `eta_min`
+    /// instead, which is what most users expect.
+    ///
+    /// `lr(t) = eta_min + (base_lr - eta_min) * (1 + cos(pi * t / t_max)) / 2`; `t` and `t_max` in `unit`s (epochs by default); past `t_max` periodic as PyTorch, or held at `eta_min` with `after_t_max = "clamp"`.
+    ///
+    /// ```
+    /// use burn::lr_scheduler::LrScheduler;
+    /// use burn_lr::schedule::CosineAnnealingLrSchedulerConfig;
+    ///
+    /// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+    /// // PyTorch: CosineAnnealingLR(SGD(params, lr=1.0), T_max=2, eta_min=0.0)
+    /// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+    /// let mut s = CosineAnnealingLrSchedulerConfig::new(2).init(1.0)?;
+    /// let lrs: Vec<f64> = (0..3).map(|_| s.step()).collect();
+    /// assert!(lrs.iter().zip([1.0, 0.5, 0.0]).all(|(a, b)| close(*a, b)));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub struct CosineAnnealingLrSchedulerConfig = "cosine_annealing", new(t_max: u64) {
+        /// Half period (PyTorch's `T_max`), in `unit`s; >= 1.
+        pub t_max: u64,
+        /// Minimum learning rate (PyTorch's `eta_min`, default 0); finite, >= 0.
+        pub eta_min: f64 = 0.0 => with_eta_min,
+        /// What one step counts (`epoch` by default).
+        pub unit: Unit = Unit::Epoch => with_unit,
+        /// `periodic` (default, PyTorch parity) or `clamp` (hold `eta_min` after `t_max`).
+        pub after_t_max: AfterTMax = AfterTMax::Periodic,
+    }
 }
 
 /// What CosineAnnealingLR does after `t_max` steps.
@@ -58,43 +55,10 @@ pub enum AfterTMax {
     Clamp,
 }
 
-fn default_after() -> AfterTMax {
-    AfterTMax::Periodic
-}
-
-fn default_unit() -> Unit {
-    Unit::Epoch
-}
-
 impl CosineAnnealingLrSchedulerConfig {
-    /// The canonical TOML `type` (also the kind in records).
-    pub const NAME: &'static str = "cosine_annealing";
-
-    /// A CosineAnnealingLR config (`eta_min = 0`, epoch unit).
-    pub fn new(t_max: u64) -> Self {
-        Self {
-            t_max,
-            eta_min: 0.0,
-            unit: default_unit(),
-            after_t_max: default_after(),
-        }
-    }
-
-    /// Sets `eta_min`.
-    pub fn with_eta_min(mut self, eta_min: f64) -> Self {
-        self.eta_min = eta_min;
-        self
-    }
-
     /// Sets what happens after `t_max`.
     pub fn with_after_t_max(mut self, after: AfterTMax) -> Self {
         self.after_t_max = after;
-        self
-    }
-
-    /// Sets the unit.
-    pub fn with_unit(mut self, unit: Unit) -> Self {
-        self.unit = unit;
         self
     }
 
@@ -166,13 +130,9 @@ impl ClosedForm for CosineAnnealingLr {
     }
 }
 
-/// [`CosineAnnealingLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
-pub type CosineAnnealingLrScheduler = ClosedFormScheduler<CosineAnnealingLr>;
-
-impl ScheduleKind for CosineAnnealingLrSchedulerConfig {
-    fn unit(&self) -> Unit {
-        self.unit
-    }
+closed_form_kind! {
+    CosineAnnealingLrSchedulerConfig => CosineAnnealingLrScheduler(CosineAnnealingLr),
+    build(config, run) config.build(run.base_lr),
 
     /// A factor with `eta_min = 0`, and, periodic, only up to `t_max`: past it PyTorch's
     /// chainable form adds to the LR instead of scaling it.
@@ -195,10 +155,6 @@ impl ScheduleKind for CosineAnnealingLrSchedulerConfig {
         } else {
             Ok(())
         }
-    }
-
-    fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
-        Ok(leaf(self.build(run.base_lr)?, run_per(run, self.unit)))
     }
 }
 

@@ -1,84 +1,62 @@
 //! Cosine with hard restarts after a linear warmup: Hugging Face's
 //! `get_cosine_with_hard_restarts_schedule_with_warmup` (SGDR without the period growth).
 
-use super::base::{hf_warmup, leaf, ClosedForm, ClosedFormScheduler, Schedule, Unit};
+use super::base::{hf_warmup, schedule_config, ClosedForm, ClosedFormScheduler, Unit};
 use super::error::{non_negative, not_a_factor, positive, ScheduleError};
-use super::kind::ScheduleKind;
-use super::run::{length_warning, run_length, run_per, run_too_short, RunInfo};
+use super::kind::closed_form_kind;
+use super::run::{length_warning, run_length, run_too_short, RunInfo};
 use burn::optim::LearningRate;
-use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
 
-/// Configuration of [`CosineWithHardRestartsLrScheduler`], Hugging Face's
-/// [`get_cosine_with_hard_restarts_schedule_with_warmup`](https://huggingface.co/docs/transformers/main_classes/optimizer_schedules#transformers.get_cosine_with_hard_restarts_schedule_with_warmup)
-/// (HF `SchedulerType` `cosine_with_restarts`).
-///
-/// With `base` the optimizer's `lr`, `W = num_warmup_steps`, `T = num_training_steps` (in
-/// `unit`s): `base * t / W` for `t < W`; then with `p = (t - W) / (T - W)`,
-/// `base * (1 + cos(pi * ((num_cycles * p) mod 1))) / 2`, restarting at `base` `num_cycles`
-/// times; exactly 0 from `t = T` on. A training run fills in `num_training_steps` when it is
-/// left out.
-///
-/// TOML: `[scheduler] type = "cosine_with_restarts"` (alias `cosine_with_hard_restarts`),
-/// `num_warmup_steps = 100`, `num_cycles = 3`.
-///
-/// `lr(t) = base_lr * (1 + cos(pi * ((num_cycles * p) mod 1))) / 2, p = (t - W) / (T - W), after a linear warmup of W steps`; `t`, `W` and `T` in `unit`s (optimizer updates by default); 0 from `t = T` on.
-///
-/// ```
-/// use burn::lr_scheduler::LrScheduler;
-/// use burn_lr::schedule::CosineWithHardRestartsLrSchedulerConfig;
-///
-/// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
-/// // PyTorch: get_cosine_with_hard_restarts_schedule_with_warmup(SGD(params, lr=1.0), 0, num_training_steps=4, num_cycles=2) (Hugging Face)
-/// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
-/// let mut s = CosineWithHardRestartsLrSchedulerConfig::new(0, 4).with_num_cycles(2.0).init(1.0)?;
-/// let lrs: Vec<f64> = (0..5).map(|_| s.step()).collect();
-/// assert!(lrs.iter().zip([1.0, 0.5, 1.0, 0.5, 0.0]).all(|(a, b)| close(*a, b)));
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CosineWithHardRestartsLrSchedulerConfig {
-    /// Length of the linear warmup from 0, in `unit`s.
-    #[serde(default)]
-    pub num_warmup_steps: u64,
-    /// Total length, in `unit`s; `None`: the training run's length.
-    #[serde(default)]
-    pub num_training_steps: Option<u64>,
-    /// Number of cosine waves after the warmup (default 1); finite, > 0.
-    #[serde(default = "d_cycles")]
-    pub num_cycles: f64,
-    /// What one step counts (`iteration` by default, as in HF).
-    #[serde(default = "d_unit")]
-    pub unit: Unit,
-}
-
-fn d_cycles() -> f64 {
-    1.0
-}
-fn d_unit() -> Unit {
-    Unit::Iteration
+schedule_config! {
+    /// Configuration of [`CosineWithHardRestartsLrScheduler`], Hugging Face's
+    /// [`get_cosine_with_hard_restarts_schedule_with_warmup`](https://huggingface.co/docs/transformers/main_classes/optimizer_schedules#transformers.get_cosine_with_hard_restarts_schedule_with_warmup)
+    /// (HF `SchedulerType` `cosine_with_restarts`).
+    ///
+    /// With `base` the optimizer's `lr`, `W = num_warmup_steps`, `T = num_training_steps` (in
+    /// `unit`s): `base * t / W` for `t < W`; then with `p = (t - W) / (T - W)`,
+    /// `base * (1 + cos(pi * ((num_cycles * p) mod 1))) / 2`, restarting at `base` `num_cycles`
+    /// times; exactly 0 from `t = T` on. A training run fills in `num_training_steps` when it is
+    /// left out.
+    ///
+    /// TOML: `[scheduler] type = "cosine_with_restarts"` (alias `cosine_with_hard_restarts`),
+    /// `num_warmup_steps = 100`, `num_cycles = 3`.
+    ///
+    /// `lr(t) = base_lr * (1 + cos(pi * ((num_cycles * p) mod 1))) / 2, p = (t - W) / (T - W), after a linear warmup of W steps`; `t`, `W` and `T` in `unit`s (optimizer updates by default); 0 from `t = T` on.
+    ///
+    /// ```
+    /// use burn::lr_scheduler::LrScheduler;
+    /// use burn_lr::schedule::CosineWithHardRestartsLrSchedulerConfig;
+    ///
+    /// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+    /// // PyTorch: get_cosine_with_hard_restarts_schedule_with_warmup(SGD(params, lr=1.0), 0, num_training_steps=4, num_cycles=2) (Hugging Face)
+    /// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+    /// let mut s = CosineWithHardRestartsLrSchedulerConfig::new(0, 4).with_num_cycles(2.0).init(1.0)?;
+    /// let lrs: Vec<f64> = (0..5).map(|_| s.step()).collect();
+    /// assert!(lrs.iter().zip([1.0, 0.5, 1.0, 0.5, 0.0]).all(|(a, b)| close(*a, b)));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub struct CosineWithHardRestartsLrSchedulerConfig = "cosine_with_restarts" {
+        /// Length of the linear warmup from 0, in `unit`s.
+        pub num_warmup_steps: u64 = 0 => with_num_warmup_steps,
+        /// Total length, in `unit`s; `None`: the training run's length.
+        pub num_training_steps: Option<u64> = None => with_num_training_steps,
+        /// Number of cosine waves after the warmup (default 1); finite, > 0.
+        pub num_cycles: f64 = 1.0 => with_num_cycles,
+        /// What one step counts (`iteration` by default, as in HF).
+        pub unit: Unit = Unit::Iteration => with_unit,
+    }
 }
 
 impl CosineWithHardRestartsLrSchedulerConfig {
-    /// The canonical TOML `type` (also the kind in records).
-    pub const NAME: &'static str = "cosine_with_restarts";
-
     /// A config with HF's defaults (`num_cycles = 1`).
     pub fn new(num_warmup_steps: u64, num_training_steps: u64) -> Self {
         Self {
             num_warmup_steps,
             num_training_steps: Some(num_training_steps),
-            num_cycles: d_cycles(),
-            unit: d_unit(),
+            ..Self::defaults()
         }
-    }
-
-    /// Sets `num_cycles`.
-    pub fn with_num_cycles(mut self, num_cycles: f64) -> Self {
-        self.num_cycles = num_cycles;
-        self
     }
 
     /// Validates into the closed form starting at `base_lr`; `run_length` (in `unit`s) fills in
@@ -172,19 +150,11 @@ impl ClosedForm for CosineWithHardRestarts {
         let wave = (self.num_cycles * progress) % 1.0;
         self.base_lr * f64::max(0.0, 0.5 * (1.0 + (PI * wave).cos()))
     }
-
-    fn fingerprint(&self) -> String {
-        format!("{self:?}")
-    }
 }
 
-/// [`CosineWithHardRestartsLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
-pub type CosineWithHardRestartsLrScheduler = ClosedFormScheduler<CosineWithHardRestarts>;
-
-impl ScheduleKind for CosineWithHardRestartsLrSchedulerConfig {
-    fn unit(&self) -> Unit {
-        self.unit
-    }
+closed_form_kind! {
+    CosineWithHardRestartsLrSchedulerConfig => CosineWithHardRestartsLrScheduler(CosineWithHardRestarts),
+    build(config, run) config.build(run.base_lr, Some(run_length(run, config.unit))),
 
     fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
         not_a_factor(Self::NAME)
@@ -200,13 +170,6 @@ impl ScheduleKind for CosineWithHardRestartsLrSchedulerConfig {
                 run,
             ));
         }
-    }
-
-    fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
-        Ok(leaf(
-            self.build(run.base_lr, Some(run_length(run, self.unit)))?,
-            run_per(run, self.unit),
-        ))
     }
 }
 

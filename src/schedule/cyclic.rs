@@ -1,6 +1,6 @@
 //! `CyclicLR` (Smith 2017, "Cyclical Learning Rates for Training Neural Networks").
 
-use super::base::{land, leaf, ClosedForm, ClosedFormScheduler, Schedule, Unit};
+use super::base::{land, leaf, schedule_config, ClosedForm, ClosedFormScheduler, Schedule, Unit};
 use super::error::{momentum_bounds, not_a_factor, positive, ScheduleError};
 use super::kind::ScheduleKind;
 use super::run::{run_per, RunInfo};
@@ -38,111 +38,60 @@ impl CyclicMode {
     }
 }
 
-/// Configuration of [`CyclicLrScheduler`], PyTorch's
-/// [`torch.optim.lr_scheduler.CyclicLR`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.CyclicLR.html).
-///
-/// As in PyTorch the optimizer's base LR is ignored: the cycle runs between `base_lr` and
-/// `max_lr`. PyTorch derives `scale_mode` from `mode` unless a custom `scale_fn` is given; here
-/// `scale_mode` may be left out, and a value that contradicts `mode` is an error.
-///
-/// TOML: `[scheduler] type = "cyclic"`, `base_lr = 0.001`, `max_lr = 0.006`,
-/// `step_size_up = 2000`, `mode = "triangular"`.
-///
-/// `lr(t) = base_lr + (max_lr - base_lr) * triangle(t) * scale(cycle)`; `t` and the step sizes in `unit`s (optimizer updates by default); `triangle` rises over `step_size_up` and falls over `step_size_down`, `scale` is 1 (`triangular`), halves every cycle (`triangular2`) or `gamma^t` (`exp_range`).
-///
-/// ```
-/// use burn::lr_scheduler::LrScheduler;
-/// use burn_lr::schedule::CyclicLrSchedulerConfig;
-///
-/// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
-/// // PyTorch: CyclicLR(SGD(params, lr=0.001, momentum=0.9), base_lr=0.001, max_lr=0.006, step_size_up=2)
-/// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
-/// let mut s = CyclicLrSchedulerConfig::new(0.001, 0.006).with_step_sizes(2, None).init()?;
-/// let lrs: Vec<f64> = (0..5).map(|_| s.step()).collect();
-/// assert!(lrs.iter().zip([0.001, 0.0035, 0.006, 0.0035, 0.001]).all(|(a, b)| close(*a, b)));
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CyclicLrSchedulerConfig {
-    /// Lower LR bound (the cycle's start); finite, > 0.
-    pub base_lr: f64,
-    /// Upper LR bound; finite, > 0.
-    pub max_lr: f64,
-    /// Steps in the increasing half of a cycle (default 2000); >= 1.
-    #[serde(default = "d_up")]
-    pub step_size_up: u64,
-    /// Steps in the decreasing half (default: `step_size_up`); >= 1.
-    #[serde(default)]
-    pub step_size_down: Option<u64>,
-    /// `triangular` (default), `triangular2` or `exp_range`.
-    #[serde(default = "d_mode")]
-    pub mode: CyclicMode,
-    /// `exp_range` decay base (default 1.0); in (0, 1].
-    #[serde(default = "d_gamma")]
-    pub gamma: f64,
-    /// Must match `mode` when given (`cycle` for the triangular modes, `iterations` for
-    /// `exp_range`).
-    #[serde(default)]
-    pub scale_mode: Option<ScaleMode>,
-    /// Cycle momentum inversely to the LR (default true).
-    #[serde(default = "d_true")]
-    pub cycle_momentum: bool,
-    /// Lower momentum bound (default 0.8).
-    #[serde(default = "d_base_m")]
-    pub base_momentum: f64,
-    /// Upper momentum bound (default 0.9).
-    #[serde(default = "d_max_m")]
-    pub max_momentum: f64,
-    /// What one step counts (`iteration` by default, as in PyTorch).
-    #[serde(default = "d_unit")]
-    pub unit: Unit,
-}
-
-fn d_up() -> u64 {
-    2000
-}
-fn d_mode() -> CyclicMode {
-    CyclicMode::Triangular
-}
-fn d_gamma() -> f64 {
-    1.0
-}
-fn d_true() -> bool {
-    true
-}
-fn d_base_m() -> f64 {
-    0.8
-}
-fn d_max_m() -> f64 {
-    0.9
-}
-fn d_unit() -> Unit {
-    Unit::Iteration
+schedule_config! {
+    /// Configuration of [`CyclicLrScheduler`], PyTorch's
+    /// [`torch.optim.lr_scheduler.CyclicLR`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.CyclicLR.html).
+    ///
+    /// As in PyTorch the optimizer's base LR is ignored: the cycle runs between `base_lr` and
+    /// `max_lr`. PyTorch derives `scale_mode` from `mode` unless a custom `scale_fn` is given; here
+    /// `scale_mode` may be left out, and a value that contradicts `mode` is an error.
+    ///
+    /// TOML: `[scheduler] type = "cyclic"`, `base_lr = 0.001`, `max_lr = 0.006`,
+    /// `step_size_up = 2000`, `mode = "triangular"`.
+    ///
+    /// `lr(t) = base_lr + (max_lr - base_lr) * triangle(t) * scale(cycle)`; `t` and the step sizes in `unit`s (optimizer updates by default); `triangle` rises over `step_size_up` and falls over `step_size_down`, `scale` is 1 (`triangular`), halves every cycle (`triangular2`) or `gamma^t` (`exp_range`).
+    ///
+    /// ```
+    /// use burn::lr_scheduler::LrScheduler;
+    /// use burn_lr::schedule::CyclicLrSchedulerConfig;
+    ///
+    /// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+    /// // PyTorch: CyclicLR(SGD(params, lr=0.001, momentum=0.9), base_lr=0.001, max_lr=0.006, step_size_up=2)
+    /// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+    /// let mut s = CyclicLrSchedulerConfig::new(0.001, 0.006).with_step_sizes(2, None).init()?;
+    /// let lrs: Vec<f64> = (0..5).map(|_| s.step()).collect();
+    /// assert!(lrs.iter().zip([0.001, 0.0035, 0.006, 0.0035, 0.001]).all(|(a, b)| close(*a, b)));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub struct CyclicLrSchedulerConfig = "cyclic", new(base_lr: f64, max_lr: f64) {
+        /// Lower LR bound (the cycle's start); finite, > 0.
+        pub base_lr: f64,
+        /// Upper LR bound; finite, > 0.
+        pub max_lr: f64,
+        /// Steps in the increasing half of a cycle (default 2000); >= 1.
+        pub step_size_up: u64 = 2000 => with_step_size_up,
+        /// Steps in the decreasing half (default: `step_size_up`); >= 1.
+        pub step_size_down: Option<u64> = None => with_step_size_down,
+        /// `triangular` (default), `triangular2` or `exp_range`.
+        pub mode: CyclicMode = CyclicMode::Triangular,
+        /// `exp_range` decay base (default 1.0); in (0, 1].
+        pub gamma: f64 = 1.0 => with_gamma,
+        /// Must match `mode` when given (`cycle` for the triangular modes, `iterations` for
+        /// `exp_range`).
+        pub scale_mode: Option<ScaleMode> = None => with_scale_mode,
+        /// Cycle momentum inversely to the LR (default true).
+        pub cycle_momentum: bool = true => with_cycle_momentum,
+        /// Lower momentum bound (default 0.8).
+        pub base_momentum: f64 = 0.8 => with_base_momentum,
+        /// Upper momentum bound (default 0.9).
+        pub max_momentum: f64 = 0.9 => with_max_momentum,
+        /// What one step counts (`iteration` by default, as in PyTorch).
+        pub unit: Unit = Unit::Iteration => with_unit,
+    }
 }
 
 impl CyclicLrSchedulerConfig {
-    /// The canonical TOML `type` (also the kind in records).
-    pub const NAME: &'static str = "cyclic";
-
-    /// A CyclicLR config with PyTorch's defaults.
-    pub fn new(base_lr: f64, max_lr: f64) -> Self {
-        Self {
-            base_lr,
-            max_lr,
-            step_size_up: d_up(),
-            step_size_down: None,
-            mode: d_mode(),
-            gamma: d_gamma(),
-            scale_mode: None,
-            cycle_momentum: true,
-            base_momentum: d_base_m(),
-            max_momentum: d_max_m(),
-            unit: d_unit(),
-        }
-    }
-
     /// Sets `step_size_up` and `step_size_down`.
     pub fn with_step_sizes(mut self, up: u64, down: Option<u64>) -> Self {
         self.step_size_up = up;
@@ -295,10 +244,6 @@ impl ClosedForm for CyclicLr {
                 -(base_height * scale),
             )
         })
-    }
-
-    fn fingerprint(&self) -> String {
-        format!("{self:?}")
     }
 }
 

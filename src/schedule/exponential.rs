@@ -1,64 +1,40 @@
 //! `ExponentialLR`: decay by `gamma` every epoch.
 
-use super::base::{leaf, pow_u64, ClosedForm, ClosedFormScheduler, Schedule, Unit};
+use super::base::{pow_u64, schedule_config, ClosedForm, ClosedFormScheduler, Unit};
 use super::error::{decay_factor, non_negative, ScheduleError};
-use super::kind::ScheduleKind;
-use super::run::{run_per, RunInfo};
+use super::kind::closed_form_kind;
 use burn::optim::LearningRate;
-use serde::{Deserialize, Serialize};
 
-/// Configuration of [`ExponentialLrScheduler`], PyTorch's
-/// [`torch.optim.lr_scheduler.ExponentialLR`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.ExponentialLR.html).
-///
-/// TOML: `[scheduler] type = "exponential"`, `gamma = 0.95`, `unit = "epoch"`.
-///
-/// `lr(t) = base_lr * gamma^t`; `t` in `unit`s (epochs by default).
-///
-/// ```
-/// use burn::lr_scheduler::LrScheduler;
-/// use burn_lr::schedule::ExponentialLrSchedulerConfig;
-///
-/// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
-/// // PyTorch: ExponentialLR(SGD(params, lr=1.0), gamma=0.5)
-/// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
-/// let mut s = ExponentialLrSchedulerConfig::new(0.5).init(1.0)?;
-/// let lrs: Vec<f64> = (0..3).map(|_| s.step()).collect();
-/// assert!(lrs.iter().zip([1.0, 0.5, 0.25]).all(|(a, b)| close(*a, b)));
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ExponentialLrSchedulerConfig {
-    /// Multiplicative factor per step; in [0, 1].
-    pub gamma: f64,
-    /// What one step counts (`epoch` by default, as in PyTorch).
-    #[serde(default = "default_unit")]
-    pub unit: Unit,
-}
-
-fn default_unit() -> Unit {
-    Unit::Epoch
+schedule_config! {
+    /// Configuration of [`ExponentialLrScheduler`], PyTorch's
+    /// [`torch.optim.lr_scheduler.ExponentialLR`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.ExponentialLR.html).
+    ///
+    /// TOML: `[scheduler] type = "exponential"`, `gamma = 0.95`, `unit = "epoch"`.
+    ///
+    /// `lr(t) = base_lr * gamma^t`; `t` in `unit`s (epochs by default).
+    ///
+    /// ```
+    /// use burn::lr_scheduler::LrScheduler;
+    /// use burn_lr::schedule::ExponentialLrSchedulerConfig;
+    ///
+    /// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+    /// // PyTorch: ExponentialLR(SGD(params, lr=1.0), gamma=0.5)
+    /// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+    /// let mut s = ExponentialLrSchedulerConfig::new(0.5).init(1.0)?;
+    /// let lrs: Vec<f64> = (0..3).map(|_| s.step()).collect();
+    /// assert!(lrs.iter().zip([1.0, 0.5, 0.25]).all(|(a, b)| close(*a, b)));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub struct ExponentialLrSchedulerConfig = "exponential", new(gamma: f64) {
+        /// Multiplicative factor per step; in [0, 1].
+        pub gamma: f64,
+        /// What one step counts (`epoch` by default, as in PyTorch).
+        pub unit: Unit = Unit::Epoch => with_unit,
+    }
 }
 
 impl ExponentialLrSchedulerConfig {
-    /// The canonical TOML `type` (also the kind in records).
-    pub const NAME: &'static str = "exponential";
-
-    /// An ExponentialLR config (epoch unit).
-    pub fn new(gamma: f64) -> Self {
-        Self {
-            gamma,
-            unit: default_unit(),
-        }
-    }
-
-    /// Sets the unit.
-    pub fn with_unit(mut self, unit: Unit) -> Self {
-        self.unit = unit;
-        self
-    }
-
     /// Validates the parameters into the closed-form schedule starting at `base_lr`.
     ///
     /// # Errors
@@ -105,17 +81,9 @@ impl ClosedForm for ExponentialLr {
     }
 }
 
-/// [`ExponentialLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
-pub type ExponentialLrScheduler = ClosedFormScheduler<ExponentialLr>;
-
-impl ScheduleKind for ExponentialLrSchedulerConfig {
-    fn unit(&self) -> Unit {
-        self.unit
-    }
-
-    fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
-        Ok(leaf(self.build(run.base_lr)?, run_per(run, self.unit)))
-    }
+closed_form_kind! {
+    ExponentialLrSchedulerConfig => ExponentialLrScheduler(ExponentialLr),
+    build(config, run) config.build(run.base_lr),
 }
 
 #[cfg(test)]

@@ -1,68 +1,49 @@
 //! Inverse square root decay after a linear warmup: Hugging Face's `get_inverse_sqrt_schedule`
 //! (from big_vision; Vaswani et al. 2017 in the `timescale = warmup` form).
 
-use super::base::{hf_warmup, leaf, ClosedForm, ClosedFormScheduler, Schedule, Unit};
+use super::base::{hf_warmup, schedule_config, ClosedForm, ClosedFormScheduler, Unit};
 use super::error::{non_negative, not_a_factor, ScheduleError};
-use super::kind::ScheduleKind;
-use super::run::{run_per, RunInfo};
+use super::kind::closed_form_kind;
+use super::run::RunInfo;
 use burn::optim::LearningRate;
-use serde::{Deserialize, Serialize};
 
-/// Configuration of [`InverseSqrtLrScheduler`], Hugging Face's
-/// [`get_inverse_sqrt_schedule`](https://huggingface.co/docs/transformers/main_classes/optimizer_schedules#transformers.get_inverse_sqrt_schedule).
-///
-/// With `base` the optimizer's `lr`, `W = num_warmup_steps`, `T = timescale` (in `unit`s):
-/// `base * t / W` for `t < W`, then `base / sqrt((t + T - W) / T)` (exactly `base` at `t = W`).
-///
-/// TOML: `[scheduler] type = "inverse_sqrt"`, `num_warmup_steps = 4000`, `timescale = 4000`.
-///
-/// `lr(t) = base_lr * t / W for t < W, then base_lr / sqrt((t + T - W) / T)`; `t`, `W = num_warmup_steps` and `T = timescale` (default `W`, or 10,000 without a warmup) in `unit`s (optimizer updates by default).
-///
-/// ```
-/// use burn::lr_scheduler::LrScheduler;
-/// use burn_lr::schedule::InverseSqrtLrSchedulerConfig;
-///
-/// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
-/// // PyTorch: get_inverse_sqrt_schedule(SGD(params, lr=1.0), num_warmup_steps=2) (Hugging Face transformers)
-/// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
-/// let mut s = InverseSqrtLrSchedulerConfig::new(2).init(1.0)?;
-/// let lrs: Vec<f64> = (0..9).map(|_| s.step()).collect();
-/// assert!(close(lrs[0], 0.0) && close(lrs[1], 0.5) && close(lrs[2], 1.0));
-/// assert!(close(lrs[8], 0.5)); // 1 / sqrt((8 + 2 - 2) / 2)
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct InverseSqrtLrSchedulerConfig {
-    /// Length of the linear warmup from 0, in `unit`s.
-    pub num_warmup_steps: u64,
-    /// Time scale of the decay, in `unit`s; default `num_warmup_steps`, or 10,000 when that is 0
-    /// (as HF); >= 1.
-    #[serde(default)]
-    pub timescale: Option<u64>,
-    /// What one step counts (`iteration` by default, as in HF).
-    #[serde(default = "d_unit")]
-    pub unit: Unit,
-}
-
-fn d_unit() -> Unit {
-    Unit::Iteration
+schedule_config! {
+    /// Configuration of [`InverseSqrtLrScheduler`], Hugging Face's
+    /// [`get_inverse_sqrt_schedule`](https://huggingface.co/docs/transformers/main_classes/optimizer_schedules#transformers.get_inverse_sqrt_schedule).
+    ///
+    /// With `base` the optimizer's `lr`, `W = num_warmup_steps`, `T = timescale` (in `unit`s):
+    /// `base * t / W` for `t < W`, then `base / sqrt((t + T - W) / T)` (exactly `base` at `t = W`).
+    ///
+    /// TOML: `[scheduler] type = "inverse_sqrt"`, `num_warmup_steps = 4000`, `timescale = 4000`.
+    ///
+    /// `lr(t) = base_lr * t / W for t < W, then base_lr / sqrt((t + T - W) / T)`; `t`, `W = num_warmup_steps` and `T = timescale` (default `W`, or 10,000 without a warmup) in `unit`s (optimizer updates by default).
+    ///
+    /// ```
+    /// use burn::lr_scheduler::LrScheduler;
+    /// use burn_lr::schedule::InverseSqrtLrSchedulerConfig;
+    ///
+    /// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+    /// // PyTorch: get_inverse_sqrt_schedule(SGD(params, lr=1.0), num_warmup_steps=2) (Hugging Face transformers)
+    /// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+    /// let mut s = InverseSqrtLrSchedulerConfig::new(2).init(1.0)?;
+    /// let lrs: Vec<f64> = (0..9).map(|_| s.step()).collect();
+    /// assert!(close(lrs[0], 0.0) && close(lrs[1], 0.5) && close(lrs[2], 1.0));
+    /// assert!(close(lrs[8], 0.5)); // 1 / sqrt((8 + 2 - 2) / 2)
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub struct InverseSqrtLrSchedulerConfig = "inverse_sqrt", new(num_warmup_steps: u64) {
+        /// Length of the linear warmup from 0, in `unit`s.
+        pub num_warmup_steps: u64,
+        /// Time scale of the decay, in `unit`s; default `num_warmup_steps`, or 10,000 when that is 0
+        /// (as HF); >= 1.
+        pub timescale: Option<u64> = None,
+        /// What one step counts (`iteration` by default, as in HF).
+        pub unit: Unit = Unit::Iteration => with_unit,
+    }
 }
 
 impl InverseSqrtLrSchedulerConfig {
-    /// The canonical TOML `type` (also the kind in records).
-    pub const NAME: &'static str = "inverse_sqrt";
-
-    /// An inverse-sqrt config with HF's default time scale.
-    pub fn new(num_warmup_steps: u64) -> Self {
-        Self {
-            num_warmup_steps,
-            timescale: None,
-            unit: d_unit(),
-        }
-    }
-
     /// Sets `timescale`.
     pub fn with_timescale(mut self, timescale: u64) -> Self {
         self.timescale = Some(timescale);
@@ -117,26 +98,14 @@ impl ClosedForm for InverseSqrt {
         let shifted = i128::from(t) + i128::from(self.timescale) - i128::from(self.warmup);
         self.base_lr * (1.0 / (shifted as f64 / self.timescale as f64).sqrt())
     }
-
-    fn fingerprint(&self) -> String {
-        format!("{self:?}")
-    }
 }
 
-/// [`InverseSqrtLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
-pub type InverseSqrtLrScheduler = ClosedFormScheduler<InverseSqrt>;
-
-impl ScheduleKind for InverseSqrtLrSchedulerConfig {
-    fn unit(&self) -> Unit {
-        self.unit
-    }
+closed_form_kind! {
+    InverseSqrtLrSchedulerConfig => InverseSqrtLrScheduler(InverseSqrt),
+    build(config, run) config.build(run.base_lr),
 
     fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
         not_a_factor(Self::NAME)
-    }
-
-    fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
-        Ok(leaf(self.build(run.base_lr)?, run_per(run, self.unit)))
     }
 }
 

@@ -38,3 +38,43 @@ pub(crate) trait ScheduleKind {
     /// (the schedule declares no length).
     fn length_warnings(&self, _run: &RunInfo, _out: &mut Vec<String>) {}
 }
+
+/// The glue of a closed-form schedule: its Burn scheduler type (the one
+/// [`ClosedFormScheduler`](super::ClosedFormScheduler) shell over its closed form) and its
+/// [`ScheduleKind`]: the config's `unit`, and the closed form that `build` makes for a run,
+/// advancing once per unit. Methods after `build` override the trait's defaults.
+///
+/// ```text
+/// closed_form_kind! {
+///     StepLrSchedulerConfig => StepLrScheduler(StepLr),
+///     build(config, run) config.build(run.base_lr),
+/// }
+/// ```
+macro_rules! closed_form_kind {
+    (
+        $config:ident => $scheduler:ident($form:ty),
+        build($c:ident, $run:ident) $build:expr,
+        $($extra:tt)*
+    ) => {
+        #[doc = concat!("[`", stringify!($config), "`]'s scheduler: a Burn `LrScheduler`.")]
+        pub type $scheduler = $crate::schedule::base::ClosedFormScheduler<$form>;
+
+        impl $crate::schedule::kind::ScheduleKind for $config {
+            fn unit(&self) -> $crate::schedule::base::Unit {
+                self.unit
+            }
+
+            fn build_schedule(
+                &self,
+                $run: &$crate::schedule::run::RunInfo,
+            ) -> Result<Box<dyn $crate::schedule::base::Schedule>, $crate::schedule::error::ScheduleError> {
+                let $c = self;
+                let per = $crate::schedule::run::run_per($run, self.unit);
+                Ok($crate::schedule::base::leaf($build?, per))
+            }
+
+            $($extra)*
+        }
+    };
+}
+pub(crate) use closed_form_kind;

@@ -1,96 +1,54 @@
 //! `LinearLR`: a factor on the base LR, linear from `start_factor` to `end_factor` over
 //! `total_iters` steps.
 
-use super::base::{land, leaf, ClosedForm, ClosedFormScheduler, Schedule, Unit};
+use super::base::{land, schedule_config, ClosedForm, ClosedFormScheduler, Unit};
 use super::error::{finite, non_negative, start_fraction, ScheduleError};
-use super::kind::ScheduleKind;
-use super::run::{run_per, RunInfo};
+use super::kind::closed_form_kind;
 use burn::optim::LearningRate;
-use serde::{Deserialize, Serialize};
 
-fn d_third() -> f64 {
-    1.0 / 3.0
-}
-fn d_one() -> f64 {
-    1.0
-}
-fn d_iters() -> u64 {
-    5
-}
-fn d_unit() -> Unit {
-    Unit::Epoch
-}
-
-/// Configuration of [`LinearLrScheduler`], PyTorch's
-/// [`torch.optim.lr_scheduler.LinearLR`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.LinearLR.html):
-/// the factor goes linearly from `start_factor` to `end_factor` over `total_iters` steps, then
-/// stays at `end_factor`.
-///
-/// TOML: `[scheduler] type = "linear"`, `start_factor = 0.1`, `end_factor = 1.0`, `total_iters = 5`.
-///
-/// `lr(t) = base_lr * (start_factor + (end_factor - start_factor) * min(t, total_iters) / total_iters)`; `t` and `total_iters` in `unit`s (epochs by default).
-///
-/// ```
-/// use burn::lr_scheduler::LrScheduler;
-/// use burn_lr::schedule::LinearLrSchedulerConfig;
-///
-/// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
-/// // PyTorch: LinearLR(SGD(params, lr=1.0), start_factor=0.5, end_factor=1.0, total_iters=2)
-/// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
-/// let mut s = LinearLrSchedulerConfig::new(0.5, 1.0, 2).init(1.0)?;
-/// let lrs: Vec<f64> = (0..4).map(|_| s.step()).collect();
-/// assert!(lrs.iter().zip([0.5, 0.75, 1.0, 1.0]).all(|(a, b)| close(*a, b)));
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LinearLrSchedulerConfig {
-    /// Factor at step 0, in (0, 1] as PyTorch requires (default 1/3).
-    #[serde(default = "d_third")]
-    pub start_factor: f64,
-    /// Factor from `total_iters` on, in [0, 1] (default 1.0).
-    #[serde(default = "d_one")]
-    pub end_factor: f64,
-    /// Steps of the ramp (default 5); 0 only with `start_factor = 1` (a no-op).
-    #[serde(default = "d_iters")]
-    pub total_iters: u64,
-    /// What one step counts (`epoch` by default).
-    #[serde(default = "d_unit")]
-    pub unit: Unit,
+schedule_config! {
+    /// Configuration of [`LinearLrScheduler`], PyTorch's
+    /// [`torch.optim.lr_scheduler.LinearLR`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.LinearLR.html):
+    /// the factor goes linearly from `start_factor` to `end_factor` over `total_iters` steps, then
+    /// stays at `end_factor`.
+    ///
+    /// TOML: `[scheduler] type = "linear"`, `start_factor = 0.1`, `end_factor = 1.0`, `total_iters = 5`.
+    ///
+    /// `lr(t) = base_lr * (start_factor + (end_factor - start_factor) * min(t, total_iters) / total_iters)`; `t` and `total_iters` in `unit`s (epochs by default).
+    ///
+    /// ```
+    /// use burn::lr_scheduler::LrScheduler;
+    /// use burn_lr::schedule::LinearLrSchedulerConfig;
+    ///
+    /// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+    /// // PyTorch: LinearLR(SGD(params, lr=1.0), start_factor=0.5, end_factor=1.0, total_iters=2)
+    /// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+    /// let mut s = LinearLrSchedulerConfig::new(0.5, 1.0, 2).init(1.0)?;
+    /// let lrs: Vec<f64> = (0..4).map(|_| s.step()).collect();
+    /// assert!(lrs.iter().zip([0.5, 0.75, 1.0, 1.0]).all(|(a, b)| close(*a, b)));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub struct LinearLrSchedulerConfig = "linear", new(start_factor: f64, end_factor: f64, total_iters: u64) {
+        /// Factor at step 0, in (0, 1] as PyTorch requires (default 1/3).
+        pub start_factor: f64 = 1.0 / 3.0 => with_start_factor,
+        /// Factor from `total_iters` on, in [0, 1] (default 1.0).
+        pub end_factor: f64 = 1.0 => with_end_factor,
+        /// Steps of the ramp (default 5); 0 only with `start_factor = 1` (a no-op).
+        pub total_iters: u64 = 5 => with_total_iters,
+        /// What one step counts (`epoch` by default).
+        pub unit: Unit = Unit::Epoch => with_unit,
+    }
 }
 
 impl Default for LinearLrSchedulerConfig {
+    /// PyTorch's defaults for every field.
     fn default() -> Self {
-        Self {
-            start_factor: d_third(),
-            end_factor: 1.0,
-            total_iters: 5,
-            unit: d_unit(),
-        }
+        Self::defaults()
     }
 }
 
 impl LinearLrSchedulerConfig {
-    /// The canonical TOML `type` (also the kind in records).
-    pub const NAME: &'static str = "linear";
-
-    /// A LinearLR config.
-    pub fn new(start_factor: f64, end_factor: f64, total_iters: u64) -> Self {
-        Self {
-            start_factor,
-            end_factor,
-            total_iters,
-            unit: d_unit(),
-        }
-    }
-
-    /// Sets the unit.
-    pub fn with_unit(mut self, unit: Unit) -> Self {
-        self.unit = unit;
-        self
-    }
-
     /// Validates into the closed form starting at `base_lr`.
     ///
     /// # Errors
@@ -163,23 +121,11 @@ impl ClosedForm for LinearLr {
         let delta = (self.end_factor - self.start_factor) * t / self.total_iters as f64;
         self.base_lr * land(self.start_factor, self.end_factor, weight, delta)
     }
-
-    fn fingerprint(&self) -> String {
-        format!("{self:?}")
-    }
 }
 
-/// [`LinearLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
-pub type LinearLrScheduler = ClosedFormScheduler<LinearLr>;
-
-impl ScheduleKind for LinearLrSchedulerConfig {
-    fn unit(&self) -> Unit {
-        self.unit
-    }
-
-    fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
-        Ok(leaf(self.build(run.base_lr)?, run_per(run, self.unit)))
-    }
+closed_form_kind! {
+    LinearLrSchedulerConfig => LinearLrScheduler(LinearLr),
+    build(config, run) config.build(run.base_lr),
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! Learning-rate schedules, exact to PyTorch 2.15's `torch.optim.lr_scheduler`, as Burn
-//! [`LrScheduler`]s.
+//! [`LrScheduler`](burn::lr_scheduler::LrScheduler)s.
 //!
 //! Every closed-form schedule is a pure function of its position `t` (PyTorch's `last_epoch`:
 //! the number of `scheduler.step()` calls PyTorch would have made), evaluated by one shared
@@ -10,7 +10,7 @@
 //! - [`Unit::Epoch`]: `t = floor(k / steps_per_epoch)`, the LR changes only at epoch boundaries,
 //!   exactly as PyTorch code that calls `scheduler.step()` once per epoch.
 //!
-//! The k-th call of [`LrScheduler::step`] (counting from 0) returns the LR that PyTorch's
+//! The k-th call of [`LrScheduler::step`](burn::lr_scheduler::LrScheduler::step) (counting from 0) returns the LR that PyTorch's
 //! optimizer uses for its k-th update, i.e. PyTorch's `get_last_lr()` after `k` scheduler steps.
 //!
 //! [`ReduceLrOnPlateauScheduler`] is the one stateful schedule: it is fed one validation metric
@@ -18,8 +18,28 @@
 //!
 //! Two ways to build one: each config's `init()` (PyTorch-style stepping, one `step()` per
 //! `scheduler.step()`), or a [`SchedulerConfig`] (the TOML form, every type below) built for a
-//! run with [`SchedulerConfig::init`], which is what [`LearnerSchedule`](crate::learner::LearnerSchedule)
-//! does for a Burn `Learner`.
+//! run with [`SchedulerConfig::init`] into a [`Scheduler`], which is what
+//! [`LearnerSchedule`](crate::learner::LearnerSchedule) does for a Burn `Learner`.
+//!
+//! The path from a `[scheduler]` table to the `LrScheduler` Burn steps (files of this module):
+//!
+//! ```text
+//! [scheduler] TOML ──► SchedulerConfig (config.rs: the one list of types; suggest.rs: "did you mean")
+//!                         │ one variant per type, e.g. StepLrSchedulerConfig (step.rs, declared by
+//!                         │ schedule_config! in base.rs: PyTorch's names and defaults)
+//!                         ▼ SchedulerConfig::init(&RunInfo)  (run.rs: base LR, updates per epoch, length)
+//!                       ScheduleKind::build_schedule (kind.rs; closed_form_kind! for a leaf)
+//!                         │ leaf: the closed form (StepLr: ClosedForm, base.rs) in ClosedFormScheduler,
+//!                         │       advancing once per unit; composites (compose/) hold children
+//!                         ▼
+//!                       Box<dyn Schedule> ──► Scheduler (scheduler.rs): Burn's LrScheduler, one
+//!                                             step() per optimizer update; record = count + identity
+//!                                             (record.rs); reduce_on_plateau (plateau.rs) instead
+//!                                             when the table asks for it
+//! ```
+//!
+//! Adding a schedule: one file (its `schedule_config!`, validation in `build`, the closed form
+//! and its `ClosedForm` impl, `closed_form_kind!`, tests) and one line in `config.rs`'s list.
 //!
 //! | `type` | config | reference | default `unit` |
 //! |---|---|---|---|

@@ -1,89 +1,50 @@
 //! Noam: Burn's `NoamLrScheduler` (Vaswani et al. 2017, "Attention Is All You Need", eq. 3).
 
-use super::base::{leaf, ClosedForm, ClosedFormScheduler, Schedule, Unit};
+use super::base::{schedule_config, ClosedForm, ClosedFormScheduler, Unit};
 use super::error::{not_a_factor, positive, ScheduleError};
-use super::kind::ScheduleKind;
-use super::run::{run_per, RunInfo};
+use super::kind::closed_form_kind;
+use super::run::RunInfo;
 use burn::optim::LearningRate;
-use serde::{Deserialize, Serialize};
 
-/// Configuration of [`NoamLrScheduler`], Burn's `NoamLrSchedulerConfig` with the same
-/// parameter names and defaults.
-///
-/// The k-th `step()` (from 0; `n = k + 1`, in `unit`s) returns
-/// `factor * model_size^-0.5 * min(n^-0.5, n * warmup_steps^-1.5)`: a linear rise for
-/// `warmup_steps` steps, then an inverse-square-root decay. The optimizer's `lr` is not used
-/// (`factor` sets the scale), as in Burn.
-///
-/// TOML: `[scheduler] type = "noam"`, `factor = 1.0`, `warmup_steps = 4000`, `model_size = 512`.
-///
-/// `lr(n) = factor * model_size^-0.5 * min(n^-0.5, n * warmup_steps^-1.5), n = t + 1`; `n` counts optimizer updates from 1; the optimizer's `lr` is not used.
-///
-/// ```
-/// use burn::lr_scheduler::LrScheduler;
-/// use burn_lr::schedule::NoamLrSchedulerConfig;
-///
-/// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
-/// // PyTorch: Burn's NoamLrSchedulerConfig::new(1.0).with_warmup_steps(4).with_model_size(1) (the Transformer paper's schedule)
-/// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
-/// let mut s = NoamLrSchedulerConfig::new(1.0).with_warmup_steps(4).with_model_size(1).init()?;
-/// let lrs: Vec<f64> = (0..16).map(|_| s.step()).collect();
-/// assert!(close(lrs[0], 0.125) && close(lrs[3], 0.5) && close(lrs[15], 0.25));
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NoamLrSchedulerConfig {
-    /// Overall scale of the learning rate; finite, > 0.
-    pub factor: f64,
-    /// Steps of the warmup (default 4000); >= 1.
-    #[serde(default = "d_warmup")]
-    pub warmup_steps: u64,
-    /// The model's embedding size (default 512); >= 1.
-    #[serde(default = "d_model_size")]
-    pub model_size: u64,
-    /// What one step counts (`iteration` by default, as in Burn).
-    #[serde(default = "d_unit")]
-    pub unit: Unit,
-}
-
-fn d_warmup() -> u64 {
-    4000
-}
-fn d_model_size() -> u64 {
-    512
-}
-fn d_unit() -> Unit {
-    Unit::Iteration
+schedule_config! {
+    /// Configuration of [`NoamLrScheduler`], Burn's `NoamLrSchedulerConfig` with the same
+    /// parameter names and defaults.
+    ///
+    /// The k-th `step()` (from 0; `n = k + 1`, in `unit`s) returns
+    /// `factor * model_size^-0.5 * min(n^-0.5, n * warmup_steps^-1.5)`: a linear rise for
+    /// `warmup_steps` steps, then an inverse-square-root decay. The optimizer's `lr` is not used
+    /// (`factor` sets the scale), as in Burn.
+    ///
+    /// TOML: `[scheduler] type = "noam"`, `factor = 1.0`, `warmup_steps = 4000`, `model_size = 512`.
+    ///
+    /// `lr(n) = factor * model_size^-0.5 * min(n^-0.5, n * warmup_steps^-1.5), n = t + 1`; `n` counts optimizer updates from 1; the optimizer's `lr` is not used.
+    ///
+    /// ```
+    /// use burn::lr_scheduler::LrScheduler;
+    /// use burn_lr::schedule::NoamLrSchedulerConfig;
+    ///
+    /// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+    /// // PyTorch: Burn's NoamLrSchedulerConfig::new(1.0).with_warmup_steps(4).with_model_size(1) (the Transformer paper's schedule)
+    /// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+    /// let mut s = NoamLrSchedulerConfig::new(1.0).with_warmup_steps(4).with_model_size(1).init()?;
+    /// let lrs: Vec<f64> = (0..16).map(|_| s.step()).collect();
+    /// assert!(close(lrs[0], 0.125) && close(lrs[3], 0.5) && close(lrs[15], 0.25));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub struct NoamLrSchedulerConfig = "noam", new(factor: f64) {
+        /// Overall scale of the learning rate; finite, > 0.
+        pub factor: f64,
+        /// Steps of the warmup (default 4000); >= 1.
+        pub warmup_steps: u64 = 4000 => with_warmup_steps,
+        /// The model's embedding size (default 512); >= 1.
+        pub model_size: u64 = 512 => with_model_size,
+        /// What one step counts (`iteration` by default, as in Burn).
+        pub unit: Unit = Unit::Iteration => with_unit,
+    }
 }
 
 impl NoamLrSchedulerConfig {
-    /// The canonical TOML `type` (also the kind in records).
-    pub const NAME: &'static str = "noam";
-
-    /// A Noam config with Burn's defaults.
-    pub fn new(factor: f64) -> Self {
-        Self {
-            factor,
-            warmup_steps: d_warmup(),
-            model_size: d_model_size(),
-            unit: d_unit(),
-        }
-    }
-
-    /// Sets `warmup_steps`.
-    pub fn with_warmup_steps(mut self, warmup_steps: u64) -> Self {
-        self.warmup_steps = warmup_steps;
-        self
-    }
-
-    /// Sets `model_size`.
-    pub fn with_model_size(mut self, model_size: u64) -> Self {
-        self.model_size = model_size;
-        self
-    }
-
     /// Validates into the closed form.
     ///
     /// # Errors
@@ -131,19 +92,11 @@ impl ClosedForm for Noam {
         let rise = n * self.warmup_steps.powf(-1.5);
         self.factor * self.model_size.powf(-0.5) * f64::min(n.powf(-0.5), rise)
     }
-
-    fn fingerprint(&self) -> String {
-        format!("{self:?}")
-    }
 }
 
-/// [`NoamLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
-pub type NoamLrScheduler = ClosedFormScheduler<Noam>;
-
-impl ScheduleKind for NoamLrSchedulerConfig {
-    fn unit(&self) -> Unit {
-        self.unit
-    }
+closed_form_kind! {
+    NoamLrSchedulerConfig => NoamLrScheduler(Noam),
+    build(config, run) config.build(),
 
     fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
         not_a_factor(Self::NAME)
@@ -151,10 +104,6 @@ impl ScheduleKind for NoamLrSchedulerConfig {
 
     fn uses_base_lr(&self) -> bool {
         false
-    }
-
-    fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
-        Ok(leaf(self.build()?, run_per(run, self.unit)))
     }
 }
 

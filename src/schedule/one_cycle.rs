@@ -1,6 +1,6 @@
 //! `OneCycleLR` (Smith & Topin 2017, "Super-Convergence").
 
-use super::base::{leaf, ClosedForm, ClosedFormScheduler, Schedule, Unit};
+use super::base::{leaf, schedule_config, ClosedForm, ClosedFormScheduler, Schedule, Unit};
 use super::error::{finite, momentum_bounds, not_a_factor, positive, ScheduleError};
 use super::kind::ScheduleKind;
 use super::run::{length_warning, run_length, run_per, run_too_short, RunInfo};
@@ -35,104 +35,67 @@ impl AnnealStrategy {
     }
 }
 
-/// Configuration of [`OneCycleLrScheduler`], PyTorch's
-/// [`torch.optim.lr_scheduler.OneCycleLR`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.OneCycleLR.html),
-/// with the same parameter names and defaults.
-///
-/// The cycle length is `total_steps`, or `epochs * steps_per_epoch` (in the schedule's `unit`,
-/// optimizer updates by default), used as given: a run longer than the cycle holds the final LR
-/// and momentum, a shorter one simply stops early in the cycle (a training run warns once about
-/// either). Leave all three out and a training run fills in its own length (epochs × optimizer
-/// updates per epoch, after gradient accumulation), so the cycle runs exactly once. The base LR
-/// of the optimizer is ignored, as in PyTorch: the cycle starts at `max_lr / div_factor`.
-///
-/// TOML: `[scheduler] type = "one_cycle"`, `max_lr = 0.1`, `pct_start = 0.3`, ...
-///
-/// `lr rises from max_lr / div_factor to max_lr over pct_start * total_steps updates (cosine or linear), then anneals to max_lr / div_factor / final_div_factor`; steps in `unit`s (optimizer updates by default); momentum cycles the other way between `max_momentum` and `base_momentum`.
-///
-/// ```
-/// use burn::lr_scheduler::LrScheduler;
-/// use burn_lr::schedule::OneCycleLrSchedulerConfig;
-///
-/// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
-/// // PyTorch: OneCycleLR(SGD(params, lr=0.1, momentum=0.9), max_lr=0.1, total_steps=100)
-/// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
-/// let s = OneCycleLrSchedulerConfig::new(0.1).with_total_steps(100).init()?;
-/// assert!(close(s.lr_at_update(0), 0.004)); // max_lr / div_factor
-/// assert!(close(s.lr_at_update(29), 0.1)); // max_lr at pct_start * total_steps - 1
-/// assert!(close(s.lr_at_update(99), 4e-7)); // max_lr / div_factor / final_div_factor
-/// assert_eq!(s.momentum_at_update(0), Some(0.95)); // max_momentum while the LR is low
-/// let mut s = s;
-/// assert!(close(s.step(), 0.004));
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OneCycleLrSchedulerConfig {
-    /// Peak learning rate; finite, > 0 (values above 1 are allowed).
-    pub max_lr: f64,
-    /// Length of the cycle in `unit`s; `None`: `epochs * steps_per_epoch`, or the run's length.
-    #[serde(default)]
-    pub total_steps: Option<u64>,
-    /// Number of epochs (with `steps_per_epoch`), PyTorch's alternative to `total_steps`.
-    #[serde(default)]
-    pub epochs: Option<u64>,
-    /// Steps per epoch (with `epochs`).
-    #[serde(default)]
-    pub steps_per_epoch: Option<u64>,
-    /// Fraction of the cycle spent increasing the LR, in (0, 1) (default 0.3).
-    #[serde(default = "d_pct_start")]
-    pub pct_start: f64,
-    /// `cos` (default) or `linear`.
-    #[serde(default = "d_anneal")]
-    pub anneal_strategy: AnnealStrategy,
-    /// Whether momentum is cycled inversely to the LR (default true).
-    #[serde(default = "d_true")]
-    pub cycle_momentum: bool,
-    /// Lower momentum bound (default 0.85).
-    #[serde(default = "d_base_momentum")]
-    pub base_momentum: f64,
-    /// Upper momentum bound (default 0.95).
-    #[serde(default = "d_max_momentum")]
-    pub max_momentum: f64,
-    /// `initial_lr = max_lr / div_factor` (default 25).
-    #[serde(default = "d_div")]
-    pub div_factor: f64,
-    /// `min_lr = initial_lr / final_div_factor` (default 1e4).
-    #[serde(default = "d_final_div")]
-    pub final_div_factor: f64,
-    /// Use the three-phase schedule (fast.ai's original) instead of two phases (default false).
-    #[serde(default)]
-    pub three_phase: bool,
-    /// What one step counts (`iteration` by default, as in PyTorch).
-    #[serde(default = "d_unit")]
-    pub unit: Unit,
-}
-
-fn d_pct_start() -> f64 {
-    0.3
-}
-fn d_anneal() -> AnnealStrategy {
-    AnnealStrategy::Cos
-}
-fn d_true() -> bool {
-    true
-}
-fn d_base_momentum() -> f64 {
-    0.85
-}
-fn d_max_momentum() -> f64 {
-    0.95
-}
-fn d_div() -> f64 {
-    25.0
-}
-fn d_final_div() -> f64 {
-    1e4
-}
-fn d_unit() -> Unit {
-    Unit::Iteration
+schedule_config! {
+    /// Configuration of [`OneCycleLrScheduler`], PyTorch's
+    /// [`torch.optim.lr_scheduler.OneCycleLR`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.OneCycleLR.html),
+    /// with the same parameter names and defaults.
+    ///
+    /// The cycle length is `total_steps`, or `epochs * steps_per_epoch` (in the schedule's `unit`,
+    /// optimizer updates by default), used as given: a run longer than the cycle holds the final LR
+    /// and momentum, a shorter one simply stops early in the cycle (a training run warns once about
+    /// either). Leave all three out and a training run fills in its own length (epochs × optimizer
+    /// updates per epoch, after gradient accumulation), so the cycle runs exactly once. The base LR
+    /// of the optimizer is ignored, as in PyTorch: the cycle starts at `max_lr / div_factor`.
+    ///
+    /// TOML: `[scheduler] type = "one_cycle"`, `max_lr = 0.1`, `pct_start = 0.3`, ...
+    ///
+    /// `lr rises from max_lr / div_factor to max_lr over pct_start * total_steps updates (cosine or linear), then anneals to max_lr / div_factor / final_div_factor`; steps in `unit`s (optimizer updates by default); momentum cycles the other way between `max_momentum` and `base_momentum`.
+    ///
+    /// ```
+    /// use burn::lr_scheduler::LrScheduler;
+    /// use burn_lr::schedule::OneCycleLrSchedulerConfig;
+    ///
+    /// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+    /// // PyTorch: OneCycleLR(SGD(params, lr=0.1, momentum=0.9), max_lr=0.1, total_steps=100)
+    /// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+    /// let s = OneCycleLrSchedulerConfig::new(0.1).with_total_steps(100).init()?;
+    /// assert!(close(s.lr_at_update(0), 0.004)); // max_lr / div_factor
+    /// assert!(close(s.lr_at_update(29), 0.1)); // max_lr at pct_start * total_steps - 1
+    /// assert!(close(s.lr_at_update(99), 4e-7)); // max_lr / div_factor / final_div_factor
+    /// assert_eq!(s.momentum_at_update(0), Some(0.95)); // max_momentum while the LR is low
+    /// let mut s = s;
+    /// assert!(close(s.step(), 0.004));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub struct OneCycleLrSchedulerConfig = "one_cycle", new(max_lr: f64) {
+        /// Peak learning rate; finite, > 0 (values above 1 are allowed).
+        pub max_lr: f64,
+        /// Length of the cycle in `unit`s; `None`: `epochs * steps_per_epoch`, or the run's length.
+        pub total_steps: Option<u64> = None,
+        /// Number of epochs (with `steps_per_epoch`), PyTorch's alternative to `total_steps`.
+        pub epochs: Option<u64> = None,
+        /// Steps per epoch (with `epochs`).
+        pub steps_per_epoch: Option<u64> = None => with_steps_per_epoch,
+        /// Fraction of the cycle spent increasing the LR, in (0, 1) (default 0.3).
+        pub pct_start: f64 = 0.3 => with_pct_start,
+        /// `cos` (default) or `linear`.
+        pub anneal_strategy: AnnealStrategy = AnnealStrategy::Cos => with_anneal_strategy,
+        /// Whether momentum is cycled inversely to the LR (default true).
+        pub cycle_momentum: bool = true => with_cycle_momentum,
+        /// Lower momentum bound (default 0.85).
+        pub base_momentum: f64 = 0.85 => with_base_momentum,
+        /// Upper momentum bound (default 0.95).
+        pub max_momentum: f64 = 0.95 => with_max_momentum,
+        /// `initial_lr = max_lr / div_factor` (default 25).
+        pub div_factor: f64 = 25.0 => with_div_factor,
+        /// `min_lr = initial_lr / final_div_factor` (default 1e4).
+        pub final_div_factor: f64 = 1e4 => with_final_div_factor,
+        /// Use the three-phase schedule (fast.ai's original) instead of two phases (default false).
+        pub three_phase: bool = false => with_three_phase,
+        /// What one step counts (`iteration` by default, as in PyTorch).
+        pub unit: Unit = Unit::Iteration => with_unit,
+    }
 }
 
 struct Phase {
@@ -144,29 +107,6 @@ struct Phase {
 }
 
 impl OneCycleLrSchedulerConfig {
-    /// The canonical TOML `type` (also the kind in records).
-    pub const NAME: &'static str = "one_cycle";
-
-    /// A OneCycleLR config with PyTorch's defaults; the length comes from `with_total_steps`,
-    /// `with_epochs`, or the training run.
-    pub fn new(max_lr: f64) -> Self {
-        Self {
-            max_lr,
-            total_steps: None,
-            epochs: None,
-            steps_per_epoch: None,
-            pct_start: d_pct_start(),
-            anneal_strategy: d_anneal(),
-            cycle_momentum: true,
-            base_momentum: d_base_momentum(),
-            max_momentum: d_max_momentum(),
-            div_factor: d_div(),
-            final_div_factor: d_final_div(),
-            three_phase: false,
-            unit: d_unit(),
-        }
-    }
-
     /// Sets `total_steps`.
     pub fn with_total_steps(mut self, total_steps: u64) -> Self {
         self.total_steps = Some(total_steps);
@@ -177,24 +117,6 @@ impl OneCycleLrSchedulerConfig {
     pub fn with_epochs(mut self, epochs: u64, steps_per_epoch: u64) -> Self {
         self.epochs = Some(epochs);
         self.steps_per_epoch = Some(steps_per_epoch);
-        self
-    }
-
-    /// Sets `pct_start`.
-    pub fn with_pct_start(mut self, pct_start: f64) -> Self {
-        self.pct_start = pct_start;
-        self
-    }
-
-    /// Sets `anneal_strategy`.
-    pub fn with_anneal_strategy(mut self, anneal_strategy: AnnealStrategy) -> Self {
-        self.anneal_strategy = anneal_strategy;
-        self
-    }
-
-    /// Sets `three_phase`.
-    pub fn with_three_phase(mut self, three_phase: bool) -> Self {
-        self.three_phase = three_phase;
         self
     }
 

@@ -1,85 +1,61 @@
 //! `piecewise_linear`: a factor of the base LR, linear between knots (`numpy.interp`), read at
 //! every optimizer update: David Page's DAWNBench ResNet-9 schedule.
 
-use super::base::{leaf, ClosedForm, ClosedFormScheduler, Schedule, Unit};
+use super::base::{schedule_config, ClosedForm, ClosedFormScheduler, Unit};
 use super::error::{finite, non_negative, not_a_factor, ScheduleError};
-use super::kind::ScheduleKind;
-use super::run::{run_length, run_per, RunInfo};
+use super::kind::closed_form_kind;
+use super::run::{run_length, RunInfo};
 use burn::optim::LearningRate;
-use serde::{Deserialize, Serialize};
 
-fn d_unit() -> Unit {
-    Unit::Epoch
-}
-
-/// Configuration of [`PiecewiseLinearLrScheduler`]: the factor of the base LR is linear between
-/// `(knots[i], values[i])` points, `values[0]` before the first knot and the last value after the
-/// last one (`numpy.interp(t, knots, values)`). As in PyTorch's `LambdaLR`, `lr = base_lr * f(t)`.
-///
-/// With `unit = "epoch"` (the default) the knots are epochs, possibly fractional, and inside a
-/// `Learner` the factor is read at every optimizer update `k` at `t = k / updates_per_epoch`
-/// (David Page's "How to train your ResNet" schedule: `knots = [0, 5, 24]`,
-/// `values = [0, 1, 0]` with a base LR of 0.4). With `unit = "iteration"`, `t` is the update
-/// count and the knots are in updates.
-///
-/// PyTorch: `LambdaLR(opt, lambda k: numpy.interp(k / steps_per_epoch, knots, values))`, stepped
-/// once per optimizer update. The neighbours elsewhere: optax's
-/// `piecewise_interpolate_schedule(interpolate_type="linear", ...)` (whose values are absolute
-/// rates and whose boundaries are in updates) and fastai's `combine_scheds` of `SchedLin`
-/// pieces.
-///
-/// TOML: `[scheduler] type = "piecewise_linear"`, `knots = [0, 5, 24]`, `values = [0.0, 1.0, 0.0]`.
-///
-/// `lr(t) = base_lr * (values[i] + (values[i+1] - values[i]) / (knots[i+1] - knots[i]) * (t - knots[i]))`
-/// for `knots[i] <= t < knots[i+1]`; `t` in `unit`s (epochs by default, fractional inside a
-/// `Learner`).
-///
-/// ```
-/// use burn::lr_scheduler::LrScheduler;
-/// use burn_lr::schedule::PiecewiseLinearLrSchedulerConfig;
-///
-/// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
-/// // PyTorch: LambdaLR(SGD(params, lr=0.4), lambda k: numpy.interp(k / 2, [0, 5, 24], [0, 1, 0]))
-/// let config = PiecewiseLinearLrSchedulerConfig::new(vec![0.0, 5.0, 24.0], vec![0.0, 1.0, 0.0]);
-/// let mut s = config.init_per_update(0.4, 2)?; // 2 optimizer updates per epoch
-/// let lrs: Vec<f64> = (0..3).map(|_| s.step()).collect(); // epochs 0, 0.5, 1
-/// assert_eq!(lrs, [0.0, 0.4 * 0.1, 0.4 * 0.2]);
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PiecewiseLinearLrSchedulerConfig {
-    /// Where the factor is given, strictly ascending, finite (in `unit`s; fractional epochs
-    /// allowed). At least one.
-    pub knots: Vec<f64>,
-    /// The factor of the base LR at each knot (as many as `knots`), finite and >= 0.
-    pub values: Vec<f64>,
-    /// What `t` counts: `epoch` (default; read at every update as a fraction of the epoch) or
-    /// `iteration` (optimizer updates).
-    #[serde(default = "d_unit")]
-    pub unit: Unit,
+schedule_config! {
+    /// Configuration of [`PiecewiseLinearLrScheduler`]: the factor of the base LR is linear between
+    /// `(knots[i], values[i])` points, `values[0]` before the first knot and the last value after the
+    /// last one (`numpy.interp(t, knots, values)`). As in PyTorch's `LambdaLR`, `lr = base_lr * f(t)`.
+    ///
+    /// With `unit = "epoch"` (the default) the knots are epochs, possibly fractional, and inside a
+    /// `Learner` the factor is read at every optimizer update `k` at `t = k / updates_per_epoch`
+    /// (David Page's "How to train your ResNet" schedule: `knots = [0, 5, 24]`,
+    /// `values = [0, 1, 0]` with a base LR of 0.4). With `unit = "iteration"`, `t` is the update
+    /// count and the knots are in updates.
+    ///
+    /// PyTorch: `LambdaLR(opt, lambda k: numpy.interp(k / steps_per_epoch, knots, values))`, stepped
+    /// once per optimizer update. The neighbours elsewhere: optax's
+    /// `piecewise_interpolate_schedule(interpolate_type="linear", ...)` (whose values are absolute
+    /// rates and whose boundaries are in updates) and fastai's `combine_scheds` of `SchedLin`
+    /// pieces.
+    ///
+    /// TOML: `[scheduler] type = "piecewise_linear"`, `knots = [0, 5, 24]`, `values = [0.0, 1.0, 0.0]`.
+    ///
+    /// `lr(t) = base_lr * (values[i] + (values[i+1] - values[i]) / (knots[i+1] - knots[i]) * (t - knots[i]))`
+    /// for `knots[i] <= t < knots[i+1]`; `t` in `unit`s (epochs by default, fractional inside a
+    /// `Learner`).
+    ///
+    /// ```
+    /// use burn::lr_scheduler::LrScheduler;
+    /// use burn_lr::schedule::PiecewiseLinearLrSchedulerConfig;
+    ///
+    /// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+    /// // PyTorch: LambdaLR(SGD(params, lr=0.4), lambda k: numpy.interp(k / 2, [0, 5, 24], [0, 1, 0]))
+    /// let config = PiecewiseLinearLrSchedulerConfig::new(vec![0.0, 5.0, 24.0], vec![0.0, 1.0, 0.0]);
+    /// let mut s = config.init_per_update(0.4, 2)?; // 2 optimizer updates per epoch
+    /// let lrs: Vec<f64> = (0..3).map(|_| s.step()).collect(); // epochs 0, 0.5, 1
+    /// assert_eq!(lrs, [0.0, 0.4 * 0.1, 0.4 * 0.2]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub struct PiecewiseLinearLrSchedulerConfig = "piecewise_linear", new(knots: Vec<f64>, values: Vec<f64>) {
+        /// Where the factor is given, strictly ascending, finite (in `unit`s; fractional epochs
+        /// allowed). At least one.
+        pub knots: Vec<f64>,
+        /// The factor of the base LR at each knot (as many as `knots`), finite and >= 0.
+        pub values: Vec<f64>,
+        /// What `t` counts: `epoch` (default; read at every update as a fraction of the epoch) or
+        /// `iteration` (optimizer updates).
+        pub unit: Unit = Unit::Epoch => with_unit,
+    }
 }
 
 impl PiecewiseLinearLrSchedulerConfig {
-    /// The canonical TOML `type` (also the kind in records).
-    pub const NAME: &'static str = "piecewise_linear";
-
-    /// A piecewise-linear config over epochs.
-    pub fn new(knots: Vec<f64>, values: Vec<f64>) -> Self {
-        Self {
-            knots,
-            values,
-            unit: d_unit(),
-        }
-    }
-
-    /// Sets the unit of the knots.
-    pub fn with_unit(mut self, unit: Unit) -> Self {
-        self.unit = unit;
-        self
-    }
-
     /// Validates into the closed form starting at `base_lr`.
     ///
     /// # Errors
@@ -191,19 +167,11 @@ impl ClosedForm for PiecewiseLinear {
     fn lr_at_fraction(&self, k: u64, per: u64) -> LearningRate {
         self.base_lr * self.factor(k as f64 / per.max(1) as f64)
     }
-
-    fn fingerprint(&self) -> String {
-        format!("{self:?}")
-    }
 }
 
-/// [`PiecewiseLinearLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
-pub type PiecewiseLinearLrScheduler = ClosedFormScheduler<PiecewiseLinear>;
-
-impl ScheduleKind for PiecewiseLinearLrSchedulerConfig {
-    fn unit(&self) -> Unit {
-        self.unit
-    }
+closed_form_kind! {
+    PiecewiseLinearLrSchedulerConfig => PiecewiseLinearLrScheduler(PiecewiseLinear),
+    build(config, run) config.build(run.base_lr),
 
     fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
         // LambdaLR-style: it sets `base_lr * f(t)` at every step, whatever came before.
@@ -225,10 +193,6 @@ impl ScheduleKind for PiecewiseLinearLrSchedulerConfig {
                 run.updates_per_epoch
             ));
         }
-    }
-
-    fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
-        Ok(leaf(self.build(run.base_lr)?, run_per(run, self.unit)))
     }
 }
 

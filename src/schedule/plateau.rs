@@ -1,6 +1,6 @@
 //! `ReduceLROnPlateau`: cut the LR when a validation metric stops improving.
 
-use super::base::{Schedule, Unit};
+use super::base::{schedule_config, Schedule, Unit};
 use super::error::{finite, non_negative, not_a_factor, ScheduleError};
 use super::kind::ScheduleKind;
 use super::record::{check_record, refuse, tag_record, KEY_STEP};
@@ -34,112 +34,67 @@ pub enum ThresholdMode {
     Abs,
 }
 
-/// Configuration of [`ReduceLrOnPlateauScheduler`], PyTorch's
-/// [`torch.optim.lr_scheduler.ReduceLROnPlateau`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.ReduceLROnPlateau.html)
-/// with its parameter names and defaults.
-///
-/// One metric value per epoch; inside a training run the validation metric named by `monitor`
-/// is fed automatically after each epoch and a reduced LR applies from the first optimizer
-/// update of the next epoch. A NaN metric counts as a bad epoch (as in PyTorch).
-///
-/// TOML: `[scheduler] type = "reduce_on_plateau"`, `mode = "min"`, `factor = 0.1`,
-/// `patience = 10`, `monitor = "loss"`.
-///
-/// `lr = max(lr * factor, min_lr)` after more than `patience` epochs whose metric did not improve
-/// on the best by `threshold` (relative or absolute), then `cooldown` epochs of waiting; one
-/// metric per epoch (`report`, PyTorch's `scheduler.step(val_loss)`), the LR in learning-rate
-/// units. Inside a `Learner` the validation metric is fed at each epoch's end
-/// ([`LearnerSchedule`](crate::learner::LearnerSchedule)) and the new LR applies from the next
-/// epoch's first update.
-///
-/// ```
-/// use burn_lr::schedule::ReduceLrOnPlateauSchedulerConfig;
-///
-/// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
-/// // PyTorch: ReduceLROnPlateau(SGD(params, lr=1.0), mode="min", factor=0.5, patience=0)
-/// let config = ReduceLrOnPlateauSchedulerConfig { factor: 0.5, patience: 0, ..Default::default() };
-/// let mut s = config.init(1.0)?;
-/// assert_eq!(s.report(1.0), 1.0); // the best so far
-/// assert_eq!(s.report(1.0), 0.5); // no improvement for more than 0 epochs: halved
-/// assert_eq!(s.report(0.5), 0.5); // improved
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ReduceLrOnPlateauSchedulerConfig {
-    /// `min` (default) or `max`.
-    #[serde(default = "d_mode")]
-    pub mode: PlateauMode,
-    /// Multiplicative reduction, `new_lr = lr * factor`; in [0, 1) (default 0.1).
-    #[serde(default = "d_factor")]
-    pub factor: f64,
-    /// Bad epochs tolerated before a reduction (default 10).
-    #[serde(default = "d_patience")]
-    pub patience: u64,
-    /// Significance threshold (default 1e-4); finite, >= 0.
-    #[serde(default = "d_threshold")]
-    pub threshold: f64,
-    /// `rel` (default) or `abs`.
-    #[serde(default = "d_tmode")]
-    pub threshold_mode: ThresholdMode,
-    /// Epochs to wait after a reduction before counting bad epochs again (default 0).
-    #[serde(default)]
-    pub cooldown: u64,
-    /// Lower bound on the LR (default 0); finite, >= 0.
-    #[serde(default)]
-    pub min_lr: f64,
-    /// Reductions smaller than `eps` are skipped (default 1e-8); finite, >= 0.
-    #[serde(default = "d_eps")]
-    pub eps: f64,
-    /// Validation metric to watch in a training run: `loss` (default) or `accuracy` (use with
-    /// `mode = "max"`).
-    #[serde(default = "d_monitor")]
-    pub monitor: String,
-    /// Must be `epoch` (the metric is per epoch).
-    #[serde(default = "d_unit")]
-    pub unit: Unit,
-}
-
-fn d_mode() -> PlateauMode {
-    PlateauMode::Min
-}
-fn d_factor() -> f64 {
-    0.1
-}
-fn d_patience() -> u64 {
-    10
-}
-fn d_threshold() -> f64 {
-    1e-4
-}
-fn d_tmode() -> ThresholdMode {
-    ThresholdMode::Rel
-}
-fn d_eps() -> f64 {
-    1e-8
-}
-fn d_monitor() -> String {
-    "loss".into()
-}
-fn d_unit() -> Unit {
-    Unit::Epoch
+schedule_config! {
+    /// Configuration of [`ReduceLrOnPlateauScheduler`], PyTorch's
+    /// [`torch.optim.lr_scheduler.ReduceLROnPlateau`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.ReduceLROnPlateau.html)
+    /// with its parameter names and defaults.
+    ///
+    /// One metric value per epoch; inside a training run the validation metric named by `monitor`
+    /// is fed automatically after each epoch and a reduced LR applies from the first optimizer
+    /// update of the next epoch. A NaN metric counts as a bad epoch (as in PyTorch).
+    ///
+    /// TOML: `[scheduler] type = "reduce_on_plateau"`, `mode = "min"`, `factor = 0.1`,
+    /// `patience = 10`, `monitor = "loss"`.
+    ///
+    /// `lr = max(lr * factor, min_lr)` after more than `patience` epochs whose metric did not improve
+    /// on the best by `threshold` (relative or absolute), then `cooldown` epochs of waiting; one
+    /// metric per epoch (`report`, PyTorch's `scheduler.step(val_loss)`), the LR in learning-rate
+    /// units. Inside a `Learner` the validation metric is fed at each epoch's end
+    /// ([`LearnerSchedule`](crate::learner::LearnerSchedule)) and the new LR applies from the next
+    /// epoch's first update.
+    ///
+    /// ```
+    /// use burn_lr::schedule::ReduceLrOnPlateauSchedulerConfig;
+    ///
+    /// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+    /// // PyTorch: ReduceLROnPlateau(SGD(params, lr=1.0), mode="min", factor=0.5, patience=0)
+    /// let config = ReduceLrOnPlateauSchedulerConfig { factor: 0.5, patience: 0, ..Default::default() };
+    /// let mut s = config.init(1.0)?;
+    /// assert_eq!(s.report(1.0), 1.0); // the best so far
+    /// assert_eq!(s.report(1.0), 0.5); // no improvement for more than 0 epochs: halved
+    /// assert_eq!(s.report(0.5), 0.5); // improved
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub struct ReduceLrOnPlateauSchedulerConfig = "reduce_on_plateau" {
+        /// `min` (default) or `max`.
+        pub mode: PlateauMode = PlateauMode::Min => with_mode,
+        /// Multiplicative reduction, `new_lr = lr * factor`; in [0, 1) (default 0.1).
+        pub factor: f64 = 0.1 => with_factor,
+        /// Bad epochs tolerated before a reduction (default 10).
+        pub patience: u64 = 10 => with_patience,
+        /// Significance threshold (default 1e-4); finite, >= 0.
+        pub threshold: f64 = 1e-4 => with_threshold,
+        /// `rel` (default) or `abs`.
+        pub threshold_mode: ThresholdMode = ThresholdMode::Rel => with_threshold_mode,
+        /// Epochs to wait after a reduction before counting bad epochs again (default 0).
+        pub cooldown: u64 = 0 => with_cooldown,
+        /// Lower bound on the LR (default 0); finite, >= 0.
+        pub min_lr: f64 = 0.0 => with_min_lr,
+        /// Reductions smaller than `eps` are skipped (default 1e-8); finite, >= 0.
+        pub eps: f64 = 1e-8 => with_eps,
+        /// Validation metric to watch in a training run: `loss` (default) or `accuracy` (use with
+        /// `mode = "max"`).
+        pub monitor: String = "loss".into() => with_monitor,
+        /// Must be `epoch` (the metric is per epoch).
+        pub unit: Unit = Unit::Epoch => with_unit,
+    }
 }
 
 impl Default for ReduceLrOnPlateauSchedulerConfig {
+    /// PyTorch's defaults for every field.
     fn default() -> Self {
-        Self {
-            mode: d_mode(),
-            factor: d_factor(),
-            patience: d_patience(),
-            threshold: d_threshold(),
-            threshold_mode: d_tmode(),
-            cooldown: 0,
-            min_lr: 0.0,
-            eps: d_eps(),
-            monitor: d_monitor(),
-            unit: d_unit(),
-        }
+        Self::defaults()
     }
 }
 
@@ -147,9 +102,6 @@ impl Default for ReduceLrOnPlateauSchedulerConfig {
 pub(crate) const MONITORS: [(&str, &str); 2] = [("loss", "Loss"), ("accuracy", "Accuracy")];
 
 impl ReduceLrOnPlateauSchedulerConfig {
-    /// The canonical TOML `type` (also the kind in records).
-    pub const NAME: &'static str = "reduce_on_plateau";
-
     /// Validates the parameters.
     ///
     /// # Errors

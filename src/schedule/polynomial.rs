@@ -1,70 +1,43 @@
 //! `PolynomialLR`: the base LR decayed polynomially to 0 over `total_iters` steps.
 
-use super::base::{leaf, ClosedForm, ClosedFormScheduler, Schedule, Unit};
+use super::base::{schedule_config, ClosedForm, ClosedFormScheduler, Unit};
 use super::error::{non_negative, ScheduleError};
-use super::kind::ScheduleKind;
-use super::run::{run_per, RunInfo};
+use super::kind::closed_form_kind;
 use burn::optim::LearningRate;
-use serde::{Deserialize, Serialize};
 
-fn d_one() -> f64 {
-    1.0
-}
-fn d_iters() -> u64 {
-    5
-}
-fn d_unit() -> Unit {
-    Unit::Epoch
-}
-
-/// Configuration of [`PolynomialLrScheduler`], PyTorch's
-/// [`torch.optim.lr_scheduler.PolynomialLR`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.PolynomialLR.html):
-/// `base_lr * (1 - min(t, total_iters) / total_iters)^power`.
-///
-/// TOML: `[scheduler] type = "polynomial"`, `total_iters = 50`, `power = 2.0`.
-///
-/// `lr(t) = base_lr * (1 - min(t, total_iters) / total_iters)^power`; `t` and `total_iters` in `unit`s (epochs by default).
-///
-/// ```
-/// use burn::lr_scheduler::LrScheduler;
-/// use burn_lr::schedule::PolynomialLrSchedulerConfig;
-///
-/// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
-/// // PyTorch: PolynomialLR(SGD(params, lr=1.0), total_iters=4, power=1.0)
-/// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
-/// let mut s = PolynomialLrSchedulerConfig::new(4, 1.0).init(1.0)?;
-/// let lrs: Vec<f64> = (0..6).map(|_| s.step()).collect();
-/// assert!(lrs.iter().zip([1.0, 0.75, 0.5, 0.25, 0.0, 0.0]).all(|(a, b)| close(*a, b)));
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PolynomialLrSchedulerConfig {
-    /// Steps until the LR reaches 0 (default 5); >= 1.
-    #[serde(default = "d_iters")]
-    pub total_iters: u64,
-    /// Exponent (default 1.0); finite, >= 0.
-    #[serde(default = "d_one")]
-    pub power: f64,
-    /// What one step counts (`epoch` by default).
-    #[serde(default = "d_unit")]
-    pub unit: Unit,
+schedule_config! {
+    /// Configuration of [`PolynomialLrScheduler`], PyTorch's
+    /// [`torch.optim.lr_scheduler.PolynomialLR`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.PolynomialLR.html):
+    /// `base_lr * (1 - min(t, total_iters) / total_iters)^power`.
+    ///
+    /// TOML: `[scheduler] type = "polynomial"`, `total_iters = 50`, `power = 2.0`.
+    ///
+    /// `lr(t) = base_lr * (1 - min(t, total_iters) / total_iters)^power`; `t` and `total_iters` in `unit`s (epochs by default).
+    ///
+    /// ```
+    /// use burn::lr_scheduler::LrScheduler;
+    /// use burn_lr::schedule::PolynomialLrSchedulerConfig;
+    ///
+    /// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+    /// // PyTorch: PolynomialLR(SGD(params, lr=1.0), total_iters=4, power=1.0)
+    /// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+    /// let mut s = PolynomialLrSchedulerConfig::new(4, 1.0).init(1.0)?;
+    /// let lrs: Vec<f64> = (0..6).map(|_| s.step()).collect();
+    /// assert!(lrs.iter().zip([1.0, 0.75, 0.5, 0.25, 0.0, 0.0]).all(|(a, b)| close(*a, b)));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub struct PolynomialLrSchedulerConfig = "polynomial", new(total_iters: u64, power: f64) {
+        /// Steps until the LR reaches 0 (default 5); >= 1.
+        pub total_iters: u64 = 5 => with_total_iters,
+        /// Exponent (default 1.0); finite, >= 0.
+        pub power: f64 = 1.0 => with_power,
+        /// What one step counts (`epoch` by default).
+        pub unit: Unit = Unit::Epoch => with_unit,
+    }
 }
 
 impl PolynomialLrSchedulerConfig {
-    /// The canonical TOML `type` (also the kind in records).
-    pub const NAME: &'static str = "polynomial";
-
-    /// A PolynomialLR config.
-    pub fn new(total_iters: u64, power: f64) -> Self {
-        Self {
-            total_iters,
-            power,
-            unit: d_unit(),
-        }
-    }
-
     /// Validates into the closed form starting at `base_lr`.
     ///
     /// # Errors
@@ -107,23 +80,11 @@ impl ClosedForm for PolynomialLr {
         let t = t.min(self.total_iters) as f64;
         self.base_lr * (1.0 - t / self.total_iters as f64).powf(self.power)
     }
-
-    fn fingerprint(&self) -> String {
-        format!("{self:?}")
-    }
 }
 
-/// [`PolynomialLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
-pub type PolynomialLrScheduler = ClosedFormScheduler<PolynomialLr>;
-
-impl ScheduleKind for PolynomialLrSchedulerConfig {
-    fn unit(&self) -> Unit {
-        self.unit
-    }
-
-    fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
-        Ok(leaf(self.build(run.base_lr)?, run_per(run, self.unit)))
-    }
+closed_form_kind! {
+    PolynomialLrSchedulerConfig => PolynomialLrScheduler(PolynomialLr),
+    build(config, run) config.build(run.base_lr),
 }
 
 #[cfg(test)]

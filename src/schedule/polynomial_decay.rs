@@ -1,83 +1,62 @@
 //! Polynomial decay to `lr_end` after a linear warmup: Hugging Face's
 //! `get_polynomial_decay_schedule_with_warmup` (BERT's and fairseq's schedule).
 
-use super::base::{hf_warmup, leaf, ClosedForm, ClosedFormScheduler, Schedule, Unit};
+use super::base::{hf_warmup, schedule_config, ClosedForm, ClosedFormScheduler, Unit};
 use super::cosine_with_hard_restarts::training_steps;
 use super::error::{finite, non_negative, not_a_factor, ScheduleError};
-use super::kind::ScheduleKind;
-use super::run::{length_warning, run_length, run_per, run_too_short, RunInfo};
+use super::kind::closed_form_kind;
+use super::run::{length_warning, run_length, run_too_short, RunInfo};
 use burn::optim::LearningRate;
-use serde::{Deserialize, Serialize};
 
-/// Configuration of [`PolynomialDecayLrScheduler`], Hugging Face's
-/// [`get_polynomial_decay_schedule_with_warmup`](https://huggingface.co/docs/transformers/main_classes/optimizer_schedules#transformers.get_polynomial_decay_schedule_with_warmup).
-///
-/// With `base` the optimizer's `lr` (HF's `lr_init`), `W = num_warmup_steps`,
-/// `T = num_training_steps` (in `unit`s): `base * t / W` for `t < W`, then
-/// `(base - lr_end) * (1 - (t - W) / (T - W))^power + lr_end`, exactly `lr_end` from `t = T`
-/// on (with `power = 0`, HF's `0^0 = 1` keeps `base` at `t = T`, then `lr_end`). A training run fills in `num_training_steps` when it is left out. (PyTorch's
-/// `PolynomialLR` is `type = "polynomial"`.)
-///
-/// TOML: `[scheduler] type = "polynomial_decay"`, `num_warmup_steps = 100`, `lr_end = 1e-7`,
-/// `power = 1.0`.
-///
-/// `lr(t) = (base_lr - lr_end) * (1 - (t - W) / (T - W))^power + lr_end, after a linear warmup of W steps`; `t`, `W` and `T` in `unit`s (optimizer updates by default); `lr_end` from `t = T` on.
-///
-/// ```
-/// use burn::lr_scheduler::LrScheduler;
-/// use burn_lr::schedule::PolynomialDecayLrSchedulerConfig;
-///
-/// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
-/// // PyTorch: get_polynomial_decay_schedule_with_warmup(SGD(params, lr=1.0), 0, num_training_steps=4, lr_end=0.0, power=1.0) (Hugging Face)
-/// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
-/// let mut s = PolynomialDecayLrSchedulerConfig::new(0, 4).with_end(0.0, 1.0).init(1.0)?;
-/// let lrs: Vec<f64> = (0..5).map(|_| s.step()).collect();
-/// assert!(lrs.iter().zip([1.0, 0.75, 0.5, 0.25, 0.0]).all(|(a, b)| close(*a, b)));
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PolynomialDecayLrSchedulerConfig {
-    /// Length of the linear warmup from 0, in `unit`s.
-    #[serde(default)]
-    pub num_warmup_steps: u64,
-    /// Total length, in `unit`s; `None`: the training run's length.
-    #[serde(default)]
-    pub num_training_steps: Option<u64>,
-    /// The final learning rate (default 1e-7); finite, >= 0 and below the optimizer's `lr`.
-    #[serde(default = "d_lr_end")]
-    pub lr_end: f64,
-    /// Exponent of the decay (default 1.0, linear); finite, >= 0.
-    #[serde(default = "d_power")]
-    pub power: f64,
-    /// What one step counts (`iteration` by default, as in HF).
-    #[serde(default = "d_unit")]
-    pub unit: Unit,
-}
-
-fn d_lr_end() -> f64 {
-    1e-7
-}
-fn d_power() -> f64 {
-    1.0
-}
-fn d_unit() -> Unit {
-    Unit::Iteration
+schedule_config! {
+    /// Configuration of [`PolynomialDecayLrScheduler`], Hugging Face's
+    /// [`get_polynomial_decay_schedule_with_warmup`](https://huggingface.co/docs/transformers/main_classes/optimizer_schedules#transformers.get_polynomial_decay_schedule_with_warmup).
+    ///
+    /// With `base` the optimizer's `lr` (HF's `lr_init`), `W = num_warmup_steps`,
+    /// `T = num_training_steps` (in `unit`s): `base * t / W` for `t < W`, then
+    /// `(base - lr_end) * (1 - (t - W) / (T - W))^power + lr_end`, exactly `lr_end` from `t = T`
+    /// on (with `power = 0`, HF's `0^0 = 1` keeps `base` at `t = T`, then `lr_end`). A training run fills in `num_training_steps` when it is left out. (PyTorch's
+    /// `PolynomialLR` is `type = "polynomial"`.)
+    ///
+    /// TOML: `[scheduler] type = "polynomial_decay"`, `num_warmup_steps = 100`, `lr_end = 1e-7`,
+    /// `power = 1.0`.
+    ///
+    /// `lr(t) = (base_lr - lr_end) * (1 - (t - W) / (T - W))^power + lr_end, after a linear warmup of W steps`; `t`, `W` and `T` in `unit`s (optimizer updates by default); `lr_end` from `t = T` on.
+    ///
+    /// ```
+    /// use burn::lr_scheduler::LrScheduler;
+    /// use burn_lr::schedule::PolynomialDecayLrSchedulerConfig;
+    ///
+    /// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+    /// // PyTorch: get_polynomial_decay_schedule_with_warmup(SGD(params, lr=1.0), 0, num_training_steps=4, lr_end=0.0, power=1.0) (Hugging Face)
+    /// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+    /// let mut s = PolynomialDecayLrSchedulerConfig::new(0, 4).with_end(0.0, 1.0).init(1.0)?;
+    /// let lrs: Vec<f64> = (0..5).map(|_| s.step()).collect();
+    /// assert!(lrs.iter().zip([1.0, 0.75, 0.5, 0.25, 0.0]).all(|(a, b)| close(*a, b)));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub struct PolynomialDecayLrSchedulerConfig = "polynomial_decay" {
+        /// Length of the linear warmup from 0, in `unit`s.
+        pub num_warmup_steps: u64 = 0 => with_num_warmup_steps,
+        /// Total length, in `unit`s; `None`: the training run's length.
+        pub num_training_steps: Option<u64> = None => with_num_training_steps,
+        /// The final learning rate (default 1e-7); finite, >= 0 and below the optimizer's `lr`.
+        pub lr_end: f64 = 1e-7 => with_lr_end,
+        /// Exponent of the decay (default 1.0, linear); finite, >= 0.
+        pub power: f64 = 1.0 => with_power,
+        /// What one step counts (`iteration` by default, as in HF).
+        pub unit: Unit = Unit::Iteration => with_unit,
+    }
 }
 
 impl PolynomialDecayLrSchedulerConfig {
-    /// The canonical TOML `type` (also the kind in records).
-    pub const NAME: &'static str = "polynomial_decay";
-
     /// A config with HF's defaults (`lr_end = 1e-7`, `power = 1`).
     pub fn new(num_warmup_steps: u64, num_training_steps: u64) -> Self {
         Self {
             num_warmup_steps,
             num_training_steps: Some(num_training_steps),
-            lr_end: d_lr_end(),
-            power: d_power(),
-            unit: d_unit(),
+            ..Self::defaults()
         }
     }
 
@@ -178,19 +157,11 @@ impl ClosedForm for PolynomialDecay {
         let pct_remaining = 1.0 - (t - self.warmup) as f64 / decay_steps;
         (self.base_lr - self.lr_end) * pct_remaining.powf(self.power) + self.lr_end
     }
-
-    fn fingerprint(&self) -> String {
-        format!("{self:?}")
-    }
 }
 
-/// [`PolynomialDecayLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
-pub type PolynomialDecayLrScheduler = ClosedFormScheduler<PolynomialDecay>;
-
-impl ScheduleKind for PolynomialDecayLrSchedulerConfig {
-    fn unit(&self) -> Unit {
-        self.unit
-    }
+closed_form_kind! {
+    PolynomialDecayLrSchedulerConfig => PolynomialDecayLrScheduler(PolynomialDecay),
+    build(config, run) config.build(run.base_lr, Some(run_length(run, config.unit))),
 
     fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
         not_a_factor(Self::NAME)
@@ -206,13 +177,6 @@ impl ScheduleKind for PolynomialDecayLrSchedulerConfig {
                 run,
             ));
         }
-    }
-
-    fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
-        Ok(leaf(
-            self.build(run.base_lr, Some(run_length(run, self.unit)))?,
-            run_per(run, self.unit),
-        ))
     }
 }
 

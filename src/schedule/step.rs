@@ -1,77 +1,42 @@
 //! `StepLR`: decay by `gamma` every `step_size` epochs.
 
-use super::base::{leaf, pow_u64, ClosedForm, ClosedFormScheduler, Schedule, Unit};
+use super::base::{pow_u64, schedule_config, ClosedForm, ClosedFormScheduler, Unit};
 use super::error::{decay_factor, non_negative, ScheduleError};
-use super::kind::ScheduleKind;
-use super::run::{run_per, RunInfo};
+use super::kind::closed_form_kind;
 use burn::optim::LearningRate;
-use serde::{Deserialize, Serialize};
 
-/// Configuration of [`StepLrScheduler`], PyTorch's
-/// [`torch.optim.lr_scheduler.StepLR`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.StepLR.html).
-///
-/// TOML: `[scheduler] type = "step"`, `step_size = 30`, `gamma = 0.1`, `unit = "epoch"`.
-///
-/// `lr(t) = base_lr * gamma^floor(t / step_size)`; `t` and `step_size` in `unit`s (epochs by default; inside a `Learner` the LR changes at epoch boundaries), `base_lr` the optimizer's learning rate.
-///
-/// ```
-/// use burn::lr_scheduler::LrScheduler;
-/// use burn_lr::schedule::StepLrSchedulerConfig;
-///
-/// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
-/// // PyTorch: StepLR(SGD(params, lr=0.1), step_size=2, gamma=0.5), one scheduler.step() per epoch
-/// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
-/// let mut s = StepLrSchedulerConfig::new(2).with_gamma(0.5).init(0.1)?;
-/// let lrs: Vec<f64> = (0..5).map(|_| s.step()).collect();
-/// assert!(lrs.iter().zip([0.1, 0.1, 0.05, 0.05, 0.025]).all(|(a, b)| close(*a, b)));
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StepLrSchedulerConfig {
-    /// Period of the decay, in `unit`s (epochs by default); must be >= 1.
-    pub step_size: u64,
-    /// Multiplicative factor of the decay (PyTorch default 0.1); in [0, 1].
-    #[serde(default = "default_gamma")]
-    pub gamma: f64,
-    /// What one step counts (`epoch` by default, as in PyTorch).
-    #[serde(default = "default_unit")]
-    pub unit: Unit,
-}
-
-fn default_gamma() -> f64 {
-    0.1
-}
-fn default_unit() -> Unit {
-    Unit::Epoch
+schedule_config! {
+    /// Configuration of [`StepLrScheduler`], PyTorch's
+    /// [`torch.optim.lr_scheduler.StepLR`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.StepLR.html).
+    ///
+    /// TOML: `[scheduler] type = "step"`, `step_size = 30`, `gamma = 0.1`, `unit = "epoch"`.
+    ///
+    /// `lr(t) = base_lr * gamma^floor(t / step_size)`; `t` and `step_size` in `unit`s (epochs by default; inside a `Learner` the LR changes at epoch boundaries), `base_lr` the optimizer's learning rate.
+    ///
+    /// ```
+    /// use burn::lr_scheduler::LrScheduler;
+    /// use burn_lr::schedule::StepLrSchedulerConfig;
+    ///
+    /// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+    /// // PyTorch: StepLR(SGD(params, lr=0.1), step_size=2, gamma=0.5), one scheduler.step() per epoch
+    /// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+    /// let mut s = StepLrSchedulerConfig::new(2).with_gamma(0.5).init(0.1)?;
+    /// let lrs: Vec<f64> = (0..5).map(|_| s.step()).collect();
+    /// assert!(lrs.iter().zip([0.1, 0.1, 0.05, 0.05, 0.025]).all(|(a, b)| close(*a, b)));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub struct StepLrSchedulerConfig = "step", new(step_size: u64) {
+        /// Period of the decay, in `unit`s (epochs by default); must be >= 1.
+        pub step_size: u64,
+        /// Multiplicative factor of the decay (PyTorch default 0.1); in [0, 1].
+        pub gamma: f64 = 0.1 => with_gamma,
+        /// What one step counts (`epoch` by default, as in PyTorch).
+        pub unit: Unit = Unit::Epoch => with_unit,
+    }
 }
 
 impl StepLrSchedulerConfig {
-    /// The canonical TOML `type` (also the kind in records).
-    pub const NAME: &'static str = "step";
-
-    /// A StepLR config with PyTorch's defaults (`gamma = 0.1`, epoch unit).
-    pub fn new(step_size: u64) -> Self {
-        Self {
-            step_size,
-            gamma: default_gamma(),
-            unit: default_unit(),
-        }
-    }
-
-    /// Sets `gamma`.
-    pub fn with_gamma(mut self, gamma: f64) -> Self {
-        self.gamma = gamma;
-        self
-    }
-
-    /// Sets the unit.
-    pub fn with_unit(mut self, unit: Unit) -> Self {
-        self.unit = unit;
-        self
-    }
-
     /// Validates the parameters into the closed-form schedule starting at `base_lr`.
     ///
     /// # Errors
@@ -128,17 +93,9 @@ impl ClosedForm for StepLr {
     }
 }
 
-/// [`StepLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
-pub type StepLrScheduler = ClosedFormScheduler<StepLr>;
-
-impl ScheduleKind for StepLrSchedulerConfig {
-    fn unit(&self) -> Unit {
-        self.unit
-    }
-
-    fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
-        Ok(leaf(self.build(run.base_lr)?, run_per(run, self.unit)))
-    }
+closed_form_kind! {
+    StepLrSchedulerConfig => StepLrScheduler(StepLr),
+    build(config, run) config.build(run.base_lr),
 }
 
 #[cfg(test)]

@@ -1,149 +1,85 @@
 //! timm's `CosineLRScheduler`: cosine decay with warmup, restarts (`cycle_mul`), per-cycle decay
 //! (`cycle_decay`), a cycle limit, k-decay (Zhang et al. 2020) and LR noise.
 
-use super::base::{leaf, ClosedForm, ClosedFormScheduler, Schedule, Unit};
+use super::base::{schedule_config, ClosedForm, ClosedFormScheduler, Unit};
 use super::error::{decay_factor, non_negative, not_a_factor, positive, ScheduleError};
-use super::kind::ScheduleKind;
+use super::kind::closed_form_kind;
 use super::lr_noise::{LrNoise, NoiseRange, NoiseType};
-use super::run::{run_per, RunInfo};
+use super::run::RunInfo;
 use burn::optim::LearningRate;
-use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
 
-/// Configuration of [`TimmCosineLrScheduler`], timm's
-/// [`CosineLRScheduler`](https://huggingface.co/docs/timm/reference/schedulers#timm.scheduler.CosineLRScheduler),
-/// same parameter names and defaults (`t_in_epochs` is `unit`).
-///
-/// With `base` the optimizer's `lr` and `t` in `unit`s (epochs by default):
-/// - `t < warmup_t`: `warmup_lr_init + t * (base - warmup_lr_init) / warmup_t`;
-/// - then (`t -= warmup_t` with `warmup_prefix`) cycle `i` has length `t_initial * cycle_mul^i`
-///   and peak `base * cycle_decay^i`; inside it, at `t_curr`,
-///   `lr_min + (peak - lr_min) * (1 + cos(pi * t_curr^k / t_i^k)) / 2` (`k = k_decay`);
-/// - from cycle `cycle_limit` on: `lr_min`.
-///
-/// With `noise_range_t` the LR gets timm's multiplicative noise from `t = 1` on (see
-/// [`LrNoise`]; `t = 0` is the value timm sets at construction, without noise). Cycle
-/// boundaries are exact: timm's float logarithm puts some exact restarts one cycle off (e.g.
-/// `t_initial = 1, cycle_mul = 3` at `t = 121`); here they restart.
-///
-/// TOML: `[scheduler] type = "timm_cosine"` (alias `cosine_lr_scheduler`), `t_initial = 100`,
-/// `lr_min = 1e-5`, `cycle_decay = 0.5`, `cycle_limit = 3`, `k_decay = 2.0`, `warmup_t = 5`.
-///
-/// `lr(t) = lr_min + (base_lr - lr_min) * (1 + cos(pi * t_cur^k / t_i^k)) / 2 per cycle, each cycle cycle_mul times longer and its peak cycle_decay times lower`; `t` in `unit`s (epochs by default, timm's `t_in_epochs`); `lr_min` after `cycle_limit` cycles.
-///
-/// ```
-/// use burn::lr_scheduler::LrScheduler;
-/// use burn_lr::schedule::TimmCosineLrSchedulerConfig;
-///
-/// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
-/// // PyTorch: timm.scheduler.CosineLRScheduler(SGD(params, lr=1.0), t_initial=4), scheduler.step(epoch) per epoch
-/// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
-/// let mut s = TimmCosineLrSchedulerConfig::new(4).init(1.0)?;
-/// let lrs: Vec<f64> = (0..5).map(|_| s.step()).collect();
-/// assert!(close(lrs[0], 1.0) && close(lrs[2], 0.5) && close(lrs[4], 0.0));
-/// assert!(close(lrs[1], (1.0 + (std::f64::consts::PI / 4.0).cos()) / 2.0));
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TimmCosineLrSchedulerConfig {
-    /// Length of the first cycle, in `unit`s; >= 1.
-    pub t_initial: u64,
-    /// Floor of the LR (default 0); finite, >= 0.
-    #[serde(default)]
-    pub lr_min: f64,
-    /// Growth of each cycle's length (default 1); finite, >= 1.
-    #[serde(default = "d_one")]
-    pub cycle_mul: f64,
-    /// Factor on the peak LR of each new cycle (default 1); in [0, 1].
-    #[serde(default = "d_one")]
-    pub cycle_decay: f64,
-    /// Number of cycles before the LR stays at `lr_min` (default 1); >= 1.
-    #[serde(default = "d_limit")]
-    pub cycle_limit: u64,
-    /// Length of the linear warmup, in `unit`s (default 0).
-    #[serde(default)]
-    pub warmup_t: u64,
-    /// The LR at the start of the warmup (default 0); finite, >= 0.
-    #[serde(default)]
-    pub warmup_lr_init: f64,
-    /// Whether the cosine starts after the warmup (`true`) or counts it (default `false`).
-    #[serde(default)]
-    pub warmup_prefix: bool,
-    /// Exponent of k-decay (default 1: plain cosine); finite, > 0.
-    #[serde(default = "d_one")]
-    pub k_decay: f64,
-    /// Steps that get noise: `t0` (from `t0` on) or `[t0, t1]` (`t0 <= t < t1`); none by default.
-    #[serde(default)]
-    pub noise_range_t: Option<NoiseRange>,
-    /// Bound of the relative noise (default 0.67); in (0, 1].
-    #[serde(default = "d_noise_pct")]
-    pub noise_pct: f64,
-    /// Standard deviation of the normal noise (default 1.0); > 0.
-    #[serde(default = "d_one")]
-    pub noise_std: f64,
-    /// `normal` (default) or `uniform`.
-    #[serde(default = "d_noise_type")]
-    pub noise_type: NoiseType,
-    /// Seed of the noise (default 42).
-    #[serde(default = "d_seed")]
-    pub noise_seed: u64,
-    /// What one step counts (`epoch` by default, as timm's `t_in_epochs = True`).
-    #[serde(default = "d_unit")]
-    pub unit: Unit,
-}
-
-fn d_one() -> f64 {
-    1.0
-}
-fn d_limit() -> u64 {
-    1
-}
-fn d_noise_pct() -> f64 {
-    0.67
-}
-fn d_noise_type() -> NoiseType {
-    NoiseType::Normal
-}
-fn d_seed() -> u64 {
-    42
-}
-fn d_unit() -> Unit {
-    Unit::Epoch
+schedule_config! {
+    /// Configuration of [`TimmCosineLrScheduler`], timm's
+    /// [`CosineLRScheduler`](https://huggingface.co/docs/timm/reference/schedulers#timm.scheduler.CosineLRScheduler),
+    /// same parameter names and defaults (`t_in_epochs` is `unit`).
+    ///
+    /// With `base` the optimizer's `lr` and `t` in `unit`s (epochs by default):
+    /// - `t < warmup_t`: `warmup_lr_init + t * (base - warmup_lr_init) / warmup_t`;
+    /// - then (`t -= warmup_t` with `warmup_prefix`) cycle `i` has length `t_initial * cycle_mul^i`
+    ///   and peak `base * cycle_decay^i`; inside it, at `t_curr`,
+    ///   `lr_min + (peak - lr_min) * (1 + cos(pi * t_curr^k / t_i^k)) / 2` (`k = k_decay`);
+    /// - from cycle `cycle_limit` on: `lr_min`.
+    ///
+    /// With `noise_range_t` the LR gets timm's multiplicative noise from `t = 1` on (see
+    /// [`LrNoise`]; `t = 0` is the value timm sets at construction, without noise). Cycle
+    /// boundaries are exact: timm's float logarithm puts some exact restarts one cycle off (e.g.
+    /// `t_initial = 1, cycle_mul = 3` at `t = 121`); here they restart.
+    ///
+    /// TOML: `[scheduler] type = "timm_cosine"` (alias `cosine_lr_scheduler`), `t_initial = 100`,
+    /// `lr_min = 1e-5`, `cycle_decay = 0.5`, `cycle_limit = 3`, `k_decay = 2.0`, `warmup_t = 5`.
+    ///
+    /// `lr(t) = lr_min + (base_lr - lr_min) * (1 + cos(pi * t_cur^k / t_i^k)) / 2 per cycle, each cycle cycle_mul times longer and its peak cycle_decay times lower`; `t` in `unit`s (epochs by default, timm's `t_in_epochs`); `lr_min` after `cycle_limit` cycles.
+    ///
+    /// ```
+    /// use burn::lr_scheduler::LrScheduler;
+    /// use burn_lr::schedule::TimmCosineLrSchedulerConfig;
+    ///
+    /// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+    /// // PyTorch: timm.scheduler.CosineLRScheduler(SGD(params, lr=1.0), t_initial=4), scheduler.step(epoch) per epoch
+    /// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+    /// let mut s = TimmCosineLrSchedulerConfig::new(4).init(1.0)?;
+    /// let lrs: Vec<f64> = (0..5).map(|_| s.step()).collect();
+    /// assert!(close(lrs[0], 1.0) && close(lrs[2], 0.5) && close(lrs[4], 0.0));
+    /// assert!(close(lrs[1], (1.0 + (std::f64::consts::PI / 4.0).cos()) / 2.0));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub struct TimmCosineLrSchedulerConfig = "timm_cosine", new(t_initial: u64) {
+        /// Length of the first cycle, in `unit`s; >= 1.
+        pub t_initial: u64,
+        /// Floor of the LR (default 0); finite, >= 0.
+        pub lr_min: f64 = 0.0 => with_lr_min,
+        /// Growth of each cycle's length (default 1); finite, >= 1.
+        pub cycle_mul: f64 = 1.0 => with_cycle_mul,
+        /// Factor on the peak LR of each new cycle (default 1); in [0, 1].
+        pub cycle_decay: f64 = 1.0 => with_cycle_decay,
+        /// Number of cycles before the LR stays at `lr_min` (default 1); >= 1.
+        pub cycle_limit: u64 = 1 => with_cycle_limit,
+        /// Length of the linear warmup, in `unit`s (default 0).
+        pub warmup_t: u64 = 0 => with_warmup_t,
+        /// The LR at the start of the warmup (default 0); finite, >= 0.
+        pub warmup_lr_init: f64 = 0.0 => with_warmup_lr_init,
+        /// Whether the cosine starts after the warmup (`true`) or counts it (default `false`).
+        pub warmup_prefix: bool = false => with_warmup_prefix,
+        /// Exponent of k-decay (default 1: plain cosine); finite, > 0.
+        pub k_decay: f64 = 1.0 => with_k_decay,
+        /// Steps that get noise: `t0` (from `t0` on) or `[t0, t1]` (`t0 <= t < t1`); none by default.
+        pub noise_range_t: Option<NoiseRange> = None => with_noise_range_t,
+        /// Bound of the relative noise (default 0.67); in (0, 1].
+        pub noise_pct: f64 = 0.67 => with_noise_pct,
+        /// Standard deviation of the normal noise (default 1.0); > 0.
+        pub noise_std: f64 = 1.0 => with_noise_std,
+        /// `normal` (default) or `uniform`.
+        pub noise_type: NoiseType = NoiseType::Normal => with_noise_type,
+        /// Seed of the noise (default 42).
+        pub noise_seed: u64 = 42 => with_noise_seed,
+        /// What one step counts (`epoch` by default, as timm's `t_in_epochs = True`).
+        pub unit: Unit = Unit::Epoch => with_unit,
+    }
 }
 
 impl TimmCosineLrSchedulerConfig {
-    /// The canonical TOML `type` (also the kind in records).
-    pub const NAME: &'static str = "timm_cosine";
-
-    /// A config with timm's defaults.
-    pub fn new(t_initial: u64) -> Self {
-        Self {
-            t_initial,
-            lr_min: 0.0,
-            cycle_mul: 1.0,
-            cycle_decay: 1.0,
-            cycle_limit: d_limit(),
-            warmup_t: 0,
-            warmup_lr_init: 0.0,
-            warmup_prefix: false,
-            k_decay: 1.0,
-            noise_range_t: None,
-            noise_pct: d_noise_pct(),
-            noise_std: 1.0,
-            noise_type: d_noise_type(),
-            noise_seed: d_seed(),
-            unit: d_unit(),
-        }
-    }
-
-    /// Sets `lr_min`.
-    pub fn with_lr_min(mut self, lr_min: f64) -> Self {
-        self.lr_min = lr_min;
-        self
-    }
-
     /// Sets `cycle_mul`, `cycle_decay` and `cycle_limit`.
     pub fn with_cycles(mut self, cycle_mul: f64, cycle_decay: f64, cycle_limit: u64) -> Self {
         self.cycle_mul = cycle_mul;
@@ -157,12 +93,6 @@ impl TimmCosineLrSchedulerConfig {
         self.warmup_t = warmup_t;
         self.warmup_lr_init = warmup_lr_init;
         self.warmup_prefix = warmup_prefix;
-        self
-    }
-
-    /// Sets `k_decay`.
-    pub fn with_k_decay(mut self, k_decay: f64) -> Self {
-        self.k_decay = k_decay;
         self
     }
 
@@ -317,26 +247,14 @@ impl ClosedForm for TimmCosine {
             _ => lr,
         }
     }
-
-    fn fingerprint(&self) -> String {
-        format!("{self:?}")
-    }
 }
 
-/// [`TimmCosineLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
-pub type TimmCosineLrScheduler = ClosedFormScheduler<TimmCosine>;
-
-impl ScheduleKind for TimmCosineLrSchedulerConfig {
-    fn unit(&self) -> Unit {
-        self.unit
-    }
+closed_form_kind! {
+    TimmCosineLrSchedulerConfig => TimmCosineLrScheduler(TimmCosine),
+    build(config, run) config.build(run.base_lr),
 
     fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
         not_a_factor(Self::NAME)
-    }
-
-    fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
-        Ok(leaf(self.build(run.base_lr)?, run_per(run, self.unit)))
     }
 }
 

@@ -1,88 +1,52 @@
 //! `CosineAnnealingWarmRestarts` (SGDR, Loshchilov & Hutter 2017).
 
-use super::base::{cosine_between, leaf, ClosedForm, ClosedFormScheduler, Schedule, Unit};
+use super::base::{cosine_between, schedule_config, ClosedForm, ClosedFormScheduler, Unit};
 use super::error::{non_negative, not_a_factor, ScheduleError};
-use super::kind::ScheduleKind;
-use super::run::{run_per, RunInfo};
+use super::kind::closed_form_kind;
+use super::run::RunInfo;
 use burn::optim::LearningRate;
-use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
 
-/// Configuration of [`CosineAnnealingWarmRestartsScheduler`], PyTorch's
-/// [`torch.optim.lr_scheduler.CosineAnnealingWarmRestarts`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.CosineAnnealingWarmRestarts.html).
-///
-/// Cycle `i` lasts `t_0 * t_mult^i` epochs. Inside a training run an epoch-unit schedule is
-/// evaluated at fractional epochs `epoch + i / iters_per_epoch` (the per-batch usage of the
-/// PyTorch docstring). Cycle boundaries are computed in exact integer arithmetic: PyTorch's
-/// floating-point logarithm picks the wrong cycle at some exact restarts (e.g. `t_0 = 10,
-/// t_mult = 3` at epoch 1210, which is a restart).
-///
-/// TOML: `[scheduler] type = "cosine_annealing_warm_restarts"` (alias `cosine_warm_restarts`), `t_0 = 10`, `t_mult = 2`, `eta_min = 1e-5`.
-///
-/// `lr(t) = eta_min + (base_lr - eta_min) * (1 + cos(pi * t_cur / t_i)) / 2`; `t_cur` the epochs since the last restart, `t_i` the current cycle's length (`t_0`, times `t_mult` after each restart), in `unit`s; inside a `Learner` `t` is the fractional epoch `update / updates_per_epoch`, as PyTorch's `scheduler.step(epoch + i / iters)`.
-///
-/// ```
-/// use burn::lr_scheduler::LrScheduler;
-/// use burn_lr::schedule::CosineAnnealingWarmRestartsSchedulerConfig;
-///
-/// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
-/// // PyTorch: CosineAnnealingWarmRestarts(SGD(params, lr=1.0), T_0=2, T_mult=1)
-/// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
-/// let mut s = CosineAnnealingWarmRestartsSchedulerConfig::new(2).init(1.0)?;
-/// let lrs: Vec<f64> = (0..4).map(|_| s.step()).collect();
-/// assert!(lrs.iter().zip([1.0, 0.5, 1.0, 0.5]).all(|(a, b)| close(*a, b)));
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CosineAnnealingWarmRestartsSchedulerConfig {
-    /// Length of the first cycle (PyTorch's `T_0`), in `unit`s; >= 1.
-    pub t_0: u64,
-    /// Cycle length multiplier (PyTorch's `T_mult`, default 1); >= 1.
-    #[serde(default = "d_mult")]
-    pub t_mult: u64,
-    /// Minimum learning rate (default 0); finite, >= 0.
-    #[serde(default)]
-    pub eta_min: f64,
-    /// What one step counts (`epoch` by default, fractional inside a run).
-    #[serde(default = "d_unit")]
-    pub unit: Unit,
-}
-
-fn d_mult() -> u64 {
-    1
-}
-fn d_unit() -> Unit {
-    Unit::Epoch
+schedule_config! {
+    /// Configuration of [`CosineAnnealingWarmRestartsScheduler`], PyTorch's
+    /// [`torch.optim.lr_scheduler.CosineAnnealingWarmRestarts`](https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.CosineAnnealingWarmRestarts.html).
+    ///
+    /// Cycle `i` lasts `t_0 * t_mult^i` epochs. Inside a training run an epoch-unit schedule is
+    /// evaluated at fractional epochs `epoch + i / iters_per_epoch` (the per-batch usage of the
+    /// PyTorch docstring). Cycle boundaries are computed in exact integer arithmetic: PyTorch's
+    /// floating-point logarithm picks the wrong cycle at some exact restarts (e.g. `t_0 = 10,
+    /// t_mult = 3` at epoch 1210, which is a restart).
+    ///
+    /// TOML: `[scheduler] type = "cosine_annealing_warm_restarts"` (alias `cosine_warm_restarts`), `t_0 = 10`, `t_mult = 2`, `eta_min = 1e-5`.
+    ///
+    /// `lr(t) = eta_min + (base_lr - eta_min) * (1 + cos(pi * t_cur / t_i)) / 2`; `t_cur` the epochs since the last restart, `t_i` the current cycle's length (`t_0`, times `t_mult` after each restart), in `unit`s; inside a `Learner` `t` is the fractional epoch `update / updates_per_epoch`, as PyTorch's `scheduler.step(epoch + i / iters)`.
+    ///
+    /// ```
+    /// use burn::lr_scheduler::LrScheduler;
+    /// use burn_lr::schedule::CosineAnnealingWarmRestartsSchedulerConfig;
+    ///
+    /// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+    /// // PyTorch: CosineAnnealingWarmRestarts(SGD(params, lr=1.0), T_0=2, T_mult=1)
+    /// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+    /// let mut s = CosineAnnealingWarmRestartsSchedulerConfig::new(2).init(1.0)?;
+    /// let lrs: Vec<f64> = (0..4).map(|_| s.step()).collect();
+    /// assert!(lrs.iter().zip([1.0, 0.5, 1.0, 0.5]).all(|(a, b)| close(*a, b)));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub struct CosineAnnealingWarmRestartsSchedulerConfig = "cosine_annealing_warm_restarts", new(t_0: u64) {
+        /// Length of the first cycle (PyTorch's `T_0`), in `unit`s; >= 1.
+        pub t_0: u64,
+        /// Cycle length multiplier (PyTorch's `T_mult`, default 1); >= 1.
+        pub t_mult: u64 = 1 => with_t_mult,
+        /// Minimum learning rate (default 0); finite, >= 0.
+        pub eta_min: f64 = 0.0 => with_eta_min,
+        /// What one step counts (`epoch` by default, fractional inside a run).
+        pub unit: Unit = Unit::Epoch => with_unit,
+    }
 }
 
 impl CosineAnnealingWarmRestartsSchedulerConfig {
-    /// The canonical TOML `type` (also the kind in records).
-    pub const NAME: &'static str = "cosine_annealing_warm_restarts";
-
-    /// A warm-restarts config (`t_mult = 1`, `eta_min = 0`).
-    pub fn new(t_0: u64) -> Self {
-        Self {
-            t_0,
-            t_mult: 1,
-            eta_min: 0.0,
-            unit: d_unit(),
-        }
-    }
-
-    /// Sets `t_mult`.
-    pub fn with_t_mult(mut self, t_mult: u64) -> Self {
-        self.t_mult = t_mult;
-        self
-    }
-
-    /// Sets `eta_min`.
-    pub fn with_eta_min(mut self, eta_min: f64) -> Self {
-        self.eta_min = eta_min;
-        self
-    }
-
     /// Validates into the closed form starting at `base_lr`.
     ///
     /// # Errors
@@ -182,20 +146,12 @@ impl ClosedForm for CosineAnnealingWarmRestarts {
     }
 }
 
-/// [`CosineAnnealingWarmRestartsSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
-pub type CosineAnnealingWarmRestartsScheduler = ClosedFormScheduler<CosineAnnealingWarmRestarts>;
-
-impl ScheduleKind for CosineAnnealingWarmRestartsSchedulerConfig {
-    fn unit(&self) -> Unit {
-        self.unit
-    }
+closed_form_kind! {
+    CosineAnnealingWarmRestartsSchedulerConfig => CosineAnnealingWarmRestartsScheduler(CosineAnnealingWarmRestarts),
+    build(config, run) config.build(run.base_lr),
 
     fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
         not_a_factor(Self::NAME)
-    }
-
-    fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
-        Ok(leaf(self.build(run.base_lr)?, run_per(run, self.unit)))
     }
 }
 

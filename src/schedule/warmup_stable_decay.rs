@@ -1,9 +1,9 @@
 //! Warmup-stable-decay (WSD): Hugging Face's `get_wsd_schedule` (Hu et al. 2024, "MiniCPM").
 
-use super::base::{leaf, ClosedForm, ClosedFormScheduler, Schedule, Unit};
+use super::base::{schedule_config, ClosedForm, ClosedFormScheduler, Unit};
 use super::error::{finite, non_negative, not_a_factor, ScheduleError};
-use super::kind::ScheduleKind;
-use super::run::{length_warning, run_length, run_per, run_too_short, RunInfo};
+use super::kind::closed_form_kind;
+use super::run::{length_warning, run_length, run_too_short, RunInfo};
 use burn::optim::LearningRate;
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
@@ -22,105 +22,66 @@ pub enum WsdShape {
     OneMinusSqrt,
 }
 
-/// Configuration of [`WarmupStableDecayLrScheduler`], Hugging Face's
-/// [`get_wsd_schedule`](https://huggingface.co/docs/transformers/main_classes/optimizer_schedules#transformers.get_wsd_schedule),
-/// same parameter names and defaults.
-///
-/// With `base` the optimizer's `lr` and `r = min_lr_ratio`, all lengths in `unit`s (optimizer
-/// updates by default), `W` warmup, `S` stable, `D` decay steps:
-///
-/// - `t < W`: `base * (r + (1 - r) * warm(t / W))`, `warm` = `p`, `(1 - cos(pi p)) / 2` or
-///   `1 - sqrt(1 - p)`;
-/// - `W <= t < W + S`: `base`;
-/// - `W + S <= t < W + S + D`: `base * (r + (1 - r) * decay(p))`, `p = (t - W - S) / D`,
-///   `decay` = `1 - p`, `(1 + cos(2 pi num_cycles p)) / 2` or `1 - sqrt(p)`;
-/// - after: exactly `base * r`.
-///
-/// `S = num_stable_steps`, else `num_training_steps - W - D`; a training run fills in
-/// `num_training_steps` when both are left out.
-///
-/// TOML: `[scheduler] type = "warmup_stable_decay"` (alias `wsd`), `num_warmup_steps = 500`,
-/// `num_decay_steps = 2000`, `decay_type = "1-sqrt"`, `min_lr_ratio = 0.1`.
-///
-/// `lr rises from 0 to base_lr over W steps, stays there for S steps, then decays over D steps to min_lr_ratio * base_lr`; `W`, `S`, `D` in `unit`s (optimizer updates by default); each phase linear, cosine or 1-sqrt.
-///
-/// ```
-/// use burn::lr_scheduler::LrScheduler;
-/// use burn_lr::schedule::WarmupStableDecayLrSchedulerConfig;
-///
-/// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
-/// // PyTorch: get_wsd_schedule(SGD(params, lr=1.0), num_warmup_steps=2, num_decay_steps=2, num_training_steps=6) (Hugging Face)
-/// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
-/// let mut s = WarmupStableDecayLrSchedulerConfig::new(2, 2).with_num_training_steps(6).init(1.0)?;
-/// let lrs: Vec<f64> = (0..6).map(|_| s.step()).collect();
-/// assert!(lrs.iter().zip([0.0, 0.5, 1.0, 1.0, 1.0, 0.5]).all(|(a, b)| close(*a, b)));
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WarmupStableDecayLrSchedulerConfig {
-    /// Length of the warmup, in `unit`s.
-    pub num_warmup_steps: u64,
-    /// Length of the decay, in `unit`s.
-    pub num_decay_steps: u64,
-    /// Total length (warmup + stable + decay), in `unit`s; `None`: `num_stable_steps`, or the run.
-    #[serde(default)]
-    pub num_training_steps: Option<u64>,
-    /// Length of the stable stage, in `unit`s; wins over `num_training_steps` (as in HF).
-    #[serde(default)]
-    pub num_stable_steps: Option<u64>,
-    /// `linear` (default), `cosine` or `1-sqrt`.
-    #[serde(default = "d_linear")]
-    pub warmup_type: WsdShape,
-    /// `cosine` (default), `linear` or `1-sqrt`.
-    #[serde(default = "d_cosine")]
-    pub decay_type: WsdShape,
-    /// The LR at the start of the warmup and after the decay, as a fraction of `lr`; in [0, 1]
-    /// (default 0).
-    #[serde(default)]
-    pub min_lr_ratio: f64,
-    /// Waves of the cosine decay (default 0.5: one half-cosine down); finite, >= 0.
-    #[serde(default = "d_half")]
-    pub num_cycles: f64,
-    /// What one step counts (`iteration` by default, as in HF).
-    #[serde(default = "d_unit")]
-    pub unit: Unit,
-}
-
-fn d_linear() -> WsdShape {
-    WsdShape::Linear
-}
-fn d_cosine() -> WsdShape {
-    WsdShape::Cosine
-}
-fn d_half() -> f64 {
-    0.5
-}
-fn d_unit() -> Unit {
-    Unit::Iteration
+schedule_config! {
+    /// Configuration of [`WarmupStableDecayLrScheduler`], Hugging Face's
+    /// [`get_wsd_schedule`](https://huggingface.co/docs/transformers/main_classes/optimizer_schedules#transformers.get_wsd_schedule),
+    /// same parameter names and defaults.
+    ///
+    /// With `base` the optimizer's `lr` and `r = min_lr_ratio`, all lengths in `unit`s (optimizer
+    /// updates by default), `W` warmup, `S` stable, `D` decay steps:
+    ///
+    /// - `t < W`: `base * (r + (1 - r) * warm(t / W))`, `warm` = `p`, `(1 - cos(pi p)) / 2` or
+    ///   `1 - sqrt(1 - p)`;
+    /// - `W <= t < W + S`: `base`;
+    /// - `W + S <= t < W + S + D`: `base * (r + (1 - r) * decay(p))`, `p = (t - W - S) / D`,
+    ///   `decay` = `1 - p`, `(1 + cos(2 pi num_cycles p)) / 2` or `1 - sqrt(p)`;
+    /// - after: exactly `base * r`.
+    ///
+    /// `S = num_stable_steps`, else `num_training_steps - W - D`; a training run fills in
+    /// `num_training_steps` when both are left out.
+    ///
+    /// TOML: `[scheduler] type = "warmup_stable_decay"` (alias `wsd`), `num_warmup_steps = 500`,
+    /// `num_decay_steps = 2000`, `decay_type = "1-sqrt"`, `min_lr_ratio = 0.1`.
+    ///
+    /// `lr rises from 0 to base_lr over W steps, stays there for S steps, then decays over D steps to min_lr_ratio * base_lr`; `W`, `S`, `D` in `unit`s (optimizer updates by default); each phase linear, cosine or 1-sqrt.
+    ///
+    /// ```
+    /// use burn::lr_scheduler::LrScheduler;
+    /// use burn_lr::schedule::WarmupStableDecayLrSchedulerConfig;
+    ///
+    /// # fn main() -> Result<(), burn_lr::schedule::ScheduleError> {
+    /// // PyTorch: get_wsd_schedule(SGD(params, lr=1.0), num_warmup_steps=2, num_decay_steps=2, num_training_steps=6) (Hugging Face)
+    /// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+    /// let mut s = WarmupStableDecayLrSchedulerConfig::new(2, 2).with_num_training_steps(6).init(1.0)?;
+    /// let lrs: Vec<f64> = (0..6).map(|_| s.step()).collect();
+    /// assert!(lrs.iter().zip([0.0, 0.5, 1.0, 1.0, 1.0, 0.5]).all(|(a, b)| close(*a, b)));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub struct WarmupStableDecayLrSchedulerConfig = "warmup_stable_decay", new(num_warmup_steps: u64, num_decay_steps: u64) {
+        /// Length of the warmup, in `unit`s.
+        pub num_warmup_steps: u64,
+        /// Length of the decay, in `unit`s.
+        pub num_decay_steps: u64,
+        /// Total length (warmup + stable + decay), in `unit`s; `None`: `num_stable_steps`, or the run.
+        pub num_training_steps: Option<u64> = None,
+        /// Length of the stable stage, in `unit`s; wins over `num_training_steps` (as in HF).
+        pub num_stable_steps: Option<u64> = None,
+        /// `linear` (default), `cosine` or `1-sqrt`.
+        pub warmup_type: WsdShape = WsdShape::Linear => with_warmup_type,
+        /// `cosine` (default), `linear` or `1-sqrt`.
+        pub decay_type: WsdShape = WsdShape::Cosine => with_decay_type,
+        /// The LR at the start of the warmup and after the decay, as a fraction of `lr`; in [0, 1]
+        /// (default 0).
+        pub min_lr_ratio: f64 = 0.0,
+        /// Waves of the cosine decay (default 0.5: one half-cosine down); finite, >= 0.
+        pub num_cycles: f64 = 0.5 => with_num_cycles,
+        /// What one step counts (`iteration` by default, as in HF).
+        pub unit: Unit = Unit::Iteration => with_unit,
+    }
 }
 
 impl WarmupStableDecayLrSchedulerConfig {
-    /// The canonical TOML `type` (also the kind in records).
-    pub const NAME: &'static str = "warmup_stable_decay";
-
-    /// A WSD config with HF's defaults; give the length with [`Self::with_num_training_steps`]
-    /// or [`Self::with_num_stable_steps`] (or let a training run fill it in).
-    pub fn new(num_warmup_steps: u64, num_decay_steps: u64) -> Self {
-        Self {
-            num_warmup_steps,
-            num_decay_steps,
-            num_training_steps: None,
-            num_stable_steps: None,
-            warmup_type: d_linear(),
-            decay_type: d_cosine(),
-            min_lr_ratio: 0.0,
-            num_cycles: d_half(),
-            unit: d_unit(),
-        }
-    }
-
     /// Sets `num_training_steps`.
     pub fn with_num_training_steps(mut self, n: u64) -> Self {
         self.num_training_steps = Some(n);
@@ -287,19 +248,11 @@ impl ClosedForm for WarmupStableDecay {
     fn lr_at(&self, t: u64) -> LearningRate {
         self.base_lr * self.factor(t)
     }
-
-    fn fingerprint(&self) -> String {
-        format!("{self:?}")
-    }
 }
 
-/// [`WarmupStableDecayLrSchedulerConfig`]'s scheduler: a Burn `LrScheduler`.
-pub type WarmupStableDecayLrScheduler = ClosedFormScheduler<WarmupStableDecay>;
-
-impl ScheduleKind for WarmupStableDecayLrSchedulerConfig {
-    fn unit(&self) -> Unit {
-        self.unit
-    }
+closed_form_kind! {
+    WarmupStableDecayLrSchedulerConfig => WarmupStableDecayLrScheduler(WarmupStableDecay),
+    build(config, run) config.build(run.base_lr, Some(run_length(run, config.unit))),
 
     fn factor_check(&self, _run: &RunInfo) -> Result<(), String> {
         not_a_factor(Self::NAME)
@@ -314,13 +267,6 @@ impl ScheduleKind for WarmupStableDecayLrSchedulerConfig {
         if let Some(declared) = self.declared_length() {
             out.extend(length_warning(Self::NAME, field, declared, self.unit, run));
         }
-    }
-
-    fn build_schedule(&self, run: &RunInfo) -> Result<Box<dyn Schedule>, ScheduleError> {
-        Ok(leaf(
-            self.build(run.base_lr, Some(run_length(run, self.unit)))?,
-            run_per(run, self.unit),
-        ))
     }
 }
 
