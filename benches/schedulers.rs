@@ -2,6 +2,7 @@
 //! Run: `cargo bench --bench schedulers` (goal: under 50 ns, flat in the step count).
 
 use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
+use burn_lr::burn; // the Burn burn-lr is built on (0.22, or 0.23 with its feature burn-0-23)
 use burn_lr::schedule::{RunInfo, Scheduler, SchedulerConfig};
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
 

@@ -15,6 +15,7 @@ use burn::nn::{Linear, LinearConfig, Relu};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use burn::train::metric::{AccuracyMetric, LearningRateMetric, LossMetric};
 use burn::train::{ClassificationOutput, InferenceStep, Learner, SupervisedTraining, TrainOutput, TrainStep};
+use burn_lr::burn; // the Burn burn-lr is built on (0.22, or 0.23 with its feature burn-0-23)
 use burn_lr::learner::{LearnerRun, LearnerSchedule, NonFiniteLossGuard};
 use burn_lr::optim::CycledSgdConfig;
 use burn_lr::schedule::SchedulerConfig;
@@ -177,6 +178,7 @@ mod monitor {
     use super::Mlp;
     use burn::data::dataloader::DataLoader;
     use burn::optim::ModuleOptimizer;
+    use burn_lr::burn;
     use burn_lr::learner::{LearnerSchedule, LrObserver, LrUpdate, QuietRenderer};
     use burn_lr::monitor::{lr_find, plot, progress_bar, read_lr_csv, LrFindConfig, LrLog, TensorBoardLog};
     use std::path::Path;

@@ -7,6 +7,7 @@
 
 use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
 use burn::optim::LearningRate;
+use burn_lr::burn; // the Burn burn-lr is built on (0.22, or 0.23 with its feature burn-0-23)
 use burn_lr::schedule::*;
 
 fn show(name: &str, scheduler: &mut impl LrScheduler, n: usize) {

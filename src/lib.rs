@@ -36,6 +36,19 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(all(feature = "burn-0-22", feature = "burn-0-23"))]
+compile_error!("burn-lr: enable one of its features `burn-0-22` (the default) and `burn-0-23`, not both");
+#[cfg(not(any(feature = "burn-0-22", feature = "burn-0-23")))]
+compile_error!("burn-lr: enable one of its features `burn-0-22` (the default) or `burn-0-23` (the Burn you use)");
+/// The Burn this library is built on (0.22 by default, 0.23 with the feature `burn-0-23`):
+/// name Burn through it where your code must use the same one.
+#[cfg(feature = "burn-0-22")]
+pub use burn;
+/// The Burn this library is built on (0.22 by default, 0.23 with the feature `burn-0-23`):
+/// name Burn through it where your code must use the same one.
+#[cfg(all(feature = "burn-0-23", not(feature = "burn-0-22")))]
+pub extern crate burn_0_23 as burn;
+
 pub mod learner;
 #[cfg(feature = "monitor")]
 #[cfg_attr(docsrs, doc(cfg(feature = "monitor")))]

@@ -1,6 +1,7 @@
 //! The public PyTorch bug reports behind these cases, each with the right value.
 
 use burn::lr_scheduler::LrScheduler;
+use burn_lr::burn; // the Burn burn-lr is built on (0.22, or 0.23 with its feature burn-0-23)
 use burn_lr::schedule::*;
 
 fn build(text: &str, base_lr: f64) -> Scheduler {

@@ -2,6 +2,7 @@
 //! golden set): the k-th `step()` of our scheduler must return PyTorch's `lrs[k]`.
 
 use burn::lr_scheduler::LrScheduler;
+use burn_lr::burn; // the Burn burn-lr is built on (0.22, or 0.23 with its feature burn-0-23)
 use burn_lr::schedule::*;
 use serde_json::Value;
 

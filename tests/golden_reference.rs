@@ -6,6 +6,7 @@
 //! names are the reference's; some are also checked under burn-lr's canonical `type`.
 
 use burn::lr_scheduler::LrScheduler;
+use burn_lr::burn; // the Burn burn-lr is built on (0.22, or 0.23 with its feature burn-0-23)
 use burn_lr::schedule::{RunInfo, SchedulerConfig};
 use serde_json::Value;
 

@@ -12,6 +12,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use burn::train::metric::LossMetric;
 use burn::train::{ClassificationOutput, InferenceStep, Learner, SupervisedTraining, TrainOutput, TrainStep};
+use burn_lr::burn; // the Burn burn-lr is built on (0.22, or 0.23 with its feature burn-0-23)
 use burn_lr::learner::{LearnerRun, LearnerSchedule, QuietRenderer};
 use burn_lr::optim::CycledSgdConfig;
 use burn_lr::schedule::{ScheduleError, SchedulerConfig};
@@ -180,4 +181,48 @@ fn a_plateau_metric_burn_does_not_have_stops_the_run_with_an_error() {
     assert!(err.contains("`Loss`") && err.contains("epoch 1"), "{err}");
     // Stopped after epoch 1, and the LR never decayed on a NaN.
     assert!(!dir.path().join("train/epoch-2").exists());
+}
+
+#[test]
+fn gradient_accumulation_with_a_partial_last_window_counts_updates_as_burn_steps_them() {
+    // 10 items at batch 1: 10 batches per epoch; accumulation 3: updates after batches 3, 6, 9
+    // and one for the partial window of batch 10, ceil(10 / 3) = 4 per epoch. Burn 0.22 steps
+    // that window when its loader reports the epoch complete, 0.23 after the batch loop: the
+    // same count, which is what the schedule spans.
+    let device = Device::flex().autodiff();
+    let items: Vec<Item> = (0..10).map(|i| Item(i as f32 / 10.0, i64::from(i % 2 == 0))).collect();
+    let loader = || {
+        DataLoaderBuilder::new(ItemBatcher)
+            .batch_size(1)
+            .build(InMemDataset::new(items.clone()))
+    };
+    let run = LearnerRun::new(10, 1, 2).with_grad_accumulation(3);
+    assert_eq!(run.updates_per_epoch(), 4);
+    let steps = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = steps.clone();
+    let schedule = LearnerSchedule::new(&cfg("type = \"one_cycle\"\nmax_lr = 0.1"), 0.1, &run)
+        .unwrap()
+        .with_observer(move |u: &burn_lr::learner::LrUpdate<'_>| seen.lock().unwrap().push((u.step, u.lr)));
+    let last_lr = schedule.base().lr_at_update(run.updates_per_epoch() * 2 - 1).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let result = SupervisedTraining::new(dir.path(), loader(), loader())
+        .grads_accumulation(3)
+        .with_application_logger(None)
+        .renderer(Box::new(QuietRenderer::new()))
+        .num_epochs(run.epochs)
+        .launch(Learner::new(
+            Net {
+                out: LinearConfig::new(1, 2).init(&device),
+            },
+            CycledSgdConfig::new().init(schedule.momentum()).unwrap(),
+            schedule.into_scheduler(),
+        ));
+    drop(result);
+    let steps = steps.lock().unwrap();
+    assert_eq!(
+        steps.iter().map(|s| s.0).collect::<Vec<_>>(),
+        (0..8).collect::<Vec<_>>()
+    );
+    // The cycle ends on its last update, where OneCycle reaches its final LR.
+    assert_eq!(steps[7].1, last_lr);
 }

@@ -4,6 +4,7 @@
 //! `SequentialLR`). Each trace carries the same schedule as a burn-lr `[scheduler]` table.
 
 use burn::lr_scheduler::LrScheduler;
+use burn_lr::burn; // the Burn burn-lr is built on (0.22, or 0.23 with its feature burn-0-23)
 use burn_lr::schedule::{PiecewiseLinearLrSchedulerConfig, RunInfo, SchedulerConfig, Unit};
 use serde_json::Value;
 

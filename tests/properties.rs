@@ -3,6 +3,7 @@
 //! continues identically. Invalid configs: an error, never a panic.
 
 use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
+use burn_lr::burn; // the Burn burn-lr is built on (0.22, or 0.23 with its feature burn-0-23)
 use burn_lr::schedule::*;
 use proptest::prelude::*;
 

@@ -2,6 +2,7 @@
 //! a composite's `unit` as its children's default, exact end points, no negative LR.
 
 use burn::lr_scheduler::LrScheduler;
+use burn_lr::burn; // the Burn burn-lr is built on (0.22, or 0.23 with its feature burn-0-23)
 use burn_lr::schedule::*;
 
 mod common;

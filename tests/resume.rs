@@ -2,6 +2,7 @@
 //! exactly; a record of another schedule or other parameters is refused.
 
 use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
+use burn_lr::burn; // the Burn burn-lr is built on (0.22, or 0.23 with its feature burn-0-23)
 use burn_lr::schedule::*;
 
 fn run(cfg: &SchedulerConfig) -> Scheduler {

@@ -4,6 +4,8 @@
 //! resume. (Bit parity with PyTorch's generator is not a goal.)
 
 use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
+use burn_lr::burn; // the Burn burn-lr is built on (0.22, or 0.23 with its feature burn-0-23)
+use burn_lr::schedule::timm_cosine::LrNoise;
 use burn_lr::schedule::*;
 
 fn noise(kind: NoiseType, pct: f64, std: f64, seed: u64) -> LrNoise {

@@ -251,7 +251,10 @@ mod tests {
         let metadata = MetricMetadata {
             progress: Progress {
                 items_processed: iteration,
+                #[cfg(feature = "burn-0-22")]
                 items_total: 8,
+                #[cfg(not(feature = "burn-0-22"))]
+                total: Some(8),
                 unit: None,
             },
             iteration: Some(iteration),

@@ -21,7 +21,7 @@ pub enum Progress<'a> {
     Start {
         /// `"train"` or `"valid"`.
         split: &'a str,
-        /// Items in the split.
+        /// Items in the split (under Burn 0.23, 0 when its data loader does not know them).
         total_items: usize,
     },
     /// Items processed so far in the split.
@@ -100,6 +100,7 @@ impl MetricsRendererEvaluation for QuietRenderer {
     }
 }
 
+#[cfg(feature = "burn-0-22")]
 impl TrainingProgressLogger for QuietRenderer {
     fn start(
         &mut self,
@@ -123,11 +124,48 @@ impl TrainingProgressLogger for QuietRenderer {
     fn log_event_training(&mut self, _event: String) {}
 }
 
+#[cfg(feature = "burn-0-22")]
 impl EvaluationProgressLogger for QuietRenderer {
     fn start_global_progress(&mut self, _total_tests: usize) {}
     fn start_test(&mut self, _name: &str, _total_items: usize) {}
     fn update_test_progress(&mut self, _items_processed: usize) {}
     fn end_test(&mut self) {}
+    fn end_global_progress(&mut self) {}
+    fn log_event_evaluation(&mut self, _event: String) {}
+}
+
+// Burn 0.23: a split's progress is a `Progress` snapshot whose total may be unknown.
+#[cfg(not(feature = "burn-0-22"))]
+impl TrainingProgressLogger for QuietRenderer {
+    fn start(
+        &mut self,
+        _total_epochs: usize,
+        _starting_epoch: usize,
+        _total_items: Option<usize>,
+        _label: Option<&str>,
+    ) {
+    }
+    fn update_epoch(&mut self, _epoch: usize) {}
+    fn start_split(&mut self, split: &str, progress: &burn::data::dataloader::Progress) {
+        let total_items = progress.total.unwrap_or(0);
+        self.tell(Progress::Start { split, total_items });
+    }
+    fn update_split(&mut self, progress: &burn::data::dataloader::Progress) {
+        self.tell(Progress::Update(progress.items_processed));
+    }
+    fn end_split(&mut self, _progress: &burn::data::dataloader::Progress) {
+        self.tell(Progress::End);
+    }
+    fn end(&mut self) {}
+    fn log_event_training(&mut self, _event: String) {}
+}
+
+#[cfg(not(feature = "burn-0-22"))]
+impl EvaluationProgressLogger for QuietRenderer {
+    fn start_global_progress(&mut self, _total_tests: usize) {}
+    fn start_test(&mut self, _name: &str, _progress: &burn::data::dataloader::Progress) {}
+    fn update_test_progress(&mut self, _progress: &burn::data::dataloader::Progress) {}
+    fn end_test(&mut self, _progress: &burn::data::dataloader::Progress) {}
     fn end_global_progress(&mut self) {}
     fn log_event_evaluation(&mut self, _event: String) {}
 }

@@ -14,6 +14,7 @@
 //! touched: the test trains detached copies.
 //!
 //! ```no_run
+//! # use burn_lr::burn;
 //! # use burn_lr::monitor::{lr_find, LrFindConfig};
 //! # fn run<M>(model: &M, optimizer: &burn::optim::ModuleOptimizer,
 //! #          loader: &dyn burn::data::dataloader::DataLoader<M::Input>)

@@ -15,6 +15,7 @@ schedule_config! {
     /// `lr(t) = base_lr * factor for t < total_iters, base_lr after`; `t` and `total_iters` in `unit`s (epochs by default).
     ///
     /// ```
+    /// # use burn_lr::burn;
     /// use burn::lr_scheduler::LrScheduler;
     /// use burn_lr::schedule::ConstantLrSchedulerConfig;
     ///

@@ -21,6 +21,7 @@ schedule_config! {
     /// `lr(t) = eta_min + (base_lr - eta_min) * (1 + cos(pi * t / t_max)) / 2`; `t` and `t_max` in `unit`s (epochs by default); past `t_max` periodic as PyTorch, or held at `eta_min` with `after_t_max = "clamp"`.
     ///
     /// ```
+    /// # use burn_lr::burn;
     /// use burn::lr_scheduler::LrScheduler;
     /// use burn_lr::schedule::CosineAnnealingLrSchedulerConfig;
     ///

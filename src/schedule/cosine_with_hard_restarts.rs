@@ -25,6 +25,7 @@ schedule_config! {
     /// `lr(t) = base_lr * (1 + cos(pi * ((num_cycles * p) mod 1))) / 2, p = (t - W) / (T - W), after a linear warmup of W steps`; `t`, `W` and `T` in `unit`s (optimizer updates by default); 0 from `t = T` on.
     ///
     /// ```
+    /// # use burn_lr::burn;
     /// use burn::lr_scheduler::LrScheduler;
     /// use burn_lr::schedule::CosineWithHardRestartsLrSchedulerConfig;
     ///

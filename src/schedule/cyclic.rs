@@ -52,6 +52,7 @@ schedule_config! {
     /// `lr(t) = base_lr + (max_lr - base_lr) * triangle(t) * scale(cycle)`; `t` and the step sizes in `unit`s (optimizer updates by default); `triangle` rises over `step_size_up` and falls over `step_size_down`, `scale` is 1 (`triangular`), halves every cycle (`triangular2`) or `gamma^t` (`exp_range`).
     ///
     /// ```
+    /// # use burn_lr::burn;
     /// use burn::lr_scheduler::LrScheduler;
     /// use burn_lr::schedule::CyclicLrSchedulerConfig;
     ///

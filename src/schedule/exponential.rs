@@ -14,6 +14,7 @@ schedule_config! {
     /// `lr(t) = base_lr * gamma^t`; `t` in `unit`s (epochs by default).
     ///
     /// ```
+    /// # use burn_lr::burn;
     /// use burn::lr_scheduler::LrScheduler;
     /// use burn_lr::schedule::ExponentialLrSchedulerConfig;
     ///

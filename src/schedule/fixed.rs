@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 /// left out).
 ///
 /// ```
+/// # use burn_lr::burn;
 /// use burn::lr_scheduler::LrScheduler;
 /// use burn_lr::schedule::{RunInfo, SchedulerConfig};
 ///

@@ -19,6 +19,7 @@ schedule_config! {
     /// `lr(t) = base_lr * t / W for t < W, then base_lr / sqrt((t + T - W) / T)`; `t`, `W = num_warmup_steps` and `T = timescale` (default `W`, or 10,000 without a warmup) in `unit`s (optimizer updates by default).
     ///
     /// ```
+    /// # use burn_lr::burn;
     /// use burn::lr_scheduler::LrScheduler;
     /// use burn_lr::schedule::InverseSqrtLrSchedulerConfig;
     ///

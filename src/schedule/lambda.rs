@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex};
 /// units.
 ///
 /// ```
+/// # use burn_lr::burn;
 /// use burn::lr_scheduler::LrScheduler;
 /// use burn_lr::schedule::LambdaLr;
 ///
@@ -86,6 +87,7 @@ pub type LambdaLrScheduler = ClosedFormScheduler<LambdaLr>;
 /// `lr(0) = base_lr`, `lr(t) = lr(t - 1) * lr_lambda(t)`, i.e. `base_lr * prod(lr_lambda(1..=t))`.
 ///
 /// ```
+/// # use burn_lr::burn;
 /// use burn::lr_scheduler::LrScheduler;
 /// use burn_lr::schedule::MultiplicativeLr;
 ///

@@ -17,6 +17,7 @@ schedule_config! {
     /// `lr(t) = base_lr * (start_factor + (end_factor - start_factor) * min(t, total_iters) / total_iters)`; `t` and `total_iters` in `unit`s (epochs by default).
     ///
     /// ```
+    /// # use burn_lr::burn;
     /// use burn::lr_scheduler::LrScheduler;
     /// use burn_lr::schedule::LinearLrSchedulerConfig;
     ///

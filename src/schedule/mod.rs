@@ -69,6 +69,7 @@
 //! [`LambdaLr`] and [`MultiplicativeLr`] take a Rust closure, so they have no TOML form.
 //!
 //! ```
+//! # use burn_lr::burn;
 //! use burn::lr_scheduler::LrScheduler;
 //! use burn_lr::schedule::{OneCycleLrSchedulerConfig, RunInfo, SchedulerConfig, StepLrSchedulerConfig};
 //!
@@ -92,73 +93,62 @@
 mod base;
 mod compose;
 mod config;
-mod constant;
-mod cosine_annealing;
-mod cosine_with_hard_restarts;
-mod cyclic;
+pub mod constant;
+pub mod cosine_annealing;
+pub mod cosine_with_hard_restarts;
+pub mod cyclic;
 mod error;
-mod exponential;
-mod fixed;
-mod inverse_sqrt;
+pub mod exponential;
+pub mod fixed;
+pub mod inverse_sqrt;
 mod kind;
-mod lambda;
-mod linear;
+pub mod lambda;
+pub mod linear;
 mod lr_noise;
 mod momentum;
-mod multi_step;
-mod noam;
-mod one_cycle;
-mod piecewise_linear;
-mod plateau;
-mod polynomial;
-mod polynomial_decay;
+pub mod multi_step;
+pub mod noam;
+pub mod one_cycle;
+pub mod piecewise_linear;
+pub mod plateau;
+pub mod polynomial;
+pub mod polynomial_decay;
 mod record;
 mod run;
 mod scheduler;
-mod step;
+pub mod step;
 mod suggest;
-mod timm_cosine;
-mod warm_restarts;
-mod warmup_stable_decay;
+pub mod timm_cosine;
+pub mod warm_restarts;
+pub mod warmup_stable_decay;
 
 pub use base::{ClosedForm, ClosedFormScheduler, Unit};
-pub use compose::{
-    Chained, ChainedSchedulerConfig, Sequential, SequentialLrSchedulerConfig, Warmup, WarmupMode,
-    WarmupSchedulerConfig, WarmupSpec,
-};
+pub use compose::{ChainedSchedulerConfig, SequentialLrSchedulerConfig, WarmupMode, WarmupSchedulerConfig, WarmupSpec};
 pub use config::{resolve_type, ScheduleType, SchedulerConfig, SCHEDULE_TYPES};
-pub use constant::{ConstantLr, ConstantLrScheduler, ConstantLrSchedulerConfig};
-pub use cosine_annealing::{
-    AfterTMax, CosineAnnealingLr, CosineAnnealingLrScheduler, CosineAnnealingLrSchedulerConfig,
-};
-pub use cosine_with_hard_restarts::{
-    CosineWithHardRestarts, CosineWithHardRestartsLrScheduler, CosineWithHardRestartsLrSchedulerConfig,
-};
-pub use cyclic::{CyclicLr, CyclicLrScheduler, CyclicLrSchedulerConfig, CyclicMode, ScaleMode};
+pub use constant::{ConstantLrScheduler, ConstantLrSchedulerConfig};
+pub use cosine_annealing::{AfterTMax, CosineAnnealingLrScheduler, CosineAnnealingLrSchedulerConfig};
+pub use cosine_with_hard_restarts::{CosineWithHardRestartsLrScheduler, CosineWithHardRestartsLrSchedulerConfig};
+pub use cyclic::{CyclicLrScheduler, CyclicLrSchedulerConfig, CyclicMode, ScaleMode};
 pub use error::ScheduleError;
-pub use exponential::{ExponentialLr, ExponentialLrScheduler, ExponentialLrSchedulerConfig};
-pub use fixed::{FixedLr, FixedLrScheduler, FixedLrSchedulerConfig};
-pub use inverse_sqrt::{InverseSqrt, InverseSqrtLrScheduler, InverseSqrtLrSchedulerConfig};
+pub use exponential::{ExponentialLrScheduler, ExponentialLrSchedulerConfig};
+pub use fixed::{FixedLrScheduler, FixedLrSchedulerConfig};
+pub use inverse_sqrt::{InverseSqrtLrScheduler, InverseSqrtLrSchedulerConfig};
 pub use lambda::{LambdaLr, LambdaLrScheduler, MultiplicativeLr, MultiplicativeLrScheduler};
-pub use linear::{LinearLr, LinearLrScheduler, LinearLrSchedulerConfig};
-pub use lr_noise::{LrNoise, NoiseRange, NoiseType};
+pub use linear::{LinearLrScheduler, LinearLrSchedulerConfig};
+pub use lr_noise::{NoiseRange, NoiseType};
 pub use momentum::MomentumCell;
-pub use multi_step::{MultiStepLr, MultiStepLrScheduler, MultiStepLrSchedulerConfig};
-pub use noam::{Noam, NoamLrScheduler, NoamLrSchedulerConfig};
-pub use one_cycle::{AnnealStrategy, OneCycleLr, OneCycleLrScheduler, OneCycleLrSchedulerConfig};
-pub use piecewise_linear::{PiecewiseLinear, PiecewiseLinearLrScheduler, PiecewiseLinearLrSchedulerConfig};
+pub use multi_step::{MultiStepLrScheduler, MultiStepLrSchedulerConfig};
+pub use noam::{NoamLrScheduler, NoamLrSchedulerConfig};
+pub use one_cycle::{AnnealStrategy, OneCycleLrScheduler, OneCycleLrSchedulerConfig};
+pub use piecewise_linear::{PiecewiseLinearLrScheduler, PiecewiseLinearLrSchedulerConfig};
 pub use plateau::{
-    PlateauFeed, PlateauMode, PlateauState, ReduceLrOnPlateauScheduler, ReduceLrOnPlateauSchedulerConfig, ThresholdMode,
+    PlateauFeed, PlateauMode, ReduceLrOnPlateauScheduler, ReduceLrOnPlateauSchedulerConfig, ThresholdMode,
 };
-pub use polynomial::{PolynomialLr, PolynomialLrScheduler, PolynomialLrSchedulerConfig};
-pub use polynomial_decay::{PolynomialDecay, PolynomialDecayLrScheduler, PolynomialDecayLrSchedulerConfig};
+pub use polynomial::{PolynomialLrScheduler, PolynomialLrSchedulerConfig};
+pub use polynomial_decay::{PolynomialDecayLrScheduler, PolynomialDecayLrSchedulerConfig};
 pub use run::RunInfo;
 pub use scheduler::Scheduler;
-pub use step::{StepLr, StepLrScheduler, StepLrSchedulerConfig};
-pub use timm_cosine::{TimmCosine, TimmCosineLrScheduler, TimmCosineLrSchedulerConfig};
-pub use warm_restarts::{
-    CosineAnnealingWarmRestarts, CosineAnnealingWarmRestartsScheduler, CosineAnnealingWarmRestartsSchedulerConfig,
-};
-pub use warmup_stable_decay::{
-    WarmupStableDecay, WarmupStableDecayLrScheduler, WarmupStableDecayLrSchedulerConfig, WsdShape,
-};
+pub use step::{StepLrScheduler, StepLrSchedulerConfig};
+pub use timm_cosine::{TimmCosineLrScheduler, TimmCosineLrSchedulerConfig};
+pub use warm_restarts::{CosineAnnealingWarmRestartsScheduler, CosineAnnealingWarmRestartsSchedulerConfig};
+pub use warmup_stable_decay::{WarmupStableDecayLrScheduler, WarmupStableDecayLrSchedulerConfig, WsdShape};

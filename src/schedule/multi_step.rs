@@ -16,6 +16,7 @@ schedule_config! {
     /// `lr(t) = base_lr * gamma^(number of milestones <= t)`; `t` and `milestones` in `unit`s (epochs by default).
     ///
     /// ```
+    /// # use burn_lr::burn;
     /// use burn::lr_scheduler::LrScheduler;
     /// use burn_lr::schedule::MultiStepLrSchedulerConfig;
     ///

@@ -20,6 +20,7 @@ schedule_config! {
     /// `lr(n) = factor * model_size^-0.5 * min(n^-0.5, n * warmup_steps^-1.5), n = t + 1`; `n` counts optimizer updates from 1; the optimizer's `lr` is not used.
     ///
     /// ```
+    /// # use burn_lr::burn;
     /// use burn::lr_scheduler::LrScheduler;
     /// use burn_lr::schedule::NoamLrSchedulerConfig;
     ///

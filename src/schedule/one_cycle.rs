@@ -52,6 +52,7 @@ schedule_config! {
     /// `lr rises from max_lr / div_factor to max_lr over pct_start * total_steps updates (cosine or linear), then anneals to max_lr / div_factor / final_div_factor`; steps in `unit`s (optimizer updates by default); momentum cycles the other way between `max_momentum` and `base_momentum`.
     ///
     /// ```
+    /// # use burn_lr::burn;
     /// use burn::lr_scheduler::LrScheduler;
     /// use burn_lr::schedule::OneCycleLrSchedulerConfig;
     ///

@@ -31,6 +31,7 @@ schedule_config! {
     /// `Learner`).
     ///
     /// ```
+    /// # use burn_lr::burn;
     /// use burn::lr_scheduler::LrScheduler;
     /// use burn_lr::schedule::PiecewiseLinearLrSchedulerConfig;
     ///

@@ -15,6 +15,7 @@ schedule_config! {
     /// `lr(t) = base_lr * (1 - min(t, total_iters) / total_iters)^power`; `t` and `total_iters` in `unit`s (epochs by default).
     ///
     /// ```
+    /// # use burn_lr::burn;
     /// use burn::lr_scheduler::LrScheduler;
     /// use burn_lr::schedule::PolynomialLrSchedulerConfig;
     ///

@@ -24,6 +24,7 @@ schedule_config! {
     /// `lr(t) = (base_lr - lr_end) * (1 - (t - W) / (T - W))^power + lr_end, after a linear warmup of W steps`; `t`, `W` and `T` in `unit`s (optimizer updates by default); `lr_end` from `t = T` on.
     ///
     /// ```
+    /// # use burn_lr::burn;
     /// use burn::lr_scheduler::LrScheduler;
     /// use burn_lr::schedule::PolynomialDecayLrSchedulerConfig;
     ///

@@ -14,6 +14,7 @@ schedule_config! {
     /// `lr(t) = base_lr * gamma^floor(t / step_size)`; `t` and `step_size` in `unit`s (epochs by default; inside a `Learner` the LR changes at epoch boundaries), `base_lr` the optimizer's learning rate.
     ///
     /// ```
+    /// # use burn_lr::burn;
     /// use burn::lr_scheduler::LrScheduler;
     /// use burn_lr::schedule::StepLrSchedulerConfig;
     ///

@@ -4,7 +4,8 @@
 use super::base::{schedule_config, ClosedForm, ClosedFormScheduler, Unit};
 use super::error::{decay_factor, non_negative, not_a_factor, positive, ScheduleError};
 use super::kind::closed_form_kind;
-use super::lr_noise::{LrNoise, NoiseRange, NoiseType};
+pub use super::lr_noise::LrNoise;
+use super::lr_noise::{NoiseRange, NoiseType};
 use super::run::RunInfo;
 use burn::optim::LearningRate;
 use std::f64::consts::PI;
@@ -32,6 +33,7 @@ schedule_config! {
     /// `lr(t) = lr_min + (base_lr - lr_min) * (1 + cos(pi * t_cur^k / t_i^k)) / 2 per cycle, each cycle cycle_mul times longer and its peak cycle_decay times lower`; `t` in `unit`s (epochs by default, timm's `t_in_epochs`); `lr_min` after `cycle_limit` cycles.
     ///
     /// ```
+    /// # use burn_lr::burn;
     /// use burn::lr_scheduler::LrScheduler;
     /// use burn_lr::schedule::TimmCosineLrSchedulerConfig;
     ///

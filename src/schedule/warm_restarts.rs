@@ -22,6 +22,7 @@ schedule_config! {
     /// `lr(t) = eta_min + (base_lr - eta_min) * (1 + cos(pi * t_cur / t_i)) / 2`; `t_cur` the epochs since the last restart, `t_i` the current cycle's length (`t_0`, times `t_mult` after each restart), in `unit`s; inside a `Learner` `t` is the fractional epoch `update / updates_per_epoch`, as PyTorch's `scheduler.step(epoch + i / iters)`.
     ///
     /// ```
+    /// # use burn_lr::burn;
     /// use burn::lr_scheduler::LrScheduler;
     /// use burn_lr::schedule::CosineAnnealingWarmRestartsSchedulerConfig;
     ///

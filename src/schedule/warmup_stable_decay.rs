@@ -46,6 +46,7 @@ schedule_config! {
     /// `lr rises from 0 to base_lr over W steps, stays there for S steps, then decays over D steps to min_lr_ratio * base_lr`; `W`, `S`, `D` in `unit`s (optimizer updates by default); each phase linear, cosine or 1-sqrt.
     ///
     /// ```
+    /// # use burn_lr::burn;
     /// use burn::lr_scheduler::LrScheduler;
     /// use burn_lr::schedule::WarmupStableDecayLrSchedulerConfig;
     ///

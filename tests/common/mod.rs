@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use burn::lr_scheduler::LrScheduler;
+use burn_lr::burn; // the Burn burn-lr is built on (0.22, or 0.23 with its feature burn-0-23)
 use burn_lr::schedule::{RunInfo, SchedulerConfig};
 use serde_json::Value;
 

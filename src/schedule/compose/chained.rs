@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 /// `lr(k) = base_lr * prod_i(child_i(k) / base_lr)`; each child in its own unit.
 ///
 /// ```
+/// # use burn_lr::burn;
 /// use burn::lr_scheduler::LrScheduler;
 /// use burn_lr::schedule::{RunInfo, SchedulerConfig};
 ///
@@ -58,7 +59,7 @@ impl<C> ChainedSchedulerConfig<C> {
 /// every child steps together and their multiplicative factors combine,
 /// `lr(k) = base_lr * prod(child_i(k) / base_lr)`.
 #[derive(Debug, Clone)]
-pub struct Chained {
+pub(crate) struct Chained {
     children: Vec<Box<dyn Schedule>>,
     base_lr: LearningRate,
 }

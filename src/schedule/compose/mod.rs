@@ -6,9 +6,9 @@ mod chained;
 mod sequential;
 mod warmup;
 
-pub use chained::{Chained, ChainedSchedulerConfig};
-pub use sequential::{Sequential, SequentialLrSchedulerConfig};
-pub use warmup::{Warmup, WarmupMode, WarmupSchedulerConfig, WarmupSpec};
+pub use chained::ChainedSchedulerConfig;
+pub use sequential::SequentialLrSchedulerConfig;
+pub use warmup::{WarmupMode, WarmupSchedulerConfig, WarmupSpec};
 
 /// The first `n` LRs of a `[scheduler]` table at base LR 1, one update per epoch (for the
 /// composites' hand-valued tests).

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 /// on; `milestones` in the sequential's `unit` (epochs by default), each child in its own unit.
 ///
 /// ```
+/// # use burn_lr::burn;
 /// use burn::lr_scheduler::LrScheduler;
 /// use burn_lr::schedule::{RunInfo, SchedulerConfig};
 ///
@@ -116,7 +117,7 @@ impl<C> SequentialLrSchedulerConfig<C> {
 /// child `i` runs from milestone `i - 1` on, restarted at its own step 0. Milestones are given
 /// here in optimizer updates. A milestone at 0 skips the first child, as PyTorch 2.15 does.
 #[derive(Debug, Clone)]
-pub struct Sequential {
+pub(crate) struct Sequential {
     children: Vec<Box<dyn Schedule>>,
     starts: Vec<u64>,
 }

@@ -36,6 +36,7 @@ pub struct WarmupSpec {
 /// `lr(k) = inner(k - W)`.
 ///
 /// ```
+/// # use burn_lr::burn;
 /// use burn::lr_scheduler::LrScheduler;
 /// use burn_lr::schedule::{RunInfo, SchedulerConfig};
 ///
@@ -121,7 +122,7 @@ pub enum WarmupMode {
 /// `start_factor × inner(0)` to `inner(0)`, then `inner` runs from its own step 0.
 /// Zero updates is a no-op.
 #[derive(Debug, Clone)]
-pub struct Warmup {
+pub(crate) struct Warmup {
     inner: Box<dyn Schedule>,
     updates: u64,
     start_factor: f64,
