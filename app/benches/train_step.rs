@@ -52,9 +52,9 @@ use burn_lr_cifar::data::{
 };
 use burn_lr_cifar::device::device;
 use burn_lr_cifar::device::DeviceName;
+use burn_lr_cifar::device::{configure, Precision};
 use burn_lr_cifar::model::flops::{mfu, peak};
 use burn_lr_cifar::model::{Arch, ResNet};
-use burn_lr_cifar::precision::{configure, Precision};
 use burn_lr_cifar::run::optimizer;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput};
 use mimalloc::MiMalloc;

@@ -188,9 +188,9 @@ pub struct TrainingConfig {
     pub devices: Devices,
     /// How more than one device trains: `multi` (default: Burn's `ExecutionStrategy::multi`,
     /// the devices' gradients summed) or `ddp` (Burn's `ExecutionStrategy::ddp`, gradients
-    /// averaged as PyTorch's DDP does; CUDA only); see [`Strategy`](crate::strategy::Strategy).
+    /// averaged as PyTorch's DDP does; CUDA only); see [`Strategy`](crate::device::Strategy).
     #[serde(default)]
-    pub strategy: crate::strategy::Strategy,
+    pub strategy: crate::device::Strategy,
     /// Where checkpoints, logs, `metrics.csv` and `config.toml` go (default `artifacts/run`).
     /// One run per directory: a new run into a directory holding another run's artifacts is
     /// refused unless `--overwrite` (or `--resume` to continue it).
@@ -209,10 +209,10 @@ pub struct TrainingConfig {
     #[serde(default)]
     pub label_smoothing: f64,
     /// The float type of the run's tensors on the training devices: `f32` (default), `bf16` or
-    /// `f16`; see [`Precision`](crate::precision::Precision) (no autocast: everything is in
+    /// `f16`; see [`Precision`](crate::device::Precision) (no autocast: everything is in
     /// that type).
     #[serde(default)]
-    pub precision: crate::precision::Precision,
+    pub precision: crate::device::Precision,
     /// The convolution of a run on the CPU in f32: `auto` (default: oneDNN when `libdnnl.so.2`
     /// opens, else Burn's), `onednn` (one line, exit code 2, where it cannot run) or `burn`;
     /// see [`CpuConv`](crate::conv::CpuConv). GPU runs and bf16/f16 always use Burn's.
@@ -649,7 +649,7 @@ impl TrainingConfig {
     /// `cpu_conv = "onednn"` where oneDNN cannot run, in one line.
     pub fn conv_kernel(&self) -> Result<crate::conv::ConvKernel, String> {
         let cpu = crate::device::resolved(self.device) == DeviceName::Cpu;
-        let f32 = self.precision == crate::precision::Precision::F32;
+        let f32 = self.precision == crate::device::Precision::F32;
         self.cpu_conv.resolve(cpu, f32)
     }
 

@@ -16,17 +16,9 @@ pub enum TrainError {
     /// Optimizer settings outside what PyTorch allows.
     #[error(transparent)]
     Optimizer(#[from] burn_lr::optim::InvalidOptimizerParam),
-    /// The requested device is not compiled in.
-    #[error("device `{0}` is not available in this build: rebuild with `--features {0}`")]
-    DeviceUnavailable(&'static str),
-    /// `[training] precision` the device cannot compute in, or that this process cannot set.
-    #[error("[training] precision = \"{precision}\": {why}")]
-    Precision {
-        /// The requested precision.
-        precision: crate::precision::Precision,
-        /// Why it cannot be used.
-        why: String,
-    },
+    /// A device, strategy or precision the run cannot use.
+    #[error(transparent)]
+    Device(#[from] crate::device::DeviceError),
     /// Another process trains into the artifact directory.
     #[error("{}: another burn-lr run is using this artifact directory ({holder}); wait for it to finish or choose another --artifact-dir", dir.display())]
     Busy {

@@ -40,7 +40,7 @@ pub fn find_lr(cfg: &TrainConfig, data: Cifar10, settings: &LrFindConfig, out: &
     let t = &cfg.training;
     // One device: the first of `[training] devices`.
     let device = devices(t.device, &t.devices)?.swap_remove(0);
-    crate::precision::configure(std::slice::from_ref(&device), t.precision)?;
+    crate::device::configure(std::slice::from_ref(&device), t.precision)?;
     device.seed(t.seed);
     let model = ResNet::seeded(cfg.model.arch, data::CLASSES.len(), t.seed, &device.clone().autodiff())
         .with_label_smoothing(t.label_smoothing)

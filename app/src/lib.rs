@@ -39,8 +39,6 @@ pub mod metric_logs;
 pub mod model;
 pub mod monitoring;
 pub mod paths;
-pub mod precision;
 pub mod preview;
 pub mod run;
 pub mod run_dir;
-pub mod strategy;

@@ -181,7 +181,7 @@ pub fn train_in(run_dir: RunDir, data: Cifar10, opts: &TrainOptions) -> Result<T
     t.strategy.check_split(&split)?;
     t.strategy.check_device(t.device, t.devices.len())?;
     let devices = devices(t.device, &t.devices)?;
-    crate::precision::configure(&devices, t.precision)?;
+    crate::device::configure(&devices, t.precision)?;
     let device = devices[0].clone();
     let mut schedule = schedule_for(cfg, data.train.len(), opts)?;
     let optimizer = optimizer(&cfg.optimizer, &schedule)?;

@@ -8,7 +8,7 @@ mod app_common;
 
 use app_common::image_folder;
 use burn::tensor::{Device, Tensor};
-use burn_lr_cifar::precision::{configure, Precision};
+use burn_lr_cifar::device::{configure, Precision};
 use std::path::Path;
 use std::process::{Command, Output};
 

@@ -131,7 +131,7 @@ pub(super) fn train_config(args: &TrainArgs, command: &str) -> Result<TrainConfi
     let t = &cfg.training;
     t.strategy.check_device(t.device, t.devices.len())?;
     let devices = crate::device::devices(t.device, &t.devices)?;
-    crate::precision::configure(&devices, t.precision)?;
+    crate::device::configure(&devices, t.precision)?;
     t.conv_kernel().map_err(TrainError::Settings)?;
     Ok(cfg)
 }
@@ -176,7 +176,7 @@ pub(super) fn run(args: TrainArgs) -> Result<()> {
         cfg.model.arch,
         crate::device::describe_all(cfg.training.device, &cfg.training.devices, cfg.training.strategy),
         match cfg.training.precision {
-            crate::precision::Precision::F32 => String::new(),
+            crate::device::Precision::F32 => String::new(),
             p => format!(" in {p}"),
         },
         data.train.len(),

@@ -1,8 +1,10 @@
 //! Batching: normalization, and the pad-4 crop, horizontal flip and cutout drawn for each
 //! training image (see [`super::epoch`]).
 
-use super::epoch::{Crop, Cutout};
-use super::*;
+use super::items::*;
+use burn::data::dataloader::batcher::Batcher;
+use burn::data::dataset::InMemDataset;
+use burn::tensor::{Device, Int, Tensor, TensorData};
 
 /// A batch of images and labels.
 #[derive(Debug, Clone)]

@@ -1,6 +1,9 @@
 //! Downloading the official CIFAR-10 binary archive: cache folder, MD5 check, atomic extraction.
 
-use super::*;
+use super::items::*;
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 
 /// Default cache directory: `$BURN_LR_CACHE`, else `$XDG_CACHE_HOME/burn-lr`, else
 /// `$HOME/.cache/burn-lr`, else `./.cache/burn-lr`.

@@ -3,7 +3,9 @@
 //! how many epochs this process has run or which worker built the batch: a run stopped after
 //! epoch 2 and resumed gives epoch 3 the same batches as a run that never stopped.
 
-use super::{Batcher, CifarBatch, CifarBatcher, CifarItem};
+use super::batch::{CifarBatch, CifarBatcher};
+use super::items::{CifarItem, Crop, Cutout};
+use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataloader::{DataLoader, DataLoaderIterator, Progress};
 use burn::data::dataset::{Dataset, DatasetError};
 use burn::tensor::Device;
@@ -12,34 +14,6 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
-
-/// The crop offset (pixels, each in -4..=4), horizontal flip and cutout square drawn for one
-/// image of one epoch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Crop {
-    /// Vertical shift of the 32x32 window inside the zero-padded 40x40 image.
-    pub dy: i32,
-    /// Horizontal shift.
-    pub dx: i32,
-    /// Mirror left-right.
-    pub flip: bool,
-    /// The square cut out of the cropped and flipped image (`[data] cutout`), if any.
-    pub cutout: Option<Cutout>,
-}
-
-/// Cutout (DeVries & Taylor 2017, "Improved Regularization of Convolutional Neural Networks with
-/// Cutout"), as in David Page's DAWNBench code: a `size` x `size` square lying wholly inside the
-/// 32x32 image, its top-left corner uniform over the `(33 - size)^2` places, set to 0 after
-/// normalization (the dataset's mean colour) in every channel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cutout {
-    /// Top row of the square (pixels, 0..=32 - size).
-    pub y: i32,
-    /// Left column.
-    pub x: i32,
-    /// Side (pixels, 1..=32).
-    pub size: i32,
-}
 
 /// One training image of one epoch, with its augmentation (none when augmentation is off).
 #[derive(Debug, Clone)]

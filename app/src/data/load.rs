@@ -1,6 +1,8 @@
 //! Reading CIFAR-10: the official binary batches and `train/<class>/*.png|jpg` image folders.
 
-use super::*;
+use super::items::*;
+use std::fs;
+use std::path::{Path, PathBuf};
 
 /// Reads one binary batch: records of 1 label byte + 3072 pixel bytes (R, G, B planes).
 ///

@@ -7,238 +7,26 @@
 //! - an image folder `train/<class>/*.{png,jpg}` + `test/<class>/*`, class folders named with
 //!   the standard class names ([`CLASSES`]).
 
-use burn::data::dataloader::batcher::Batcher;
-use burn::data::dataset::InMemDataset;
-use burn::tensor::{Device, Int, Tensor, TensorData};
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
-use std::fs;
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
-
-/// The ten CIFAR-10 classes, in label order (airplane = 0 ... truck = 9).
-pub const CLASSES: [&str; 10] = [
-    "airplane",
-    "automobile",
-    "bird",
-    "cat",
-    "deer",
-    "dog",
-    "frog",
-    "horse",
-    "ship",
-    "truck",
-];
-
-/// Per-channel mean of the CIFAR-10 training set (RGB, pixel values scaled to [0, 1]).
-pub const MEAN: [f32; 3] = [0.4914, 0.4822, 0.4465];
-/// Per-channel standard deviation of the CIFAR-10 training set (RGB, scaled to [0, 1]).
-pub const STD: [f32; 3] = [0.2470, 0.2435, 0.2616];
-
-/// Canonical address of the official binary archive.
-pub const CIFAR10_URL: &str = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz";
-/// MD5 of the official binary archive.
-pub const CIFAR10_MD5: &str = "c32a1d4ab5d03f1284b67883e8d87530";
-
-const PIXELS: usize = 3 * 32 * 32;
-
-/// Errors from finding, downloading or decoding CIFAR-10.
-#[derive(Debug, thiserror::Error)]
-pub enum DataError {
-    /// The directory holds neither layout.
-    #[error(
-        "no CIFAR-10 found in {0}: expected either `cifar-10-batches-bin/` (or its files \
-         data_batch_1.bin..data_batch_5.bin, test_batch.bin) from the official binary archive, \
-         or an image folder with `train/<class>/*.png|jpg` and `test/<class>/*`. Run without \
-         --data-dir to download the official archive, or fetch {CIFAR10_URL} and extract it there"
-    )]
-    NotFound(PathBuf),
-    /// A file or folder of the expected layout is missing or malformed.
-    #[error("invalid CIFAR-10 data at {path}: {reason}")]
-    Invalid {
-        /// The file or folder.
-        path: PathBuf,
-        /// What is wrong.
-        reason: String,
-    },
-    /// The downloaded archive does not have the published checksum.
-    #[error("checksum mismatch for {path}: MD5 {found}, expected {CIFAR10_MD5}; the download is corrupt and was deleted, run again")]
-    Checksum {
-        /// The file.
-        path: PathBuf,
-        /// Its MD5.
-        found: String,
-    },
-    /// Downloading failed.
-    #[error("could not download {CIFAR10_URL}: {0}; download it by hand, extract it, and pass --data-dir")]
-    Download(String),
-    /// A subset larger than the split (`train_limit` / `test_limit` above the images present).
-    #[error(
-        "[data] {key} (--{flag}) = {asked}: more than the {present} {split} images in the data; give at most \
-         {present}, or leave it out to use them all",
-        flag = key.replace('_', "-")
-    )]
-    LimitTooLarge {
-        /// `train_limit` or `test_limit`.
-        key: &'static str,
-        /// `training` or `test`.
-        split: &'static str,
-        /// The limit given.
-        asked: usize,
-        /// The images of that split.
-        present: usize,
-    },
-    /// An I/O error.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file or folder.
-        path: PathBuf,
-        /// The error.
-        source: std::io::Error,
-    },
-}
-
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> DataError + '_ {
-    move |source| DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
-/// One 32×32 RGB image, channel-major (`[3, 32, 32]` as `u8`), with its label (0–9).
-#[derive(Debug, Clone, PartialEq)]
-pub struct CifarItem {
-    /// Pixels, `[3, 32, 32]` row-major: all red, then green, then blue.
-    pub pixels: Vec<u8>,
-    /// Class label, an index into [`CLASSES`].
-    pub label: u8,
-}
-
-/// The two splits of CIFAR-10.
-#[derive(Debug, Clone)]
-pub struct Cifar10 {
-    /// Training images (50,000 in the full set).
-    pub train: Vec<CifarItem>,
-    /// Test images (10,000 in the full set).
-    pub test: Vec<CifarItem>,
-}
-
-impl Cifar10 {
-    /// Loads CIFAR-10 from `dir`, detecting the layout (binary batches or image folder).
-    ///
-    /// # Errors
-    /// [`DataError::NotFound`] when `dir` holds neither layout; [`DataError::Invalid`] for a
-    /// truncated batch file, an undecodable image or an image that is not 32×32.
-    pub fn load(dir: &Path) -> Result<Self, DataError> {
-        if !dir.is_dir() {
-            return Err(DataError::NotFound(dir.to_path_buf()));
-        }
-        let bin = dir.join("cifar-10-batches-bin");
-        if bin.join("test_batch.bin").is_file() {
-            return Self::load_binary(&bin);
-        }
-        if dir.join("test_batch.bin").is_file() {
-            return Self::load_binary(dir);
-        }
-        if dir.join("train").is_dir() && dir.join("test").is_dir() {
-            return Ok(Self {
-                train: load_image_folder(&dir.join("train"))?,
-                test: load_image_folder(&dir.join("test"))?,
-            });
-        }
-        Err(DataError::NotFound(dir.to_path_buf()))
-    }
-
-    /// Loads the official binary batches (`data_batch_1..5.bin`, `test_batch.bin`) from `dir`.
-    ///
-    /// # Errors
-    /// [`DataError::Invalid`] when a file is missing or not a whole number of 3073-byte records.
-    pub fn load_binary(dir: &Path) -> Result<Self, DataError> {
-        let mut train = Vec::with_capacity(50_000);
-        for i in 1..=5 {
-            train.extend(read_batch(&dir.join(format!("data_batch_{i}.bin")))?);
-        }
-        let test = read_batch(&dir.join("test_batch.bin"))?;
-        Ok(Self { train, test })
-    }
-
-    /// Keeps the first `n` training images after a seeded shuffle that keeps classes balanced
-    /// (round-robin over classes), so a small subset still has every class.
-    ///
-    /// # Errors
-    /// [`DataError::LimitTooLarge`] when `n` is more than the training images.
-    pub fn limit_train(&mut self, n: usize, seed: u64) -> Result<(), DataError> {
-        check_limit(n, self.train.len(), "train_limit", "training")?;
-        self.train = balanced_subset(std::mem::take(&mut self.train), n, seed);
-        Ok(())
-    }
-
-    /// Keeps `n` test images, balanced over classes.
-    ///
-    /// # Errors
-    /// [`DataError::LimitTooLarge`] when `n` is more than the test images.
-    pub fn limit_test(&mut self, n: usize, seed: u64) -> Result<(), DataError> {
-        check_limit(n, self.test.len(), "test_limit", "test")?;
-        self.test = balanced_subset(std::mem::take(&mut self.test), n, seed);
-        Ok(())
-    }
-}
-
-/// A subset of `n` of the `present` images of a split is possible.
-fn check_limit(n: usize, present: usize, key: &'static str, split: &'static str) -> Result<(), DataError> {
-    if n > present {
-        return Err(DataError::LimitTooLarge {
-            key,
-            split,
-            asked: n,
-            present,
-        });
-    }
-    Ok(())
-}
-
-fn balanced_subset(items: Vec<CifarItem>, n: usize, seed: u64) -> Vec<CifarItem> {
-    if n >= items.len() {
-        return items;
-    }
-    let mut by_class: Vec<Vec<CifarItem>> = vec![Vec::new(); CLASSES.len()];
-    for item in items {
-        by_class[item.label as usize].push(item);
-    }
-    let mut rng = StdRng::seed_from_u64(seed);
-    for class in &mut by_class {
-        // Fisher–Yates, seeded.
-        for i in (1..class.len()).rev() {
-            class.swap(i, rng.random_range(0..=i));
-        }
-        class.reverse();
-    }
-    let mut out = Vec::with_capacity(n);
-    while out.len() < n {
-        for class in &mut by_class {
-            if out.len() < n {
-                if let Some(item) = class.pop() {
-                    out.push(item);
-                }
-            }
-        }
-    }
-    out
-}
-
 mod batch;
+mod cifar10;
 mod download;
 pub mod epoch;
+mod items;
 mod load;
 
 pub use batch::{dataset, CifarBatch, CifarBatcher};
+pub use cifar10::Cifar10;
 pub use download::{binary_complete, default_cache_dir, download_cifar10, extract_archive, md5_file, BATCH_FILES};
-pub use epoch::{Crop, Cutout, EpochDataset, EpochLoader, TrainItem};
+pub use epoch::{EpochDataset, EpochLoader, TrainItem};
+pub use items::{CifarItem, Crop, Cutout, DataError, CIFAR10_MD5, CIFAR10_URL, CLASSES, MEAN, STD};
 pub use load::{load_image_folder, read_batch};
 
 #[cfg(test)]
 mod tests {
+    use super::cifar10::*;
+    use super::items::*;
     use super::*;
+    use std::fs;
 
     fn item(label: u8, v: u8) -> CifarItem {
         CifarItem {

@@ -1,6 +1,6 @@
 //! The Burn devices of a `device = ...` name and a `devices = ...` count or list.
 
-use crate::error::TrainError;
+use super::error::DeviceError;
 use burn::tensor::Device;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -187,8 +187,8 @@ pub fn resolved(name: DeviceName) -> DeviceName {
 /// Resolves a device name to a Burn device (for `wgpu`, the default adapter; for `cuda`, GPU 0).
 ///
 /// # Errors
-/// [`TrainError::DeviceUnavailable`] for `ndarray` / `wgpu` / `cuda` without their cargo feature.
-pub fn device(name: DeviceName) -> Result<Device, TrainError> {
+/// [`DeviceError::Unavailable`] for `ndarray` / `wgpu` / `cuda` without their cargo feature.
+pub fn device(name: DeviceName) -> Result<Device, DeviceError> {
     #[cfg(feature = "wgpu")]
     if resolved(name) == DeviceName::Wgpu {
         return Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice));
@@ -200,10 +200,10 @@ pub fn device(name: DeviceName) -> Result<Device, TrainError> {
 /// of `devices` (see [`Devices`]).
 ///
 /// # Errors
-/// [`TrainError::DeviceUnavailable`] for `ndarray` / `wgpu` / `cuda` without their cargo feature;
-/// [`TrainError::Settings`] for a count of 0 or a list that is empty or repeats an index.
-pub fn devices(name: DeviceName, devices: &Devices) -> Result<Vec<Device>, TrainError> {
-    let devices = devices.clone().checked().map_err(TrainError::Settings)?;
+/// [`DeviceError::Unavailable`] for `ndarray` / `wgpu` / `cuda` without their cargo feature;
+/// [`DeviceError::Settings`] for a count of 0 or a list that is empty or repeats an index.
+pub fn devices(name: DeviceName, devices: &Devices) -> Result<Vec<Device>, DeviceError> {
+    let devices = devices.clone().checked().map_err(DeviceError::Settings)?;
     if devices == Devices::Count(1) {
         return Ok(vec![device(name)?]);
     }
@@ -212,23 +212,23 @@ pub fn devices(name: DeviceName, devices: &Devices) -> Result<Vec<Device>, Train
 
 /// Device `index` of kind `name` (the CPU is one device whatever the index).
 #[allow(deprecated, unreachable_code, unused_variables)]
-fn indexed(name: DeviceName, index: usize) -> Result<Device, TrainError> {
+fn indexed(name: DeviceName, index: usize) -> Result<Device, DeviceError> {
     Ok(match resolved(name) {
         DeviceName::Auto | DeviceName::Cpu => Device::flex(),
         DeviceName::Ndarray => {
             #[cfg(feature = "ndarray")]
             return Ok(Device::ndarray());
-            return Err(TrainError::DeviceUnavailable("ndarray"));
+            return Err(DeviceError::Unavailable("ndarray"));
         }
         DeviceName::Wgpu => {
             #[cfg(feature = "wgpu")]
             return Ok(Device::wgpu(burn::tensor::DeviceKind::DiscreteGpu(index)));
-            return Err(TrainError::DeviceUnavailable("wgpu"));
+            return Err(DeviceError::Unavailable("wgpu"));
         }
         DeviceName::Cuda => {
             #[cfg(feature = "cuda")]
             return Ok(Device::cuda(index));
-            return Err(TrainError::DeviceUnavailable("cuda"));
+            return Err(DeviceError::Unavailable("cuda"));
         }
     })
 }
@@ -241,26 +241,6 @@ pub fn describe(name: DeviceName) -> String {
         DeviceName::Ndarray => "Cpu (ndarray)".into(),
         DeviceName::Wgpu => "Wgpu (default adapter: Vulkan, Metal or DX12)".into(),
         DeviceName::Cuda => "Cuda (GPU 0)".into(),
-    }
-}
-
-/// [`describe`] for a run on `devices` under `strategy`: the single-device text, or e.g.
-/// `2 x Cuda [0, 1] (Burn's multi-device strategy)` or `2 x Cuda [0, 1] (Burn's DDP, gradients
-/// averaged)`.
-pub fn describe_all(name: DeviceName, devices: &Devices, strategy: crate::strategy::Strategy) -> String {
-    if *devices == Devices::Count(1) {
-        return describe(name);
-    }
-    let list = Devices::Indices(devices.indices());
-    let kind = match resolved(name) {
-        DeviceName::Auto | DeviceName::Cpu => "Cpu (flex)",
-        DeviceName::Ndarray => "Cpu (ndarray)",
-        DeviceName::Wgpu => "Wgpu (discrete GPUs)",
-        DeviceName::Cuda => "Cuda",
-    };
-    match devices.len() {
-        1 => format!("{kind} {list}"),
-        n => format!("{n} x {kind} {list} ({})", strategy.describe()),
     }
 }
 
@@ -304,14 +284,6 @@ mod tests {
         let all = devices(DeviceName::Cpu, &Devices::Count(2)).unwrap();
         assert_eq!(all.len(), 2);
         assert_eq!(devices(DeviceName::Cpu, &Devices::default()).unwrap().len(), 1);
-        assert!(
-            describe_all(DeviceName::Cpu, &Devices::Indices(vec![0, 1]), Default::default())
-                .starts_with("2 x Cpu (flex) [0, 1]")
-        );
-        assert_eq!(
-            describe_all(DeviceName::Cpu, &Devices::Indices(vec![1]), Default::default()),
-            "Cpu (flex) [1]"
-        );
         for empty in [Devices::Count(0), Devices::Indices(vec![])] {
             let err = devices(DeviceName::Cpu, &empty).unwrap_err().to_string();
             assert!(err.contains("number of devices >= 1"), "{err}");

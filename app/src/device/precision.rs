@@ -1,6 +1,6 @@
 //! `[training] precision`: the float type a run computes in, through Burn's device settings.
 
-use crate::error::TrainError;
+use super::error::DeviceError;
 use burn::module::{Module, ModuleMapper, Param};
 use burn::tensor::{DType, Device, FloatDType, Tensor};
 use serde::{Deserialize, Serialize};
@@ -68,9 +68,9 @@ impl fmt::Display for Precision {
 /// in `precision` (an earlier call, or f32 by an earlier tensor) is fine.
 ///
 /// # Errors
-/// [`TrainError::Precision`] where a device cannot compute in that type, or where this process
+/// [`DeviceError::Precision`] where a device cannot compute in that type, or where this process
 /// already uses the device with another float type.
-pub fn configure(devices: &[Device], precision: Precision) -> Result<(), TrainError> {
+pub fn configure(devices: &[Device], precision: Precision) -> Result<(), DeviceError> {
     let dtype = precision.float_dtype();
     for device in devices {
         let current = device.settings().float_dtype;
@@ -78,7 +78,10 @@ pub fn configure(devices: &[Device], precision: Precision) -> Result<(), TrainEr
             // Burn's default: nothing to set (and nothing locked for a later configure).
             continue;
         }
-        let err = |why: String| TrainError::Precision { precision, why };
+        let err = |why: String| DeviceError::Precision {
+            precision: precision.name(),
+            why,
+        };
         match device.clone().configure(dtype) {
             Ok(()) => {}
             Err(burn::tensor::DeviceError::UnsupportedDType { .. }) => {

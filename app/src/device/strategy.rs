@@ -21,8 +21,8 @@
 //! than one device needs `device = "cuda"`; anything else is one line and exit code 2 before
 //! any data is read.
 
-use crate::device::{resolved, DeviceName};
-use crate::error::TrainError;
+use super::error::DeviceError;
+use super::name::{describe, resolved, DeviceName, Devices};
 use burn::tensor::distributed::{DistributedConfig, ReduceOperation};
 use burn::tensor::Device;
 use burn::train::{ExecutionStrategy, MultiDeviceOptim};
@@ -62,8 +62,8 @@ impl Strategy {
     /// `[training] strategy = "ddp": ...`, with what to use instead.
     ///
     /// # Errors
-    /// [`TrainError::Settings`] for DDP on the CPU (`cpu`, `ndarray`) or on `wgpu`.
-    pub fn check_device(self, device: DeviceName, devices: usize) -> Result<(), TrainError> {
+    /// [`DeviceError::Settings`] for DDP on the CPU (`cpu`, `ndarray`) or on `wgpu`.
+    pub fn check_device(self, device: DeviceName, devices: usize) -> Result<(), DeviceError> {
         if !self.is_ddp(devices) {
             return Ok(());
         }
@@ -72,7 +72,7 @@ impl Strategy {
             DeviceName::Wgpu => "CubeCL's wgpu runtime has no device transport for an all-reduce",
             _ => "Burn's CPU backends implement no all-reduce",
         };
-        Err(TrainError::Settings(format!(
+        Err(DeviceError::Settings(format!(
             "[training] strategy = \"ddp\": {why} (Burn's DDP averages gradients through NCCL, on CUDA only); \
              use device = \"cuda\" with 2 or more GPUs, or strategy = \"multi\" (gradients summed on the first device)"
         )))
@@ -83,14 +83,14 @@ impl Strategy {
     /// otherwise, with the slices Burn's split makes.
     ///
     /// # Errors
-    /// [`TrainError::Settings`] naming the devices' batch counts.
-    pub fn check_split(self, run: &LearnerRun) -> Result<(), TrainError> {
+    /// [`DeviceError::Settings`] naming the devices' batch counts.
+    pub fn check_split(self, run: &LearnerRun) -> Result<(), DeviceError> {
         let batches = run.batches_per_device();
         if !self.is_ddp(run.devices) || batches.iter().all(|b| *b == batches[0]) {
             return Ok(());
         }
         let per: Vec<String> = batches.iter().map(usize::to_string).collect();
-        Err(TrainError::Settings(format!(
+        Err(DeviceError::Settings(format!(
             "[training] strategy = \"ddp\": {} training images on {} devices make {} batches of {} per device \
              (Burn's split gives the last device the remainder); every device needs as many batches \
              (each update's all-reduce waits for all): use a number of images (train_limit) or a batch_size that splits evenly",
@@ -126,9 +126,41 @@ impl Strategy {
     }
 }
 
+/// [`describe`] for a run on `devices` under `strategy`: the single-device text, or e.g.
+/// `2 x Cuda [0, 1] (Burn's multi-device strategy)` or `2 x Cuda [0, 1] (Burn's DDP, gradients
+/// averaged)`.
+pub fn describe_all(name: DeviceName, devices: &Devices, strategy: Strategy) -> String {
+    if *devices == Devices::Count(1) {
+        return describe(name);
+    }
+    let list = Devices::Indices(devices.indices());
+    let kind = match resolved(name) {
+        DeviceName::Auto | DeviceName::Cpu => "Cpu (flex)",
+        DeviceName::Ndarray => "Cpu (ndarray)",
+        DeviceName::Wgpu => "Wgpu (discrete GPUs)",
+        DeviceName::Cuda => "Cuda",
+    };
+    match devices.len() {
+        1 => format!("{kind} {list}"),
+        n => format!("{n} x {kind} {list} ({})", strategy.describe()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_on_several_devices_is_described_with_its_strategy() {
+        assert!(
+            describe_all(DeviceName::Cpu, &Devices::Indices(vec![0, 1]), Default::default())
+                .starts_with("2 x Cpu (flex) [0, 1]")
+        );
+        assert_eq!(
+            describe_all(DeviceName::Cpu, &Devices::Indices(vec![1]), Default::default()),
+            "Cpu (flex) [1]"
+        );
+    }
 
     #[test]
     fn ddp_needs_cuda_on_more_than_one_device() {

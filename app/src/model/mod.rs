@@ -228,7 +228,7 @@ impl ResNet {
         model.visit(&mut Draw);
         // In the device's float type (`[training] precision`; drawn in the CPU's).
         let dtype = device.settings().float_dtype;
-        crate::precision::cast_floats(model.fork(device), dtype)
+        crate::device::cast_floats(model.fork(device), dtype)
     }
 
     /// Builds `arch` with `num_classes` outputs on `device`.
