@@ -6,19 +6,17 @@
 //! or plotted on its own; the same `burn-lr compare` command with `--resume` continues an
 //! interrupted comparison.
 
-use super::artifacts::{read_metrics_csv, write_atomic, EpochRecord, METRICS_CSV};
 use super::config::TrainConfig;
 use crate::error::TrainError;
+use crate::run::artifacts::{read_metrics_csv, write_atomic, EpochRecord};
+use crate::run::dir::StartMode;
+use crate::run::layout::*;
 use crate::run::{self, TrainOptions};
-use crate::run_dir::StartMode;
 use burn_lr::monitor::overlay;
 pub use burn_lr::monitor::overlay::{COMPARE_ACCURACY_PNG, COMPARE_LR_PNG};
 use burn_lr::monitor::plot::EpochPoint;
 use burn_lr::monitor::{read_lr_csv, LrTrace, LR_CSV};
 use std::path::{Path, PathBuf};
-
-/// The summary's file name.
-pub const SUMMARY_MD: &str = "summary.md";
 
 /// One config of a comparison: its name (the file stem, also its directory under `--out`) and
 /// the config with the command's overrides applied.
@@ -274,7 +272,7 @@ pub struct Stopped {
 /// and start the others anew (a run killed before its first checkpoint has nothing to keep).
 fn options_for(c: &Contender, opts: &TrainOptions) -> TrainOptions {
     let start = match opts.start {
-        StartMode::Resume if crate::run_dir::newest_intact_in(&c.config.training.artifact_dir).is_none() => {
+        StartMode::Resume if crate::run::dir::newest_intact_in(&c.config.training.artifact_dir).is_none() => {
             StartMode::Overwrite
         }
         other => other,

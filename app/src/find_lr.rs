@@ -1,12 +1,12 @@
 //! `burn-lr find-lr`: the library's LR range test ([`burn_lr::monitor::lr_find()`]) on a config's
 //! model, optimizer and augmented training batches; writes `lr_find.csv` and `lr_find.png`.
 
-use super::artifacts::write_atomic;
 use super::config::TrainConfig;
 use super::data::{self, Cifar10, CifarBatcher, EpochDataset, EpochLoader};
 use super::device::devices;
 use super::model::ResNet;
 use crate::error::TrainError;
+use crate::run::artifacts::write_atomic;
 use crate::run::optimizer;
 use burn::data::dataloader::DataLoaderBuilder;
 use burn_lr::learner::{LearnerRun, LearnerSchedule};

@@ -24,8 +24,6 @@
 #[macro_use]
 pub mod out;
 pub mod allocator;
-pub mod artifacts;
-pub mod checkpoint;
 pub mod cli;
 pub mod compare;
 pub mod config;
@@ -34,11 +32,7 @@ pub mod data;
 pub mod device;
 pub mod error;
 pub mod find_lr;
-pub mod hook;
-pub mod metric_logs;
 pub mod model;
-pub mod monitoring;
 pub mod paths;
 pub mod preview;
 pub mod run;
-pub mod run_dir;

@@ -72,7 +72,7 @@ fn a_locked_directory_is_refused_naming_the_other_process() {
     image_folder(&data, 1);
     let config = tiny_config(tmp.path(), 1);
     let art = tmp.path().join("busy");
-    let _held = burn_lr_cifar::run_dir::Lock::take(&art).unwrap();
+    let _held = burn_lr_cifar::run::dir::Lock::take(&art).unwrap();
     let out = burn_lr(&train_args(&config, data.to_str().unwrap(), art.to_str().unwrap()));
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);

@@ -41,7 +41,7 @@ fn epoch_unit_schedule_changes_only_at_epoch_boundaries() {
         .epochs
         .iter()
         .all(|r| r.train_loss.is_finite() && r.val_loss.is_finite()));
-    let csv = burn_lr_cifar::artifacts::read_metrics_csv(&dir.path().join("metrics.csv")).unwrap();
+    let csv = burn_lr_cifar::run::artifacts::read_metrics_csv(&dir.path().join("metrics.csv")).unwrap();
     assert_eq!(csv, summary.epochs);
     assert!(dir.path().join("checkpoint/scheduler-3.bpk").is_file());
     assert!(dir.path().join("config.toml").is_file());
@@ -98,7 +98,7 @@ fn plateau_is_fed_the_validation_loss_and_survives_resume() {
                                                          // Epoch 2's metric is inside the epoch-2 checkpoint: resuming applies it from epoch 3 on,
                                                          // and `best` from epoch 1 survives, so epoch 3 is bad again.
     let resume = TrainOptions {
-        start: burn_lr_cifar::run_dir::StartMode::Resume,
+        start: burn_lr_cifar::run::dir::StartMode::Resume,
         ..quiet()
     };
     let summary = training::train(&cfg, data(20), &resume).unwrap();
@@ -153,7 +153,7 @@ fn resume_reproduces_the_uninterrupted_schedule() {
         &cfg,
         data(20),
         &TrainOptions {
-            start: burn_lr_cifar::run_dir::StartMode::Resume,
+            start: burn_lr_cifar::run::dir::StartMode::Resume,
             ..quiet()
         },
     )
@@ -165,7 +165,7 @@ fn resume_reproduces_the_uninterrupted_schedule() {
             "epoch {epoch}"
         );
     }
-    let rows = burn_lr_cifar::artifacts::read_metrics_csv(&split.path().join("metrics.csv")).unwrap();
+    let rows = burn_lr_cifar::run::artifacts::read_metrics_csv(&split.path().join("metrics.csv")).unwrap();
     assert_eq!(rows.iter().map(|r| r.epoch).collect::<Vec<_>>(), vec![1, 2, 3]);
 }
 
@@ -187,7 +187,7 @@ fn resume_with_another_schedule_is_refused() {
         &other,
         data(20),
         &TrainOptions {
-            start: burn_lr_cifar::run_dir::StartMode::Resume,
+            start: burn_lr_cifar::run::dir::StartMode::Resume,
             ..quiet()
         },
     )
@@ -203,7 +203,7 @@ fn resume_with_another_schedule_is_refused() {
         &config(empty.path(), "type = \"fixed\"", 1, 8, 1),
         data(20),
         &TrainOptions {
-            start: burn_lr_cifar::run_dir::StartMode::Resume,
+            start: burn_lr_cifar::run::dir::StartMode::Resume,
             ..quiet()
         },
     )
@@ -227,7 +227,7 @@ fn label_smoothing_is_in_the_loss_and_a_resume_keeps_it() {
     assert_ne!(a.epochs[0].train_loss, b.epochs[0].train_loss);
     assert!(b.epochs[0].train_loss.is_finite() && b.epochs[0].val_loss.is_finite());
     let resume = TrainOptions {
-        start: burn_lr_cifar::run_dir::StartMode::Resume,
+        start: burn_lr_cifar::run::dir::StartMode::Resume,
         ..quiet()
     };
     let other = config_with(smooth.path(), sched, 2, 8, 1, "label_smoothing = 0.1");
@@ -237,7 +237,7 @@ fn label_smoothing_is_in_the_loss_and_a_resume_keeps_it() {
         "{err}"
     );
     training::train(&cfg, data(20), &resume).unwrap();
-    let rows = burn_lr_cifar::artifacts::read_metrics_csv(&smooth.path().join("metrics.csv")).unwrap();
+    let rows = burn_lr_cifar::run::artifacts::read_metrics_csv(&smooth.path().join("metrics.csv")).unwrap();
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0].train_loss, b.epochs[0].train_loss);
 }

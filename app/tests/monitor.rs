@@ -10,9 +10,9 @@ use app_common::{config_with, data, serial};
 use burn_lr::monitor::{read_events, read_lr_csv, ScalarEvent};
 use burn_lr::schedule::MomentumCell;
 use burn_lr::schedule::SchedulerConfig;
-use burn_lr_cifar::artifacts::{read_metrics_csv, EpochRecord};
+use burn_lr_cifar::run::artifacts::{read_metrics_csv, EpochRecord};
+use burn_lr_cifar::run::dir::StartMode;
 use burn_lr_cifar::run::{self as training, TrainOptions};
-use burn_lr_cifar::run_dir::StartMode;
 use std::path::{Path, PathBuf};
 
 const ONE_CYCLE: &str = "type = \"one_cycle\"\nmax_lr = 0.1\npct_start = 0.3";
@@ -227,7 +227,7 @@ fn burn_lr_plot_redraws_the_charts() {
     for png in ["lr_schedule.png", "loss.png", "accuracy.png"] {
         std::fs::remove_file(tmp.path().join(png)).unwrap();
     }
-    let (drawn, problems) = burn_lr_cifar::monitoring::draw_plots(tmp.path());
+    let (drawn, problems) = burn_lr_cifar::run::monitoring::draw_plots(tmp.path());
     assert!(problems.is_empty(), "{problems:?}");
     assert_eq!(drawn.len(), 3);
     assert!(drawn.iter().all(|p| p.is_file()));

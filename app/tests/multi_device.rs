@@ -136,7 +136,7 @@ fn a_two_device_run_stopped_and_resumed_gives_the_same_numbers() {
     };
     training::train(&cfg, data(20), &first).unwrap();
     let resume = training::TrainOptions {
-        start: burn_lr_cifar::run_dir::StartMode::Resume,
+        start: burn_lr_cifar::run::dir::StartMode::Resume,
         ..quiet()
     };
     let resumed = training::train(&cfg, data(20), &resume).unwrap();
@@ -145,11 +145,11 @@ fn a_two_device_run_stopped_and_resumed_gives_the_same_numbers() {
         lr_csv(whole.path()),
         "no update twice, none missing"
     );
-    let rows = burn_lr_cifar::artifacts::read_metrics_csv(&split.path().join("metrics.csv")).unwrap();
+    let rows = burn_lr_cifar::run::artifacts::read_metrics_csv(&split.path().join("metrics.csv")).unwrap();
     // Validation runs on the first device alone: bit-exact. The training loss is Burn's running
     // mean over the items in the order the two devices' workers deliver them, so its last bits
     // can differ from run to run (the weights, below, cannot).
-    let key = |r: &burn_lr_cifar::artifacts::EpochRecord| (r.epoch, r.val_loss, r.val_acc, r.lr);
+    let key = |r: &burn_lr_cifar::run::artifacts::EpochRecord| (r.epoch, r.val_loss, r.val_acc, r.lr);
     assert_eq!(
         rows.iter().map(key).collect::<Vec<_>>(),
         straight.epochs.iter().map(key).collect::<Vec<_>>()

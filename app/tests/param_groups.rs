@@ -106,7 +106,7 @@ fn the_group_lr_is_what_the_optimizer_applies() {
         &cfg,
         data(),
         &TrainOptions {
-            start: burn_lr_cifar::run_dir::StartMode::Resume,
+            start: burn_lr_cifar::run::dir::StartMode::Resume,
             ..quiet
         },
     )

@@ -8,9 +8,9 @@ mod app_common;
 
 use app_common::{config, config_with, data, quiet, serial, weights};
 use burn_lr::learner::StopRequest;
-use burn_lr_cifar::artifacts::read_metrics_csv;
+use burn_lr_cifar::run::artifacts::read_metrics_csv;
+use burn_lr_cifar::run::dir::StartMode;
 use burn_lr_cifar::run::{self as training, TrainOptions};
-use burn_lr_cifar::run_dir::StartMode;
 use std::path::Path;
 
 const STEP: &str = "type = \"step\"\nstep_size = 1\ngamma = 0.5";
@@ -28,7 +28,7 @@ fn rows(dir: &Path) -> Vec<(usize, f64, f64, f64, f64)> {
 }
 
 /// The rows without their wall times.
-fn results(rows: &[burn_lr_cifar::artifacts::EpochRecord]) -> Vec<(usize, f64, f64, f64, f64)> {
+fn results(rows: &[burn_lr_cifar::run::artifacts::EpochRecord]) -> Vec<(usize, f64, f64, f64, f64)> {
     rows.iter().map(|r| r.results()).collect()
 }
 
@@ -74,7 +74,7 @@ fn resume_names_every_change_before_touching_a_file() {
     training::train(&cfg, data(20), &opts(StartMode::New, Some(1))).unwrap();
     let config_before = std::fs::read(tmp.path().join("config.toml")).unwrap();
     let metrics_before = std::fs::read(tmp.path().join("metrics.csv")).unwrap();
-    let checkpoints_before = burn_lr_cifar::checkpoint::epochs_on_disk(&tmp.path().join("checkpoint"));
+    let checkpoints_before = burn_lr_cifar::run::checkpoint::epochs_on_disk(&tmp.path().join("checkpoint"));
     let mut other = cfg.clone();
     other.model = toml::from_str("arch = \"resnet8\"").unwrap();
     other.optimizer.name = burn_lr_cifar::config::OptimizerName::Adamw;
@@ -93,7 +93,7 @@ fn resume_names_every_change_before_touching_a_file() {
     assert_eq!(std::fs::read(tmp.path().join("config.toml")).unwrap(), config_before);
     assert_eq!(std::fs::read(tmp.path().join("metrics.csv")).unwrap(), metrics_before);
     assert_eq!(
-        burn_lr_cifar::checkpoint::epochs_on_disk(&tmp.path().join("checkpoint")),
+        burn_lr_cifar::run::checkpoint::epochs_on_disk(&tmp.path().join("checkpoint")),
         checkpoints_before
     );
     // Other training images (same count, other pixels; or another count).
@@ -214,7 +214,7 @@ fn a_diverging_loss_stops_at_its_update_and_keeps_the_last_finite_checkpoint() {
     assert_eq!(err.exit_code(), 1);
     assert_eq!(rows(tmp.path()).len(), 1);
     assert_eq!(
-        burn_lr_cifar::checkpoint::newest_intact(&tmp.path().join("checkpoint")).0,
+        burn_lr_cifar::run::checkpoint::newest_intact(&tmp.path().join("checkpoint")).0,
         Some(1)
     );
     // `on_non_finite = "continue"` trains every epoch, as before.

@@ -1,7 +1,7 @@
 //! `burn-lr plot`: redraw a run's charts from its `lr.csv` and `metrics.csv`.
 
-use crate::artifacts::METRICS_CSV;
 use crate::error::TrainError;
+use crate::run::layout::METRICS_CSV;
 use anyhow::{bail, Result};
 use burn_lr::monitor::plot::{ACCURACY_PNG, LOSS_PNG, LR_SCHEDULE_PNG};
 use burn_lr::monitor::LR_CSV;
@@ -39,7 +39,7 @@ pub(super) fn run(args: PlotArgs) -> Result<()> {
         crate::paths::check_own_file(&args.dir, file, "run directory", "plot")?;
     }
     burn_lr::monitor::remove_stale_temp_files(&args.dir);
-    let (drawn, problems) = crate::monitoring::draw_plots(&args.dir);
+    let (drawn, problems) = crate::run::monitoring::draw_plots(&args.dir);
     if drawn.is_empty() {
         let why: Vec<&str> = problems.iter().map(|p| p.what.as_str()).collect();
         bail!("{}: nothing to draw ({})", args.dir.display(), why.join("; "));

@@ -3,8 +3,8 @@
 use crate::config::TrainConfig;
 use crate::device::{DeviceName, Devices};
 use crate::error::TrainError;
+use crate::run::dir::StartMode;
 use crate::run::{self as training, TrainOptions};
-use crate::run_dir::StartMode;
 use anyhow::{Context, Result};
 use burn_lr::learner::StopRequest;
 use clap::Args;

@@ -8,10 +8,10 @@
 //! (Ctrl-C), a failed commit, a failed write of Burn's metric logs or of stdout ends the run
 //! here, with every committed epoch resumable.
 
-use super::artifacts::EpochRecord;
-use super::checkpoint::{remove_epoch, CheckpointLedger};
-use super::metric_logs::MetricLogErrors;
-use super::run_dir::EpochCommit;
+use crate::run::artifacts::EpochRecord;
+use crate::run::checkpoint::{remove_epoch, CheckpointLedger};
+use crate::run::dir::EpochCommit;
+use crate::run::metric_logs::MetricLogErrors;
 use burn::train::metric::store::{Aggregate, EventStoreClient, Split};
 use burn::train::EarlyStoppingStrategy;
 use burn_lr::learner::{OnNonFinite, PlateauEarlyStopping, StopRequest};

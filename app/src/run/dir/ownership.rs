@@ -1,46 +1,14 @@
 //! Who owns an artifact directory: the OS lock of the process training into it, the files a
 //! run writes there, and the files no run wrote (which are never deleted).
 
-use super::{CHECKPOINT_DIR, CONFIG_TOML, EXPERIMENT_LOG, RUN_TOML, TRAIN_LOGS, VALID_LOGS};
-use crate::artifacts::{METRICS_CSV, TMP_PREFIX};
+use crate::run::layout::*;
+
 use crate::error::TrainError;
-use crate::monitoring::TENSORBOARD_DIR;
-use burn_lr::monitor::plot::{ACCURACY_PNG, LOSS_PNG, LR_SCHEDULE_PNG};
+use crate::run::artifacts::TMP_PREFIX;
 use burn_lr::monitor::{file_kind, EVENT_FILE_PREFIX, LR_CSV};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-
-/// The lock file in an artifact directory (held by the training process; holds its PID).
-pub const LOCK_FILE: &str = ".burn-lr.lock";
-
-/// What a run writes into its artifact directory; `--overwrite` deletes exactly these.
-pub const RUN_ARTIFACTS: [&str; 12] = [
-    CHECKPOINT_DIR,
-    TRAIN_LOGS,
-    VALID_LOGS,
-    EXPERIMENT_LOG,
-    METRICS_CSV,
-    CONFIG_TOML,
-    RUN_TOML,
-    LR_CSV,
-    TENSORBOARD_DIR,
-    LR_SCHEDULE_PNG,
-    LOSS_PNG,
-    ACCURACY_PNG,
-];
-
-/// The files (not folders) among [`RUN_ARTIFACTS`].
-const RUN_FILES: [&str; 8] = [
-    EXPERIMENT_LOG,
-    METRICS_CSV,
-    CONFIG_TOML,
-    RUN_TOML,
-    LR_CSV,
-    LR_SCHEDULE_PNG,
-    LOSS_PNG,
-    ACCURACY_PNG,
-];
 
 /// The OS lock of an artifact directory, held by this process (released when dropped, also
 /// when the process is killed).
@@ -155,7 +123,7 @@ impl Lock {
 
     /// The run artifacts already in the directory, if any (a short description).
     pub fn previous_run(&self) -> Option<String> {
-        let mut epochs = crate::checkpoint::epochs_on_disk(&self.checkpoints());
+        let mut epochs = crate::run::checkpoint::epochs_on_disk(&self.checkpoints());
         epochs.reverse();
         let mut found: Vec<String> = Vec::new();
         if !epochs.is_empty() {

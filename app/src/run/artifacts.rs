@@ -65,9 +65,6 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), TrainError> {
     Ok(burn_lr::monitor::write_file(path, contents, Output::Own)?)
 }
 
-/// The per-epoch results file of a run directory.
-pub const METRICS_CSV: &str = "metrics.csv";
-
 /// The header of `metrics.csv`.
 pub const METRICS_HEADER: &str = "epoch,train_loss,val_loss,val_acc,lr,seconds,images_per_s";
 

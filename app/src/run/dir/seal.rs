@@ -8,9 +8,10 @@
 //! `config.toml` next to it, which anyone may edit). So a crash, a signal, a full disk or a closed
 //! stdout at any instant leaves a run that `--resume` brings back to the straight run's files.
 
-use crate::artifacts::{metrics_csv, parse_metrics_csv, write_atomic, EpochRecord, METRICS_CSV};
-use crate::checkpoint;
 use crate::error::TrainError;
+use crate::run::artifacts::{metrics_csv, parse_metrics_csv, write_atomic, EpochRecord};
+use crate::run::checkpoint;
+use crate::run::layout::*;
 use burn_lr::monitor::LR_CSV;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -84,7 +85,7 @@ impl EpochCommit {
 
     /// The checkpoint folder.
     pub fn checkpoints(&self) -> PathBuf {
-        self.dir.join(super::CHECKPOINT_DIR)
+        self.dir.join(CHECKPOINT_DIR)
     }
 
     /// Commits epoch `epoch` (its checkpoint already sealed on disk) with the `metrics.csv`

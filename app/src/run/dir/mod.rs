@@ -24,78 +24,21 @@
 mod ownership;
 mod resume;
 pub mod seal;
+mod state;
 
-pub use ownership::{Lock, LOCK_FILE, RUN_ARTIFACTS};
+pub use ownership::Lock;
 pub use resume::{config_changes, fact_changes, RunFacts};
 pub use seal::{EpochCommit, EpochSeal};
+pub use state::{RunDir, Start, StartMode};
 
-use crate::artifacts::{metrics_csv, write_atomic, EpochRecord, METRICS_CSV};
-use crate::checkpoint::{self, CheckpointLedger, SealedFileCheckpointer};
 use crate::config::TrainConfig;
 use crate::data::Cifar10;
 use crate::error::TrainError;
+use crate::run::artifacts::{metrics_csv, write_atomic, EpochRecord};
+use crate::run::checkpoint::{self, CheckpointLedger, SealedFileCheckpointer};
+use crate::run::layout::*;
 use burn_lr::learner::LearnerSchedule;
-use std::path::{Path, PathBuf};
-
-/// Burn's checkpoint folder of an artifact directory (`checkpoint/{model,optim,scheduler}-N.bpk`).
-pub use burn_lr::learner::CHECKPOINT_DIR;
-/// Burn's per-iteration training metric logs (`train/epoch-N/*.log`).
-pub const TRAIN_LOGS: &str = "train";
-/// Burn's per-iteration validation metric logs (`valid/epoch-N/*.log`).
-pub const VALID_LOGS: &str = "valid";
-/// Burn's log.
-pub const EXPERIMENT_LOG: &str = "experiment.log";
-/// The run's resolved config (what `--resume` compares against).
-pub const CONFIG_TOML: &str = "config.toml";
-/// What the config does not show: image counts, the training images' MD5, updates per epoch.
-pub const RUN_TOML: &str = "run.toml";
-
-/// How a run treats its artifact directory (`--resume`, `--overwrite`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum StartMode {
-    /// A new run; refused when the directory holds another run's artifacts.
-    #[default]
-    New,
-    /// A new run after deleting the previous run's artifacts.
-    Overwrite,
-    /// Continue the run the directory holds.
-    Resume,
-}
-
-impl StartMode {
-    /// The mode of the `--resume` and `--overwrite` flags (clap refuses both at once).
-    pub fn from_flags(resume: bool, overwrite: bool) -> Self {
-        match (resume, overwrite) {
-            (true, _) => Self::Resume,
-            (false, true) => Self::Overwrite,
-            (false, false) => Self::New,
-        }
-    }
-}
-
-/// Where a run starts.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Start {
-    /// The checkpoint epoch resumed from (`None`: from scratch).
-    pub from: Option<usize>,
-    /// The `metrics.csv` rows of the epochs before it.
-    pub rows: Vec<EpochRecord>,
-    /// One warning line for each newer checkpoint that was not usable (and for epochs without
-    /// a `metrics.csv` row).
-    pub skipped: Vec<String>,
-    /// One note for each of the run's files rebuilt from the checkpoint's seal.
-    pub restored: Vec<String>,
-    /// `lr.csv` as sealed with the checkpoint resumed from (the rows of its epochs).
-    pub lr_csv: Option<String>,
-}
-
-/// An artifact directory locked by this process for the run of one config.
-#[derive(Debug)]
-pub struct RunDir {
-    lock: Lock,
-    cfg: TrainConfig,
-    mode: StartMode,
-}
+use std::path::Path;
 
 impl RunDir {
     /// Step 1: checks the path, takes the lock and makes the checks that need no data.
@@ -230,26 +173,6 @@ impl RunDir {
     /// Step 5: the newest epoch whose checkpoint is whole (what `--resume` continues from).
     pub fn newest_intact(&self) -> Option<usize> {
         checkpoint::newest_intact(&self.checkpoints()).0
-    }
-
-    /// The directory.
-    pub fn path(&self) -> &Path {
-        self.lock.path()
-    }
-
-    /// The checkpoint folder.
-    pub fn checkpoints(&self) -> PathBuf {
-        self.path().join(CHECKPOINT_DIR)
-    }
-
-    /// `metrics.csv`.
-    pub fn metrics_csv(&self) -> PathBuf {
-        self.path().join(METRICS_CSV)
-    }
-
-    /// The config of the run in this directory (the one [`Self::open`] was given).
-    pub fn config(&self) -> &TrainConfig {
-        &self.cfg
     }
 }
 

@@ -3,12 +3,13 @@
 //! now`).
 
 use super::seal::{self, EpochSeal};
-use super::{RunDir, Start, CONFIG_TOML, RUN_TOML};
-use crate::artifacts::{read_metrics_csv, EpochRecord};
-use crate::checkpoint::{file_path, newest_intact, seals_epochs, MODEL, OPTIM};
+use super::state::{RunDir, Start};
 use crate::config::TrainConfig;
 use crate::data::Cifar10;
 use crate::error::TrainError;
+use crate::run::artifacts::{read_metrics_csv, EpochRecord};
+use crate::run::checkpoint::{file_path, newest_intact, seals_epochs};
+use crate::run::layout::*;
 use burn_lr::learner::LearnerSchedule;
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
@@ -99,7 +100,7 @@ fn then(dir: &RunDir) -> Result<Then, TrainError> {
         why,
     };
     let seal = seal::read(&ckpt, from).map_err(not_a_run)?;
-    let name = ckpt.join(crate::checkpoint::seal_name(from));
+    let name = ckpt.join(crate::run::checkpoint::seal_name(from));
     let in_seal = |what: &str, e: String| not_a_run(format!("{} ({what}): {e}", name.display()));
     let config = TrainConfig::from_toml(&seal.config).map_err(|e| in_seal(CONFIG_TOML, e.to_string()))?;
     let facts = crate::config::parse_toml(&seal.facts).map_err(|e| in_seal(RUN_TOML, e))?;
@@ -146,7 +147,7 @@ pub(super) fn precheck(dir: &RunDir) -> Result<(), TrainError> {
 fn epochs_free(dir: &RunDir, then: &Then) -> bool {
     let mut cfg = then.config.clone();
     cfg.training.epochs = dir.config().training.epochs;
-    crate::run::quiet_schedule(&cfg, then.facts.train_images)
+    crate::run::schedule::quiet_schedule(&cfg, then.facts.train_images)
         .is_ok_and(|mut schedule| schedule.check_resume(dir.path(), then.from).is_ok())
 }
 

@@ -5,17 +5,19 @@
 //!
 //! The pieces a user's own Burn run needs live in the library module [`burn_lr::learner`].
 
-use super::artifacts::EpochRecord;
-use super::checkpoint::{CheckpointLedger, MODEL, OPTIM, SCHEDULER};
-use super::config::{OptimizerName, TrainConfig};
-use super::data::{self, Cifar10, CifarBatcher, EpochDataset, EpochLoader};
-use super::device::devices;
-use super::error::{resume_note, TrainError};
-use super::hook::{EpochHook, HookSettings, HookStop};
-use super::metric_logs::{FileMetricLogs, MetricLogErrors};
-use super::model::ResNet;
-use super::monitoring::{self, RunLogs};
-use super::run_dir::{run_facts, EpochCommit, RunDir, Start, StartMode};
+use crate::config::TrainConfig;
+use crate::data::{self, Cifar10, CifarBatcher, EpochDataset, EpochLoader};
+use crate::device::devices;
+use crate::error::{resume_note, TrainError};
+use crate::model::ResNet;
+use crate::run::artifacts::EpochRecord;
+use crate::run::checkpoint::CheckpointLedger;
+use crate::run::dir::{run_facts, EpochCommit, RunDir, Start, StartMode};
+use crate::run::hook::{EpochHook, HookSettings, HookStop};
+use crate::run::layout::*;
+use crate::run::metric_logs::{FileMetricLogs, MetricLogErrors};
+use crate::run::monitoring::{self, RunLogs};
+use crate::run::schedule::{optimizer, schedule_for};
 use burn::data::dataloader::DataLoaderBuilder;
 use burn::optim::ModuleOptimizer;
 use burn::tensor::Device;
@@ -27,64 +29,9 @@ use burn_lr::learner::{
     QuietRenderer, StopRequest,
 };
 use burn_lr::monitor::progress_bar;
-use burn_lr::optim::{CycledAdamWConfig, CycledSgdConfig};
 use burn_lr::schedule::MomentumCell;
 use std::path::PathBuf;
 use std::sync::Arc;
-
-/// The optimizer of `[optimizer]`, as PyTorch defines it (SGD dampening 0, L2 weight decay;
-/// AdamW decoupled decay). With a `momentum` cell (a schedule with `cycle_momentum`), SGD's
-/// momentum or AdamW's `beta1` is read from it at every update, overriding the configured one,
-/// as PyTorch's `cycle_momentum` overrides the optimizer's.
-pub fn optimizer(
-    cfg: &super::config::OptimizerConfig,
-    schedule: &LearnerSchedule,
-) -> Result<ModuleOptimizer, TrainError> {
-    let optimizer = match cfg.name {
-        OptimizerName::Sgd => CycledSgdConfig {
-            momentum: cfg.momentum,
-            nesterov: cfg.nesterov,
-            weight_decay: cfg.weight_decay,
-        }
-        .init(schedule.momentum()),
-        OptimizerName::Adamw => CycledAdamWConfig {
-            beta1: cfg.beta1,
-            beta2: cfg.beta2,
-            eps: cfg.eps,
-            weight_decay: cfg.weight_decay,
-        }
-        .init(schedule.momentum()),
-    };
-    Ok(optimizer?)
-}
-
-/// Images in CIFAR-10's training set.
-const CIFAR10_TRAIN_IMAGES: usize = 50_000;
-
-/// Checks every schedule of `cfg` (`[scheduler]` and each `[[param_groups]]` scheduler, and
-/// that each group's `params` matches a parameter of the model) before any data is read, on the run the config describes (its `train_limit`, or CIFAR-10's 50,000
-/// training images): a bad `pct_start` fails in milliseconds, not after loading the images. The
-/// run checks again with the real image count.
-///
-/// # Errors
-/// [`TrainError::Schedule`] naming the schedule, the field and what is allowed.
-pub fn check_schedules(cfg: &TrainConfig) -> Result<(), TrainError> {
-    let images = cfg
-        .data
-        .train_limit
-        .unwrap_or(CIFAR10_TRAIN_IMAGES)
-        .min(CIFAR10_TRAIN_IMAGES);
-    let quiet = TrainOptions {
-        quiet: true,
-        ..TrainOptions::default()
-    };
-    let schedule = schedule_for(cfg, images, &quiet)?;
-    if !cfg.param_groups.is_empty() {
-        // The parameter paths do not depend on the device: a CPU copy of the model names them.
-        schedule.check_groups(&ResNet::new(cfg.model.arch, data::CLASSES.len(), &Device::flex()))?;
-    }
-    Ok(())
-}
 
 /// What [`train`] returns.
 #[derive(Debug)]
@@ -183,7 +130,7 @@ pub fn train_in(run_dir: RunDir, data: Cifar10, opts: &TrainOptions) -> Result<T
     let devices = devices(t.device, &t.devices)?;
     crate::device::configure(&devices, t.precision)?;
     let device = devices[0].clone();
-    let mut schedule = schedule_for(cfg, data.train.len(), opts)?;
+    let mut schedule = schedule_for(cfg, data.train.len(), opts.momentum_cell.as_ref(), opts.quiet)?;
     let optimizer = optimizer(&cfg.optimizer, &schedule)?;
     device.seed(t.seed);
     let model = ResNet::seeded(cfg.model.arch, data::CLASSES.len(), t.seed, &device.clone().autodiff())
@@ -476,41 +423,6 @@ impl Outcome {
         }
         Ok(())
     }
-}
-
-/// The schedule of `cfg` for a run over `images` training images, without printing anything.
-///
-/// # Errors
-/// As [`check_schedules`].
-pub(crate) fn quiet_schedule(cfg: &TrainConfig, images: usize) -> Result<LearnerSchedule, TrainError> {
-    let quiet = TrainOptions {
-        quiet: true,
-        ..TrainOptions::default()
-    };
-    schedule_for(cfg, images, &quiet)
-}
-
-/// The schedule of this run (and of each parameter group), with the optimizer updates per
-/// epoch Burn will make; prints the length warnings once.
-fn schedule_for(cfg: &TrainConfig, images: usize, opts: &TrainOptions) -> Result<LearnerSchedule, TrainError> {
-    let t = &cfg.training;
-    let run = LearnerRun::new(images, t.batch_size, t.epochs)
-        .with_grad_accumulation(t.grad_accumulation)
-        .with_devices(t.devices.len());
-    let mut schedule = LearnerSchedule::new(&cfg.scheduler, cfg.optimizer.lr, &run)?;
-    for g in &cfg.param_groups {
-        let config = g.scheduler.as_ref().unwrap_or(&cfg.scheduler);
-        schedule = schedule.with_group(&g.params, config, g.lr.unwrap_or(cfg.optimizer.lr))?;
-    }
-    if let Some(cell) = &opts.momentum_cell {
-        schedule = schedule.with_momentum_cell(cell.clone());
-    }
-    if !opts.quiet {
-        for warning in schedule.warnings() {
-            tell!("warning: {warning}");
-        }
-    }
-    Ok(schedule)
 }
 
 /// The train loader (the epoch order and crops of [`EpochDataset`], continuing after epoch

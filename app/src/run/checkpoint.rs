@@ -5,6 +5,7 @@
 //! match it (a disk fault, a truncation) is never resumed from: [`newest_intact`] names it in one
 //! line and falls back to the previous intact epoch.
 
+use crate::run::layout::*;
 use burn::train::checkpoint::{Checkpoint, Checkpointer, CheckpointerError};
 use md5::{Digest, Md5};
 use std::collections::BTreeMap;
@@ -12,21 +13,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
-
-/// The three files of an epoch's checkpoint, in the order Burn writes them.
-pub const KINDS: [&str; 3] = [MODEL, OPTIM, SCHEDULER];
-/// The model's checkpoint file (`model-N.bpk`).
-pub const MODEL: &str = "model";
-/// The optimizer state's checkpoint file (`optim-N.bpk`).
-pub const OPTIM: &str = "optim";
-/// The scheduler's checkpoint file (`scheduler-N.bpk`), the one `LearnerSchedule::check_resume` reads.
-pub const SCHEDULER: &str = "scheduler";
-
-/// The run's own seal of an epoch (`run-N.toml`, sealed by `run-N.toml.md5` like Burn's
-/// files): the config, the data facts, `metrics.csv` and `lr.csv` as they stood when the epoch
-/// ended (`run_dir::seal`). Written last, it is the epoch's commit: a checkpoint without it is
-/// not resumed from.
-pub const SEAL: &str = "run";
 
 /// Temporary files of an unfinished checkpoint write start with this.
 const TMP_PREFIX: &str = ".partial-";

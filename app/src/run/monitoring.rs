@@ -2,16 +2,14 @@
 //! TensorBoard event file written as the run goes (continued on `--resume`), and the PNG plots
 //! drawn at its end or by `burn-lr plot <artifact-dir>`.
 
-use super::artifacts::{read_metrics_csv, EpochRecord};
-use super::hook::epoch_scalars;
 use crate::error::TrainError;
+use crate::run::artifacts::{read_metrics_csv, EpochRecord};
+use crate::run::hook::epoch_scalars;
+use crate::run::layout::*;
 use burn_lr::learner::{LearnerSchedule, LrObserver, LrUpdate};
 use burn_lr::monitor::plot::{self, ACCURACY_PNG, LOSS_PNG, LR_SCHEDULE_PNG};
 use burn_lr::monitor::{read_lr_csv, LrLog, Output, TensorBoardLog, LR_CSV};
 use std::path::{Path, PathBuf};
-
-/// The TensorBoard folder of an artifact directory (`tensorboard --logdir <it>`).
-pub const TENSORBOARD_DIR: &str = "tensorboard";
 
 /// The logs a run writes as it goes.
 pub struct RunLogs {
@@ -89,7 +87,7 @@ pub fn draw_plots(dir: &Path) -> (Vec<PathBuf>, Vec<ChartProblem>) {
         .and_then(|()| read_lr_csv(&dir.join(LR_CSV)))
         .and_then(|trace| plot::lr_schedule(&trace, &format!("Learning rate per optimizer update{name}"), &lr_path));
     keep(lr_path, lr.map_err(ChartProblem::from));
-    let points: Result<Vec<_>, ChartProblem> = read_metrics_csv(&dir.join(super::artifacts::METRICS_CSV))
+    let points: Result<Vec<_>, ChartProblem> = read_metrics_csv(&dir.join(METRICS_CSV))
         .map(|rows| rows.iter().map(EpochRecord::point).collect())
         .map_err(|e| ChartProblem {
             what: e.to_string(),

@@ -1,0 +1,77 @@
+//! The types of a run's directory: how the run treats it ([`StartMode`]), where the run starts
+//! ([`Start`]), and the locked directory itself ([`RunDir`]) with what it names.
+
+use super::ownership::Lock;
+use crate::config::TrainConfig;
+use crate::run::artifacts::EpochRecord;
+use crate::run::layout::{CHECKPOINT_DIR, METRICS_CSV};
+use std::path::{Path, PathBuf};
+
+/// How a run treats its artifact directory (`--resume`, `--overwrite`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StartMode {
+    /// A new run; refused when the directory holds another run's artifacts.
+    #[default]
+    New,
+    /// A new run after deleting the previous run's artifacts.
+    Overwrite,
+    /// Continue the run the directory holds.
+    Resume,
+}
+
+impl StartMode {
+    /// The mode of the `--resume` and `--overwrite` flags (clap refuses both at once).
+    pub fn from_flags(resume: bool, overwrite: bool) -> Self {
+        match (resume, overwrite) {
+            (true, _) => Self::Resume,
+            (false, true) => Self::Overwrite,
+            (false, false) => Self::New,
+        }
+    }
+}
+
+/// Where a run starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Start {
+    /// The checkpoint epoch resumed from (`None`: from scratch).
+    pub from: Option<usize>,
+    /// The `metrics.csv` rows of the epochs before it.
+    pub rows: Vec<EpochRecord>,
+    /// One warning line for each newer checkpoint that was not usable (and for epochs without
+    /// a `metrics.csv` row).
+    pub skipped: Vec<String>,
+    /// One note for each of the run's files rebuilt from the checkpoint's seal.
+    pub restored: Vec<String>,
+    /// `lr.csv` as sealed with the checkpoint resumed from (the rows of its epochs).
+    pub lr_csv: Option<String>,
+}
+
+/// An artifact directory locked by this process for the run of one config.
+#[derive(Debug)]
+pub struct RunDir {
+    pub(super) lock: Lock,
+    pub(super) cfg: TrainConfig,
+    pub(super) mode: StartMode,
+}
+
+impl RunDir {
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        self.lock.path()
+    }
+
+    /// The checkpoint folder.
+    pub fn checkpoints(&self) -> PathBuf {
+        self.path().join(CHECKPOINT_DIR)
+    }
+
+    /// `metrics.csv`.
+    pub fn metrics_csv(&self) -> PathBuf {
+        self.path().join(METRICS_CSV)
+    }
+
+    /// The config of the run in this directory (the one [`Self::open`] was given).
+    pub fn config(&self) -> &TrainConfig {
+        &self.cfg
+    }
+}
