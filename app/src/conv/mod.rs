@@ -15,6 +15,7 @@
 pub mod elf;
 pub mod extension;
 pub mod onednn;
+mod onednn_api;
 
 use burn::backend::{Dispatch, DispatchDevice};
 use burn::nn::conv::Conv2d;

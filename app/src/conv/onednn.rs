@@ -10,131 +10,11 @@
 //! oneDNN's primitive cache makes a repeated shape cheap. The descriptors are opaque here:
 //! they are only passed to the library by pointer, in buffers larger than 2.x's structs.
 
-use std::ffi::{c_char, c_int, c_uint, c_void, CStr};
+use std::ffi::{c_char, c_int, c_void, CStr};
 use std::ptr::{null, null_mut};
 use std::sync::OnceLock;
 
-/// `dnnl_memory_desc_t` (696 bytes in oneDNN 2.6), held opaque.
-#[repr(C, align(64))]
-struct Md([u8; 2048]);
-/// `dnnl_convolution_desc_t` (5,976 bytes in oneDNN 2.6), held opaque.
-#[repr(C, align(64))]
-struct OpDesc([u8; 16384]);
-
-impl Md {
-    fn new() -> Box<Self> {
-        Box::new(Md([0; 2048]))
-    }
-}
-
-type Handle = *mut c_void;
-type Status = c_int;
-
-#[repr(C)]
-struct ExecArg {
-    arg: c_int,
-    memory: Handle,
-}
-
-#[repr(C)]
-struct Version {
-    major: c_int,
-    minor: c_int,
-    patch: c_int,
-    hash: *const c_char,
-    cpu_runtime: c_uint,
-    gpu_runtime: c_uint,
-}
-
-// Constants of oneDNN 2.x's `dnnl_types.h`.
-const SUCCESS: Status = 0;
-const F32: c_int = 3;
-const TAG_ANY: c_int = 1;
-/// `nchw` and `oihw` (the same tag, `abcd`).
-const TAG_ABCD: c_int = 5;
-const FORWARD_TRAINING: c_int = 64;
-const CONVOLUTION_DIRECT: c_int = 1;
-const ENGINE_CPU: c_int = 1;
-const QUERY_SRC: c_int = 129;
-const QUERY_DIFF_SRC: c_int = 130;
-const QUERY_WEIGHTS: c_int = 131;
-const QUERY_DIFF_WEIGHTS: c_int = 132;
-const QUERY_DST: c_int = 133;
-const QUERY_DIFF_DST: c_int = 134;
-const QUERY_IMPL_INFO_STR: c_int = 8;
-const ARG_SRC: c_int = 1;
-const ARG_DST: c_int = 17;
-const ARG_WEIGHTS: c_int = 33;
-const ARG_DIFF_SRC: c_int = 129;
-const ARG_DIFF_DST: c_int = 145;
-const ARG_DIFF_WEIGHTS: c_int = 161;
-const QUERY_SCRATCHPAD: c_int = 136;
-const ARG_SCRATCHPAD: c_int = 80;
-const SCRATCHPAD_USER: c_int = 1;
-/// `dnnl_stream_default_flags` (`dnnl_stream_in_order`).
-const STREAM_DEFAULT_FLAGS: c_uint = 1;
-/// oneDNN's preferred buffer alignment, in bytes.
-const ALIGN: usize = 64;
-
-type Dims = [i64; 12];
-
-/// The entry points used, resolved once from the library.
-struct Api {
-    engine_create: unsafe extern "C" fn(*mut Handle, c_int, usize) -> Status,
-    stream_create: unsafe extern "C" fn(*mut Handle, Handle, c_uint) -> Status,
-    stream_wait: unsafe extern "C" fn(Handle) -> Status,
-    stream_destroy: unsafe extern "C" fn(Handle) -> Status,
-    md_init_by_tag: unsafe extern "C" fn(*mut Md, c_int, *const i64, c_int, c_int) -> Status,
-    md_equal: unsafe extern "C" fn(*const Md, *const Md) -> c_int,
-    md_get_size: unsafe extern "C" fn(*const Md) -> usize,
-    attr_create: unsafe extern "C" fn(*mut Handle) -> Status,
-    attr_destroy: unsafe extern "C" fn(Handle) -> Status,
-    attr_set_scratchpad_mode: unsafe extern "C" fn(Handle, c_int) -> Status,
-    memory_create: unsafe extern "C" fn(*mut Handle, *const Md, Handle, Handle) -> Status,
-    memory_destroy: unsafe extern "C" fn(Handle) -> Status,
-    conv_forward_init: unsafe extern "C" fn(
-        *mut OpDesc,
-        c_int,
-        c_int,
-        *const Md,
-        *const Md,
-        *const Md,
-        *const Md,
-        *const i64,
-        *const i64,
-        *const i64,
-    ) -> Status,
-    conv_backward_data_init: unsafe extern "C" fn(
-        *mut OpDesc,
-        c_int,
-        *const Md,
-        *const Md,
-        *const Md,
-        *const i64,
-        *const i64,
-        *const i64,
-    ) -> Status,
-    conv_backward_weights_init: unsafe extern "C" fn(
-        *mut OpDesc,
-        c_int,
-        *const Md,
-        *const Md,
-        *const Md,
-        *const Md,
-        *const i64,
-        *const i64,
-        *const i64,
-    ) -> Status,
-    pd_create: unsafe extern "C" fn(*mut Handle, *const OpDesc, Handle, Handle, Handle) -> Status,
-    pd_destroy: unsafe extern "C" fn(Handle) -> Status,
-    pd_query: unsafe extern "C" fn(Handle, c_int, c_int, *mut c_void) -> Status,
-    pd_query_md: unsafe extern "C" fn(Handle, c_int, c_int) -> *const Md,
-    reorder_pd_create: unsafe extern "C" fn(*mut Handle, *const Md, Handle, *const Md, Handle, Handle) -> Status,
-    primitive_create: unsafe extern "C" fn(*mut Handle, Handle) -> Status,
-    primitive_destroy: unsafe extern "C" fn(Handle) -> Status,
-    primitive_execute: unsafe extern "C" fn(Handle, Handle, c_int, *const ExecArg) -> Status,
-    version: unsafe extern "C" fn() -> *const Version,
-}
+use super::onednn_api::*;
 
 /// A loaded oneDNN with its CPU engine. Thread-safe: oneDNN's engines and primitives may be
 /// used from several threads; each call here has its own stream and memory objects.
@@ -200,53 +80,6 @@ static ONEDNN: OnceLock<Result<OneDnn, String>> = OnceLock::new();
 /// is missing, lacks an entry point, is not oneDNN 2.x, or has no CPU engine.
 pub fn get() -> Result<&'static OneDnn, &'static str> {
     ONEDNN.get_or_init(OneDnn::open).as_ref().map_err(String::as_str)
-}
-
-fn dnnl(what: &str, status: Status) -> Result<(), String> {
-    match status {
-        SUCCESS => Ok(()),
-        s => Err(format!("oneDNN: {what} failed (dnnl_status_t {s})")),
-    }
-}
-
-fn dims4(d: [usize; 4]) -> Dims {
-    let mut out = [0i64; 12];
-    for (o, v) in out.iter_mut().zip(d) {
-        *o = v as i64;
-    }
-    out
-}
-
-fn dims2(d: [usize; 2]) -> Dims {
-    dims4([d[0], d[1], 0, 0])
-}
-
-/// Destroys a oneDNN object when dropped.
-struct Guard(Handle, unsafe extern "C" fn(Handle) -> Status);
-
-/// A stream, waited for before it is destroyed (on every path out of a call).
-struct Stream(Guard, unsafe extern "C" fn(Handle) -> Status);
-
-impl Stream {
-    fn handle(&self) -> Handle {
-        self.0 .0
-    }
-}
-
-impl Drop for Stream {
-    fn drop(&mut self) {
-        // SAFETY: a valid stream; the guard destroys it after the wait.
-        unsafe { (self.1)(self.0 .0) };
-    }
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        if !self.0.is_null() {
-            // SAFETY: the handle came from the matching create call and is destroyed once.
-            unsafe { (self.1)(self.0) };
-        }
-    }
 }
 
 impl OneDnn {
@@ -640,44 +473,6 @@ fn check_len(data: &[f32], dims: [usize; 4]) -> Result<(), String> {
             "oneDNN convolution: a buffer of {} values for shape {dims:?}",
             data.len()
         )),
-    }
-}
-
-impl Api {
-    fn resolve(lib: &libloading::Library) -> Result<Self, libloading::Error> {
-        /// SAFETY (of each use): the symbol's C signature in oneDNN 2.x's `dnnl.h` is the
-        /// field's type.
-        macro_rules! sym {
-            ($name:literal) => {
-                *unsafe { lib.get(concat!($name, "\0").as_bytes()) }?
-            };
-        }
-        Ok(Self {
-            engine_create: sym!("dnnl_engine_create"),
-            stream_create: sym!("dnnl_stream_create"),
-            stream_wait: sym!("dnnl_stream_wait"),
-            stream_destroy: sym!("dnnl_stream_destroy"),
-            md_init_by_tag: sym!("dnnl_memory_desc_init_by_tag"),
-            md_equal: sym!("dnnl_memory_desc_equal"),
-            md_get_size: sym!("dnnl_memory_desc_get_size"),
-            attr_create: sym!("dnnl_primitive_attr_create"),
-            attr_destroy: sym!("dnnl_primitive_attr_destroy"),
-            attr_set_scratchpad_mode: sym!("dnnl_primitive_attr_set_scratchpad_mode"),
-            memory_create: sym!("dnnl_memory_create"),
-            memory_destroy: sym!("dnnl_memory_destroy"),
-            conv_forward_init: sym!("dnnl_convolution_forward_desc_init"),
-            conv_backward_data_init: sym!("dnnl_convolution_backward_data_desc_init"),
-            conv_backward_weights_init: sym!("dnnl_convolution_backward_weights_desc_init"),
-            pd_create: sym!("dnnl_primitive_desc_create"),
-            pd_destroy: sym!("dnnl_primitive_desc_destroy"),
-            pd_query: sym!("dnnl_primitive_desc_query"),
-            pd_query_md: sym!("dnnl_primitive_desc_query_md"),
-            reorder_pd_create: sym!("dnnl_reorder_primitive_desc_create"),
-            primitive_create: sym!("dnnl_primitive_create"),
-            primitive_destroy: sym!("dnnl_primitive_destroy"),
-            primitive_execute: sym!("dnnl_primitive_execute"),
-            version: sym!("dnnl_version"),
-        })
     }
 }
 
