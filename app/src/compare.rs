@@ -230,7 +230,7 @@ pub fn train_all(contenders: &[Contender], opts: &TrainOptions) -> Result<Vec<Co
                 c.config.training.epochs
             );
         }
-        let result = run::train_in(dir, data.clone(), &options);
+        let result = run::train_in(&c.config, dir, data.clone(), &options);
         let (epochs, failure) = match result {
             Ok(summary) => (summary.epochs, None),
             Err(e @ TrainError::Diverged { .. }) => {

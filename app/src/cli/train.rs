@@ -192,7 +192,7 @@ pub(super) fn run(args: TrainArgs) -> Result<()> {
         stop: stop_on_ctrl_c(),
         ..TrainOptions::default()
     };
-    let summary = training::train_in(run_dir, data, &options)?;
+    let summary = training::train_in(&cfg, run_dir, data, &options)?;
     let (Some(last), Some(_)) = (summary.epochs.last(), &summary.model) else {
         return Ok(());
     };

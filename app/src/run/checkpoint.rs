@@ -7,6 +7,7 @@
 
 use crate::run::layout::*;
 use burn::train::checkpoint::{Checkpoint, Checkpointer, CheckpointerError};
+use burn_lr::monitor::{MonitorError, Output};
 use md5::{Digest, Md5};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -104,17 +105,18 @@ impl SealedFileCheckpointer {
     }
 }
 
-/// Moves the flushed temporary file `tmp` to `dir/name` and seals it (`name.md5`, written to a
-/// temporary file, flushed and renamed in turn), then flushes the folder's entries.
+/// Moves the flushed temporary file `tmp` (Burn's record) to `dir/name` and seals it
+/// (`name.md5`, through the one atomic writer of both crates), then flushes the folder's
+/// entries.
 fn seal_in_place(dir: &Path, tmp: &Path, name: &str) -> std::io::Result<()> {
     let digest = md5_of(tmp)?;
     let path = dir.join(name);
     std::fs::rename(tmp, &path)?;
-    let seal = dir.join(format!("{TMP_PREFIX}{name}.md5"));
-    let mut f = std::fs::File::create(&seal)?;
-    writeln!(f, "{digest}  {name}")?;
-    f.sync_all()?;
-    std::fs::rename(&seal, sidecar(&path))?;
+    let line = format!("{digest}  {name}\n");
+    burn_lr::monitor::write_file(&sidecar(&path), line.as_bytes(), Output::Own).map_err(|e| match e {
+        MonitorError::Io { source, .. } => source,
+        other => std::io::Error::other(other.to_string()),
+    })?;
     sync_dir(dir);
     Ok(())
 }

@@ -1,12 +1,17 @@
-//! The end-of-epoch hook of the app's run (Burn's early-stopping slot, after the epoch's
-//! checkpoint was handed to the checkpointer threads): waits until that checkpoint is on disk
-//! and sealed, then feeds the plateau schedules, commits the epoch (the run's seal of it, then
-//! `metrics.csv`: [`EpochCommit`]) and only then prints the epoch line with its time and the
-//! run's ETA; so an epoch line or row never exists without its checkpoint, and a checkpoint is
-//! resumed from only once its rows are committed. A loss of the epoch that is not finite stops
-//! the run and deletes that epoch's checkpoint (with `on_non_finite = "stop"`); a stop request
-//! (Ctrl-C), a failed commit, a failed write of Burn's metric logs or of stdout ends the run
-//! here, with every committed epoch resumable.
+//! The end-of-epoch work of the app's run, in Burn's early-stopping slot (after the epoch's
+//! checkpoint was handed to the checkpointer threads), as six named steps in order:
+//! 1. `wait_for_checkpoint`: that checkpoint is on disk and sealed;
+//! 2. `finite_row`: the epoch's row; a loss that is not finite (with `on_non_finite = "stop"`)
+//!    stops the run and deletes that epoch's checkpoint;
+//! 3. `feed_plateau`: the plateau schedules get the epoch's metric;
+//! 4. `commit`: the run's seal of the epoch, then `metrics.csv` ([`EpochCommit`]), then
+//!    TensorBoard's scalars;
+//! 5. `report`: only then the epoch line with its time and the run's ETA (a closed or full
+//!    stdout, or Burn's metric logs that failed, end the run here);
+//! 6. `requested_stop`: a stop request (Ctrl-C) ends the run after this committed epoch.
+//!
+//! So an epoch line or row never exists without its checkpoint, a checkpoint is resumed from
+//! only once its rows are committed, and every committed epoch is resumable.
 
 use crate::run::artifacts::EpochRecord;
 use crate::run::checkpoint::{remove_epoch, CheckpointLedger};
@@ -81,8 +86,10 @@ pub struct HookSettings {
     pub scheduler: Scheduler,
     /// Optimizer updates per epoch.
     pub updates_per_epoch: u64,
-    /// Epochs of the run, and the last one this process trains.
-    pub epochs: (usize, usize),
+    /// Epochs of the run (for the epoch line).
+    pub epochs: usize,
+    /// The last epoch this process trains (`--stop-after-epoch`).
+    pub last_epoch: usize,
     /// How an epoch is committed (its seal, `metrics.csv`).
     pub commit: EpochCommit,
     /// The write errors of Burn's metric logs.
@@ -108,8 +115,8 @@ impl EpochHook {
             plateau: s.plateau,
             scheduler: s.scheduler,
             updates_per_epoch: s.updates_per_epoch,
-            epochs: s.epochs.0,
-            last_epoch: s.epochs.1,
+            epochs: s.epochs,
+            last_epoch: s.last_epoch,
             commit: s.commit,
             logs: s.logs,
             ledger: s.ledger,
@@ -187,11 +194,6 @@ impl EpochHook {
         let left = self.last_epoch.saturating_sub(row.epoch) as f64 * per_epoch;
         format!("  {this:.1}s  {:.0} img/s  eta {}", row.images_per_s, eta(left))
     }
-
-    fn stop_with(&self, why: HookStop) -> bool {
-        self.lock().stop = Some(why);
-        true
-    }
 }
 
 impl EarlyStoppingStrategy for EpochHook {
@@ -213,64 +215,114 @@ impl EarlyStoppingStrategy for EpochHook {
     }
 }
 
+/// The outcome of one step of an epoch's end: go on (with what the next step needs), or end
+/// the run (with why, or `None` where the step that stopped it keeps its own reason: the
+/// plateau feed).
+type Step<T> = Result<T, Option<HookStop>>;
+
 impl EpochHook {
-    /// The end of epoch `epoch`; see the module documentation.
+    /// The end of epoch `epoch`, in its named steps; `true` ends the run.
     fn decide(&mut self, epoch: usize, store: &EventStoreClient) -> bool {
-        if let Err(why) = self.ledger.wait(epoch, CHECKPOINT_WAIT) {
-            return self.stop_with(HookStop::Checkpoint(why));
+        match self.end_epoch(epoch, store) {
+            Ok(()) => false,
+            Err(why) => {
+                if let Some(why) = why {
+                    self.lock().stop = Some(why);
+                }
+                true
+            }
         }
-        let (mut row, bad) = self.record(epoch, store);
-        if self.on_non_finite == OnNonFinite::Stop && !bad.is_empty() {
-            // The weights of this checkpoint give a non-finite loss: never resume from it.
-            let removed = match remove_epoch(&self.commit.checkpoints(), epoch) {
-                Ok(()) => String::new(),
-                Err(e) => format!(" (its checkpoint could not be removed: {e})"),
-            };
-            return self.stop_with(HookStop::NonFinite(format!(
-                "{} at the end of epoch {epoch}, learning rate {:e}{removed}",
-                bad.join(", "),
-                row.lr
-            )));
+    }
+
+    /// The steps, in order (see the module documentation).
+    fn end_epoch(&mut self, epoch: usize, store: &EventStoreClient) -> Step<()> {
+        self.wait_for_checkpoint(epoch)?;
+        let row = self.finite_row(epoch, store)?;
+        self.feed_plateau(epoch, store)?;
+        let line = self.commit(epoch, row)?;
+        self.report(epoch, &line)?;
+        self.requested_stop(epoch)
+    }
+
+    /// Step 1: the epoch's checkpoint files are on disk and sealed.
+    fn wait_for_checkpoint(&self, epoch: usize) -> Step<()> {
+        self.ledger
+            .wait(epoch, CHECKPOINT_WAIT)
+            .map_err(|why| Some(HookStop::Checkpoint(why)))
+    }
+
+    /// Step 2: the epoch's row; with `on_non_finite = "stop"`, a loss that is not finite ends
+    /// the run and removes the epoch's checkpoint (its weights are never resumed from).
+    fn finite_row(&self, epoch: usize, store: &EventStoreClient) -> Step<EpochRecord> {
+        let (row, bad) = self.record(epoch, store);
+        if self.on_non_finite != OnNonFinite::Stop || bad.is_empty() {
+            return Ok(row);
         }
-        // Feeds the plateau schedules; stops the run when one's metric does not exist.
-        if self.plateau.should_stop(epoch, store) {
-            return true;
+        let removed = match remove_epoch(&self.commit.checkpoints(), epoch) {
+            Ok(()) => String::new(),
+            Err(e) => format!(" (its checkpoint could not be removed: {e})"),
+        };
+        Err(Some(HookStop::NonFinite(format!(
+            "{} at the end of epoch {epoch}, learning rate {:e}{removed}",
+            bad.join(", "),
+            row.lr
+        ))))
+    }
+
+    /// Step 3: the plateau schedules get the epoch's metric (the run stops when one's metric
+    /// does not exist, with the plateau feed's own message).
+    fn feed_plateau(&mut self, epoch: usize, store: &EventStoreClient) -> Step<()> {
+        match self.plateau.should_stop(epoch, store) {
+            true => Err(None),
+            false => Ok(()),
         }
+    }
+
+    /// Step 4: the row timed and committed (the run's seal of the epoch, then `metrics.csv`)
+    /// before any line is printed: a line or a row never exists without its checkpoint. Returns
+    /// the epoch line.
+    fn commit(&self, epoch: usize, mut row: EpochRecord) -> Step<String> {
         let mut log = self.lock();
         let timing = self.timing(&mut log, &mut row);
+        let line = format!("{}{timing}", row.line(self.epochs));
         let scalars = epoch_scalars(&row);
-        let line = row.line(self.epochs);
         log.rows.retain(|r| r.epoch < epoch);
         log.rows.push(row);
-        // The commit before the line: a line (or a row) never exists without its checkpoint.
-        if let Err(why) = self.commit.commit(epoch, &log.rows) {
-            log.stop = Some(HookStop::Checkpoint(why));
-            return true;
-        }
+        self.commit
+            .commit(epoch, &log.rows)
+            .map_err(|why| Some(HookStop::Checkpoint(why)))?;
         if let Some(tb) = &self.tensorboard {
             tb.epoch(epoch as u64, &scalars);
         }
-        // After the last epoch there is nothing left to stop: the run is complete (the process
-        // still exits as its stdout failed; a failed log is a warning).
+        Ok(line)
+    }
+
+    /// Step 5: the epoch line, and whether the run can go on writing: a closed or full stdout,
+    /// or Burn's metric logs that failed, end it (after the last epoch there is nothing left
+    /// to stop: the run is complete, a failed log is a warning).
+    fn report(&self, epoch: usize, line: &str) -> Step<()> {
         let more = epoch < self.last_epoch;
-        if self.print && !say!("{line}{timing}") && more {
+        if self.print && !say!("{line}") && more {
             if let Some(kind) = crate::out::stdout_failure() {
-                log.stop = Some(HookStop::OutputClosed(kind));
-                return true;
+                return Err(Some(HookStop::OutputClosed(kind)));
             }
         }
-        if let Some(why) = self.logs.first() {
-            if more {
-                log.stop = Some(HookStop::Logs(why));
-                return true;
+        match self.logs.first() {
+            Some(why) if more => Err(Some(HookStop::Logs(why))),
+            Some(why) => {
+                tell!("warning: metric logs not written: {why}");
+                Ok(())
             }
-            tell!("warning: metric logs not written: {why}");
+            None => Ok(()),
         }
-        if self.stop.as_ref().is_some_and(StopRequest::is_requested) && epoch < self.last_epoch {
-            log.stop = Some(HookStop::Requested);
-            return true;
+    }
+
+    /// Step 6: a stop request (Ctrl-C) ends the run after this committed epoch.
+    fn requested_stop(&self, epoch: usize) -> Step<()> {
+        match self.stop.as_ref().is_some_and(StopRequest::is_requested) && epoch < self.last_epoch {
+            true => Err(Some(HookStop::Requested)),
+            false => Ok(()),
         }
-        false
     }
 }
 

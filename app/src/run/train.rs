@@ -106,10 +106,10 @@ pub fn prepare(cfg: &TrainConfig, start: StartMode) -> Result<RunDir, TrainError
 /// As [`prepare`] and [`train_in`].
 pub fn train(cfg: &TrainConfig, data: Cifar10, opts: &TrainOptions) -> Result<TrainSummary, TrainError> {
     let run_dir = prepare(cfg, opts.start)?;
-    train_in(run_dir, data, opts)
+    train_in(cfg, run_dir, data, opts)
 }
 
-/// Trains the config of a directory [`prepare`] opened. The steps of a run, in order: the device; the
+/// Trains `cfg` in the directory [`prepare`] opened for it. The steps of a run, in order: the device; the
 /// schedule for this run (the library's [`LearnerSchedule`]) and the optimizer; the model and its parameter
 /// groups; where to start (a new run, `--overwrite`, or the newest intact checkpoint of the
 /// directory's run, checked against this config and data) — all before any file is written;
@@ -121,8 +121,12 @@ pub fn train(cfg: &TrainConfig, data: Cifar10, opts: &TrainOptions) -> Result<Tr
 /// matching nothing, a resume that does not match its checkpoint, a non-finite loss, a
 /// checkpoint that could not be written, an interruption, a plateau metric Burn does not have,
 /// or a failure reported by Burn.
-pub fn train_in(run_dir: RunDir, data: Cifar10, opts: &TrainOptions) -> Result<TrainSummary, TrainError> {
-    let cfg = run_dir.config();
+pub fn train_in(
+    cfg: &TrainConfig,
+    run_dir: RunDir,
+    data: Cifar10,
+    opts: &TrainOptions,
+) -> Result<TrainSummary, TrainError> {
     let t = &cfg.training;
     let split = LearnerRun::new(data.train.len(), t.batch_size, t.epochs).with_devices(t.devices.len());
     t.strategy.check_split(&split)?;
@@ -138,13 +142,13 @@ pub fn train_in(run_dir: RunDir, data: Cifar10, opts: &TrainOptions) -> Result<T
         .with_conv_kernel(t.conv_kernel().map_err(TrainError::Settings)?);
     schedule.check_groups(&model)?;
     let facts = run_facts(&data, &schedule);
-    let mut start = run_dir.start(&facts, &mut schedule)?;
+    let mut start = run_dir.start(cfg, &facts, &mut schedule)?;
     let leftovers = run_dir.begin(&mut start)?;
     if let (Some(from), None) = (start.from, &start.lr_csv) {
         // A run of a burn-lr before the seals: its checkpoint is sealed now, so that it stays
         // the resume point of this run, which seals its epochs.
         run_dir
-            .commits(&facts)?
+            .commits(cfg, &facts)?
             .commit(from, &start.rows)
             .map_err(|what| TrainError::Checkpoint {
                 what: format!(
@@ -168,7 +172,7 @@ pub fn train_in(run_dir: RunDir, data: Cifar10, opts: &TrainOptions) -> Result<T
     let updates_per_epoch = schedule.run().updates_per_epoch;
     if from >= last_epoch {
         // The run's files as sealed with its last checkpoint (rebuilt where they were not).
-        run_dir.record(&facts, &start.rows)?;
+        run_dir.record(cfg, &facts, &start.rows)?;
         if !opts.quiet {
             say!(
                 "nothing to train: the run in {} already finished epoch {from} of {}",
@@ -180,10 +184,10 @@ pub fn train_in(run_dir: RunDir, data: Cifar10, opts: &TrainOptions) -> Result<T
     }
     // The logs first: an `lr.csv` that is not this run's is refused before any file changes.
     let (schedule, logs) = monitoring::attach(run_dir.path(), schedule, from, &start.rows)?;
-    run_dir.record(&facts, &start.rows)?;
+    run_dir.record(cfg, &facts, &start.rows)?;
     let launch = Launch {
         run_dir: &run_dir,
-        commit: run_dir.commits(&facts)?,
+        commit: run_dir.commits(cfg, &facts)?,
         cfg,
         start: &start,
         last_epoch,
@@ -294,7 +298,8 @@ impl Launch<'_> {
             plateau: schedule.early_stopping(),
             scheduler: schedule.base().clone(),
             updates_per_epoch: schedule.run().updates_per_epoch,
-            epochs: (self.cfg.training.epochs, self.last_epoch),
+            epochs: self.cfg.training.epochs,
+            last_epoch: self.last_epoch,
             commit: self.commit.clone(),
             logs: logs.clone(),
             ledger: ledger.clone(),

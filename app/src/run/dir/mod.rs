@@ -55,14 +55,13 @@ impl RunDir {
         }
         let dir = Self {
             lock: Lock::take(path)?,
-            cfg: cfg.clone(),
             mode,
         };
         dir.lock.refuse_foreign()?;
         match mode {
             StartMode::Overwrite => {}
             StartMode::New => dir.lock.refuse_previous_run()?,
-            StartMode::Resume => resume::precheck(&dir)?,
+            StartMode::Resume => resume::precheck(&dir, cfg)?,
         }
         Ok(dir)
     }
@@ -74,7 +73,12 @@ impl RunDir {
     /// # Errors
     /// As [`Self::open`]; on resume also [`TrainError::Schedule`] (a scheduler record of
     /// another schedule) and [`TrainError::Metrics`] (a garbled `metrics.csv`).
-    pub fn start(&self, facts: &RunFacts, schedule: &mut LearnerSchedule) -> Result<Start, TrainError> {
+    pub fn start(
+        &self,
+        cfg: &TrainConfig,
+        facts: &RunFacts,
+        schedule: &mut LearnerSchedule,
+    ) -> Result<Start, TrainError> {
         let fresh = Start {
             from: None,
             rows: Vec::new(),
@@ -85,7 +89,7 @@ impl RunDir {
         match self.mode {
             StartMode::Overwrite => self.lock.clear().map(|()| fresh),
             StartMode::New => self.lock.refuse_previous_run().map(|()| fresh),
-            StartMode::Resume => resume::start(self, facts, schedule),
+            StartMode::Resume => resume::start(self, cfg, facts, schedule),
         }
     }
 
@@ -133,20 +137,11 @@ impl RunDir {
     ///
     /// # Errors
     /// [`TrainError::Io`].
-    pub fn record(&self, facts: &RunFacts, rows: &[EpochRecord]) -> Result<(), TrainError> {
-        let (config, facts) = self.texts(facts)?;
+    pub fn record(&self, cfg: &TrainConfig, facts: &RunFacts, rows: &[EpochRecord]) -> Result<(), TrainError> {
+        let (config, facts) = texts(cfg, facts)?;
         write_atomic(&self.path().join(CONFIG_TOML), config.as_bytes())?;
         write_atomic(&self.path().join(RUN_TOML), facts.as_bytes())?;
         write_atomic(&self.metrics_csv(), metrics_csv(rows).as_bytes())
-    }
-
-    /// The texts of `config.toml` and `run.toml` of this run.
-    fn texts(&self, facts: &RunFacts) -> Result<(String, String), TrainError> {
-        let text = |r: Result<String, toml::ser::Error>| r.map_err(|e| TrainError::Burn(e.to_string()));
-        Ok((
-            text(toml::to_string_pretty(&self.cfg))?,
-            text(toml::to_string_pretty(facts))?,
-        ))
     }
 
     /// Step 4: the commits of this run's epochs ([`EpochCommit`]: each epoch's seal, then its
@@ -154,8 +149,8 @@ impl RunDir {
     ///
     /// # Errors
     /// As [`Self::record`].
-    pub fn commits(&self, facts: &RunFacts) -> Result<EpochCommit, TrainError> {
-        let (config, facts_text) = self.texts(facts)?;
+    pub fn commits(&self, cfg: &TrainConfig, facts: &RunFacts) -> Result<EpochCommit, TrainError> {
+        let (config, facts_text) = texts(cfg, facts)?;
         Ok(EpochCommit::new(
             self.path(),
             config,
@@ -174,6 +169,12 @@ impl RunDir {
     pub fn newest_intact(&self) -> Option<usize> {
         checkpoint::newest_intact(&self.checkpoints()).0
     }
+}
+
+/// The texts of `config.toml` and `run.toml` of a run.
+fn texts(cfg: &TrainConfig, facts: &RunFacts) -> Result<(String, String), TrainError> {
+    let text = |r: Result<String, toml::ser::Error>| r.map_err(|e| TrainError::Burn(e.to_string()));
+    Ok((text(toml::to_string_pretty(cfg))?, text(toml::to_string_pretty(facts))?))
 }
 
 /// The facts of this run's data and stepping (`run.toml`).

@@ -135,18 +135,18 @@ fn edited_files(dir: &RunDir, config: &TrainConfig, facts: &RunFacts) -> Vec<&'s
 /// `--resume` before any data is read: a run is there, with an intact checkpoint, and its
 /// config equals this one; every change is named at once (`epochs` too, when the checkpoint's
 /// schedule depends on it).
-pub(super) fn precheck(dir: &RunDir) -> Result<(), TrainError> {
+pub(super) fn precheck(dir: &RunDir, cfg: &TrainConfig) -> Result<(), TrainError> {
     let then = then(dir)?;
-    let epochs_free = epochs_free(dir, &then);
-    let changes = config_changes(&then.config, dir.config(), epochs_free);
+    let epochs_free = epochs_free(dir, cfg, &then);
+    let changes = config_changes(&then.config, cfg, epochs_free);
     mismatch(dir, with_edits(changes, &then))
 }
 
 /// Whether the checkpoint's schedule is the same for this run's `[training] epochs` (the
 /// checkpoint's config with only `epochs` changed still matches its scheduler record).
-fn epochs_free(dir: &RunDir, then: &Then) -> bool {
+fn epochs_free(dir: &RunDir, now: &TrainConfig, then: &Then) -> bool {
     let mut cfg = then.config.clone();
-    cfg.training.epochs = dir.config().training.epochs;
+    cfg.training.epochs = now.training.epochs;
     crate::run::schedule::quiet_schedule(&cfg, then.facts.train_images)
         .is_ok_and(|mut schedule| schedule.check_resume(dir.path(), then.from).is_ok())
 }
@@ -180,13 +180,18 @@ fn mismatch(dir: &RunDir, changes: Vec<String>) -> Result<(), TrainError> {
 /// the scheduler record of the newest intact checkpoint (loaded into `schedule`), the sealed
 /// model and optimizer records, and the `metrics.csv` and `lr.csv` rows of the epochs before
 /// it, from its seal (a run before the seals: from `metrics.csv`).
-pub(super) fn start(dir: &RunDir, facts: &RunFacts, schedule: &mut LearnerSchedule) -> Result<Start, TrainError> {
+pub(super) fn start(
+    dir: &RunDir,
+    cfg: &TrainConfig,
+    facts: &RunFacts,
+    schedule: &mut LearnerSchedule,
+) -> Result<Start, TrainError> {
     let then = then(dir)?;
     let from = then.from;
     // The scheduler record says whether the resolved schedule is the same; only then may
     // `epochs` change (a schedule whose length depends on it is another schedule).
     let schedule_check = schedule.check_resume(dir.path(), from);
-    let mut changes = config_changes(&then.config, dir.config(), schedule_check.is_ok());
+    let mut changes = config_changes(&then.config, cfg, schedule_check.is_ok());
     changes.extend(fact_changes(&then.facts, facts));
     if let (Err(e), true) = (&schedule_check, changes.is_empty()) {
         // Same config and data, yet another schedule record: name the versions that wrote it.

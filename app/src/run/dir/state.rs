@@ -2,7 +2,6 @@
 //! ([`Start`]), and the locked directory itself ([`RunDir`]) with what it names.
 
 use super::ownership::Lock;
-use crate::config::TrainConfig;
 use crate::run::artifacts::EpochRecord;
 use crate::run::layout::{CHECKPOINT_DIR, METRICS_CSV};
 use std::path::{Path, PathBuf};
@@ -46,11 +45,11 @@ pub struct Start {
     pub lr_csv: Option<String>,
 }
 
-/// An artifact directory locked by this process for the run of one config.
+/// An artifact directory locked by this process for one run (the run's config is passed to each
+/// step that needs it, never kept here).
 #[derive(Debug)]
 pub struct RunDir {
     pub(super) lock: Lock,
-    pub(super) cfg: TrainConfig,
     pub(super) mode: StartMode,
 }
 
@@ -68,10 +67,5 @@ impl RunDir {
     /// `metrics.csv`.
     pub fn metrics_csv(&self) -> PathBuf {
         self.path().join(METRICS_CSV)
-    }
-
-    /// The config of the run in this directory (the one [`Self::open`] was given).
-    pub fn config(&self) -> &TrainConfig {
-        &self.cfg
     }
 }
