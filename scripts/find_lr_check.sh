@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's LR range test check on quick-cpu (release build, CIFAR-10 images in
+# The LR range test check of docs/look-at-it.md on quick-cpu (release build, CIFAR-10 images in
 # ../shared/data/cifar10 or $1): find-lr, then the shipped recipe and the same recipe with the
 # recommended max_lr, one after the other (~20 minutes on 2 cores).
 #   cargo build --release && scripts/find_lr_check.sh

@@ -6,15 +6,12 @@
 //! - [`config`]: the TOML run configuration (`configs/*.toml`), one-line errors.
 //! - [`data`]: CIFAR-10 loading (binary batches, image folders), download, batching and
 //!   augmentation.
-//! - [`model`]: CIFAR ResNets.
-//! - [`device`]: the Burn device of a `device = ...` name; [`strategy`]: how several devices
-//!   train (Burn's multi-device strategy or DDP).
-//! - [`run`]: a full training run; [`hook`]: its end-of-epoch hook; [`error`]: its errors;
-//!   [`metric_logs`]: Burn's metric log files, without panics.
-//! - [`run_dir`]: the life of an artifact directory, in order (lock, ownership, `--overwrite`,
-//!   resume checks, what a run writes there); [`checkpoint`]: sealed, atomic checkpoints.
-//! - [`artifacts`]: `metrics.csv`, atomic writes; [`monitoring`]: `lr.csv`, TensorBoard, the
-//!   PNG plots (through [`burn_lr::monitor`]).
+//! - [`model`]: CIFAR ResNets; [`conv`]: the CPU convolution on oneDNN.
+//! - [`device`]: devices by name, how several of them train (Burn's multi-device strategy or
+//!   DDP), their float type.
+//! - [`run`]: one training run: its schedule and optimizer, the end-of-epoch steps, sealed
+//!   checkpoints, `metrics.csv`, `lr.csv`, TensorBoard, the charts, the artifact directory's life
+//!   and layout; [`error`]: its errors.
 //! - [`preview`]: a schedule without training, streamed; [`find_lr`]: the LR range test;
 //!   [`compare`]: several configs on the same data.
 //! - [`allocator`]: the binary's mimalloc settings.

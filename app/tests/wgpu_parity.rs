@@ -28,7 +28,7 @@ use burn_lr_cifar::run::optimizer;
 use std::process::Command;
 
 /// The largest allowed difference between the CPU's and the GPU's loss at one update, relative
-/// to the CPU's loss. Measured on lavapipe: at most 1e-5 over these updates (README, "GPU").
+/// to the CPU's loss. Measured on lavapipe: at most 1e-5 over these updates (docs/gpu-training.md).
 /// The updates use a small peak LR (0.01): at quick-cpu's 0.2 the training dynamics amplify
 /// the first update's 1e-7 difference to 6e-3 by the fourth update on ResNet-8, which would
 /// hide a real kernel error as well as it would fail a correct one.

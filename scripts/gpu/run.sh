@@ -2,7 +2,7 @@
 # The GPU measurement, in one call on a lent GPU machine (docs/gpu.md; built and packed here
 # first by scripts/gpu/prepare.sh). Three parts, each under its own time limit:
 #   1. parity: `tiny` and ResNet-8, one short epoch (5 updates, OneCycle with max_lr 0.01: a
-#      large LR amplifies rounding, README "GPU") on the CPU and on the GPU from the same seed
+#      large LR amplifies rounding, docs/gpu-training.md) on the CPU and on the GPU from the same seed
 #      (initial weights drawn on the CPU for both): lr.csv must be identical and the loss of
 #      every iteration within PARITY_TOLERANCE (default 1e-3, relative; lavapipe: ~1e-5);
 #   2. the step bench (ResNet-9 and ResNet-18, batch 128, in f32 and in bf16: two bench
