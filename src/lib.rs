@@ -1,8 +1,9 @@
 //! # burn-lr
 //!
-//! Exact, PyTorch-compatible learning-rate schedulers for [Burn](https://burn.dev) 0.22's
-//! `Learner`: every schedule of `torch.optim.lr_scheduler`, the Hugging Face and timm
-//! schedules, warmup and composition, with PyTorch's names and parameters.
+//! Exact, PyTorch-compatible learning-rate schedulers for [Burn](https://burn.dev)'s `Learner`
+//! (Burn 0.22, or 0.23 with the feature `burn-0-23`): every schedule of
+//! `torch.optim.lr_scheduler`, the Hugging Face and timm schedules, warmup and composition, with
+//! PyTorch's names and parameters.
 //!
 //! - [`schedule`]: every schedule as a Burn `LrScheduler`, numerically equal to its reference
 //!   (PyTorch 2.15, Hugging Face, timm, Burn); PyTorch-style stepping through each config's

@@ -2,7 +2,7 @@
 # burn-lr against PyTorch on this machine, one after the other in one run.
 #
 #   app/benches/compare.sh                      training-step throughput, burn-lr / PyTorch per model
-#   app/benches/compare.sh --before             also burn-lr with the system allocator (the README's "before")
+#   app/benches/compare.sh --before             also burn-lr with the system allocator (the "before" of docs/measured.md)
 #   app/benches/compare.sh --time-to-accuracy   also quick-cpu against its PyTorch twin (wall time, accuracy)
 #   app/benches/compare.sh --burn-conv          also burn-lr with Burn's own CPU convolution (cpu_conv = "burn"),
 #                                               in the step and, with --time-to-accuracy, in quick-cpu

@@ -27,7 +27,7 @@
 //! its purge off, as there);
 //! `BURN_LR_BENCH_ALLOCATOR=system` measures with the system allocator instead (this single
 //! training thread shows no consistent difference; a whole run, with Burn's loader and metric
-//! threads, does: README, "Speed").
+//! threads, does: docs/measured.md, "Speed").
 //!
 //! Each row also has the model's training FLOPs per image, counted from its layers (3x the
 //! forward pass's multiply-adds x 2: `burn_lr_cifar::model::flops`), the TFLOP/s they make at
@@ -65,7 +65,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 /// The heap allocator of the bench: mimalloc, as the `burn-lr` binary uses (or the system
-/// allocator with `BURN_LR_BENCH_ALLOCATOR=system`, the "before" of the README), counting live
+/// allocator with `BURN_LR_BENCH_ALLOCATOR=system`, the "before" of docs/measured.md), counting live
 /// and peak bytes. The choice is read once, at the first allocation, and never changes.
 struct Counting;
 

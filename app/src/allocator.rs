@@ -3,7 +3,7 @@
 //! mimalloc returns freed memory to the OS 1 s after it is free (`purge_delay`, 1000 ms in
 //! mimalloc v3, which the `mimalloc` crate builds; 10 ms in v2); Burn frees and
 //! reallocates the same tensor sizes at every step, so the kernel zeroes the same pages again
-//! and again (the README's profile: ~8% of the samples in the kernel zeroing fresh pages).
+//! and again (the profile in docs/measured.md: ~8% of the samples in the kernel zeroing fresh pages).
 //! [`keep_freed_memory`] turns the purge off. Measured on 2 cores, the same binary back to back
 //! (quick-cpu for 1 epoch of 6,000 images; `burn-lr train --config configs/quick-cpu.toml
 //! --data-dir ../shared/data/cifar10 --train-limit 6000 --test-limit 1000 --epochs 1`, with and

@@ -7,6 +7,7 @@ use super::device::devices;
 use super::model::ResNet;
 use crate::error::TrainError;
 use crate::run::artifacts::write_atomic;
+use crate::run::layout::LR_FIND_CSV;
 use crate::run::optimizer;
 use burn::data::dataloader::DataLoaderBuilder;
 use burn_lr::learner::{LearnerRun, LearnerSchedule};
@@ -15,9 +16,6 @@ use burn_lr::monitor::{lr_find, LrFindConfig, LrFindResult, LrFindStop};
 use std::path::{Path, PathBuf};
 
 use std::sync::Arc;
-
-/// The CSV of the test.
-pub const LR_FIND_CSV: &str = "lr_find.csv";
 
 /// What [`find_lr`] returns: the test and the files it wrote.
 pub struct FoundLr {

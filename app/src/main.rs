@@ -2,7 +2,7 @@
 //! run's plots, run the LR range test, or compare schedules (`burn-lr --help`).
 
 /// mimalloc: quick-cpu trains ~1.4x faster than with glibc's `malloc` (same numbers; the app's
-/// README, "Speed"), where tensors are allocated on one thread and dropped on another (Burn's
+/// docs/measured.md, "Speed"), where tensors are allocated on one thread and dropped on another (Burn's
 /// data loader and metric threads), and ~6% faster again keeping freed memory
 /// ([`burn_lr_cifar::allocator`]).
 #[global_allocator]

@@ -14,6 +14,12 @@ use std::path::Path;
 /// (`SupervisedTraining::with_default_checkpointers`: `checkpoint/{model,optim,scheduler}-N.bpk`).
 pub const CHECKPOINT_DIR: &str = "checkpoint";
 
+/// The file of Burn's checkpoint of `kind` (`model`, `optim`, `scheduler`) for `epoch` in
+/// [`CHECKPOINT_DIR`]: `scheduler-3.bpk` (Burn's file checkpointer, burnpack records).
+pub fn checkpoint_file(kind: &str, epoch: usize) -> String {
+    format!("{kind}-{epoch}.bpk")
+}
+
 /// What a Burn training run knows that a schedule needs: the training items, the batch size,
 /// gradient accumulation, epochs and devices. From them comes the number of optimizer updates
 /// per epoch exactly as Burn's `Learner` counts them (so no epoch boundary can shift).
@@ -326,7 +332,9 @@ impl LearnerSchedule {
     /// [`ScheduleError::RecordMismatch`] naming what differs, [`ScheduleError::RecordIncomplete`],
     /// or an unreadable file (as `RecordIncomplete` naming the path).
     pub fn check_resume(&mut self, artifact_dir: &Path, epoch: usize) -> Result<(), ScheduleError> {
-        let path = artifact_dir.join(CHECKPOINT_DIR).join(format!("scheduler-{epoch}.bpk"));
+        let path = artifact_dir
+            .join(CHECKPOINT_DIR)
+            .join(checkpoint_file("scheduler", epoch));
         let record = LrSchedulerRecord::load(&path)
             .map_err(|e| ScheduleError::RecordIncomplete(format!("{} ({e:?})", path.display())))?;
         self.check_record(&record)

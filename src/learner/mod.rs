@@ -25,7 +25,7 @@ mod observe;
 mod plateau;
 mod renderer;
 
-pub use attach::{LearnerRun, LearnerSchedule, PlateauWatch, CHECKPOINT_DIR};
+pub use attach::{checkpoint_file, LearnerRun, LearnerSchedule, PlateauWatch, CHECKPOINT_DIR};
 pub use divergence::{Divergence, NonFiniteLossGuard, OnNonFinite, StepLoss, StopRequest};
 pub use metric::GroupLearningRateMetric;
 pub use observe::{LrObserver, LrUpdate};

@@ -214,7 +214,7 @@ pub fn draw(chart: &Chart, path: &Path) -> Result<(), MonitorError> {
     image
         .write_to(&mut png, image::ImageFormat::Png)
         .map_err(|e| plot_err(e.to_string()))?;
-    super::write_file(path, png.get_ref(), super::Output::Named)
+    super::files::write_file(path, png.get_ref(), super::files::Output::Named)
 }
 
 fn render(c: &Chart, buf: &mut [u8]) -> Result<(), String> {

@@ -233,7 +233,7 @@ impl LrFindResult {
     /// The `max_lr` to give OneCycle and which suggestion it is: the steepest descent (Lightning's `suggestion()`; Smith's
     /// LR where the loss falls fastest, near the largest LR at which it still falls), else the
     /// valley, else the minimum / 10. fastai's valley sits lower (here, on CIFAR-10 with SGD, it
-    /// trains slower in a short OneCycle run: see the README).
+    /// trains slower in a short OneCycle run: see docs/look-at-it.md).
     pub fn recommended_max_lr(&self) -> Option<f64> {
         self.recommendation().map(|(lr, _)| lr)
     }

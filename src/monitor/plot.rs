@@ -77,7 +77,7 @@ pub fn lr_schedule(trace: &LrTrace, title: &str, path: &Path) -> Result<(), Moni
         )));
     }
     let total = trace.rows.len() as u64;
-    let series = |f: &dyn Fn(&super::LrRow) -> f64| {
+    let series = |f: &dyn Fn(&super::lr_log::LrRow) -> f64| {
         let mut t = Thinner::new(total, MAX_POINTS);
         trace.rows.iter().for_each(|r| t.push((r.step as f64, f(r))));
         t.finish()

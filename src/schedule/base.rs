@@ -296,6 +296,18 @@ macro_rules! schedule_config {
 
         $crate::schedule::base::schedule_config!(@field [$(#[$meta])*] $name [] [] [] [] [] [] $($fields)*);
     };
+    // An optional field (default `None`) with a setter that takes the value.
+    (@field $metas:tt $name:ident [$($all:tt)*] [$($shadow:tt)*] [$($names:ident)*] [$($fill:tt)*] [$($dflt:tt)*] [$($set:tt)*]
+        $(#[$fm:meta])* pub $f:ident : Option<$t:ty> = None => $setter:ident, $($rest:tt)*) => {
+        $crate::schedule::base::schedule_config!(@field $metas $name
+            [$($all)* $(#[$fm])* pub $f: Option<$t>,]
+            [$($shadow)* #[serde(default)] $f: Option<$t>,]
+            [$($names)* $f]
+            [$($fill)* $f,]
+            [$($dflt)* $f: None,]
+            [$($set)* #[doc = concat!("Sets `", stringify!($f), "`.")] pub fn $setter(mut self, $f: $t) -> Self { self.$f = Some($f); self }]
+            $($rest)*);
+    };
     // A field with a default and a setter.
     (@field $metas:tt $name:ident [$($all:tt)*] [$($shadow:tt)*] [$($names:ident)*] [$($fill:tt)*] [$($dflt:tt)*] [$($set:tt)*]
         $(#[$fm:meta])* pub $f:ident : $t:ty = $d:expr => $setter:ident, $($rest:tt)*) => {

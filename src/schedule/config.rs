@@ -354,6 +354,10 @@ impl SchedulerConfig {
 
 /// What composites ask of their children: each question goes to the variant's config.
 impl ScheduleKind for SchedulerConfig {
+    fn kind(&self) -> &'static str {
+        SchedulerConfig::kind(self)
+    }
+
     fn unit(&self) -> Unit {
         self.as_kind().unit()
     }

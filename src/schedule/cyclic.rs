@@ -253,6 +253,10 @@ impl ClosedForm for CyclicLr {
 pub type CyclicLrScheduler = ClosedFormScheduler<CyclicLr>;
 
 impl ScheduleKind for CyclicLrSchedulerConfig {
+    fn kind(&self) -> &'static str {
+        Self::NAME
+    }
+
     fn unit(&self) -> Unit {
         self.unit
     }

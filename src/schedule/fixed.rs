@@ -74,6 +74,10 @@ impl ClosedForm for FixedLr {
 }
 
 impl ScheduleKind for FixedLrSchedulerConfig {
+    fn kind(&self) -> &'static str {
+        Self::NAME
+    }
+
     fn unit(&self) -> Unit {
         Unit::Iteration
     }

@@ -1,6 +1,7 @@
-//! [`ScheduleKind`]: what every schedule type's config answers for a run. [`SchedulerConfig`]
-//! (super::SchedulerConfig) dispatches its methods to the variant's config; a new schedule
-//! implements the two required methods and overrides a default only where it differs.
+//! [`ScheduleKind`]: what every schedule type's config answers for a run.
+//! [`SchedulerConfig`](super::SchedulerConfig) dispatches its methods to the variant's config; a
+//! new schedule implements the required methods (`closed_form_kind!` writes them for a closed
+//! form) and overrides a default only where it differs.
 
 use super::base::Schedule;
 use super::base::Unit;
@@ -9,6 +10,9 @@ use super::run::RunInfo;
 
 /// What every schedule type's config answers for a run (see the module docs).
 pub(crate) trait ScheduleKind {
+    /// The schedule's TOML `type` (its config's `NAME`).
+    fn kind(&self) -> &'static str;
+
     /// The unit the schedule counts in.
     fn unit(&self) -> Unit;
 
@@ -60,6 +64,10 @@ macro_rules! closed_form_kind {
         pub type $scheduler = $crate::schedule::base::ClosedFormScheduler<$form>;
 
         impl $crate::schedule::kind::ScheduleKind for $config {
+            fn kind(&self) -> &'static str {
+                Self::NAME
+            }
+
             fn unit(&self) -> $crate::schedule::base::Unit {
                 self.unit
             }

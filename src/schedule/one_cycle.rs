@@ -408,6 +408,10 @@ impl ClosedForm for OneCycleLr {
 pub type OneCycleLrScheduler = ClosedFormScheduler<OneCycleLr>;
 
 impl ScheduleKind for OneCycleLrSchedulerConfig {
+    fn kind(&self) -> &'static str {
+        Self::NAME
+    }
+
     fn unit(&self) -> Unit {
         self.unit
     }

@@ -402,6 +402,10 @@ impl LrScheduler for ReduceLrOnPlateauScheduler {
 }
 
 impl ScheduleKind for ReduceLrOnPlateauSchedulerConfig {
+    fn kind(&self) -> &'static str {
+        Self::NAME
+    }
+
     fn unit(&self) -> Unit {
         self.unit
     }

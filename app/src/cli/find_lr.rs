@@ -93,7 +93,7 @@ pub(super) fn run(args: FindLrArgs) -> Result<()> {
         ),
     };
     crate::paths::check_output_dir(&out, what)?;
-    for file in [crate::find_lr::LR_FIND_CSV, burn_lr::monitor::plot::LR_FIND_PNG] {
+    for file in [crate::run::layout::LR_FIND_CSV, crate::run::layout::LR_FIND_PNG] {
         crate::paths::check_own_file(&out, file, what, "find-lr")?;
     }
     burn_lr::monitor::remove_stale_temp_files(&out);

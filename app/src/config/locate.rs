@@ -10,6 +10,12 @@ use std::path::Path;
 /// # Errors
 /// That line, for malformed TOML, unknown keys, wrong types and invalid schedule parameters.
 pub fn parse_toml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    parse_toml_at(text).map_err(|(_, message)| message)
+}
+
+/// [`parse_toml`], with the path of the value the error is about (`optimizer.lr`,
+/// `param_groups[1]`, `.` for the top level) next to the message.
+pub(super) fn parse_toml_at<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, (String, String)> {
     serde_path_to_error::deserialize(toml::Deserializer::new(text)).map_err(|err| {
         let inner = err.inner();
         let location = inner
@@ -27,7 +33,9 @@ pub fn parse_toml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Strin
             m if m.is_empty() => "a value is missing here (is the file cut short?)".to_string(),
             m => m,
         };
-        format!("{location}{}{message}", key_path(&err.path().to_string()))
+        let path = err.path().to_string();
+        let message = format!("{location}{}{message}", key_path(&path));
+        (path, message)
     })
 }
 

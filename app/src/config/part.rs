@@ -2,7 +2,7 @@
 //! `burn-lr schedule --config` reads).
 
 use super::error::ConfigError;
-use super::locate::{located, parse_toml};
+use super::locate::{located, parse_toml, parse_toml_at};
 use super::schema::{ParamGroupConfig, TrainConfig};
 use burn_lr::schedule::SchedulerConfig;
 use std::path::{Path, PathBuf};
@@ -35,15 +35,23 @@ fn stand_ins() -> [(&'static str, &'static str, toml::Value); 5] {
     ]
 }
 
-/// Whether `tables` holds every key a training config requires (each of [`stand_ins`], and
-/// `params` in every `[[param_groups]]` table): then it is read as a whole config.
-fn is_whole(tables: &toml::Table) -> bool {
+/// Whether the value at `path` (an error's) is a table that lacks a key a training config
+/// requires and a part may leave out (one of [`stand_ins`], or `params` of a
+/// `[[param_groups]]` table), or the top level while such a table is absent: an error there
+/// is the part's incompleteness, which the stand-ins fill, not a mistake in it.
+fn lacks_required(tables: &toml::Table, path: &str) -> bool {
     let has = |table: &str, key: &str| tables.get(table).and_then(|t| t.get(key)).is_some();
-    let groups_whole = match tables.get("param_groups") {
-        Some(toml::Value::Array(groups)) => groups.iter().all(|g| g.get("params").is_some()),
-        _ => true,
-    };
-    stand_ins().iter().all(|(table, key, _)| has(table, key)) && groups_whole
+    let incomplete = |table: &str| stand_ins().iter().any(|(t, key, _)| *t == table && !has(t, key));
+    match path {
+        "." => stand_ins().iter().any(|(t, _, _)| !tables.contains_key(*t)),
+        "model" | "optimizer" | "training" => incomplete(path),
+        group => group
+            .strip_prefix("param_groups[")
+            .and_then(|rest| rest.strip_suffix(']'))
+            .and_then(|i| i.parse::<usize>().ok())
+            .and_then(|i| tables.get("param_groups")?.get(i))
+            .is_some_and(|g| g.get("params").is_none()),
+    }
 }
 
 impl ConfigPart {
@@ -69,15 +77,19 @@ impl ConfigPart {
             message,
         };
         let mut tables: toml::Table = parse_toml(text).map_err(parse)?;
-        if is_whole(&tables) {
-            // A whole training config, read with the positions of its own text.
-            let cfg: TrainConfig = parse_toml(text).map_err(parse)?;
-            cfg.validate()?;
-            return Ok(Self {
-                lr: Some(cfg.optimizer.lr),
-                scheduler: cfg.scheduler,
-                param_groups: cfg.param_groups,
-            });
+        // A whole training config, read with the positions of its own text; a part whose
+        // first error is a required key it leaves out goes through the stand-ins.
+        match parse_toml_at::<TrainConfig>(text) {
+            Ok(cfg) => {
+                cfg.validate()?;
+                return Ok(Self {
+                    lr: Some(cfg.optimizer.lr),
+                    scheduler: cfg.scheduler,
+                    param_groups: cfg.param_groups,
+                });
+            }
+            Err((path, message)) if !lacks_required(&tables, &path) => return Err(parse(message)),
+            Err(_) => {}
         }
         let lr = match tables.get("optimizer").and_then(|o| o.get("lr")) {
             Some(toml::Value::Float(lr)) => Some(*lr),
@@ -114,20 +126,40 @@ impl ConfigPart {
 mod tests {
     use super::*;
 
+    const WHOLE: &str =
+        "[model]\narch = \"tiny\"\n[optimizer]\nname = \"sgd\"\nlr = 0.1\n[training]\nepochs = 1\nbatch_size = 2\n";
+
+    fn tables(text: &str) -> toml::Table {
+        text.parse().unwrap()
+    }
+
     #[test]
-    fn a_part_is_told_from_a_whole_config_by_its_keys_not_by_an_error_message() {
-        let whole =
-            "[model]\narch = \"tiny\"\n[optimizer]\nname = \"sgd\"\nlr = 0.1\n[training]\nepochs = 1\nbatch_size = 2\n";
-        assert!(is_whole(&whole.parse().unwrap()));
-        assert!(!is_whole(&"[optimizer]\nlr = 0.1\n".parse().unwrap()));
-        let group = format!("{whole}[[param_groups]]\nlr = 0.01\n");
-        assert!(!is_whole(&group.parse().unwrap()), "a group without params is a part");
-        // A whole config whose schedule lacks a key: the schedule's own message, on its line.
-        let err = ConfigPart::from_toml(&format!("{whole}[scheduler]\ntype = \"step\"\n")).unwrap_err();
+    fn a_part_is_told_from_a_whole_config_by_the_keys_it_lacks_not_by_an_error_message() {
+        assert!(!lacks_required(&tables(WHOLE), "."));
+        assert!(!lacks_required(&tables(WHOLE), "model"));
+        let part = tables("[optimizer]\nlr = 0.1\n");
+        assert!(lacks_required(&part, ".") && lacks_required(&part, "optimizer"));
+        assert!(!lacks_required(&part, "scheduler"));
+        let group = tables(&format!("{WHOLE}[[param_groups]]\nlr = 0.01\n"));
+        assert!(lacks_required(&group, "param_groups[0]"), "a group without params");
+        // A whole config whose schedule lacks a key: the schedule's own message.
+        let err = ConfigPart::from_toml(&format!("{WHOLE}[scheduler]\ntype = \"step\"\n")).unwrap_err();
         assert!(err.to_string().contains("step_size"), "{err}");
-        // A part with a bad value: named with its table, key and line.
-        let err = ConfigPart::from_toml("[scheduler]\ntype = \"fixed\"\n[optimizer]\nlr = \"x\"\n").unwrap_err();
+        // A part's own mistake is the parser's, with its position (here the table's).
+        let err = ConfigPart::from_toml("[scheduler]\n  type = \"stpe\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 1, column 1: [scheduler]") && err.contains("did you mean"),
+            "{err}"
+        );
+        // A part with a bad value after a table that lacks its required key: named with its
+        // table, key and line.
+        let err =
+            ConfigPart::from_toml("[model]\n[scheduler]\ntype = \"fixed\"\n[optimizer]\nlr = \"x\"\n").unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("line 4") && text.contains("lr"), "{text}");
+        assert!(text.contains("line 5") && text.contains("lr"), "{text}");
+        // A part that only leaves keys out is read.
+        assert!(ConfigPart::from_toml("[scheduler]\ntype = \"step\"\nstep_size = 2\n").is_ok());
     }
 }

@@ -1,7 +1,7 @@
 //! `[training] cpu_conv`: the convolution of a CPU run. Burn's flex backend convolves by im2col +
 //! GEMM (its input gradient through a transposed convolution, its weight gradient as a
 //! convolution of swapped dimensions); oneDNN, the library behind PyTorch's CPU convolutions,
-//! is ~2x faster on a ResNet step here (app README, "Speed"). oneDNN runs through a Burn backend
+//! is ~2x faster on a ResNet step here (docs/measured.md, "Speed"). oneDNN runs through a Burn backend
 //! extension ([`extension::OneDnnConv`]) for the forward pass and both gradients; batch norm,
 //! pooling and everything else stay Burn's, and GPU devices never use it.
 //!
@@ -102,7 +102,7 @@ impl ConvKernel {
 /// Makes oneDNN's idle OpenMP threads sleep at once instead of spinning
 /// (`OMP_WAIT_POLICY=PASSIVE`), unless the environment sets `OMP_WAIT_POLICY` itself: spinning,
 /// they hold a core that Burn's own threads need between two convolutions (the ResNet-20 step
-/// ~11% faster here, app README "Speed"). OpenMP reads it when oneDNN is first opened: call it
+/// ~11% faster here, docs/measured.md, "Speed"). OpenMP reads it when oneDNN is first opened: call it
 /// first thing in `main`, before other threads start (it sets an environment variable).
 pub fn passive_openmp_threads() {
     if std::env::var_os("OMP_WAIT_POLICY").is_none() {

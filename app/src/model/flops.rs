@@ -127,7 +127,7 @@ mod tests {
         assert_eq!(r9.train_flops(), 3 * page);
         // ResNet-20's usual 41 M multiply-adds per image; ResNet-8's and ResNet-18's (CIFAR stem,
         // 0.56 G) by the same count. Training: ResNet-8 0.075 GFLOP, ResNet-20 0.245, ResNet-9
-        // 2.28, ResNet-18 3.33 (app README, GPU).
+        // 2.28, ResNet-18 3.33 (docs/gpu-training.md).
         for (arch, flops) in [
             (Arch::Resnet8, 25003264),
             (Arch::Resnet20, 81626368),

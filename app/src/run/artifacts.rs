@@ -5,7 +5,6 @@ use crate::error::TrainError;
 
 use burn_lr::monitor::plot::EpochPoint;
 use burn_lr::monitor::Output;
-pub use burn_lr::monitor::TMP_PREFIX;
 use std::path::Path;
 
 /// One finished epoch, as printed and written to `metrics.csv`.

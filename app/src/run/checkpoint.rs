@@ -15,9 +15,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-/// Temporary files of an unfinished checkpoint write start with this.
-const TMP_PREFIX: &str = ".partial-";
-
 /// Which checkpoint files of each epoch have been written completely (or failed), shared between
 /// Burn's checkpointer threads and the end-of-epoch hook that waits for them.
 #[derive(Clone, Default)]
@@ -94,7 +91,7 @@ impl SealedFileCheckpointer {
     fn write<R: Checkpoint>(&self, epoch: usize, record: R) -> Result<(), CheckpointerError> {
         std::fs::create_dir_all(&self.dir).map_err(CheckpointerError::IOError)?;
         let file_name = file_name(self.name, epoch);
-        let tmp = self.dir.join(format!("{TMP_PREFIX}{file_name}"));
+        let tmp = self.dir.join(format!("{PARTIAL_PREFIX}{file_name}"));
         record.save(tmp.clone())?;
         std::fs::OpenOptions::new()
             .write(true)
@@ -123,7 +120,7 @@ fn seal_in_place(dir: &Path, tmp: &Path, name: &str) -> std::io::Result<()> {
 
 /// `run-N.toml`, the run's seal of epoch `epoch` ([`SEAL`]).
 pub fn seal_name(epoch: usize) -> String {
-    format!("{SEAL}-{epoch}.toml")
+    seal_file(epoch)
 }
 
 /// Writes the run's seal of `epoch` ([`SEAL`]) into the checkpoint folder `dir`, as Burn's
@@ -134,7 +131,7 @@ pub fn seal_name(epoch: usize) -> String {
 pub fn write_seal(dir: &Path, epoch: usize, contents: &[u8]) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let name = seal_name(epoch);
-    let tmp = dir.join(format!("{TMP_PREFIX}{name}"));
+    let tmp = dir.join(format!("{PARTIAL_PREFIX}{name}"));
     let mut f = std::fs::File::create(&tmp)?;
     f.write_all(contents)?;
     f.sync_all()?;
@@ -183,7 +180,7 @@ impl<R: Checkpoint> Checkpointer<R> for SealedFileCheckpointer {
 }
 
 fn file_name(kind: &str, epoch: usize) -> String {
-    format!("{kind}-{epoch}.bpk")
+    checkpoint_file(kind, epoch)
 }
 
 /// `dir/<kind>-<epoch>.bpk`.
@@ -193,7 +190,7 @@ pub fn file_path(dir: &Path, kind: &str, epoch: usize) -> PathBuf {
 
 fn sidecar(path: &Path) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
-    s.push(".md5");
+    s.push(DIGEST_SUFFIX);
     PathBuf::from(s)
 }
 
@@ -276,7 +273,7 @@ pub fn seals_epochs(dir: &Path) -> bool {
         .any(|e| e.file_name().to_string_lossy().starts_with(&format!("{SEAL}-")));
     let said = dir
         .parent()
-        .and_then(|run| std::fs::read_to_string(run.join("run.toml")).ok())
+        .and_then(|run| std::fs::read_to_string(run.join(RUN_TOML)).ok())
         .is_some_and(|text| text.lines().any(|l| l.replace(' ', "") == "epoch_seals=true"));
     any_seal || said
 }
@@ -327,16 +324,18 @@ pub fn remove_epoch(dir: &Path, epoch: usize) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Removes the temporary files unfinished checkpoint writes left in `dir` (a kill -9); returns
-/// how many.
+/// Removes the temporary files unfinished checkpoint writes left in `dir` (a kill -9): Burn's
+/// records being written, and the seals being written by a process that no longer runs;
+/// returns how many.
 pub fn remove_partial_files(dir: &Path) -> usize {
     std::fs::read_dir(dir)
         .into_iter()
         .flatten()
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().starts_with(TMP_PREFIX))
+        .filter(|e| e.file_name().to_string_lossy().starts_with(PARTIAL_PREFIX))
         .filter(|e| std::fs::remove_file(e.path()).is_ok())
         .count()
+        + burn_lr::monitor::remove_stale_temp_files(dir)
 }
 
 #[cfg(test)]

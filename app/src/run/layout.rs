@@ -11,14 +11,16 @@
 //!   lr.csv                 LR_CSV          one row per optimizer update
 //!   tensorboard/           TENSORBOARD_DIR events.out.tfevents.* (EVENT_FILE_PREFIX)
 //!   lr_schedule.png, loss.png, accuracy.png
-//!   checkpoint/            CHECKPOINT_DIR  model-N.bpk, optim-N.bpk, scheduler-N.bpk (KINDS),
-//!                                          run-N.toml (SEAL), each with its .md5
+//!   checkpoint/            CHECKPOINT_DIR  model-N.bpk, optim-N.bpk, scheduler-N.bpk (KINDS,
+//!                                          checkpoint_file), run-N.toml (seal_file), each
+//!                                          with its .md5 (DIGEST_SUFFIX)
 //!   train/, valid/         TRAIN_LOGS, VALID_LOGS: Burn's epoch-N/*.log
 //!   experiment.log         EXPERIMENT_LOG  Burn's log
+//! <out>/lr_find.csv, lr_find.png   LR_FIND_CSV, LR_FIND_PNG (burn-lr find-lr)
 //! <compare dir>/  <config stem>/ (a run each), summary.md (SUMMARY_MD), compare_*.png
 //! ```
 
-pub use burn_lr::learner::CHECKPOINT_DIR;
+pub use burn_lr::learner::{checkpoint_file, CHECKPOINT_DIR};
 pub use burn_lr::monitor::overlay::{COMPARE_ACCURACY_PNG, COMPARE_LR_PNG};
 pub use burn_lr::monitor::plot::{ACCURACY_PNG, LOSS_PNG, LR_FIND_PNG, LR_SCHEDULE_PNG};
 pub use burn_lr::monitor::{EVENT_FILE_PREFIX, LR_CSV, TMP_PREFIX};
@@ -39,6 +41,8 @@ pub const RUN_TOML: &str = "run.toml";
 pub const METRICS_CSV: &str = "metrics.csv";
 /// The TensorBoard event files of a run.
 pub const TENSORBOARD_DIR: &str = "tensorboard";
+/// The LR range test's table (`burn-lr find-lr`; next to `lr_find.png`, not part of a run).
+pub const LR_FIND_CSV: &str = "lr_find.csv";
 /// `compare`'s table of its runs.
 pub const SUMMARY_MD: &str = "summary.md";
 
@@ -55,6 +59,17 @@ pub const SCHEDULER: &str = "scheduler";
 /// ended (`run::dir::seal`). Written last, it is the epoch's commit: a checkpoint without it is
 /// not resumed from.
 pub const SEAL: &str = "run";
+
+/// A checkpoint file being written starts with this (Burn writes it, the checkpointer renames
+/// it into place); a killed process's are removed before a run starts.
+pub const PARTIAL_PREFIX: &str = ".partial-";
+/// The suffix of a checkpoint file's seal: `model-3.bpk.md5` (`md5sum -c` format).
+pub const DIGEST_SUFFIX: &str = ".md5";
+
+/// The run's seal of `epoch`: `run-3.toml` in [`CHECKPOINT_DIR`].
+pub fn seal_file(epoch: usize) -> String {
+    format!("{SEAL}-{epoch}.toml")
+}
 
 /// What a run writes into its artifact directory; `--overwrite` deletes exactly these.
 pub const RUN_ARTIFACTS: [&str; 12] = [

@@ -96,6 +96,10 @@ impl Schedule for Chained {
 }
 
 impl<C: ScheduleKind> ScheduleKind for ChainedSchedulerConfig<C> {
+    fn kind(&self) -> &'static str {
+        Self::NAME
+    }
+
     fn unit(&self) -> Unit {
         Unit::Iteration
     }
@@ -131,12 +135,12 @@ impl<C: ScheduleKind> ScheduleKind for ChainedSchedulerConfig<C> {
                 "needs at least one scheduler",
             ));
         }
-        for (i, child) in self.schedulers.iter().enumerate() {
+        for child in &self.schedulers {
             child.factor_check(run).map_err(|why| {
                 ScheduleError::invalid(
                     Self::NAME,
                     "schedulers",
-                    format!("[{i}]"),
+                    child.kind(),
                     format!(
                         "{why}: PyTorch's ChainedScheduler multiplies factors of the base LR, and a child that \
                          sets the LR itself discards the other factors; combine it with sequential or warmup instead"

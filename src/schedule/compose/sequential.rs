@@ -156,6 +156,10 @@ impl Schedule for Sequential {
 }
 
 impl<C: ScheduleKind> ScheduleKind for SequentialLrSchedulerConfig<C> {
+    fn kind(&self) -> &'static str {
+        Self::NAME
+    }
+
     fn unit(&self) -> Unit {
         self.milestone_unit()
     }

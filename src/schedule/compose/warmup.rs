@@ -174,6 +174,10 @@ impl Schedule for Warmup {
 }
 
 impl<C: ScheduleKind> ScheduleKind for WarmupSchedulerConfig<C> {
+    fn kind(&self) -> &'static str {
+        Self::NAME
+    }
+
     fn unit(&self) -> Unit {
         self.schedule.unit()
     }

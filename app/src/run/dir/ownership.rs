@@ -4,7 +4,6 @@
 use crate::run::layout::*;
 
 use crate::error::TrainError;
-use crate::run::artifacts::TMP_PREFIX;
 use burn_lr::monitor::{file_kind, EVENT_FILE_PREFIX, LR_CSV};
 use std::fs::File;
 use std::io::Write;
