@@ -336,6 +336,7 @@ fn every_table_name_is_the_config_kind_and_the_record_kind() {
             "sequential" => "milestones = [1]\n[[schedulers]]\ntype = \"fixed\"\n[[schedulers]]\ntype = \"fixed\"",
             "chained" => "[[schedulers]]\ntype = \"fixed\"",
             "warmup" => "[warmup]\nsteps = 1\n[schedule]\ntype = \"fixed\"",
+            "swa" => "[swa]\nswa_start = 1\nswa_lr = 0.1\n[schedule]\ntype = \"fixed\"",
             "warmup_stable_decay" => "num_warmup_steps = 1\nnum_decay_steps = 1",
             "inverse_sqrt" => "num_warmup_steps = 2",
             "noam" => "factor = 1.0",

@@ -305,3 +305,46 @@ fn a_changed_resume_fails_on_the_change_before_any_data_is_read() {
     );
     assert!(!err.contains("no-data"), "{err}");
 }
+
+#[test]
+fn a_swa_table_trains_with_swalr_s_learning_rates_and_says_the_weights_are_not_averaged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    image_folder(&data, 2);
+    let config = tmp.path().join("swa.toml");
+    std::fs::write(
+        &config,
+        "[model]\narch = \"tiny\"\n[optimizer]\nname = \"sgd\"\nlr = 0.1\n[scheduler]\ntype = \"fixed\"\n\
+         [scheduler.swa]\nswa_start = 0\nswa_lr = 0.02\nanneal_epochs = 1\n\
+         [training]\nepochs = 3\nbatch_size = 4\ndevice = \"cpu\"\n",
+    )
+    .unwrap();
+    let art = tmp.path().join("a");
+    let out = burn_lr(&train_args(
+        config.to_str().unwrap(),
+        data.to_str().unwrap(),
+        art.to_str().unwrap(),
+    ));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.lines()
+            .filter(|l| l.contains("[scheduler.swa]") && l.contains("not averaged"))
+            .count()
+            == 1,
+        "{err}"
+    );
+    // 20 images at batch 4: 5 updates per epoch; epochs 0 and 1 at the base LR, epoch 2 at
+    // swa_lr (one annealing epoch).
+    let lr_csv = std::fs::read_to_string(art.join("lr.csv")).unwrap();
+    let lrs: Vec<f64> = lr_csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(lrs.len(), 15, "{lr_csv}");
+    assert!(
+        lrs[..10].iter().all(|&lr| lr == 0.1) && lrs[10..].iter().all(|&lr| lr == 0.02),
+        "{lr_csv}"
+    );
+}

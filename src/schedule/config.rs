@@ -5,7 +5,9 @@
 //! closed form and `impl ScheduleKind`) and one line in the list below.
 
 use super::base::{Schedule, Unit};
-use super::compose::{ChainedSchedulerConfig, SequentialLrSchedulerConfig, WarmupSchedulerConfig, WarmupSpec};
+use super::compose::{
+    ChainedSchedulerConfig, SequentialLrSchedulerConfig, SwaSchedulerConfig, SwaSpec, WarmupSchedulerConfig, WarmupSpec,
+};
 use super::constant::ConstantLrSchedulerConfig;
 use super::cosine_annealing::CosineAnnealingLrSchedulerConfig;
 use super::cosine_with_hard_restarts::CosineWithHardRestartsLrSchedulerConfig;
@@ -140,6 +142,9 @@ schedule_types! {
     Warmup(WarmupSchedulerConfig<SchedulerConfig>) = "warmup",
         aliases [],
         source "a [scheduler.warmup] table (PyTorch SequentialLR([LinearLR, X]))";
+    Swa(SwaSchedulerConfig<SchedulerConfig>) = "swa",
+        aliases ["swalr"],
+        source "a [scheduler.swa] table (PyTorch torch.optim.swa_utils.SWALR after the base schedule)";
     WarmupStableDecay(WarmupStableDecayLrSchedulerConfig) = "warmup_stable_decay",
         aliases ["wsd", "wsd_schedule", "get_wsd_schedule"],
         source "Hugging Face get_wsd_schedule";
@@ -253,6 +258,15 @@ fn type_of(value: Option<&toml::Value>) -> Result<&'static ScheduleType, String>
     }
 }
 
+/// The `[scheduler.<name>]` table of a phase (`warmup`, `swa`), its errors naming the key.
+fn phase<T: serde::de::DeserializeOwned>(name: &str, value: toml::Value) -> Result<T, String> {
+    match value {
+        toml::Value::Table(t) => serde_path_to_error::deserialize(toml::Value::Table(t))
+            .map_err(|e| format!("[scheduler.{name}] `{}`: {}", e.path(), e.inner())),
+        other => Err(format!("scheduler `{name}` must be a table, got {other}")),
+    }
+}
+
 /// A composite's `unit` becomes the `unit` of each child table that does not set its own.
 fn inherit_unit(table: &mut toml::Table) {
     let Some(unit) = table.get("unit").cloned() else {
@@ -263,7 +277,7 @@ fn inherit_unit(table: &mut toml::Table) {
     };
     for child in children {
         if let toml::Value::Table(child) = child {
-            let takes_unit = !matches!(type_of(child.get("type")), Ok(t) if t.name == FixedLrSchedulerConfig::NAME || t.name == WarmupSchedulerConfig::<()>::NAME);
+            let takes_unit = !matches!(type_of(child.get("type")), Ok(t) if t.name == FixedLrSchedulerConfig::NAME || t.name == WarmupSchedulerConfig::<()>::NAME || t.name == SwaSchedulerConfig::<()>::NAME);
             if takes_unit && !child.contains_key("unit") {
                 child.insert("unit".into(), unit.clone());
             }
@@ -275,16 +289,20 @@ impl SchedulerConfig {
     fn from_table(mut table: toml::Table) -> Result<Self, String> {
         let ty = type_of(table.get("type"))?;
         table.remove("type");
-        if ty.name != WarmupSchedulerConfig::<()>::NAME {
-            if let Some(warmup) = table.remove("warmup") {
-                let warmup: WarmupSpec = match warmup {
-                    toml::Value::Table(t) => serde_path_to_error::deserialize(toml::Value::Table(t))
-                        .map_err(|e| format!("[scheduler.warmup] `{}`: {}", e.path(), e.inner()))?,
-                    other => return Err(format!("scheduler `warmup` must be a table, got {other}")),
-                };
+        // The phases a table may carry around its schedule: SWALR outermost (its epochs count
+        // from the run's start), then a warmup.
+        let phased = ty.name != WarmupSchedulerConfig::<()>::NAME && ty.name != SwaSchedulerConfig::<()>::NAME;
+        if phased {
+            if let Some(swa) = table.remove("swa") {
+                let swa: SwaSpec = phase("swa", swa)?;
                 table.insert("type".into(), toml::Value::String(ty.name.into()));
-                let schedule = Self::from_table(table)?;
-                let schedule = Box::new(schedule);
+                let schedule = Box::new(Self::from_table(table)?);
+                return Ok(Self::Swa(SwaSchedulerConfig { swa, schedule }));
+            }
+            if let Some(warmup) = table.remove("warmup") {
+                let warmup: WarmupSpec = phase("warmup", warmup)?;
+                table.insert("type".into(), toml::Value::String(ty.name.into()));
+                let schedule = Box::new(Self::from_table(table)?);
                 return Ok(Self::Warmup(WarmupSchedulerConfig { warmup, schedule }));
             }
         }

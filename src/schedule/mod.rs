@@ -59,6 +59,7 @@
 //! | `sequential` | [`SequentialLrSchedulerConfig`] | PyTorch `SequentialLR` | epoch (milestones) |
 //! | `chained` | [`ChainedSchedulerConfig`] | PyTorch `ChainedScheduler` | – |
 //! | `warmup` (a `[scheduler.warmup]` table) | [`WarmupSchedulerConfig`] | `SequentialLR([LinearLR, X])` | its own length |
+//! | `swa` (a `[scheduler.swa]` table) | [`SwaSchedulerConfig`] | PyTorch `SWALR` after the base schedule (`torch.optim.swa_utils`) | epoch |
 //! | `warmup_stable_decay` | [`WarmupStableDecayLrSchedulerConfig`] | HF `get_wsd_schedule` | iteration |
 //! | `inverse_sqrt` | [`InverseSqrtLrSchedulerConfig`] | HF `get_inverse_sqrt_schedule` | iteration |
 //! | `noam` | [`NoamLrSchedulerConfig`] | Burn `NoamLrScheduler` | iteration |
@@ -123,7 +124,10 @@ pub mod warm_restarts;
 pub mod warmup_stable_decay;
 
 pub use base::{ClosedForm, ClosedFormScheduler, Unit};
-pub use compose::{ChainedSchedulerConfig, SequentialLrSchedulerConfig, WarmupMode, WarmupSchedulerConfig, WarmupSpec};
+pub use compose::{
+    ChainedSchedulerConfig, SequentialLrSchedulerConfig, SwaSchedulerConfig, SwaSpec, WarmupMode,
+    WarmupSchedulerConfig, WarmupSpec,
+};
 pub use config::{resolve_type, ScheduleType, SchedulerConfig, SCHEDULE_TYPES};
 pub use constant::{ConstantLrScheduler, ConstantLrSchedulerConfig};
 pub use cosine_annealing::{AfterTMax, CosineAnnealingLrScheduler, CosineAnnealingLrSchedulerConfig};

@@ -9,7 +9,7 @@ use burn::optim::ModuleOptimizer;
 use burn::tensor::Device;
 use burn_lr::learner::{LearnerRun, LearnerSchedule};
 use burn_lr::optim::{CycledAdamWConfig, CycledSgdConfig};
-use burn_lr::schedule::MomentumCell;
+use burn_lr::schedule::{MomentumCell, SchedulerConfig};
 
 /// The optimizer of `[optimizer]`, as PyTorch defines it (SGD dampening 0, L2 weight decay;
 /// AdamW decoupled decay). With a `momentum` cell (a schedule with `cycle_momentum`), SGD's
@@ -94,6 +94,23 @@ pub(crate) fn schedule_for(
         for warning in schedule.warnings() {
             tell!("warning: {warning}");
         }
+        if let Some(warning) = swa_without_averaging(cfg) {
+            tell!("warning: {warning}");
+        }
     }
     Ok(schedule)
+}
+
+/// The warning for a `[scheduler.swa]` (SWALR's learning rates) in a run that keeps the weights
+/// it steps: the averaged model SWA evaluates is not kept.
+fn swa_without_averaging(cfg: &TrainConfig) -> Option<String> {
+    let groups = cfg.param_groups.iter().filter_map(|g| g.scheduler.as_ref());
+    std::iter::once(&cfg.scheduler)
+        .chain(groups)
+        .any(|s| matches!(s, SchedulerConfig::Swa(_)))
+        .then(|| {
+            "[scheduler.swa] sets SWALR's learning rates, but this run keeps and evaluates the weights it steps: \
+             the weights are not averaged (no SWA model)"
+                .to_string()
+        })
 }

@@ -1,13 +1,15 @@
-//! Composition: `SequentialLR`, `ChainedScheduler` and warmup, nestable to any depth, each child
-//! keeping its own unit. Everything is evaluated per optimizer update `k`, so a composite is as
+//! Composition: `SequentialLR`, `ChainedScheduler`, warmup and SWALR after a schedule, nestable
+//! to any depth, each child keeping its own unit. Everything is evaluated per optimizer update `k`, so a composite is as
 //! closed-form (and as resumable) as its children.
 
 mod chained;
 mod sequential;
+mod swa;
 mod warmup;
 
 pub use chained::ChainedSchedulerConfig;
 pub use sequential::SequentialLrSchedulerConfig;
+pub use swa::{SwaSchedulerConfig, SwaSpec};
 pub use warmup::{WarmupMode, WarmupSchedulerConfig, WarmupSpec};
 
 /// The first `n` LRs of a `[scheduler]` table at base LR 1, one update per epoch (for the
