@@ -66,3 +66,13 @@ impl ConfigError {
         }
     }
 }
+
+/// Reads the config file at `path` and parses its text with `parse`; an error names the file
+/// (and, where it can be found, the line).
+pub(super) fn read_file<T>(path: &Path, parse: impl FnOnce(&str) -> Result<T, ConfigError>) -> Result<T, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.into(),
+        source,
+    })?;
+    parse(&text).map_err(|e| e.in_file(path, &text))
+}

@@ -1,7 +1,7 @@
 //! [`ConfigPart`]: any part of a training config, checked key by key as in a whole one (what
 //! `burn-lr schedule --config` reads).
 
-use super::error::ConfigError;
+use super::error::{read_file, ConfigError};
 use super::locate::{located, parse_toml, parse_toml_at};
 use super::schema::{ParamGroupConfig, TrainConfig};
 use burn_lr::schedule::SchedulerConfig;
@@ -60,11 +60,7 @@ impl ConfigPart {
     /// # Errors
     /// [`ConfigError`] naming the file, the table, the key and (where it can be found) its line.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.into(),
-            source,
-        })?;
-        Self::from_toml(&text).map_err(|e| e.in_file(path, &text))
+        read_file(path, Self::from_toml)
     }
 
     /// Parses and checks TOML text.

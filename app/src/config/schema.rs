@@ -8,7 +8,7 @@ use burn_lr::schedule::SchedulerConfig;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-use super::error::ConfigError;
+use super::error::{read_file, ConfigError};
 use super::locate::parse_toml;
 
 /// A whole training run: `[model]`, `[data]`, `[optimizer]`, `[scheduler]`, `[training]`.
@@ -243,11 +243,7 @@ impl TrainConfig {
     /// # Errors
     /// [`ConfigError`] naming the file and the bad key or value.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.into(),
-            source,
-        })?;
-        Self::from_toml(&text).map_err(|e| e.in_file(path, &text))
+        read_file(path, Self::from_toml)
     }
 
     /// Parses and validates TOML text.
