@@ -50,6 +50,7 @@ pub use burn;
 #[cfg(all(feature = "burn-0-23", not(feature = "burn-0-22")))]
 pub extern crate burn_0_23 as burn;
 
+pub mod averaging;
 pub mod learner;
 #[cfg(feature = "monitor")]
 #[cfg_attr(docsrs, doc(cfg(feature = "monitor")))]
