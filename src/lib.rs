@@ -11,6 +11,8 @@
 //! - [`learner`]: the one entry point for a Burn `Learner` run, [`learner::LearnerSchedule`]:
 //!   updates per epoch as Burn counts them, the plateau feed, per-group schedules, a resume
 //!   check, a stop at the first non-finite loss.
+//! - [`averaging`]: weights evaluated but not stepped: PyTorch's `AveragedModel` (SWA, EMA) and
+//!   `update_bn`, Schedule-Free SGD / AdamW; depends on Burn only.
 //! - [`optim`]: SGD / AdamW as PyTorch defines them, whose momentum follows OneCycle / Cyclic
 //!   (`cycle_momentum`).
 //! - `monitor` (cargo feature `monitor`): `lr.csv`, TensorBoard event files, PNG plots, the LR

@@ -24,6 +24,14 @@ pub enum AveragingError {
     /// `update_bn` saw no running statistic change: no batch ran a BatchNorm in train mode.
     #[error("update_bn: no running statistic changed over the first batch: the forward must run the module it is given (in train mode, as update_bn sets it), not a `valid()` copy")]
     NoBatchStatistics,
+    /// A checkpoint that cannot continue this run's average.
+    #[error("cannot resume from {path}: {why}")]
+    Resume {
+        /// The checkpoint file.
+        path: String,
+        /// What it lacks or how it differs.
+        why: String,
+    },
     /// `update_bn` met a running statistic with momentum 0, which never records a batch.
     #[error("update_bn: the running statistic `{path}` has momentum 0: it never records a batch, so its average cannot be recomputed")]
     ZeroMomentum {

@@ -46,3 +46,23 @@ pub use schedule_free::{
     AdamWScheduleFreeConfig, ScheduleFree, ScheduleFreeState, ScheduleFreeWeights, SgdScheduleFreeConfig,
 };
 pub use update_bn::{update_bn, UpdateBnReport};
+
+/// Every float tensor of `module` flattened, in traversal order (for the Learner's wrappers).
+pub(crate) fn flat_tensors<M: crate::burn::module::Module>(module: &M) -> Vec<crate::burn::tensor::Tensor<1>> {
+    tensors::leaves(module).into_iter().map(|leaf| leaf.value).collect()
+}
+
+/// Which of [`flat_tensors`] are running statistics (PyTorch's buffers).
+pub(crate) fn buffer_flags<M: crate::burn::module::Module>(module: &M) -> Vec<bool> {
+    tensors::leaves(module).into_iter().map(|leaf| leaf.buffer).collect()
+}
+
+/// `module` with the tensors of [`flat_tensors`] replaced where `Some`.
+pub(crate) fn with_flat_tensors<M: crate::burn::module::Module>(
+    module: M,
+    values: &[Option<crate::burn::tensor::Tensor<1>>],
+) -> M {
+    tensors::rewrite(module, values)
+}
+
+pub(crate) use tensors::lerp;

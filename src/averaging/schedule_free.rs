@@ -261,6 +261,7 @@ fn build<M: Module>(
     }
     let weights = ScheduleFreeWeights {
         beta: shared.beta,
+        adamw: matches!(base, Base::AdamW { .. }),
         slots,
     };
     Ok((optimizer, weights))
@@ -409,6 +410,7 @@ impl<const D: usize> RecordState for ScheduleFreeState<D> {
 #[derive(Clone)]
 pub struct ScheduleFreeWeights {
     beta: f64,
+    adamw: bool,
     slots: HashMap<ParamId, ZSlot>,
 }
 
@@ -419,6 +421,33 @@ impl ScheduleFreeWeights {
     /// statistics are kept: recompute them for `x` with [`update_bn`](super::update_bn).
     pub fn eval<M: Module>(&self, model: M) -> M {
         model.valid().map(&mut ToX { weights: self })
+    }
+
+    /// Checks that an optimizer record (Burn's `checkpoint/optim-N.bpk`) holds this optimizer's
+    /// state (`z` and the reference's counters, AdamW's `exp_avg_sq`), so loading it does not
+    /// silently restart the average (Burn re-initializes a state it cannot read).
+    /// Errors: [`AveragingError::Resume`] naming what the record holds instead.
+    pub fn check_record(&self, record: crate::burn::optim::OptimizerRecord, path: &str) -> Result<(), AveragingError> {
+        let refuse = |why: &str| AveragingError::Resume {
+            path: path.to_string(),
+            why: why.to_string(),
+        };
+        if record.is_empty() {
+            return Err(refuse("it holds no optimizer state"));
+        }
+        let bytes = record.into_bytes().map_err(|e| refuse(&format!("unreadable ({e})")))?;
+        let holds = |name: &[u8]| bytes.windows(name.len()).any(|w| w == name);
+        let (sf, adam) = (holds(b".schedule_free"), holds(b".exp_avg_sq"));
+        match (sf, adam, self.adamw) {
+            (false, _, _) => Err(refuse("it was written by another optimizer (no schedule-free state)")),
+            (true, false, true) => Err(refuse(
+                "it was written by SGDScheduleFree, this run uses AdamWScheduleFree",
+            )),
+            (true, true, false) => Err(refuse(
+                "it was written by AdamWScheduleFree, this run uses SGDScheduleFree",
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// How many parameters have a `z` (were stepped by this optimizer value), of how many.

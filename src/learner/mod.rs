@@ -16,6 +16,11 @@
 //! - [`NonFiniteLossGuard`]: stops the run at the first NaN or infinite training loss
 //!   ([`Divergence`]: epoch, update, learning rate), so no NaN epoch is checkpointed.
 //!
+//! - [`AveragedLearnerModel`] / [`ScheduleFreeLearnerModel`]: your model wrapped so Burn steps
+//!   it and validates the average (SWA, EMA) or schedule-free's `x`, BatchNorm statistics
+//!   recomputed where they were never trained, checkpoints that resume exactly
+//!   (`examples/averaging.rs`).
+//!
 //! `examples/own_model.rs` shows them in a user's own `SupervisedTraining` run.
 
 mod attach;
@@ -24,6 +29,7 @@ mod metric;
 mod observe;
 mod plateau;
 mod renderer;
+mod weights;
 
 pub use attach::{checkpoint_file, LearnerRun, LearnerSchedule, PlateauWatch, CHECKPOINT_DIR};
 pub use divergence::{Divergence, NonFiniteLossGuard, OnNonFinite, StepLoss, StopRequest};
@@ -31,3 +37,4 @@ pub use metric::GroupLearningRateMetric;
 pub use observe::{LrObserver, LrUpdate};
 pub use plateau::{NeverStop, PlateauEarlyStopping};
 pub use renderer::{Progress, ProgressFn, QuietRenderer};
+pub use weights::{AveragedLearnerConfig, AveragedLearnerModel, ScheduleFreeLearnerModel};

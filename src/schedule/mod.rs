@@ -115,6 +115,7 @@ pub mod plateau;
 pub mod polynomial;
 pub mod polynomial_decay;
 mod record;
+pub(crate) use record::fnv1a;
 mod run;
 mod scheduler;
 pub mod step;
