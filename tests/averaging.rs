@@ -280,8 +280,9 @@ fn an_average_restored_from_its_parts_continues_exactly() {
 }
 
 /// Schedule-free AdamW with weight decay, warm-up, `r` and `weight_lr_power`: a run whose
-/// optimizer is saved after 4 updates and loaded into a fresh one continues bit for bit, and
-/// `x` is known again after the first update.
+/// optimizer is saved after 4 updates and loaded into a fresh one (of a model with other
+/// parameter ids, as in a new process) continues bit for bit, and `x` is known again after the
+/// first update.
 #[test]
 fn schedule_free_resumes_bit_exactly() {
     let dev = device().autodiff();
@@ -302,10 +303,13 @@ fn schedule_free_resumes_bit_exactly() {
     for i in 0..4 {
         model = step(model, &mut optim, i);
     }
-    let (fresh, fresh_weights) = config.init(&model).unwrap();
+    // A new process: a model with other parameter ids, its optimizer, then the checkpoint
+    // loaded into both (the model takes the ids of the run that wrote it, as Burn loads it).
+    let restarted = TanhNet::from_init(&t["init"], &dev);
+    let (fresh, fresh_weights) = config.init(&restarted).unwrap();
     let mut resumed = fresh.load_record(optim.to_record());
     assert_eq!(fresh_weights.known(), (0, 4));
-    let mut other = model.clone();
+    let mut other = restarted.load_record(model.clone().into_record());
     for i in 4..7 {
         model = step(model, &mut optim, i);
         other = step(other, &mut resumed, i);

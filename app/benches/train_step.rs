@@ -240,8 +240,8 @@ fn learner(arch: Arch, batch: usize, device: &Device) -> (Learner<ResNet>, Cifar
     let optim_cfg: OptimizerConfig =
         toml::from_str("name = \"sgd\"\nlr = 0.1\nmomentum = 0.9\nnesterov = true\nweight_decay = 5e-4")
             .expect("valid optimizer config");
-    let optim = optimizer(&optim_cfg, &schedule).expect("valid optimizer settings");
     let model = ResNet::new(arch, CLASSES.len(), &device.clone().autodiff()).with_conv_kernel(conv_kernel(device));
+    let (optim, _) = optimizer(&optim_cfg, &schedule, &model).expect("valid optimizer settings");
     let images = Tensor::random(
         [batch, 3, 32, 32],
         Distribution::Normal(0.0, 1.0),

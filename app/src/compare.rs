@@ -31,7 +31,8 @@ pub struct Contender {
 pub struct CompareRun {
     /// The contender's name.
     pub name: String,
-    /// `[scheduler] type`.
+    /// `[scheduler] type`, with the weights validated where they are not the stepped ones
+    /// (`cosine_annealing, SWALR + SWA average`, `fixed, schedule-free x (adamw_schedule_free)`).
     pub scheduler: String,
     /// Epochs the config trains.
     pub epochs_planned: usize,
@@ -250,7 +251,7 @@ pub fn train_all(contenders: &[Contender], opts: &TrainOptions) -> Result<Vec<Co
         };
         runs.push(CompareRun {
             name: c.name.clone(),
-            scheduler: c.config.scheduler.kind().to_string(),
+            scheduler: schedule_and_weights(&c.config),
             epochs_planned: c.config.training.epochs,
             epochs,
             lr,
@@ -280,6 +281,21 @@ fn options_for(c: &Contender, opts: &TrainOptions) -> TrainOptions {
     TrainOptions { start, ..opts.clone() }
 }
 
+/// `[scheduler] type` and, where they are not the stepped ones, the weights a run validates.
+fn schedule_and_weights(cfg: &TrainConfig) -> String {
+    let kind = match &cfg.scheduler {
+        burn_lr::schedule::SchedulerConfig::Swa(s) => format!("{}, SWALR", s.schedule.kind()),
+        other => other.kind().to_string(),
+    };
+    if cfg.optimizer.name.is_schedule_free() {
+        return format!("{kind}, schedule-free x ({})", cfg.optimizer.name.as_str());
+    }
+    match &cfg.averaging {
+        Some(a) => format!("{kind} + {}", a.describe().trim_start_matches("the ")),
+        None => kind,
+    }
+}
+
 /// The target validation accuracy, percent: `given`, else the first run's final accuracy (the
 /// baseline listed first, e.g. a fixed LR: "which schedules reach it, and how much sooner?");
 /// none when that run diverged or finished no epoch (its last finite epoch is no baseline).
@@ -306,16 +322,20 @@ pub fn summary(runs: &[CompareRun], target: Option<f64>, command: &str, data: &s
         }
         None => md += "Target: none (the first run diverged or finished no epoch; pass --target-accuracy).\n\n",
     }
-    md += "| run | scheduler | epochs | best val acc (epoch) | final val acc | epochs to target | time to target | total time |\n";
-    md += "|---|---|---:|---:|---:|---:|---:|---:|\n";
+    md += "| run | scheduler | epochs | best val acc (epoch) | final val acc | epochs to target | time to target | total time | the stepped model's final val acc |\n";
+    md += "|---|---|---:|---:|---:|---:|---:|---:|---:|\n";
     for r in runs {
         let best = r.best().map_or("-".into(), |(a, e)| format!("{a:.2}% ({e})"));
         let last = r.epochs.last().map_or("-".into(), |e| format!("{:.2}%", e.val_acc));
+        let stepped = match r.epochs.last().and_then(|e| e.live) {
+            Some((_, acc)) => format!("{acc:.2}%"),
+            None => "(the same)".into(),
+        };
         let reach = target.and_then(|t| r.reaches(t));
         let (to_epochs, to_time) =
             reach.map_or(("not reached".into(), "-".into()), |(e, s)| (e.to_string(), minutes(s)));
         md += &format!(
-            "| {} | {} | {}/{} | {best} | {last} | {to_epochs} | {to_time} | {} |\n",
+            "| {} | {} | {}/{} | {best} | {last} | {to_epochs} | {to_time} | {} | {stepped} |\n",
             r.name,
             r.scheduler,
             r.epochs.len(),
@@ -415,6 +435,7 @@ mod tests {
                 lr: 0.1,
                 seconds: 60.0,
                 images_per_s: 100.0,
+                live: None,
             })
             .collect();
         CompareRun {
@@ -441,11 +462,11 @@ mod tests {
         assert_eq!(target(&runs, Some(65.0)), Some(65.0));
         let md = summary(&runs, t, "burn-lr compare", "Data: x.");
         assert!(
-            md.contains("| fixed | fixed | 4/4 | 60.00% (4) | 60.00% | 4 | 4:00 | 4:00 |"),
+            md.contains("| fixed | fixed | 4/4 | 60.00% (4) | 60.00% | 4 | 4:00 | 4:00 | (the same) |"),
             "{md}"
         );
         assert!(
-            md.contains("| one_cycle | fixed | 4/4 | 70.00% (4) | 70.00% | 2 | 2:00 | 4:00 |"),
+            md.contains("| one_cycle | fixed | 4/4 | 70.00% (4) | 70.00% | 2 | 2:00 | 4:00 | (the same) |"),
             "{md}"
         );
         let md = summary(&runs, Some(99.0), "c", "d");

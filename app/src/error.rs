@@ -16,6 +16,9 @@ pub enum TrainError {
     /// Optimizer settings outside what PyTorch allows.
     #[error(transparent)]
     Optimizer(#[from] burn_lr::optim::InvalidOptimizerParam),
+    /// A weight average or schedule-free optimizer that cannot be set up or resumed.
+    #[error(transparent)]
+    Averaging(#[from] burn_lr::averaging::AveragingError),
     /// A device, strategy or precision the run cannot use.
     #[error(transparent)]
     Device(#[from] crate::device::DeviceError),

@@ -47,7 +47,7 @@ pub fn find_lr(cfg: &TrainConfig, data: Cifar10, settings: &LrFindConfig, out: &
     // LR), so a cycled momentum stays at the configured `momentum` / `beta1`.
     let run = LearnerRun::new(data.train.len().max(1), t.batch_size, t.epochs);
     let schedule = LearnerSchedule::new(&cfg.scheduler, cfg.optimizer.lr, &run)?;
-    let optim = optimizer(&cfg.optimizer, &schedule)?;
+    let (optim, _) = optimizer(&cfg.optimizer, &schedule, &model)?;
     let epochs = Arc::new(EpochDataset::new(data.train, t.seed, cfg.data.augment, 0).with_cutout(cfg.data.cutout));
     let loader = DataLoaderBuilder::new(CifarBatcher)
         .batch_size(t.batch_size)

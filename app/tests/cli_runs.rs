@@ -348,3 +348,77 @@ fn a_swa_table_trains_with_swalr_s_learning_rates_and_says_the_weights_are_not_a
         "{lr_csv}"
     );
 }
+
+#[test]
+fn swa_with_its_average_shows_both_models_and_names_the_weights_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    image_folder(&data, 2);
+    let config = tmp.path().join("swa.toml");
+    std::fs::write(
+        &config,
+        "[model]\narch = \"tiny\"\n[optimizer]\nname = \"sgd\"\nlr = 0.1\n[scheduler]\ntype = \"fixed\"\n\
+         [scheduler.swa]\nswa_start = 0\nswa_lr = 0.02\nanneal_epochs = 1\n\
+         [training]\nepochs = 3\nbatch_size = 4\ndevice = \"cpu\"\n[averaging]\nkind = \"swa\"\nupdate_bn_batches = 2\n",
+    )
+    .unwrap();
+    let art = tmp.path().join("a");
+    let out = burn_lr(&train_args(
+        config.to_str().unwrap(),
+        data.to_str().unwrap(),
+        art.to_str().unwrap(),
+    ));
+    let (stdout, err) = (String::from_utf8_lossy(&out.stdout).to_string(), stderr(&out));
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("not averaged"), "{err}");
+    assert!(
+        stdout.contains("validated and kept: the SWA average (from epoch 2, BatchNorm statistics recomputed over the latest 2 training batches (at most an epoch's))"),
+        "{stdout}"
+    );
+    // Epoch 1 has no average yet; epochs 2 and 3 show the stepped model beside it.
+    let epochs: Vec<&str> = stdout.lines().filter(|l| l.starts_with("epoch ")).collect();
+    assert_eq!(epochs.len(), 3, "{stdout}");
+    assert!(epochs[0].contains("(the stepped model: no swa yet)"), "{stdout}");
+    assert!(epochs[1..].iter().all(|l| l.contains("(swa; stepped ")), "{stdout}");
+    let done = stdout.lines().find(|l| l.starts_with("done in ")).unwrap();
+    assert!(
+        done.contains("of the SWA average") && done.contains("the stepped model: val_acc"),
+        "{done}"
+    );
+    let csv = std::fs::read_to_string(art.join("metrics.csv")).unwrap();
+    assert!(
+        csv.lines().next().unwrap().ends_with(",live_val_loss,live_val_acc"),
+        "{csv}"
+    );
+}
+
+#[test]
+fn a_schedule_free_run_under_a_decaying_schedule_gets_the_reference_s_advice() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    image_folder(&data, 1);
+    let config = tmp.path().join("sf.toml");
+    std::fs::write(
+        &config,
+        "[model]\narch = \"tiny\"\n[optimizer]\nname = \"sgd_schedule_free\"\nlr = 0.1\n\
+         [scheduler]\ntype = \"cosine_annealing\"\nt_max = 2\n\
+         [training]\nepochs = 2\nbatch_size = 5\ndevice = \"cpu\"\n",
+    )
+    .unwrap();
+    let art = tmp.path().join("a");
+    let out = burn_lr(&train_args(
+        config.to_str().unwrap(),
+        data.to_str().unwrap(),
+        art.to_str().unwrap(),
+    ));
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    let advice: Vec<&str> = err.lines().filter(|l| l.contains("needs no schedule")).collect();
+    assert_eq!(advice.len(), 1, "{err}");
+    assert!(
+        advice[0].contains("constant LR") && advice[0].contains("warmup_steps"),
+        "{err}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("validated and kept: schedule-free's x"), "{stdout}");
+}

@@ -45,7 +45,7 @@ fn train(model: ResNet, device: &Device) -> (Vec<f64>, Vec<f64>) {
     let schedule = LearnerSchedule::new(&scheduler, 0.1, &run).unwrap();
     let optim_cfg: OptimizerConfig =
         toml::from_str("name = \"sgd\"\nlr = 0.1\nmomentum = 0.9\nnesterov = true\nweight_decay = 5e-4").unwrap();
-    let optim = optimizer(&optim_cfg, &schedule).unwrap();
+    let (optim, _) = optimizer(&optim_cfg, &schedule, &model).unwrap();
     let ad = device.clone().autodiff();
     let mut learner = Learner::new(model, optim, schedule.into_scheduler());
     let images = synthetic(BATCH * UPDATES, 3);

@@ -17,13 +17,20 @@
 # metrics.csv, lr.csv, accuracy.png, log.txt. Exit status 0 only if parity passed and the run
 # finished.
 #
+# A second call, `scripts/gpu/run.sh cuda weights`, runs part 4 alone: the recipe against the
+# weights a run can keep instead (configs/gpu/resnet9-{swa,ema,sgd-schedule-free,
+# adamw-schedule-free}.toml) through `burn-lr compare` on the same subset, each run capped to
+# its share of BUDGET; results: $OUT/summary.md (compare's table), compare_accuracy.png, log.txt.
+#
 # On the GPU machine: bash scripts/gpu/run.sh wgpu      (or cuda)
 # Rehearsal here on lavapipe, with the debug binaries and a few images:
 #   BIN=target/parity/burn-lr DATA=../shared/data/cifar10 QUICK=1 TIME_SCALE=6 BUDGET=2400 OUT=/tmp/gpu \
 #     bash scripts/gpu/run.sh wgpu      (docs/gpu.md)
 set -uo pipefail
 BACKEND=${1:-}
-case "$BACKEND" in wgpu | cuda) ;; *) echo "usage: scripts/gpu/run.sh wgpu|cuda" >&2; exit 2 ;; esac
+case "$BACKEND" in wgpu | cuda) ;; *) echo "usage: scripts/gpu/run.sh wgpu|cuda [weights]" >&2; exit 2 ;; esac
+PART=${2:-all}
+case "$PART" in all | weights) ;; *) echo "usage: scripts/gpu/run.sh wgpu|cuda [weights]" >&2; exit 2 ;; esac
 : "${OUT:?set OUT to the folder for the results}"
 cd "$(dirname "$0")/../.."
 CARRY=${CARRY:-gpu-carry}
@@ -69,6 +76,20 @@ BIN=${BIN:-$(unpack "burn-lr-$BACKEND")} || { echo "no binary: run scripts/gpu/p
 if [ -z "${DATA:-}" ]; then
   tar -xf "$CARRY/cifar10-subset.tar" -C "$WORK" || exit 2
   DATA=$WORK/cifar10-subset
+fi
+
+if [ "$PART" = weights ]; then
+  say "4. the recipe against SWA, EMA, Schedule-Free SGD and AdamW (burn-lr compare) on $BACKEND"
+  extra=()
+  [ -n "${QUICK:-}" ] && extra=(--epochs 19 --train-limit 64 --test-limit 20)
+  "$BIN" --version | tee "$OUT/device.txt"
+  command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name --format=csv,noheader | tee -a "$OUT/device.txt"
+  timeout "$(cap 500)" "$BIN" compare --configs configs/gpu/resnet9-{dawn,swa,ema,sgd-schedule-free,adamw-schedule-free}.toml \
+    --data-dir "$DATA" --device "$BACKEND" --out "$WORK/weights" "${extra[@]}"
+  status=$?
+  for f in summary.md compare_accuracy.png; do [ -f "$WORK/weights/$f" ] && cp "$WORK/weights/$f" "$OUT/"; done
+  rm -rf "$WORK"
+  exit "$status"
 fi
 
 say "device"

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::burn::module::{Module, ModuleMapper, Param, ParamGroup, ParamId};
+use crate::burn::module::{Module, ModuleMapper, Param, ParamGroup};
 use crate::burn::optim::LearningRate;
 use crate::burn::optim::{ModuleOptimizer, Optimizer, RecordState, StateSink, StateSource};
 use crate::burn::tensor::{Device, Tensor, TensorData};
@@ -250,14 +250,16 @@ fn build<M: Module>(
     };
     let mut optimizer = ModuleOptimizer::from(fallback.clone());
     let mut slots = HashMap::new();
+    // One group per parameter, matched by its path: a checkpoint loaded into the model gives
+    // its parameters the ids of the run that wrote it, and their paths stay.
     for leaf in leaves(model).into_iter().filter(|leaf| !leaf.buffer) {
         let slot: ZSlot = Arc::default();
         let one = ScheduleFree {
             slot: Some(slot.clone()),
             ..fallback.clone()
         };
-        optimizer = optimizer.with_group(ParamGroup::from_ids(vec![leaf.id]), one, None);
-        slots.insert(leaf.id, slot);
+        optimizer = optimizer.with_group(ParamGroup::from_paths(vec![leaf.path.clone()]), one, None);
+        slots.insert(leaf.path, slot);
     }
     let weights = ScheduleFreeWeights {
         beta: shared.beta,
@@ -411,7 +413,8 @@ impl<const D: usize> RecordState for ScheduleFreeState<D> {
 pub struct ScheduleFreeWeights {
     beta: f64,
     adamw: bool,
-    slots: HashMap<ParamId, ZSlot>,
+    /// `z` of each parameter, by its dotted path in the module.
+    slots: HashMap<String, ZSlot>,
 }
 
 impl ScheduleFreeWeights {
@@ -420,7 +423,10 @@ impl ScheduleFreeWeights {
     /// the reference (after a resume, `x` is known again after the first update). Running
     /// statistics are kept: recompute them for `x` with [`update_bn`](super::update_bn).
     pub fn eval<M: Module>(&self, model: M) -> M {
-        model.valid().map(&mut ToX { weights: self })
+        model.valid().map(&mut ToX {
+            weights: self,
+            path: Vec::new(),
+        })
     }
 
     /// Checks that an optimizer record (Burn's `checkpoint/optim-N.bpk`) holds this optimizer's
@@ -463,14 +469,23 @@ impl ScheduleFreeWeights {
 
 struct ToX<'a> {
     weights: &'a ScheduleFreeWeights,
+    path: Vec<String>,
 }
 
 impl ModuleMapper for ToX<'_> {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.path.push(name.to_string());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
+
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
         let z = self
             .weights
             .slots
-            .get(&param.id)
+            .get(&self.path.join("."))
             .and_then(|slot| slot.lock().ok().and_then(|z| z.clone()));
         let Some(z) = z else { return param };
         let beta = self.weights.beta;

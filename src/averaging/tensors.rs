@@ -1,7 +1,7 @@
 //! A module's float tensors in traversal order (parameters and running statistics), read and
 //! rewritten by position, with their dotted paths.
 
-use crate::burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
+use crate::burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use crate::burn::tensor::Tensor;
 
 use super::error::AveragingError;
@@ -9,8 +9,6 @@ use super::error::AveragingError;
 /// One float tensor of a module, flattened to `[numel]`, without autodiff.
 #[derive(Clone, Debug)]
 pub(crate) struct Leaf {
-    /// Burn's parameter id.
-    pub id: ParamId,
     /// The dotted path (`bn.running_var`).
     pub path: String,
     /// Its shape in the module.
@@ -47,7 +45,6 @@ impl ModuleVisitor for Collect {
         let shape = value.dims().to_vec();
         let numel = shape.iter().product::<usize>();
         self.leaves.push(Leaf {
-            id: param.id,
             path: self.path.join("."),
             shape,
             buffer: is_buffer(&self.path),

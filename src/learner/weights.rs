@@ -31,8 +31,15 @@ struct SharedState {
     recent: VecDeque<Box<dyn Any + Send>>,
     evaluated: Option<(u64, Box<dyn Any + Send>)>,
     last_update_bn: Option<UpdateBnReport>,
-    updates: Option<u64>,
+    /// `(updates, n_averaged)` as last read or written (the counters tensor is read once).
+    counts: Option<(u64, u64)>,
+    /// The observer of the stepped model's validation outputs (`LiveFn<M::Output>`).
+    live: Option<Box<dyn Any + Send>>,
 }
+
+/// Receives the stepped model's output on each validation batch (see
+/// [`AveragedLearnerModel::with_live_validation`]).
+type LiveFn<O> = Arc<dyn Fn(&O) + Send + Sync>;
 
 impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -60,6 +67,14 @@ impl Shared {
 
     fn recent<I: Clone + 'static>(&self) -> Vec<I> {
         self.with(|s| s.recent.iter().filter_map(|b| b.downcast_ref::<I>().cloned()).collect())
+    }
+
+    fn set_live<O: 'static>(&self, observe: LiveFn<O>) {
+        self.with(|s| s.live = Some(Box::new(observe)));
+    }
+
+    fn live<O: 'static>(&self) -> Option<LiveFn<O>> {
+        self.with(|s| s.live.as_ref().and_then(|b| b.downcast_ref::<LiveFn<O>>().cloned()))
     }
 
     /// The evaluated model for update `key`, made by `make` once per update.
@@ -126,6 +141,8 @@ pub struct AveragedLearnerConfig {
     pub averaging: AveragedModelConfig,
     /// Training batches (the latest) for `update_bn` before each validation of an SWA average
     /// with `use_buffers = false` (default 16; 0: none, PyTorch's statistics copied from the model).
+    /// Keep it at most the batches of one epoch for a resume to validate as the straight run
+    /// does: the batches before a resume are not in any checkpoint.
     pub update_bn_batches: usize,
 }
 
@@ -211,19 +228,30 @@ impl<M: Module + ModuleDisplay> AveragedLearnerModel<M> {
             .unwrap_or_default()
     }
 
-    /// The optimizer updates done (1-based count; restored from a checkpoint).
-    pub fn updates(&self) -> u64 {
-        if let Some(u) = self.shared.with(|s| s.updates) {
-            return u;
+    /// `(updates, n_averaged)`: the counters tensor read once (a device sync), then kept on the
+    /// host beside it and advanced by each update. So the first read must come after a
+    /// checkpoint is loaded into this value (Burn's `Learner` loads it before its first step;
+    /// a value read before, then loaded, keeps the counts it read).
+    fn counts(&self) -> (u64, u64) {
+        if let Some(c) = self.shared.with(|s| s.counts) {
+            return c;
         }
-        let u = self.read_counters().first().copied().unwrap_or(0.0) as u64;
-        self.shared.with(|s| s.updates = Some(u));
-        u
+        let values = self.read_counters();
+        let at = |i: usize| values.get(i).copied().unwrap_or(0.0) as u64;
+        let c = (at(0), at(1));
+        self.shared.with(|s| s.counts = Some(c));
+        c
+    }
+
+    /// The optimizer updates done (1-based count; restored from a checkpoint: read it after
+    /// Burn has loaded one, as the counts are read once).
+    pub fn updates(&self) -> u64 {
+        self.counts().0
     }
 
     /// PyTorch's `n_averaged`: the models averaged in.
     pub fn n_averaged(&self) -> u64 {
-        self.read_counters().get(1).copied().unwrap_or(0.0) as u64
+        self.counts().1
     }
 
     /// The average as your model (no autodiff), whatever it holds (the initial copy before the
@@ -245,9 +273,8 @@ impl<M: Module + ModuleDisplay> AveragedLearnerModel<M> {
 
     /// One optimizer update done: counts it, averages `model` in if the config says so.
     fn after_update(self, model: M) -> Self {
-        let updates = self.updates() + 1;
-        let counters = self.read_counters();
-        let mut n = counters.get(1).copied().unwrap_or(0.0) as u64;
+        let (done, mut n) = self.counts();
+        let updates = done + 1;
         let average = if self.config.averaging.averages_after(updates) {
             let current = crate::averaging::flat_tensors(&model);
             let w = self.config.averaging.weight(n + 1);
@@ -274,11 +301,9 @@ impl<M: Module + ModuleDisplay> AveragedLearnerModel<M> {
             self.average
         };
         let device = self.counters.value().device();
-        let mut values = counters;
-        values.resize(5, 0.0);
-        values[0] = updates as f32;
-        values[1] = n as f32;
-        self.shared.with(|s| s.updates = Some(updates));
+        let [h0, h1, h2] = setup_hash(&self.config.averaging);
+        let values = vec![updates as f32, n as f32, h0, h1, h2];
+        self.shared.with(|s| s.counts = Some((updates, n)));
         Self {
             model,
             average,
@@ -363,16 +388,45 @@ where
     }
 }
 
+impl<M> AveragedLearnerModel<M>
+where
+    M: Module + ModuleDisplay + InferenceStep,
+{
+    /// Also validates the stepped model: on each validation batch, once the average holds a
+    /// model, the stepped model's output goes to `observe` (a second forward pass), so a run can
+    /// show both models' loss and accuracy. Validation's own metrics stay the average's.
+    pub fn with_live_validation(self, observe: impl Fn(&<M as InferenceStep>::Output) + Send + Sync + 'static) -> Self {
+        self.shared.set_live::<<M as InferenceStep>::Output>(Arc::new(observe));
+        self
+    }
+}
+
 impl<M> InferenceStep for AveragedLearnerModel<M>
 where
     M: Module + ModuleDisplay + TrainStep + InferenceStep + 'static,
     <M as TrainStep>::Input: Clone,
+    <M as InferenceStep>::Input: Clone,
 {
     type Input = <M as InferenceStep>::Input;
     type Output = <M as InferenceStep>::Output;
 
     fn step(&self, item: Self::Input) -> Self::Output {
+        if self.n_averaged() > 0 {
+            observe_live(&self.shared, &self.model, &item);
+        }
         InferenceStep::step(&self.evaluated_model(), item)
+    }
+}
+
+/// Hands the stepped `model`'s output on `item` to the live observer, if there is one.
+fn observe_live<M>(shared: &Shared, model: &M, item: &<M as InferenceStep>::Input)
+where
+    M: InferenceStep,
+    <M as InferenceStep>::Input: Clone,
+    <M as InferenceStep>::Output: 'static,
+{
+    if let Some(observe) = shared.live::<<M as InferenceStep>::Output>() {
+        observe(&InferenceStep::step(model, item.clone()));
     }
 }
 
@@ -424,7 +478,8 @@ impl<M: Module + ModuleDisplay> ScheduleFreeLearnerModel<M> {
     }
 
     /// Training batches (the latest) for `update_bn` on `x` before each validation (0: none; a
-    /// model without BatchNorm needs none).
+    /// model without BatchNorm needs none). At most one epoch's batches for a resume to validate
+    /// as the straight run does (the batches before a resume are not in any checkpoint).
     pub fn with_update_bn_batches(mut self, batches: usize) -> Self {
         self.update_bn_batches = batches;
         self
@@ -504,15 +559,30 @@ where
     }
 }
 
+impl<M> ScheduleFreeLearnerModel<M>
+where
+    M: Module + ModuleDisplay + InferenceStep,
+{
+    /// Also validates `y`, the stepped model: on each validation batch its output goes to
+    /// `observe` (a second forward pass), so a run can show both `x` and `y`. Validation's own
+    /// metrics stay `x`'s.
+    pub fn with_live_validation(self, observe: impl Fn(&<M as InferenceStep>::Output) + Send + Sync + 'static) -> Self {
+        self.shared.set_live::<<M as InferenceStep>::Output>(Arc::new(observe));
+        self
+    }
+}
+
 impl<M> InferenceStep for ScheduleFreeLearnerModel<M>
 where
     M: Module + ModuleDisplay + TrainStep + InferenceStep + 'static,
     <M as TrainStep>::Input: Clone,
+    <M as InferenceStep>::Input: Clone,
 {
     type Input = <M as InferenceStep>::Input;
     type Output = <M as InferenceStep>::Output;
 
     fn step(&self, item: Self::Input) -> Self::Output {
+        observe_live(&self.shared, &self.model, &item);
         InferenceStep::step(&self.evaluated_model(), item)
     }
 }

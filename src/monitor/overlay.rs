@@ -106,6 +106,7 @@ mod tests {
                 train_loss: 1.0,
                 val_loss: 1.0,
                 val_acc: a,
+                live: None,
             })
             .collect()
     }

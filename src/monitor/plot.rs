@@ -40,6 +40,9 @@ pub struct EpochPoint {
     pub val_loss: f64,
     /// Validation accuracy, percent.
     pub val_acc: f64,
+    /// The stepped model's validation loss and accuracy (percent) in a run that evaluates other
+    /// weights (a weight average, schedule-free's `x`); `None` elsewhere.
+    pub live: Option<(f64, f64)>,
 }
 
 /// Epoch boundary markers: the first update of epochs 2, 3, ... (every k-th when there are
@@ -180,7 +183,26 @@ fn per_epoch(points: &[EpochPoint], f: fn(&EpochPoint) -> f64) -> Vec<(f64, f64)
     points.iter().map(|p| (p.epoch as f64, f(p))).collect()
 }
 
-/// `loss.png`: mean training and validation loss per epoch.
+/// The label of the validation series: `validation loss`, or `validation loss (evaluated
+/// weights)` beside the stepped weights' series.
+fn validation(what: &str, points: &[EpochPoint]) -> String {
+    match points.iter().any(|p| p.live.is_some()) {
+        true => format!("validation {what} (evaluated weights)"),
+        false => format!("validation {what}"),
+    }
+}
+
+/// The stepped weights' series (`pick` from `(loss, accuracy)`), where any epoch has one.
+fn live(points: &[EpochPoint], pick: fn((f64, f64)) -> f64) -> Option<Vec<(f64, f64)>> {
+    let series: Vec<(f64, f64)> = points
+        .iter()
+        .filter_map(|p| p.live.map(|l| (p.epoch as f64, pick(l))))
+        .collect();
+    (!series.is_empty()).then_some(series)
+}
+
+/// `loss.png`: mean training and validation loss per epoch (and the stepped weights'
+/// validation loss where [`EpochPoint::live`] has it).
 ///
 /// # Errors
 /// [`MonitorError::Empty`] without epochs; [`MonitorError::Plot`] / [`MonitorError::Io`].
@@ -191,10 +213,13 @@ pub fn losses(points: &[EpochPoint], title: &str, path: &Path) -> Result<(), Mon
             path.display()
         )));
     }
-    let lines = vec![
+    let mut lines = vec![
         Line::new("training loss (epoch mean)", per_epoch(points, |p| p.train_loss)).with_markers(),
-        Line::new("validation loss", per_epoch(points, |p| p.val_loss)).with_markers(),
+        Line::new(&validation("loss", points), per_epoch(points, |p| p.val_loss)).with_markers(),
     ];
+    if let Some(live) = live(points, |(loss, _)| loss) {
+        lines.push(Line::new("validation loss (stepped weights)", live).with_markers());
+    }
     draw(
         &Chart {
             title: title.into(),
@@ -208,7 +233,8 @@ pub fn losses(points: &[EpochPoint], title: &str, path: &Path) -> Result<(), Mon
     )
 }
 
-/// `accuracy.png`: validation accuracy per epoch, percent.
+/// `accuracy.png`: validation accuracy per epoch, percent (and the stepped weights' where
+/// [`EpochPoint::live`] has it).
 ///
 /// # Errors
 /// As [`losses`].
@@ -219,7 +245,10 @@ pub fn accuracy(points: &[EpochPoint], title: &str, path: &Path) -> Result<(), M
             path.display()
         )));
     }
-    let lines = vec![Line::new("validation accuracy", per_epoch(points, |p| p.val_acc)).with_markers()];
+    let mut lines = vec![Line::new(&validation("accuracy", points), per_epoch(points, |p| p.val_acc)).with_markers()];
+    if let Some(live) = live(points, |(_, acc)| acc) {
+        lines.push(Line::new("validation accuracy (stepped weights)", live).with_markers());
+    }
     draw(
         &Chart {
             title: title.into(),

@@ -187,6 +187,9 @@ pub(super) fn run(args: TrainArgs) -> Result<()> {
         start.elapsed().as_secs_f64(),
         cfg.training.conv_kernel().map_or_else(|e| e, |k| k.describe())
     );
+    if let Some(kept) = crate::run::weights::evaluated_weights(&cfg) {
+        say!("validated and kept: {kept}; the stepped model is validated beside it");
+    }
     let options = TrainOptions {
         stop_after_epoch,
         stop: stop_on_ctrl_c(),
@@ -203,11 +206,19 @@ pub(super) fn run(args: TrainArgs) -> Result<()> {
             last.epoch, cfg.training.epochs, last.val_acc,
         );
     } else {
-        say!(
-            "done in {seconds:.1}s: val_acc {:.2}%  val_loss {:.4}; artifacts in {where_}",
-            last.val_acc,
-            last.val_loss,
-        );
+        match (crate::run::weights::evaluated_weights(&cfg), last.live) {
+            (Some(kept), Some((loss, acc))) => say!(
+                "done in {seconds:.1}s: val_acc {:.2}%  val_loss {:.4} of {kept}, the weights validated and kept in \
+                 model.bpk (the stepped model: val_acc {acc:.2}%  val_loss {loss:.4}); artifacts in {where_}",
+                last.val_acc,
+                last.val_loss,
+            ),
+            _ => say!(
+                "done in {seconds:.1}s: val_acc {:.2}%  val_loss {:.4}; artifacts (the trained weights in model.bpk) in {where_}",
+                last.val_acc,
+                last.val_loss,
+            ),
+        };
     }
     Ok(())
 }

@@ -1,10 +1,13 @@
 //! The TOML training configuration (`configs/*.toml`). Unknown keys are errors.
 
+mod averaging;
+mod checks;
 mod error;
 mod locate;
 mod part;
 mod schema;
 
+pub use averaging::{AveragingConfig, Every};
 pub use error::ConfigError;
 pub use locate::{parse_toml, schedule_line};
 pub use part::ConfigPart;
@@ -146,5 +149,169 @@ batch_size = 8
         assert!(err.to_string().contains("training.epochs"), "{err}");
         let err = TrainConfig::from_toml(&MIN.replace("lr = 0.1", "lr = nan")).unwrap_err();
         assert!(err.to_string().contains("optimizer.lr"), "{err}");
+    }
+
+    #[test]
+    fn averaging_and_schedule_free_settings_are_checked_whole() {
+        let with = |extra: &str| TrainConfig::from_toml(&format!("{MIN}{extra}\n"));
+        let ok = with("[averaging]\nkind = \"swa\"\nstart_epoch = 2").unwrap();
+        assert_eq!(ok.averaging.as_ref().unwrap().update_bn_batches(), 16);
+        for (extra, field, says) in [
+            ("[averaging]\nkind = \"swa\"\ndecay = 0.9", "averaging.decay", "EMA's"),
+            ("[averaging]\nkind = \"ema\"\ndecay = 1.5", "averaging.decay", "[0, 1]"),
+            (
+                "[averaging]\nkind = \"ema\"\nstart_epoch = 3",
+                "averaging.start_epoch",
+                "last epoch",
+            ),
+            (
+                "[averaging]\nkind = \"ema\"\nstart_epoch = 0",
+                "averaging.start_epoch",
+                "from 1",
+            ),
+            (
+                "[averaging]\nkind = \"ema\"\nstart_update = 0",
+                "averaging.start_update",
+                "from 1",
+            ),
+            (
+                "[averaging]\nkind = \"ema\"\nstart_epoch = 1\nstart_update = 4",
+                "averaging.start_update",
+                "not both",
+            ),
+            (
+                "[averaging]\nkind = \"swa\"\n[averaging.ema_warmup]",
+                "averaging.ema_warmup",
+                "EMA's",
+            ),
+            (
+                "[averaging]\nkind = \"ema\"\n[averaging.ema_warmup]\nwarmup_power = 0",
+                "warmup_power",
+                "> 0",
+            ),
+        ] {
+            let err = with(extra).unwrap_err().to_string();
+            assert!(
+                err.contains(field) && err.contains(says) && !err.contains('\n'),
+                "{extra}: {err}"
+            );
+        }
+        for (extra, says) in [
+            ("[averaging]\nkind = \"ema\"\nevery = 0", "every = 0: must be \"epoch\""),
+            ("[averaging]\nkind = \"ema\"\nevery = \"epochs\"", "every = \"epochs\""),
+            ("[averaging]\nkind = \"sma\"", "unknown variant `sma`"),
+            ("[averaging]\nkind = \"ema\"\ndecai = 0.9", "unknown field `decai`"),
+        ] {
+            let err = with(extra).unwrap_err().to_string();
+            assert!(err.contains(says) && err.contains("[averaging]"), "{extra}: {err}");
+        }
+    }
+
+    #[test]
+    fn averaging_starts_where_pytorchs_swa_loop_does() {
+        let swa = MIN
+            .replace(
+                "step_size = 30",
+                "step_size = 30\n[scheduler.swa]\nswa_start = 3\nswa_lr = 0.05",
+            )
+            .replace("epochs = 2", "epochs = 8");
+        let cfg = TrainConfig::from_toml(&format!("{swa}[averaging]\nkind = \"swa\"\n")).unwrap();
+        let a = cfg.averaging.as_ref().unwrap();
+        // PyTorch: averaged after the epochs > swa_start counted from 0: epoch 5 from 1.
+        assert_eq!(a.start_epoch_for(&cfg.scheduler), 5);
+        let lib = a.for_run(10, &cfg.scheduler).averaging;
+        assert_eq!((lib.start_update, lib.every), (50, 10));
+        let late = swa.replace("epochs = 8", "epochs = 4");
+        let err = TrainConfig::from_toml(&format!("{late}[averaging]\nkind = \"swa\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("averaging.start_epoch") && err.contains("swa_start"),
+            "{err}"
+        );
+        let ema = TrainConfig::from_toml(&format!("{MIN}[averaging]\nkind = \"ema\"\nstart_epoch = 2\n")).unwrap();
+        let lib = ema.averaging.as_ref().unwrap().for_run(10, &ema.scheduler).averaging;
+        assert_eq!((lib.start_update, lib.every, lib.decay), (11, 1, 0.999));
+        // "epoch" spacing is decided by the key, not by a number that equals the epoch's length;
+        // a start_update with it means the end of that update's epoch.
+        let ten = TrainConfig::from_toml(&format!(
+            "{MIN}[averaging]\nkind = \"ema\"\nstart_epoch = 2\nevery = 10\n"
+        ))
+        .unwrap();
+        let lib = ten.averaging.as_ref().unwrap().for_run(10, &ten.scheduler).averaging;
+        assert_eq!((lib.start_update, lib.every), (11, 10));
+        let swa = TrainConfig::from_toml(&format!("{MIN}[averaging]\nkind = \"swa\"\nstart_update = 15\n")).unwrap();
+        let lib = swa.averaging.as_ref().unwrap().for_run(10, &swa.scheduler).averaging;
+        assert_eq!((lib.start_update, lib.every), (20, 10));
+        let every = TrainConfig::from_toml(&format!("{MIN}[averaging]\nkind = \"ema\"\nevery = \"epoch\"\n")).unwrap();
+        let lib = every
+            .averaging
+            .as_ref()
+            .unwrap()
+            .for_run(10, &every.scheduler)
+            .averaging;
+        assert_eq!((lib.start_update, lib.every), (10, 10));
+    }
+
+    #[test]
+    fn schedule_free_optimizers_take_their_reference_names_and_keys_only() {
+        let sf = |name: &str, extra: &str| {
+            TrainConfig::from_toml(&MIN.replace("name = \"sgd\"", &format!("name = \"{name}\"\n{extra}")))
+        };
+        for (name, is) in [
+            ("sgd_schedule_free", OptimizerName::SgdScheduleFree),
+            ("SGDScheduleFree", OptimizerName::SgdScheduleFree),
+            ("adamw_schedule_free", OptimizerName::AdamwScheduleFree),
+            ("AdamWScheduleFree", OptimizerName::AdamwScheduleFree),
+        ] {
+            assert_eq!(
+                sf(name, "warmup_steps = 5\nr = 0.5\nweight_lr_power = 1")
+                    .unwrap()
+                    .optimizer
+                    .name,
+                is
+            );
+        }
+        for (name, extra, field, says) in [
+            ("sgd", "warmup_steps = 5", "optimizer.warmup_steps", "schedule-free"),
+            ("adamw", "r = 1.0", "optimizer.r", "schedule-free"),
+            ("sgd_schedule_free", "nesterov = true", "optimizer.nesterov", "Nesterov"),
+            ("sgd_schedule_free", "momentum = 0.0", "optimizer.momentum", "(0, 1)"),
+            ("adamw_schedule_free", "beta1 = 0.0", "optimizer.beta1", "(0, 1)"),
+            (
+                "adamw_schedule_free",
+                "weight_lr_power = -1",
+                "optimizer.weight_lr_power",
+                ">= 0",
+            ),
+        ] {
+            let err = sf(name, extra).unwrap_err().to_string();
+            assert!(
+                err.contains(field) && err.contains(says) && !err.contains('\n'),
+                "{name} {extra}: {err}"
+            );
+        }
+        let averaged = MIN.replace("name = \"sgd\"", "name = \"sgd_schedule_free\"") + "[averaging]\nkind = \"ema\"\n";
+        let err = TrainConfig::from_toml(&averaged).unwrap_err().to_string();
+        assert!(err.contains("averaging.kind") && err.contains("not both"), "{err}");
+        let groups = format!(
+            "{}[[param_groups]]\nparams = \"fc\"\n",
+            MIN.replace("name = \"sgd\"", "name = \"sgd_schedule_free\"")
+        );
+        let err = TrainConfig::from_toml(&groups).unwrap_err().to_string();
+        assert!(
+            err.contains("param_groups") && err.contains("one learning rate"),
+            "{err}"
+        );
+        let cycled = MIN
+            .replace("name = \"sgd\"", "name = \"adamw_schedule_free\"")
+            .replace("type = \"step\"\nstep_size = 30", "type = \"one_cycle\"\nmax_lr = 0.1");
+        let err = TrainConfig::from_toml(&cycled).unwrap_err().to_string();
+        assert!(err.contains("cycle_momentum = false"), "{err}");
+        let two = MIN.replace("batch_size = 8", "batch_size = 8\ndevices = 2");
+        let err = TrainConfig::from_toml(&format!("{two}[averaging]\nkind = \"ema\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("training.devices") && err.contains("one device"), "{err}");
     }
 }

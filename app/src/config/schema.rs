@@ -8,10 +8,12 @@ use burn_lr::schedule::SchedulerConfig;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+use super::averaging::AveragingConfig;
 use super::error::{read_file, ConfigError};
 use super::locate::parse_toml;
 
-/// A whole training run: `[model]`, `[data]`, `[optimizer]`, `[scheduler]`, `[training]`.
+/// A whole training run: `[model]`, `[data]`, `[optimizer]`, `[scheduler]`, `[training]`,
+/// optionally `[averaging]` and `[[param_groups]]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainConfig {
@@ -31,6 +33,9 @@ pub struct TrainConfig {
     /// rest of the model.
     #[serde(default)]
     pub param_groups: Vec<ParamGroupConfig>,
+    /// A weight average (SWA or EMA) validated and kept in place of the trained weights.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub averaging: Option<AveragingConfig>,
 }
 
 /// One parameter group with its own base LR and schedule, through Burn's `ModuleLrScheduler` /
@@ -122,6 +127,31 @@ pub enum OptimizerName {
     Sgd,
     /// AdamW (decoupled weight decay, as `torch.optim.AdamW`).
     Adamw,
+    /// Schedule-Free SGD (Defazio et al. 2024; the reference's `SGDScheduleFree`): `momentum`,
+    /// `weight_decay`, `warmup_steps`, `r`, `weight_lr_power`; validates and keeps `x`.
+    #[serde(rename = "sgd_schedule_free", alias = "SGDScheduleFree")]
+    SgdScheduleFree,
+    /// Schedule-Free AdamW (the reference's `AdamWScheduleFree`): `beta1`, `beta2`, `eps`,
+    /// `weight_decay`, `warmup_steps`, `r`, `weight_lr_power`; validates and keeps `x`.
+    #[serde(rename = "adamw_schedule_free", alias = "AdamWScheduleFree")]
+    AdamwScheduleFree,
+}
+
+impl OptimizerName {
+    /// The name as a config writes it (`sgd`, `adamw`, `sgd_schedule_free`, `adamw_schedule_free`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sgd => "sgd",
+            Self::Adamw => "adamw",
+            Self::SgdScheduleFree => "sgd_schedule_free",
+            Self::AdamwScheduleFree => "adamw_schedule_free",
+        }
+    }
+
+    /// Whether this is a schedule-free optimizer (what it validates is `x`, not the model).
+    pub fn is_schedule_free(self) -> bool {
+        matches!(self, Self::SgdScheduleFree | Self::AdamwScheduleFree)
+    }
 }
 
 /// `[optimizer]`.
@@ -151,6 +181,18 @@ pub struct OptimizerConfig {
     /// AdamW `eps` (default 1e-8, as PyTorch).
     #[serde(default = "d_eps")]
     pub eps: f64,
+    /// Schedule-free only: the reference's `warmup_steps` (default 0), optimizer updates over
+    /// which the LR rises linearly inside the optimizer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warmup_steps: Option<u64>,
+    /// Schedule-free only: the reference's `r` (default 0), the polynomial weighting
+    /// `(k + 1)^r` of the average.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r: Option<f64>,
+    /// Schedule-free only: the reference's `weight_lr_power` (default 2): the average weighs
+    /// each update by `lr_max^weight_lr_power`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight_lr_power: Option<f64>,
 }
 
 fn d_momentum() -> f64 {
@@ -266,6 +308,7 @@ impl TrainConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.training.validate()?;
         self.optimizer.validate()?;
+        self.validate_weights()?;
         for g in &self.param_groups {
             g.validate()?;
         }
@@ -369,7 +412,7 @@ impl OptimizerConfig {
         if !(self.eps.is_finite() && self.eps > 0.0) {
             return bad("optimizer.eps", self.eps.to_string(), "must be a finite number > 0");
         }
-        Ok(())
+        self.validate_schedule_free()
     }
 }
 

@@ -24,13 +24,25 @@ pub struct EpochRecord {
     pub seconds: f64,
     /// Training images of the epoch per second of its wall time.
     pub images_per_s: f64,
+    /// In a run that validates other weights than it steps (`[averaging]`, a schedule-free
+    /// optimizer): the stepped model's validation loss and accuracy (percent), equal to
+    /// `val_loss`/`val_acc` while the average holds no model yet. `None` elsewhere.
+    pub live: Option<(f64, f64)>,
 }
 
 impl EpochRecord {
-    /// `epoch 3/30  train_loss 1.234  val_loss 1.102  val_acc 61.2%  lr 0.0841`.
-    pub fn line(&self, epochs: usize) -> String {
+    /// `epoch 3/30  train_loss 1.234  val_loss 1.102  val_acc 61.2%  lr 0.0841`; in a run that
+    /// validates other weights (`evaluated`: their name, e.g. `swa`, and whether the stepped
+    /// model was validated apart from them), `val_loss 1.102  val_acc 61.2% (swa; stepped 1.150
+    /// 59.8%)`, or `(the stepped model: no swa yet)` before the average holds a model.
+    pub fn line(&self, epochs: usize, evaluated: Option<(&str, bool)>) -> String {
+        let live = match (self.live, evaluated) {
+            (Some(_), Some((name, false))) => format!(" (the stepped model: no {name} yet)"),
+            (Some((loss, acc)), Some((name, true))) => format!(" ({name}; stepped {loss:.3} {acc:.1}%)"),
+            _ => String::new(),
+        };
         format!(
-            "epoch {}/{}  train_loss {:.3}  val_loss {:.3}  val_acc {:.1}%  lr {:.4e}",
+            "epoch {}/{}  train_loss {:.3}  val_loss {:.3}  val_acc {:.1}%{live}  lr {:.4e}",
             self.epoch, epochs, self.train_loss, self.val_loss, self.val_acc, self.lr
         )
     }
@@ -48,6 +60,7 @@ impl EpochRecord {
             train_loss: self.train_loss,
             val_loss: self.val_loss,
             val_acc: self.val_acc,
+            live: self.live,
         }
     }
 }
@@ -66,6 +79,11 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), TrainError> {
 
 /// The header of `metrics.csv`.
 pub const METRICS_HEADER: &str = "epoch,train_loss,val_loss,val_acc,lr,seconds,images_per_s";
+
+/// The header of `metrics.csv` in a run that validates other weights than it steps: the
+/// stepped model's validation loss and accuracy after the usual columns.
+pub const METRICS_HEADER_LIVE: &str =
+    "epoch,train_loss,val_loss,val_acc,lr,seconds,images_per_s,live_val_loss,live_val_acc";
 
 /// Reads the rows of `metrics.csv`; a missing file has none.
 ///
@@ -95,7 +113,9 @@ pub fn parse_metrics_csv(text: &str, path: &Path) -> Result<Vec<EpochRecord>, Tr
     };
     let mut lines = text.lines().enumerate();
     let header = match lines.next() {
-        Some((_, header)) if [METRICS_HEADER, METRICS_HEADER_V1].contains(&header.trim()) => header.trim(),
+        Some((_, header)) if [METRICS_HEADER, METRICS_HEADER_V1, METRICS_HEADER_LIVE].contains(&header.trim()) => {
+            header.trim()
+        }
         Some((_, header)) => return Err(bad(1, format!("header `{header}` is not `{METRICS_HEADER}`"))),
         None => return Ok(Vec::new()),
     };
@@ -114,7 +134,8 @@ fn parse_row(line: &str, header: &str) -> Result<EpochRecord, String> {
     if f.len() != width {
         return Err(format!("`{line}` has {} fields, expected {width} ({header})", f.len()));
     }
-    f.resize(7, "NaN");
+    let live = f.len() == 9;
+    f.resize(9, "NaN");
     let num = |i: usize, name: &str| {
         f[i].parse::<f64>()
             .map_err(|_| format!("`{line}`: {name} `{}` is not a number", f[i]))
@@ -129,17 +150,28 @@ fn parse_row(line: &str, header: &str) -> Result<EpochRecord, String> {
         lr: num(4, "lr")?,
         seconds: num(5, "seconds")?,
         images_per_s: num(6, "images_per_s")?,
+        live: match live {
+            true => Some((num(7, "live_val_loss")?, num(8, "live_val_acc")?)),
+            false => None,
+        },
     })
 }
 
 /// `metrics.csv` text for `rows`.
+/// (with the `live_val_loss,live_val_acc` columns when any row has them).
 pub fn metrics_csv(rows: &[EpochRecord]) -> String {
-    let mut text = format!("{METRICS_HEADER}\n");
+    let live = rows.iter().any(|r| r.live.is_some());
+    let mut text = format!("{}\n", if live { METRICS_HEADER_LIVE } else { METRICS_HEADER });
     for r in rows {
         text += &format!(
-            "{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{}",
             r.epoch, r.train_loss, r.val_loss, r.val_acc, r.lr, r.seconds, r.images_per_s
         );
+        if live {
+            let (loss, acc) = r.live.unwrap_or((r.val_loss, r.val_acc));
+            text += &format!(",{loss},{acc}");
+        }
+        text += "\n";
     }
     text
 }
@@ -160,9 +192,25 @@ mod tests {
             lr: 0.1,
             seconds: 7.441,
             images_per_s: 172.3,
+            live: None,
         };
         std::fs::write(&path, metrics_csv(std::slice::from_ref(&row))).unwrap();
         assert_eq!(read_metrics_csv(&path).unwrap(), vec![row.clone()]);
+        let averaged = EpochRecord {
+            live: Some((2.5, 28.25)),
+            ..row.clone()
+        };
+        let text = metrics_csv(std::slice::from_ref(&averaged));
+        assert!(text.starts_with(METRICS_HEADER_LIVE), "{text}");
+        std::fs::write(&path, text).unwrap();
+        assert_eq!(read_metrics_csv(&path).unwrap(), vec![averaged.clone()]);
+        assert!(averaged
+            .line(3, Some(("swa", true)))
+            .contains("val_acc 31.5% (swa; stepped 2.500 28.2%)"));
+        assert!(averaged
+            .line(3, Some(("swa", false)))
+            .contains("val_acc 31.5% (the stepped model: no swa yet)"));
+        assert!(!row.line(3, None).contains("stepped"));
         std::fs::write(&path, "epoch,train_loss,val_loss,val_acc,lr\n1,2.25,2,31.5,0.1\n").unwrap();
         let old = read_metrics_csv(&path).unwrap();
         assert_eq!(old[0].results(), row.results());

@@ -17,6 +17,7 @@ use crate::run::artifacts::EpochRecord;
 use crate::run::checkpoint::{remove_epoch, CheckpointLedger};
 use crate::run::dir::EpochCommit;
 use crate::run::metric_logs::MetricLogErrors;
+use crate::run::weights::LiveValidation;
 use burn::train::metric::store::{Aggregate, EventStoreClient, Split};
 use burn::train::EarlyStoppingStrategy;
 use burn_lr::learner::{OnNonFinite, PlateauEarlyStopping, StopRequest};
@@ -51,6 +52,8 @@ struct EpochLog {
     last: Instant,
     trained: usize,
     stop: Option<HookStop>,
+    /// Whether the latest epoch validated the stepped model apart from the kept weights.
+    live_observed: bool,
 }
 
 /// The last epoch decided and whether the run stopped there (shared by Burn's clones).
@@ -74,6 +77,7 @@ pub struct EpochHook {
     print: bool,
     train_images: usize,
     tensorboard: Option<TensorBoardLog>,
+    live: Option<(LiveValidation, String)>,
     log: Arc<Mutex<EpochLog>>,
     decided: Decision,
 }
@@ -106,6 +110,9 @@ pub struct HookSettings {
     pub train_images: usize,
     /// The run's TensorBoard log (`Loss/train`, `Loss/valid`, `Accuracy/valid` per epoch).
     pub tensorboard: Option<TensorBoardLog>,
+    /// In a run that validates other weights than it steps: the stepped model's validation
+    /// sums, and the validated weights' short name for the epoch line (`swa`, `ema`, `x`).
+    pub live: Option<(LiveValidation, String)>,
 }
 
 impl EpochHook {
@@ -125,12 +132,14 @@ impl EpochHook {
             print: s.print,
             train_images: s.train_images,
             tensorboard: s.tensorboard,
+            live: s.live,
             log: Arc::new(Mutex::new(EpochLog {
                 rows,
                 started: Instant::now(),
                 last: Instant::now(),
                 trained: 0,
                 stop: None,
+                live_observed: false,
             })),
             decided: Decision::default(),
         }
@@ -153,6 +162,14 @@ impl EpochHook {
             lr: self.scheduler.lr_in_epoch(epoch as u64, self.updates_per_epoch),
             seconds: f64::NAN,
             images_per_s: f64::NAN,
+            live: None,
+        };
+        // The stepped model's sums (none while the validated model was the stepped one).
+        let live = self.live.as_ref().map(|(live, _)| live.take());
+        self.lock().live_observed = live.is_some_and(|l| l.is_some());
+        let row = EpochRecord {
+            live: live.map(|l| l.unwrap_or((row.val_loss, row.val_acc))),
+            ..row
         };
         (row, bad)
     }
@@ -284,7 +301,8 @@ impl EpochHook {
     fn commit(&self, epoch: usize, mut row: EpochRecord) -> Step<String> {
         let mut log = self.lock();
         let timing = self.timing(&mut log, &mut row);
-        let line = format!("{}{timing}", row.line(self.epochs));
+        let evaluated = self.live.as_ref().map(|(_, name)| (name.as_str(), log.live_observed));
+        let line = format!("{}{timing}", row.line(self.epochs, evaluated));
         let scalars = epoch_scalars(&row);
         log.rows.retain(|r| r.epoch < epoch);
         log.rows.push(row);
@@ -326,13 +344,19 @@ impl EpochHook {
     }
 }
 
-/// The TensorBoard scalars of an epoch: `Loss/train`, `Loss/valid`, `Accuracy/valid` (%).
-pub fn epoch_scalars(row: &EpochRecord) -> [(&'static str, f64); 3] {
-    [
+/// The TensorBoard scalars of an epoch: `Loss/train`, `Loss/valid`, `Accuracy/valid` (%), and
+/// in a run that validates other weights than it steps `Loss/valid_stepped`,
+/// `Accuracy/valid_stepped` (the stepped model's).
+pub fn epoch_scalars(row: &EpochRecord) -> Vec<(&'static str, f64)> {
+    let mut scalars = vec![
         ("Loss/train", row.train_loss),
         ("Loss/valid", row.val_loss),
         ("Accuracy/valid", row.val_acc),
-    ]
+    ];
+    if let Some((loss, acc)) = row.live {
+        scalars.extend([("Loss/valid_stepped", loss), ("Accuracy/valid_stepped", acc)]);
+    }
+    scalars
 }
 
 /// The time left as the epoch line shows it: `1h02m`, `2m03s` or `41s`.

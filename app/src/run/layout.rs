@@ -11,6 +11,7 @@
 //!   lr.csv                 LR_CSV          one row per optimizer update
 //!   tensorboard/           TENSORBOARD_DIR events.out.tfevents.* (EVENT_FILE_PREFIX)
 //!   lr_schedule.png, loss.png, accuracy.png
+//!   model.bpk              KEPT_MODEL      the weights the finished run validated and keeps
 //!   checkpoint/            CHECKPOINT_DIR  model-N.bpk, optim-N.bpk, scheduler-N.bpk (KINDS,
 //!                                          checkpoint_file), run-N.toml (seal_file), each
 //!                                          with its .md5 (DIGEST_SUFFIX)
@@ -43,6 +44,10 @@ pub const METRICS_CSV: &str = "metrics.csv";
 pub const TENSORBOARD_DIR: &str = "tensorboard";
 /// The LR range test's table (`burn-lr find-lr`; next to `lr_find.png`, not part of a run).
 pub const LR_FIND_CSV: &str = "lr_find.csv";
+/// The weights a finished run keeps, as a record of the model alone (Burn's `ModuleRecord`,
+/// loadable into the ResNet): the trained weights, the weight average (`[averaging]`) or
+/// schedule-free's `x`, what validation ran on.
+pub const KEPT_MODEL: &str = "model.bpk";
 /// `compare`'s table of its runs.
 pub const SUMMARY_MD: &str = "summary.md";
 
@@ -72,7 +77,7 @@ pub fn seal_file(epoch: usize) -> String {
 }
 
 /// What a run writes into its artifact directory; `--overwrite` deletes exactly these.
-pub const RUN_ARTIFACTS: [&str; 12] = [
+pub const RUN_ARTIFACTS: [&str; 13] = [
     CHECKPOINT_DIR,
     TRAIN_LOGS,
     VALID_LOGS,
@@ -85,10 +90,11 @@ pub const RUN_ARTIFACTS: [&str; 12] = [
     LR_SCHEDULE_PNG,
     LOSS_PNG,
     ACCURACY_PNG,
+    KEPT_MODEL,
 ];
 
 /// The files (not folders) among [`RUN_ARTIFACTS`].
-pub const RUN_FILES: [&str; 8] = [
+pub const RUN_FILES: [&str; 9] = [
     EXPERIMENT_LOG,
     METRICS_CSV,
     CONFIG_TOML,
@@ -97,4 +103,5 @@ pub const RUN_FILES: [&str; 8] = [
     LR_SCHEDULE_PNG,
     LOSS_PNG,
     ACCURACY_PNG,
+    KEPT_MODEL,
 ];

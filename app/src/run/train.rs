@@ -18,6 +18,7 @@ use crate::run::layout::*;
 use crate::run::metric_logs::{FileMetricLogs, MetricLogErrors};
 use crate::run::monitoring::{self, RunLogs};
 use crate::run::schedule::{optimizer, schedule_for};
+use crate::run::weights::{remove_kept, save_kept, short_name, LiveValidation, RunModel, RunWeights};
 use burn::data::dataloader::DataLoaderBuilder;
 use burn::optim::ModuleOptimizer;
 use burn::tensor::Device;
@@ -135,14 +136,27 @@ pub fn train_in(
     crate::device::configure(&devices, t.precision)?;
     let device = devices[0].clone();
     let mut schedule = schedule_for(cfg, data.train.len(), opts.momentum_cell.as_ref(), opts.quiet)?;
-    let optimizer = optimizer(&cfg.optimizer, &schedule)?;
     device.seed(t.seed);
     let model = ResNet::seeded(cfg.model.arch, data::CLASSES.len(), t.seed, &device.clone().autodiff())
         .with_label_smoothing(t.label_smoothing)
         .with_conv_kernel(t.conv_kernel().map_err(TrainError::Settings)?);
     schedule.check_groups(&model)?;
+    let (optimizer, schedule_free) = optimizer(&cfg.optimizer, &schedule, &model)?;
+    let live = LiveValidation::default();
+    let batches = data.train.len().div_ceil(t.batch_size);
+    let weights = RunWeights::new(
+        cfg,
+        model,
+        schedule_free,
+        schedule.run().updates_per_epoch,
+        batches,
+        &live,
+    )?;
     let facts = run_facts(&data, &schedule);
     let mut start = run_dir.start(cfg, &facts, &mut schedule)?;
+    if let Some(from) = start.from {
+        weights.check_resume(run_dir.path(), from)?;
+    }
     let leftovers = run_dir.begin(&mut start)?;
     if let (Some(from), None) = (start.from, &start.lr_csv) {
         // A run of a burn-lr before the seals: its checkpoint is sealed now, so that it stays
@@ -193,26 +207,41 @@ pub fn train_in(
         last_epoch,
         opts,
         logs: &logs,
+        live: short_name(cfg).map(|name| (live, name.to_string())),
     };
-    let inputs = Inputs {
-        model,
-        optimizer,
-        data,
-        devices,
+    // An earlier finish's kept weights are not this run's until it finishes again.
+    remove_kept(run_dir.path())?;
+    let launched = match weights {
+        RunWeights::Stepped(model) => launch.run(schedule, Inputs::new(model, optimizer, data, devices)),
+        RunWeights::Averaged(model) => launch.run(schedule, Inputs::new(model, optimizer, data, devices)),
+        RunWeights::ScheduleFree(model) => launch.run(schedule, Inputs::new(model, optimizer, data, devices)),
     };
-    let launched = launch.run(schedule, inputs);
     monitoring::finish(run_dir.path(), &logs, opts.quiet);
     let (rows, model) = launched?;
+    if rows.last().is_some_and(|r| r.epoch >= t.epochs) {
+        save_kept(run_dir.path(), &model)?;
+    }
     Ok(summary(cfg, updates_per_epoch, rows, Some(model), start.from))
 }
 
 /// The model (on the autodiff device), its optimizer, the data and the devices of a run (the
 /// first holds the model and runs validation).
-struct Inputs {
-    model: ResNet,
+struct Inputs<M> {
+    model: M,
     optimizer: ModuleOptimizer,
     data: Cifar10,
     devices: Vec<Device>,
+}
+
+impl<M> Inputs<M> {
+    fn new(model: M, optimizer: ModuleOptimizer, data: Cifar10, devices: Vec<Device>) -> Self {
+        Self {
+            model,
+            optimizer,
+            data,
+            devices,
+        }
+    }
 }
 
 /// What a launch needs besides the schedule and the inputs: where, what, from and to which
@@ -225,13 +254,14 @@ struct Launch<'a> {
     last_epoch: usize,
     opts: &'a TrainOptions,
     logs: &'a RunLogs,
+    live: Option<(LiveValidation, String)>,
 }
 
 impl Launch<'_> {
     /// Burn's `SupervisedTraining` + `Learner` over the epoch order, from the start to the last
     /// epoch: the epoch hook, the non-finite loss guard (which forwards a stop request), the
     /// outcome. Returns the `metrics.csv` rows and the trained model.
-    fn run(
+    fn run<M: RunModel>(
         self,
         schedule: LearnerSchedule,
         Inputs {
@@ -239,7 +269,7 @@ impl Launch<'_> {
             optimizer,
             data,
             devices,
-        }: Inputs,
+        }: Inputs<M>,
     ) -> Result<(Vec<EpochRecord>, ResNet), TrainError> {
         let from = self.start.from.unwrap_or(0);
         let ledger = CheckpointLedger::default();
@@ -281,7 +311,7 @@ impl Launch<'_> {
             last_epoch: self.last_epoch,
         };
         outcome.check(&result, &hook)?;
-        Ok((hook.rows(), result.model))
+        Ok((hook.rows(), result.model.kept()))
     }
 
     /// The settings of the end-of-epoch hook (it waits for the sealed checkpoint, then prints
@@ -308,6 +338,7 @@ impl Launch<'_> {
             print: !self.opts.quiet,
             train_images,
             tensorboard: Some(self.logs.tensorboard.clone()),
+            live: self.live.clone(),
         }
     }
 }
@@ -370,7 +401,7 @@ struct Outcome {
 }
 
 impl Outcome {
-    fn check(self, result: &LearningResult<ResNet>, hook: &EpochHook) -> Result<(), TrainError> {
+    fn check<M>(self, result: &LearningResult<M>, hook: &EpochHook) -> Result<(), TrainError> {
         let intact = || self.last_intact;
         if let Some(d) = self.divergence {
             return Err(TrainError::Diverged {
@@ -487,14 +518,14 @@ impl TrainingPlan {
     /// Burn's `SupervisedTraining`: loss and accuracy on both splits, the LR of every group per
     /// iteration, sealed checkpoints (fed to the plateau schedule first), the epoch hook, the
     /// non-finite loss guard, the interrupter, no per-iteration printing.
-    fn build_with(
+    fn build_with<M: RunModel>(
         self,
         cfg: &TrainConfig,
         run_dir: &RunDir,
         train: TrainLoader,
         valid: TrainLoader,
         devices: Vec<Device>,
-    ) -> SupervisedTraining<ResNet> {
+    ) -> SupervisedTraining<M> {
         let sealed = |kind| run_dir.checkpointer(kind, &self.ledger);
         let clock = self.hook.clone();
         let mut training = SupervisedTraining::new(run_dir.path(), train, valid)

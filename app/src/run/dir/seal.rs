@@ -163,6 +163,7 @@ mod tests {
             lr: 0.25,
             seconds: 1.5,
             images_per_s: 10.0,
+            live: None,
         };
         commit.commit(1, std::slice::from_ref(&row)).unwrap();
         let seal = read(&commit.checkpoints(), 1).unwrap();
