@@ -14,7 +14,7 @@
 # Keep XDG_DATA_HOME the same for the script and the build (unset for both is fine).
 # Undo: rm -rf "${XDG_DATA_HOME:-$HOME/.local/share}/tracel/tracel-llvm-23.1.0-4"
 #
-# Known limits (docs/gpu-training.md, "The GPU path in CI"): LLVM 22 instead of 23 (the C API changed a little);
+# Known limits (docs/gpu-training.md, "The GPU path without a GPU"): LLVM 22 instead of 23 (the C API changed a little);
 # kernels compile to PTX for sm_90 here, but training with them was not yet run on a GPU.
 set -euo pipefail
 

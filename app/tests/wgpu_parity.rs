@@ -1,14 +1,15 @@
-//! The GPU path (feature `wgpu`; CI runs it on Mesa's lavapipe software Vulkan driver): a few
-//! optimizer updates of `tiny` and ResNet-8 on `Device::wgpu` match Burn's CPU backend (flex)
-//! from the same initial weights and the same batches: the LR of every update exactly (the
-//! schedule is host code: this checks the wiring, not the device), the loss of every update within [`LOSS_TOLERANCE`] (the devices sum
-//! in different orders, and 32-bit rounding grows a little with each update). And the binary
-//! trains the same tiny run with `--device cpu` and `--device wgpu`: the same LR at every update,
-//! the epochs' training loss within the tolerance (a seed's initial weights are drawn on the CPU
-//! for every device: [`ResNet::seeded`]).
+//! The GPU path (feature `wgpu`; `scripts/wgpu-parity.sh` runs it on Mesa's lavapipe software
+//! Vulkan driver): a few optimizer updates of `tiny` and ResNet-8 on `Device::wgpu` match Burn's
+//! CPU backend (flex) from the same initial weights and the same batches: the LR of every update
+//! exactly (the schedule is host code: this checks the wiring, not the device), the loss of every
+//! update within [`LOSS_TOLERANCE`] (the devices sum in different orders, and 32-bit rounding grows
+//! a little with each update). And the binary trains the same tiny run with `--device cpu` and
+//! `--device wgpu`: the same LR at every update, the epochs' training loss within the tolerance (a
+//! seed's initial weights are drawn on the CPU for every device: [`ResNet::seeded`]).
 //!
-//! Run: `cargo test --features wgpu --test wgpu_parity` (needs a Vulkan, Metal or DX12 adapter;
-//! on Linux without a GPU: `apt-get install mesa-vulkan-drivers libvulkan1`).
+//! Run: `scripts/wgpu-parity.sh`, or `cargo test --features wgpu --test wgpu_parity` (needs a
+//! Vulkan, Metal or DX12 adapter; on Linux without a GPU: `apt-get install mesa-vulkan-drivers
+//! libvulkan1`).
 
 mod app_common;
 
