@@ -6,7 +6,7 @@ use burn_lr::learner::AveragedLearnerConfig;
 use burn_lr::schedule::SchedulerConfig;
 use serde::{Deserialize, Serialize};
 
-use super::error::ConfigError;
+use super::error::{bad, ConfigError};
 
 /// `[averaging]`:
 ///
@@ -99,15 +99,6 @@ impl From<Every> for EveryText {
             Every::Updates(n) => EveryText::Updates(n as i64),
         }
     }
-}
-
-fn bad(field: &'static str, value: String, allowed: &'static str) -> Result<(), ConfigError> {
-    Err(ConfigError::Value {
-        field,
-        value,
-        allowed,
-        at: String::new(),
-    })
 }
 
 impl AveragingConfig {

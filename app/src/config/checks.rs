@@ -3,17 +3,8 @@
 
 use burn_lr::averaging::AveragingKind;
 
-use super::error::ConfigError;
+use super::error::{bad, ConfigError};
 use super::schema::{OptimizerConfig, OptimizerName, TrainConfig};
-
-fn bad(field: &'static str, value: String, allowed: &'static str) -> Result<(), ConfigError> {
-    Err(ConfigError::Value {
-        field,
-        value,
-        allowed,
-        at: String::new(),
-    })
-}
 
 impl OptimizerConfig {
     /// The schedule-free keys: only with a schedule-free optimizer, in the reference's ranges.

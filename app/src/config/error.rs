@@ -76,3 +76,14 @@ pub(super) fn read_file<T>(path: &Path, parse: impl FnOnce(&str) -> Result<T, Co
     })?;
     parse(&text).map_err(|e| e.in_file(path, &text))
 }
+
+/// `Err(ConfigError::Value)` for the key `field` holding `value`, with what is `allowed`; the
+/// file and line are added where the error reaches the file's reader.
+pub(super) fn bad(field: &'static str, value: String, allowed: &'static str) -> Result<(), ConfigError> {
+    Err(ConfigError::Value {
+        field,
+        value,
+        allowed,
+        at: String::new(),
+    })
+}

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 use super::averaging::AveragingConfig;
-use super::error::{read_file, ConfigError};
+use super::error::{bad, read_file, ConfigError};
 use super::locate::parse_toml;
 
 /// A whole training run: `[model]`, `[data]`, `[optimizer]`, `[scheduler]`, `[training]`,
@@ -338,15 +338,6 @@ impl TrainConfig {
         }
         Ok(())
     }
-}
-
-fn bad(field: &'static str, value: String, allowed: &'static str) -> Result<(), ConfigError> {
-    Err(ConfigError::Value {
-        field,
-        value,
-        allowed,
-        at: String::new(),
-    })
 }
 
 impl TrainingConfig {
