@@ -162,7 +162,7 @@ fn the_binary_trains_on_wgpu_with_the_cpus_schedule() {
 /// header says `in bf16`, the epoch's metrics are finite) or refuses it before any data is
 /// read: one error line naming the setting and the device, exit code 2, no artifact directory.
 /// Lavapipe refuses bf16 (Burn reports no support for it there). It trains `f16`, but its
-/// shader compiler takes ~130 s for this one tiny epoch, so CI leaves f16 out;
+/// shader compiler takes ~130 s for this one tiny epoch, so the default run leaves f16 out;
 /// `BURN_LR_WGPU_PRECISIONS=bf16,f16` checks both.
 #[test]
 fn half_precision_on_wgpu_trains_or_is_one_line() {
