@@ -39,7 +39,7 @@ pub enum TrainError {
         what: String,
     },
     /// The artifact directory holds files no run wrote where a run writes (e.g. an image folder).
-    #[error("{}: holds {what}, which no burn-lr run wrote; choose another --artifact-dir (a run writes train/, valid/ and checkpoint/ there)", dir.display())]
+    #[error("{}: holds {what}, which no burn-lr run wrote; move it away or choose another --artifact-dir (a run writes train/, valid/, checkpoint/ and its files there)", dir.display())]
     NotOurs {
         /// The directory.
         dir: PathBuf,
@@ -111,6 +111,15 @@ pub enum TrainError {
         /// Which checkpoint `--resume` continues from.
         resume: String,
     },
+    /// The weights a finished run keeps (`model.bpk`) could not be written (its epochs are all
+    /// checkpointed).
+    #[error("the kept weights were not written: {what}. {resume}")]
+    Kept {
+        /// The write error, naming the file.
+        what: String,
+        /// What `--resume` does.
+        resume: String,
+    },
     /// Ctrl-C (or another stop request) ended the run before its last epoch.
     #[error("{what}. {resume}")]
     Interrupted {
@@ -151,6 +160,7 @@ impl TrainError {
             Self::Diverged { .. }
             | Self::Checkpoint { .. }
             | Self::Logs { .. }
+            | Self::Kept { .. }
             | Self::Io { .. }
             | Self::Burn(_)
             | Self::Plateau(_) => 1,
@@ -160,9 +170,18 @@ impl TrainError {
     }
 }
 
-/// The sentence saying which checkpoint `--resume` continues from.
-pub fn resume_note(last_intact: Option<usize>) -> String {
+/// The sentence saying which checkpoint `--resume` continues from, in a run of `epochs` epochs:
+/// after its last one (the kept weights not written) it trains that epoch again from the
+/// checkpoint before it, which writes them.
+pub fn resume_note(last_intact: Option<usize>, epochs: usize) -> String {
     match last_intact {
+        Some(n) if n >= epochs && n > 1 => format!(
+            "Every epoch is checkpointed, not the kept weights (model.bpk): `--resume` trains epoch {n} again from \
+             the checkpoint before it and writes them."
+        ),
+        Some(n) if n >= epochs => {
+            "The only epoch is checkpointed, not the kept weights (model.bpk): rerun with --overwrite.".into()
+        }
         Some(n) => format!("`--resume` continues from the checkpoint of epoch {n}."),
         None => "No epoch finished, so there is nothing to resume: rerun with --overwrite.".into(),
     }
@@ -181,4 +200,33 @@ fn diverged_advice(last_intact: Option<usize>) -> String {
         "Lower [optimizer] lr (max_lr for one_cycle and cyclic; `burn-lr find-lr --config <it>` suggests one) \
          or add a warmup, in a new run (--overwrite, or another --artifact-dir). {kept}"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn after_the_last_epoch_resume_says_it_trains_that_epoch_again_for_the_kept_weights() {
+        assert_eq!(
+            resume_note(Some(2), 5),
+            "`--resume` continues from the checkpoint of epoch 2."
+        );
+        let last = resume_note(Some(5), 5);
+        assert!(
+            last.contains("trains epoch 5 again from the checkpoint before it"),
+            "{last}"
+        );
+        assert!(resume_note(Some(1), 1).contains("--overwrite"));
+        let kept = TrainError::Kept {
+            what: "run/model.bpk: No space left on device".into(),
+            resume: last,
+        };
+        assert_eq!(kept.exit_code(), 1);
+        assert!(
+            kept.to_string()
+                .starts_with("the kept weights were not written: run/model.bpk"),
+            "{kept}"
+        );
+    }
 }

@@ -381,3 +381,40 @@ fn a_finished_run_resumed_again_drops_the_rows_of_an_interrupted_epoch() {
     assert!(stdout(&out).contains("nothing to train"), "{}", stdout(&out));
     assert_eq!(files(&art), sealed);
 }
+
+#[test]
+fn a_finished_run_without_its_kept_weights_trains_its_last_epoch_again_to_write_them() {
+    // An SWA average whose BatchNorm statistics are recomputed over the last epoch's batches:
+    // no checkpoint holds them, so the last epoch is trained again from the one before.
+    let swa = "[averaging]\nkind = \"swa\"\nstart_epoch = 2\nupdate_bn_batches = 2";
+    let fx = Fixture::new(1, 3, swa);
+    let straight = fx.path("straight");
+    assert!(fx.run(&straight, &[]).status.success());
+    assert!(files(&straight).2.is_some());
+    let art = fx.path("a");
+    assert!(fx.run(&art, &[]).status.success());
+    // Killed (or failed) after the last epoch's seal, before model.bpk.
+    std::fs::remove_file(art.join("model.bpk")).unwrap();
+    let out = fx.run(&art, &["--resume"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("resuming after epoch 2"), "{}", stdout(&out));
+    let warning = stderr(&out);
+    assert!(
+        warning.contains("the run finished epoch 3, but") && warning.contains("epoch 3 is trained again"),
+        "{warning}"
+    );
+    assert_eq!(files(&art), files(&straight));
+    // With model.bpk there, nothing is trained.
+    let again = fx.run(&art, &["--resume"]);
+    assert!(stdout(&again).contains("nothing to train"), "{}", stdout(&again));
+    // A one-epoch run has no checkpoint before its last: one line naming --overwrite.
+    let one = Fixture::new(1, 1, "[averaging]\nkind = \"ema\"");
+    let art = one.path("one");
+    assert!(one.run(&art, &[]).status.success());
+    std::fs::remove_file(art.join("model.bpk")).unwrap();
+    let line = one_line(&one.run(&art, &["--resume"]), 2);
+    assert!(
+        line.contains("model.bpk was not written") && line.contains("--overwrite"),
+        "{line}"
+    );
+}

@@ -4,7 +4,7 @@
 
 mod app_common;
 
-use app_common::{config_with, data, quiet, serial, weights};
+use app_common::{config_with, data, quiet, saved_weights, serial, weights};
 use burn_lr_cifar::config::TrainConfig;
 use burn_lr_cifar::run::artifacts::{read_metrics_csv, EpochRecord, METRICS_HEADER_LIVE};
 use burn_lr_cifar::run::dir::StartMode;
@@ -60,25 +60,15 @@ fn straight_and_resumed(make: impl Fn(&Path) -> TrainConfig) -> Vec<EpochRecord>
     // model.bpk holds the kept weights (the average or x), the record of the model alone.
     let kept = weights(a.model.as_ref().unwrap());
     for dir in [whole.path(), split.path()] {
-        assert!(saved(&dir.join("model.bpk")) == kept, "{}", dir.display());
+        assert!(
+            saved_weights(&dir.join("model.bpk")) == Some(kept.clone()),
+            "{}",
+            dir.display()
+        );
     }
     let csv = std::fs::read_to_string(whole.path().join("metrics.csv")).unwrap();
     assert!(csv.starts_with(METRICS_HEADER_LIVE), "{csv}");
     a.epochs
-}
-
-/// The weights of the `tiny` model saved at `path`.
-fn saved(path: &Path) -> Vec<f32> {
-    use burn::module::Module;
-    let record = burn::store::ModuleRecord::load(path).unwrap();
-    let model = burn_lr_cifar::model::ResNet::new(
-        toml::from_str::<burn_lr_cifar::config::ModelConfig>("arch = \"tiny\"")
-            .unwrap()
-            .arch,
-        10,
-        &burn::tensor::Device::flex(),
-    );
-    weights(&model.load_record(record))
 }
 
 #[test]
@@ -161,6 +151,26 @@ fn a_resume_that_adds_or_changes_the_average_is_refused_by_name() {
             .contains("start_update = 10: after the run's last optimizer update (3 epochs x 3 updates = 9)"),
         "{err}"
     );
+    // An `every` that never comes again within the run: an average of one model, refused.
+    let rare = cfg(
+        tmp.path(),
+        3,
+        "",
+        "[averaging]\nkind = \"ema\"\nstart_update = 4\nevery = 6",
+    );
+    let err = training::train(&rare, data(24), &opts(StartMode::Overwrite, None)).unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+    assert!(
+        err.to_string().contains("every = 6: from start_update = 4") && err.to_string().contains("at most 5 here"),
+        "{err}"
+    );
+    let fits = cfg(
+        tmp.path(),
+        3,
+        "",
+        "[averaging]\nkind = \"ema\"\nstart_update = 4\nevery = 5",
+    );
+    burn_lr_cifar::run::weights::check_start(&fits, 3).unwrap();
     let decay = cfg(other.path(), 3, "", "[averaging]\nkind = \"ema\"\ndecay = 0.9");
     let err = training::train(&decay, data(24), &opts(StartMode::Resume, None)).unwrap_err();
     assert!(err.to_string().contains("[averaging] decay"), "{err}");
@@ -179,4 +189,36 @@ fn an_ema_with_decay_0_validates_as_the_stepped_model_does() {
         assert_eq!(acc, r.val_acc, "{r:?}");
         assert!((loss - r.val_loss).abs() <= 1e-6 * r.val_loss.abs(), "{r:?}");
     }
+}
+
+#[test]
+fn schedule_free_without_its_kept_x_trains_the_last_epoch_again_to_write_it() {
+    // x's BatchNorm statistics are recomputed over the last epoch's batches, which no
+    // checkpoint holds: a run that stopped before writing model.bpk trains that epoch again.
+    let _serial = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut c = cfg(tmp.path(), 3, "adamw_schedule_free", "");
+    c.scheduler = toml::from_str("type = \"fixed\"").unwrap();
+    c.optimizer.lr = 0.01;
+    let straight = training::train(&c, data(24), &quiet()).unwrap();
+    let read = |name: &str| std::fs::read(tmp.path().join(name)).unwrap();
+    let kept = tmp.path().join("model.bpk");
+    let x = saved_weights(&kept).unwrap();
+    assert_eq!(x, weights(straight.model.as_ref().unwrap()));
+    let (metrics, lr) = (read("metrics.csv"), read("lr.csv"));
+    std::fs::remove_file(&kept).unwrap();
+    let resumed = training::train(&c, data(24), &opts(StartMode::Resume, None)).unwrap();
+    assert_eq!(saved_weights(&kept), Some(x));
+    assert_eq!(results(&resumed.epochs), results(&straight.epochs));
+    assert_eq!(read("lr.csv"), lr);
+    let rows = |bytes: &[u8]| {
+        results(
+            &burn_lr_cifar::run::artifacts::parse_metrics_csv(
+                std::str::from_utf8(bytes).unwrap(),
+                Path::new("metrics.csv"),
+            )
+            .unwrap(),
+        )
+    };
+    assert_eq!(rows(&read("metrics.csv")), rows(&metrics));
 }

@@ -282,9 +282,14 @@ pub fn seals_epochs(dir: &Path) -> bool {
 /// seals its epochs, whose run seal is whole: [`seals_epochs`]), and one line for each newer
 /// epoch that was skipped (what is wrong with it).
 pub fn newest_intact(dir: &Path) -> (Option<usize>, Vec<String>) {
+    newest_intact_before(dir, usize::MAX)
+}
+
+/// As [`newest_intact`], among the epochs before `before`.
+pub fn newest_intact_before(dir: &Path, before: usize) -> (Option<usize>, Vec<String>) {
     let sealed = seals_epochs(dir);
     let mut skipped = Vec::new();
-    for epoch in epochs_on_disk(dir) {
+    for epoch in epochs_on_disk(dir).into_iter().filter(|e| *e < before) {
         let mut problems: Vec<String> = KINDS.iter().filter_map(|k| damage(dir, k, epoch)).collect();
         if sealed {
             problems.extend(damage_of(dir, &seal_name(epoch)).map(|why| {

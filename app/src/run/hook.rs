@@ -15,7 +15,7 @@
 
 use crate::run::artifacts::EpochRecord;
 use crate::run::checkpoint::{remove_epoch, CheckpointLedger};
-use crate::run::dir::EpochCommit;
+use crate::run::dir::{CommitError, EpochCommit};
 use crate::run::metric_logs::MetricLogErrors;
 use crate::run::weights::LiveValidation;
 use burn::train::metric::store::{Aggregate, EventStoreClient, Split};
@@ -306,9 +306,10 @@ impl EpochHook {
         let scalars = epoch_scalars(&row);
         log.rows.retain(|r| r.epoch < epoch);
         log.rows.push(row);
-        self.commit
-            .commit(epoch, &log.rows)
-            .map_err(|why| Some(HookStop::Checkpoint(why)))?;
+        self.commit.commit(epoch, &log.rows).map_err(|e| match e {
+            CommitError::Seal(why) => Some(HookStop::Checkpoint(why)),
+            CommitError::Metrics(why) => Some(HookStop::Logs(why)),
+        })?;
         if let Some(tb) = &self.tensorboard {
             tb.epoch(epoch as u64, &scalars);
         }

@@ -168,7 +168,7 @@ pub fn train_in(
                 what: format!(
                     "the checkpoint of epoch {from} (written before epochs were sealed) could not be sealed: {what}"
                 ),
-                resume: resume_note(Some(from)),
+                resume: resume_note(Some(from), t.epochs),
             })?;
     }
     if !opts.quiet {
@@ -178,7 +178,7 @@ pub fn train_in(
         return Err(TrainError::OutputClosed {
             kind,
             what: "before the first epoch".into(),
-            resume: resume_note(run_dir.newest_intact()),
+            resume: resume_note(run_dir.newest_intact(), t.epochs),
         });
     }
     let from = start.from.unwrap_or(0);
@@ -219,7 +219,10 @@ pub fn train_in(
     monitoring::finish(run_dir.path(), &logs, opts.quiet);
     let (rows, model) = launched?;
     if rows.last().is_some_and(|r| r.epoch >= t.epochs) {
-        save_kept(run_dir.path(), &model)?;
+        save_kept(run_dir.path(), &model).map_err(|e| TrainError::Kept {
+            what: e.to_string(),
+            resume: resume_note(Some(t.epochs), t.epochs),
+        })?;
     }
     Ok(summary(cfg, updates_per_epoch, rows, Some(model), start.from))
 }
@@ -309,6 +312,7 @@ impl Launch<'_> {
             plateau: watch.error(),
             last_intact: self.run_dir.newest_intact(),
             last_epoch: self.last_epoch,
+            epochs: self.cfg.training.epochs,
         };
         outcome.check(&result, &hook)?;
         Ok((hook.rows(), result.model.kept()))
@@ -398,6 +402,8 @@ struct Outcome {
     /// The newest intact checkpoint once the run ended.
     last_intact: Option<usize>,
     last_epoch: usize,
+    /// The run's `[training] epochs`.
+    epochs: usize,
 }
 
 impl Outcome {
@@ -421,7 +427,7 @@ impl Outcome {
             Some(HookStop::Checkpoint(what)) => {
                 return Err(TrainError::Checkpoint {
                     what,
-                    resume: resume_note(intact()),
+                    resume: resume_note(intact(), self.epochs),
                 })
             }
             Some(HookStop::OutputClosed(kind)) => {
@@ -429,13 +435,13 @@ impl Outcome {
                 return Err(TrainError::OutputClosed {
                     kind,
                     what: format!("after epoch {done} (its checkpoint is written)"),
-                    resume: resume_note(intact()),
+                    resume: resume_note(intact(), self.epochs),
                 });
             }
             Some(HookStop::Logs(what)) => {
                 return Err(TrainError::Logs {
                     what,
-                    resume: resume_note(intact()),
+                    resume: resume_note(intact(), self.epochs),
                 })
             }
             Some(HookStop::Requested) | None => {}
@@ -454,7 +460,7 @@ impl Outcome {
             };
             return Err(TrainError::Interrupted {
                 what,
-                resume: resume_note(intact()),
+                resume: resume_note(intact(), self.epochs),
             });
         }
         Ok(())

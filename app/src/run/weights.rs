@@ -3,7 +3,7 @@
 //! library's [`ScheduleFreeLearnerModel`]); in the last two the stepped model is validated too,
 //! for the `live` columns.
 
-use crate::config::TrainConfig;
+use crate::config::{Every, TrainConfig};
 use crate::data::CifarBatch;
 use crate::error::TrainError;
 use crate::model::ResNet;
@@ -155,23 +155,33 @@ impl RunWeights {
 }
 
 /// Checks that `[averaging]` starts within the run (`updates_per_epoch` optimizer updates per
-/// epoch): a later start would average nothing.
+/// epoch): a later start would average nothing; and that a numeric `every` comes again within
+/// it (when updates are left after the start): else the average would hold the single model of
+/// its first update.
 ///
 /// # Errors
-/// [`TrainError::Settings`] naming `start_update` (given, or from `start_epoch`) and the run's
-/// last update.
+/// [`TrainError::Settings`] naming `start_update` (given, or from `start_epoch`) or `every`,
+/// and the run's last update.
 pub fn check_start(cfg: &TrainConfig, updates_per_epoch: u64) -> Result<(), TrainError> {
     let Some(a) = &cfg.averaging else { return Ok(()) };
     let start = a.for_run(updates_per_epoch, &cfg.scheduler).averaging.start_update;
     let last = cfg.training.epochs as u64 * updates_per_epoch;
-    if start <= last {
-        return Ok(());
+    let run = format!("{} epochs x {updates_per_epoch} updates = {last}", cfg.training.epochs);
+    if start > last {
+        return Err(TrainError::Settings(format!(
+            "[averaging] start_update = {start}: after the run's last optimizer update ({run}): nothing would be \
+             averaged; start within the run"
+        )));
     }
-    Err(TrainError::Settings(format!(
-        "[averaging] start_update = {start}: after the run's last optimizer update ({} epochs x {updates_per_epoch} \
-         updates = {last}): nothing would be averaged; start within the run",
-        cfg.training.epochs
-    )))
+    match a.every {
+        Some(Every::Updates(every)) if start < last && start + every > last => Err(TrainError::Settings(format!(
+            "[averaging] every = {every}: from start_update = {start}, the next averaging would come after the \
+             run's last optimizer update ({run}), so the average would be the single model of update {start}; \
+             at most {} here, or start earlier",
+            last - start
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// What a run with `cfg` validates and keeps, for its lines: `the SWA average`, `the EMA`,

@@ -118,3 +118,19 @@ pub fn weights(model: &burn_lr_cifar::model::ResNet) -> Vec<f32> {
     assert!(!values.0.is_empty());
     values.0
 }
+
+/// The weights of the `tiny` model saved at `path` (a run's `model.bpk`, a checkpoint's model
+/// file), or `None` when no record is there. A record carries random parameter ids, so saved
+/// models are compared by these values, never by their bytes.
+pub fn saved_weights(path: &Path) -> Option<Vec<f32>> {
+    use burn::module::Module;
+    let record = burn::store::ModuleRecord::load(path).ok()?;
+    let model = burn_lr_cifar::model::ResNet::new(
+        toml::from_str::<burn_lr_cifar::config::ModelConfig>("arch = \"tiny\"")
+            .unwrap()
+            .arch,
+        10,
+        &burn::tensor::Device::flex(),
+    );
+    Some(weights(&model.load_record(record)))
+}

@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use crate::app_common::image_folder;
+use crate::app_common::{image_folder, saved_weights};
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output};
@@ -87,14 +87,16 @@ impl Fixture {
     }
 }
 
-/// The results of a run directory: `metrics.csv` without its timing columns, and `lr.csv`.
-pub fn files(art: &Path) -> (Vec<String>, String) {
+/// The results of a run directory: `metrics.csv` without its timing columns, `lr.csv`, and the
+/// kept weights (`model.bpk`, a finished run's).
+pub fn files(art: &Path) -> (Vec<String>, String, Option<Vec<f32>>) {
     let metrics = std::fs::read_to_string(art.join("metrics.csv")).unwrap();
     let rows = metrics
         .lines()
         .map(|l| l.split(',').take(5).collect::<Vec<_>>().join(","))
         .collect();
-    (rows, std::fs::read_to_string(art.join("lr.csv")).unwrap())
+    let kept = saved_weights(&art.join("model.bpk"));
+    (rows, std::fs::read_to_string(art.join("lr.csv")).unwrap(), kept)
 }
 
 /// `--resume` where an epoch was committed (a seal is there), else `--overwrite` (a run stopped

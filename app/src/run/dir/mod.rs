@@ -28,7 +28,7 @@ mod state;
 
 pub use ownership::Lock;
 pub use resume::{config_changes, fact_changes, RunFacts};
-pub use seal::{EpochCommit, EpochSeal};
+pub use seal::{CommitError, EpochCommit, EpochSeal};
 pub use state::{RunDir, Start, StartMode};
 
 use crate::config::TrainConfig;

@@ -8,7 +8,7 @@ use crate::config::TrainConfig;
 use crate::data::Cifar10;
 use crate::error::TrainError;
 use crate::run::artifacts::{read_metrics_csv, EpochRecord};
-use crate::run::checkpoint::{file_path, newest_intact, seals_epochs};
+use crate::run::checkpoint::{file_path, newest_intact, newest_intact_before, seals_epochs};
 use crate::run::layout::*;
 use burn_lr::learner::LearnerSchedule;
 use md5::{Digest, Md5};
@@ -76,14 +76,14 @@ struct Then {
     edited: Vec<&'static str>,
 }
 
-/// Reads [`Then`].
-fn then(dir: &RunDir) -> Result<Then, TrainError> {
+/// Reads [`Then`] for a resume with `cfg` (its `[training] epochs` says whether the run is
+/// finished).
+fn then(dir: &RunDir, cfg: &TrainConfig) -> Result<Then, TrainError> {
     dir.lock.refuse_no_run()?;
     let ckpt = dir.checkpoints();
+    let (from, skipped) = resume_point(dir, cfg)?;
     if !seals_epochs(&ckpt) {
         let (config, facts) = read_run(dir)?;
-        let (from, skipped) = newest_intact(&ckpt);
-        let from = from.ok_or_else(|| TrainError::NoCheckpoint(ckpt.clone()))?;
         return Ok(Then {
             config,
             facts,
@@ -93,8 +93,6 @@ fn then(dir: &RunDir) -> Result<Then, TrainError> {
             edited: Vec::new(),
         });
     }
-    let (from, skipped) = newest_intact(&ckpt);
-    let from = from.ok_or_else(|| TrainError::NoCheckpoint(ckpt.clone()))?;
     let not_a_run = |why: String| TrainError::NotARun {
         dir: dir.path().to_path_buf(),
         why,
@@ -113,6 +111,45 @@ fn then(dir: &RunDir) -> Result<Then, TrainError> {
         seal: Some(seal),
         edited,
     })
+}
+
+/// The checkpoint a resume with `cfg` continues from, and one line for each newer one it
+/// passes over: the newest intact one, except in a finished run (its last epoch checkpointed)
+/// without its kept weights (`model.bpk`: the process stopped or failed between the last
+/// epoch's seal and that write). There the last epoch is trained again from the checkpoint
+/// before it, which writes them as a straight run would have: an average's or schedule-free's
+/// BatchNorm statistics come from that epoch's training batches, which no checkpoint holds.
+///
+/// # Errors
+/// [`TrainError::NoCheckpoint`] without an intact checkpoint; [`TrainError::NotARun`] for a
+/// finished run without `model.bpk` and no intact checkpoint before its last.
+fn resume_point(dir: &RunDir, cfg: &TrainConfig) -> Result<(usize, Vec<String>), TrainError> {
+    let ckpt = dir.checkpoints();
+    let (newest, mut skipped) = newest_intact(&ckpt);
+    let newest = newest.ok_or_else(|| TrainError::NoCheckpoint(ckpt.clone()))?;
+    let kept = dir.path().join(KEPT_MODEL);
+    if newest != cfg.training.epochs || std::fs::symlink_metadata(&kept).is_ok() {
+        return Ok((newest, skipped));
+    }
+    let (before, older) = newest_intact_before(&ckpt, newest);
+    let Some(before) = before else {
+        return Err(TrainError::NotARun {
+            dir: dir.path().to_path_buf(),
+            why: format!(
+                "it finished epoch {newest} of {newest}, but {} was not written, and no intact checkpoint before \
+                 epoch {newest} is there to train the last epoch again from; --overwrite trains the run again",
+                kept.display()
+            ),
+        });
+    };
+    skipped.push(format!(
+        "the run finished epoch {newest}, but {} was not written (it stopped or failed after its last \
+         checkpoint): epoch {newest} is trained again from the checkpoint of epoch {before}, which writes the \
+         kept weights exactly",
+        kept.display()
+    ));
+    skipped.extend(older);
+    Ok((before, skipped))
 }
 
 /// The run's files whose meaning differs from the sealed copies (`config.toml`, `run.toml`): a
@@ -136,7 +173,7 @@ fn edited_files(dir: &RunDir, config: &TrainConfig, facts: &RunFacts) -> Vec<&'s
 /// config equals this one; every change is named at once (`epochs` too, when the checkpoint's
 /// schedule depends on it).
 pub(super) fn precheck(dir: &RunDir, cfg: &TrainConfig) -> Result<(), TrainError> {
-    let then = then(dir)?;
+    let then = then(dir, cfg)?;
     let epochs_free = epochs_free(dir, cfg, &then);
     let changes = config_changes(&then.config, cfg, epochs_free);
     mismatch(dir, with_edits(changes, &then))
@@ -186,7 +223,7 @@ pub(super) fn start(
     facts: &RunFacts,
     schedule: &mut LearnerSchedule,
 ) -> Result<Start, TrainError> {
-    let then = then(dir)?;
+    let then = then(dir, cfg)?;
     let from = then.from;
     // The scheduler record says whether the resolved schedule is the same; only then may
     // `epochs` change (a schedule whose length depends on it is another schedule).

@@ -93,12 +93,12 @@ impl EpochCommit {
     ///
     /// # Errors
     /// Why the epoch could not be committed, in one line (`lr.csv` lacks rows because its writes
-    /// failed, a full disk). A failure before the seal is whole leaves the epoch unresumable (the
-    /// one before is resumed from); a failure writing `metrics.csv` after it leaves the epoch
-    /// resumable, its rows rebuilt from the seal.
-    pub fn commit(&self, epoch: usize, rows: &[EpochRecord]) -> Result<(), String> {
+    /// failed, a full disk): [`CommitError::Seal`] before the seal is whole, which leaves the
+    /// epoch unresumable (the one before is resumed from); [`CommitError::Metrics`] writing
+    /// `metrics.csv` after it, which leaves the epoch resumable, its rows rebuilt from the seal.
+    pub fn commit(&self, epoch: usize, rows: &[EpochRecord]) -> Result<(), CommitError> {
         let end = epoch as u64 * self.updates_per_epoch;
-        let lr_csv = lr_rows_text(&self.dir.join(LR_CSV), end)?;
+        let lr_csv = lr_rows_text(&self.dir.join(LR_CSV), end).map_err(CommitError::Seal)?;
         let seal = EpochSeal {
             epoch,
             config: self.config.clone(),
@@ -106,11 +106,33 @@ impl EpochCommit {
             metrics_csv: metrics_csv(rows),
             lr_csv,
         };
-        let text = toml::to_string(&seal).map_err(|e| e.to_string())?;
+        let text = toml::to_string(&seal).map_err(|e| CommitError::Seal(e.to_string()))?;
         let ckpt = self.checkpoints();
         checkpoint::write_seal(&ckpt, epoch, text.as_bytes())
-            .map_err(|e| format!("{}: {e}", ckpt.join(checkpoint::seal_name(epoch)).display()))?;
-        write_atomic(&self.metrics_csv(), seal.metrics_csv.as_bytes()).map_err(|e| e.to_string())
+            .map_err(|e| CommitError::Seal(format!("{}: {e}", ckpt.join(checkpoint::seal_name(epoch)).display())))?;
+        write_atomic(&self.metrics_csv(), seal.metrics_csv.as_bytes()).map_err(|e| {
+            CommitError::Metrics(format!(
+                "{e} (epoch {epoch} is committed: its checkpoint and seal are written, and `--resume` rebuilds \
+                 metrics.csv from them)"
+            ))
+        })
+    }
+}
+
+/// Why an epoch could not be committed ([`EpochCommit::commit`]), in one line.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CommitError {
+    /// The seal was not written: the epoch is not resumed from.
+    Seal(String),
+    /// `metrics.csv` was not written after the seal: the epoch is resumed from.
+    Metrics(String),
+}
+
+impl std::fmt::Display for CommitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Seal(why) | Self::Metrics(why) => f.write_str(why),
+        }
     }
 }
 
@@ -171,8 +193,20 @@ mod tests {
         assert_eq!(seal.rows(dir).unwrap(), vec![row.clone()]);
         assert_eq!(std::fs::read_to_string(commit.metrics_csv()).unwrap(), seal.metrics_csv);
         // Epoch 2's last row has no newline yet (a write in progress): not committed.
-        let err = commit.commit(2, &[row]).unwrap_err();
-        assert!(err.contains("holds the rows of 3"), "{err}");
+        let err = commit.commit(2, std::slice::from_ref(&row)).unwrap_err();
+        assert!(
+            matches!(&err, CommitError::Seal(why) if why.contains("holds the rows of 3")),
+            "{err}"
+        );
         assert!(read(&commit.checkpoints(), 2).is_err());
+        // metrics.csv not writable after the seal: the epoch is committed, and said so.
+        std::fs::remove_file(commit.metrics_csv()).unwrap();
+        std::fs::create_dir(commit.metrics_csv()).unwrap();
+        let err = commit.commit(1, std::slice::from_ref(&row)).unwrap_err();
+        assert!(
+            matches!(&err, CommitError::Metrics(why) if why.contains("epoch 1 is committed")),
+            "{err}"
+        );
+        assert!(read(&commit.checkpoints(), 1).is_ok());
     }
 }
