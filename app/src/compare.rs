@@ -270,12 +270,17 @@ pub struct Stopped {
 }
 
 /// The options of one contender: on `--resume`, resume a directory with an intact checkpoint
-/// and start the others anew (a run killed before its first checkpoint has nothing to keep).
+/// and start the others anew (a run killed before its first checkpoint has nothing to keep; a
+/// one-epoch run whose kept weights are missing and need that epoch's batches is trained again).
 fn options_for(c: &Contender, opts: &TrainOptions) -> TrainOptions {
+    let dir = &c.config.training.artifact_dir;
+    let newest = crate::run::dir::newest_intact_in(dir);
+    let lone_epoch_unkept = newest == Some(1)
+        && c.config.training.epochs == 1
+        && std::fs::symlink_metadata(dir.join(crate::run::layout::KEPT_MODEL)).is_err()
+        && crate::run::weights::kept_needs_batches(&c.config);
     let start = match opts.start {
-        StartMode::Resume if crate::run::dir::newest_intact_in(&c.config.training.artifact_dir).is_none() => {
-            StartMode::Overwrite
-        }
+        StartMode::Resume if newest.is_none() || lone_epoch_unkept => StartMode::Overwrite,
         other => other,
     };
     TrainOptions { start, ..opts.clone() }

@@ -102,8 +102,8 @@ pub enum TrainError {
         /// Which checkpoint `--resume` continues from.
         resume: String,
     },
-    /// Burn's metric logs (`train/`, `valid/`) could not be written; the run stopped after
-    /// that epoch's commit.
+    /// Burn's metric logs (`train/`, `valid/`) or `metrics.csv` could not be written; the run
+    /// stopped after that epoch's commit (its seal).
     #[error("metric logs not written: {what}; the run stopped. {resume}")]
     Logs {
         /// The write error.
@@ -114,7 +114,7 @@ pub enum TrainError {
     /// The weights a finished run keeps (`model.bpk`) could not be written (its epochs are all
     /// checkpointed).
     #[error("the kept weights were not written: {what}. {resume}")]
-    Kept {
+    KeptWeights {
         /// The write error, naming the file.
         what: String,
         /// What `--resume` does.
@@ -160,7 +160,7 @@ impl TrainError {
             Self::Diverged { .. }
             | Self::Checkpoint { .. }
             | Self::Logs { .. }
-            | Self::Kept { .. }
+            | Self::KeptWeights { .. }
             | Self::Io { .. }
             | Self::Burn(_)
             | Self::Plateau(_) => 1,
@@ -171,17 +171,14 @@ impl TrainError {
 }
 
 /// The sentence saying which checkpoint `--resume` continues from, in a run of `epochs` epochs:
-/// after its last one (the kept weights not written) it trains that epoch again from the
-/// checkpoint before it, which writes them.
+/// after its last one (the kept weights not written), what writes them.
 pub fn resume_note(last_intact: Option<usize>, epochs: usize) -> String {
     match last_intact {
-        Some(n) if n >= epochs && n > 1 => format!(
-            "Every epoch is checkpointed, not the kept weights (model.bpk): `--resume` trains epoch {n} again from \
-             the checkpoint before it and writes them."
+        Some(n) if n == epochs => format!(
+            "Every epoch is checkpointed, not the kept weights (model.bpk): `--resume` writes them from the \
+             checkpoint of epoch {n}, or, where their BatchNorm statistics need the epoch's training batches, \
+             trains epoch {n} again from the checkpoint before it (a one-epoch run: --overwrite)."
         ),
-        Some(n) if n >= epochs => {
-            "The only epoch is checkpointed, not the kept weights (model.bpk): rerun with --overwrite.".into()
-        }
         Some(n) => format!("`--resume` continues from the checkpoint of epoch {n}."),
         None => "No epoch finished, so there is nothing to resume: rerun with --overwrite.".into(),
     }
@@ -207,18 +204,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn after_the_last_epoch_resume_says_it_trains_that_epoch_again_for_the_kept_weights() {
+    fn after_the_last_epoch_resume_says_what_writes_the_kept_weights() {
         assert_eq!(
             resume_note(Some(2), 5),
             "`--resume` continues from the checkpoint of epoch 2."
         );
         let last = resume_note(Some(5), 5);
         assert!(
-            last.contains("trains epoch 5 again from the checkpoint before it"),
+            last.contains("writes them from the checkpoint of epoch 5")
+                && last.contains("trains epoch 5 again from the checkpoint before it"),
             "{last}"
         );
-        assert!(resume_note(Some(1), 1).contains("--overwrite"));
-        let kept = TrainError::Kept {
+        let kept = TrainError::KeptWeights {
             what: "run/model.bpk: No space left on device".into(),
             resume: last,
         };

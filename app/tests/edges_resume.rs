@@ -383,18 +383,49 @@ fn a_finished_run_resumed_again_drops_the_rows_of_an_interrupted_epoch() {
 }
 
 #[test]
-fn a_finished_run_without_its_kept_weights_trains_its_last_epoch_again_to_write_them() {
+fn a_finished_run_without_its_kept_weights_gets_them_from_its_last_checkpoint() {
+    // The trained weights (SGD) and an EMA (statistics not recomputed) are in the checkpoint.
+    for (epochs, extra) in [(3, ""), (1, "[averaging]\nkind = \"ema\"\ndecay = 0.5")] {
+        let fx = Fixture::new(1, epochs, extra);
+        let straight = fx.path("straight");
+        assert!(fx.run(&straight, &[]).status.success());
+        assert!(files(&straight).2.is_some());
+        let art = fx.path("a");
+        assert!(fx.run(&art, &[]).status.success());
+        // Killed (or failed) after the last epoch's seal, before model.bpk.
+        std::fs::remove_file(art.join("model.bpk")).unwrap();
+        let out = fx.run(&art, &["--resume"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(stdout(&out).contains("nothing to train"), "{}", stdout(&out));
+        let note = stderr(&out);
+        assert!(
+            note.contains("model.bpk was missing") && note.contains(&format!("checkpoint of epoch {epochs}")),
+            "{note}"
+        );
+        assert_eq!(files(&art), files(&straight), "{extra}");
+    }
+}
+
+#[test]
+fn a_finished_run_whose_missing_kept_weights_need_its_last_epoch_s_batches_trains_it_again() {
     // An SWA average whose BatchNorm statistics are recomputed over the last epoch's batches:
     // no checkpoint holds them, so the last epoch is trained again from the one before.
     let swa = "[averaging]\nkind = \"swa\"\nstart_epoch = 2\nupdate_bn_batches = 2";
-    let fx = Fixture::new(1, 3, swa);
+    let fx = Fixture::new(2, 3, swa);
     let straight = fx.path("straight");
     assert!(fx.run(&straight, &[]).status.success());
-    assert!(files(&straight).2.is_some());
     let art = fx.path("a");
     assert!(fx.run(&art, &[]).status.success());
-    // Killed (or failed) after the last epoch's seal, before model.bpk.
     std::fs::remove_file(art.join("model.bpk")).unwrap();
+    // Stopping before the last epoch would drop it and train nothing: refused, nothing touched.
+    let before = files_without_kept(&art);
+    let line = one_line(&fx.run(&art, &["--resume", "--stop-after-epoch", "2"]), 2);
+    assert!(
+        line.contains("model.bpk is missing") && line.contains("trains epochs 3..=3 again"),
+        "{line}"
+    );
+    assert_eq!(files_without_kept(&art), before);
+    assert!(art.join("checkpoint/run-3.toml").is_file());
     let out = fx.run(&art, &["--resume"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("resuming after epoch 2"), "{}", stdout(&out));
@@ -408,13 +439,20 @@ fn a_finished_run_without_its_kept_weights_trains_its_last_epoch_again_to_write_
     let again = fx.run(&art, &["--resume"]);
     assert!(stdout(&again).contains("nothing to train"), "{}", stdout(&again));
     // A one-epoch run has no checkpoint before its last: one line naming --overwrite.
-    let one = Fixture::new(1, 1, "[averaging]\nkind = \"ema\"");
+    let one = Fixture::new(1, 1, "[averaging]\nkind = \"swa\"\nupdate_bn_batches = 2");
     let art = one.path("one");
     assert!(one.run(&art, &[]).status.success());
     std::fs::remove_file(art.join("model.bpk")).unwrap();
     let line = one_line(&one.run(&art, &["--resume"]), 2);
     assert!(
-        line.contains("model.bpk was not written") && line.contains("--overwrite"),
+        line.contains("model.bpk is missing") && line.contains("--overwrite"),
         "{line}"
     );
+}
+
+/// `metrics.csv` and `lr.csv` of a run whose `model.bpk` is missing.
+fn files_without_kept(art: &Path) -> (Vec<String>, String) {
+    let (rows, lr, kept) = files(art);
+    assert!(kept.is_none());
+    (rows, lr)
 }

@@ -161,7 +161,10 @@ impl AveragedLearnerConfig {
         self
     }
 
-    fn recomputes_bn(&self) -> bool {
+    /// Whether the average's BatchNorm statistics are recomputed (`update_bn` over the latest
+    /// training batches) before it is evaluated: an SWA average without buffers, with
+    /// `update_bn_batches > 0`.
+    pub fn recomputes_bn(&self) -> bool {
         self.update_bn_batches > 0 && self.averaging.kind == AveragingKind::Swa && !self.averaging.use_buffers
     }
 }

@@ -40,8 +40,8 @@ pub enum HookStop {
     Requested,
     /// Stdout could not be written (closed or full); this epoch is committed.
     OutputClosed(std::io::ErrorKind),
-    /// Burn's metric logs (`train/`, `valid/`) could not be written (the write error); this
-    /// epoch is committed.
+    /// Burn's metric logs (`train/`, `valid/`) or `metrics.csv` after the seal could not be
+    /// written (the write error); this epoch is committed.
     Logs(String),
 }
 

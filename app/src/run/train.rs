@@ -18,7 +18,9 @@ use crate::run::layout::*;
 use crate::run::metric_logs::{FileMetricLogs, MetricLogErrors};
 use crate::run::monitoring::{self, RunLogs};
 use crate::run::schedule::{optimizer, schedule_for};
-use crate::run::weights::{remove_kept, save_kept, short_name, LiveValidation, RunModel, RunWeights};
+use crate::run::weights::{
+    remove_kept, save_kept, short_name, write_missing_kept, LiveValidation, RunModel, RunWeights,
+};
 use burn::data::dataloader::DataLoaderBuilder;
 use burn::optim::ModuleOptimizer;
 use burn::tensor::Device;
@@ -157,6 +159,8 @@ pub fn train_in(
     if let Some(from) = start.from {
         weights.check_resume(run_dir.path(), from)?;
     }
+    let last_epoch = opts.stop_after_epoch.map_or(t.epochs, |n| n.min(t.epochs));
+    start.refuse_short_of_kept(last_epoch)?;
     let leftovers = run_dir.begin(&mut start)?;
     if let (Some(from), None) = (start.from, &start.lr_csv) {
         // A run of a burn-lr before the seals: its checkpoint is sealed now, so that it stays
@@ -182,11 +186,13 @@ pub fn train_in(
         });
     }
     let from = start.from.unwrap_or(0);
-    let last_epoch = opts.stop_after_epoch.map_or(t.epochs, |n| n.min(t.epochs));
     let updates_per_epoch = schedule.run().updates_per_epoch;
     if from >= last_epoch {
         // The run's files as sealed with its last checkpoint (rebuilt where they were not).
         run_dir.record(cfg, &facts, &start.rows)?;
+        if from == t.epochs {
+            write_missing_kept(run_dir.path(), weights, from, opts.quiet)?;
+        }
         if !opts.quiet {
             say!(
                 "nothing to train: the run in {} already finished epoch {from} of {}",
@@ -219,8 +225,8 @@ pub fn train_in(
     monitoring::finish(run_dir.path(), &logs, opts.quiet);
     let (rows, model) = launched?;
     if rows.last().is_some_and(|r| r.epoch >= t.epochs) {
-        save_kept(run_dir.path(), &model).map_err(|e| TrainError::Kept {
-            what: e.to_string(),
+        save_kept(run_dir.path(), &model).map_err(|what| TrainError::KeptWeights {
+            what,
             resume: resume_note(Some(t.epochs), t.epochs),
         })?;
     }

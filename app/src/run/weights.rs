@@ -5,10 +5,11 @@
 
 use crate::config::{Every, TrainConfig};
 use crate::data::CifarBatch;
+use crate::error::resume_note;
 use crate::error::TrainError;
 use crate::model::ResNet;
 use crate::run::artifacts::write_atomic;
-use crate::run::layout::KEPT_MODEL;
+use crate::run::layout::{CHECKPOINT_DIR, KEPT_MODEL};
 use burn::train::{ClassificationOutput, InferenceStep, LearnerModel, TrainStep};
 use burn_lr::averaging::ScheduleFreeWeights;
 use burn_lr::learner::{AveragedLearnerModel, ScheduleFreeLearnerModel};
@@ -221,15 +222,43 @@ pub fn short_name(cfg: &TrainConfig) -> Option<&'static str> {
 /// the new one, never half of it).
 ///
 /// # Errors
-/// [`TrainError::Burn`] when the record cannot be encoded; as [`write_atomic`] otherwise.
-pub fn save_kept(dir: &std::path::Path, model: &ResNet) -> Result<(), TrainError> {
+/// What failed, in one line naming the file: the record could not be encoded, or as
+/// [`write_atomic`].
+pub fn save_kept(dir: &std::path::Path, model: &ResNet) -> Result<(), String> {
     use burn::module::Module;
+    let path = dir.join(KEPT_MODEL);
     let bytes = model
         .clone()
         .into_record()
         .into_bytes()
-        .map_err(|e| TrainError::Burn(format!("the kept weights could not be encoded: {e:?}")))?;
-    write_atomic(&dir.join(KEPT_MODEL), &bytes)
+        .map_err(|e| format!("{}: the record could not be encoded: {e:?}", path.display()))?;
+    write_atomic(&path, &bytes).map_err(|e| e.to_string())
+}
+
+/// Whether the weights a run with `cfg` keeps need its last epoch's training batches (their
+/// BatchNorm statistics are recomputed over them: an SWA average without buffers, schedule-free's
+/// `x`), so that a checkpoint alone does not give them.
+pub fn kept_needs_batches(cfg: &TrainConfig) -> bool {
+    cfg.optimizer.name.is_schedule_free() || cfg.averaging.as_ref().is_some_and(|a| a.recomputes_bn())
+}
+
+impl RunWeights {
+    /// The weights a run keeps, rebuilt from the model checkpoint of `epoch` in the checkpoint
+    /// folder `ckpt` (the trained weights, or an average whose statistics are not recomputed);
+    /// `None` where they need the epoch's training batches ([`kept_needs_batches`]).
+    ///
+    /// # Errors
+    /// The checkpoint file that could not be read, and why, in one line.
+    pub fn kept_from_checkpoint(self, ckpt: &Path, epoch: usize) -> Option<Result<ResNet, String>> {
+        use burn::module::Module;
+        let path = crate::run::checkpoint::file_path(ckpt, crate::run::layout::MODEL, epoch);
+        let record = || burn::store::ModuleRecord::load(&path).map_err(|e| format!("{}: {e}", path.display()));
+        match self {
+            Self::Stepped(m) => Some(record().map(|r| m.load_record(r))),
+            Self::Averaged(m) if !m.config().recomputes_bn() => Some(record().map(|r| m.load_record(r).kept())),
+            Self::Averaged(_) | Self::ScheduleFree(_) => None,
+        }
+    }
 }
 
 /// Removes `model.bpk` from `dir` (a run about to train: an earlier finish's weights are not
@@ -243,4 +272,34 @@ pub fn remove_kept(dir: &std::path::Path) -> Result<(), TrainError> {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(TrainError::Io { path, source: e }),
         _ => Ok(()),
     }
+}
+
+/// A finished run (its last epoch, `epoch`, checkpointed) whose `model.bpk` in `dir` is missing
+/// gets it written from that checkpoint, with one note (the kept weights that need the epoch's
+/// batches are trained again instead: `Start::kept_after`).
+///
+/// # Errors
+/// [`TrainError::KeptWeights`] naming the checkpoint that could not be read or the file that
+/// could not be written.
+pub fn write_missing_kept(dir: &Path, weights: RunWeights, epoch: usize, quiet: bool) -> Result<(), TrainError> {
+    let path = dir.join(KEPT_MODEL);
+    if std::fs::symlink_metadata(&path).is_ok() {
+        return Ok(());
+    }
+    let failed = |what| TrainError::KeptWeights {
+        what,
+        resume: resume_note(Some(epoch), epoch),
+    };
+    let Some(kept) = weights.kept_from_checkpoint(&dir.join(CHECKPOINT_DIR), epoch) else {
+        return Ok(());
+    };
+    save_kept(dir, &kept.map_err(failed)?).map_err(failed)?;
+    if !quiet {
+        tell!(
+            "note: {} was missing (the run stopped or failed before writing it, or an older burn-lr ran it): \
+             written from the checkpoint of epoch {epoch}",
+            path.display()
+        );
+    }
+    Ok(())
 }

@@ -9,7 +9,8 @@
 //!    starts ([`Start`]): `--overwrite` clears the previous run; `--resume` checks the config,
 //!    the data (`run.toml`), the scheduler record and the sealed model and optimizer files of
 //!    the newest intact checkpoint against the copies sealed with it ([`seal`]) and takes the
-//!    `metrics.csv` and `lr.csv` rows before it from there.
+//!    `metrics.csv` and `lr.csv` rows before it from there (a finished run whose kept weights
+//!    are missing and need its last epoch's batches starts from the checkpoint before).
 //! 3. [`RunDir::begin`]: removes what a killed process left (temporary files, the epochs after
 //!    the one resumed from) and rebuilds `lr.csv` from the seal where it lacks rows, then
 //!    [`RunDir::record`] writes `config.toml`, `run.toml` and `metrics.csv` (the kept rows).
@@ -85,6 +86,7 @@ impl RunDir {
             skipped: Vec::new(),
             restored: Vec::new(),
             lr_csv: None,
+            kept_after: None,
         };
         match self.mode {
             StartMode::Overwrite => self.lock.clear().map(|()| fresh),
@@ -165,7 +167,8 @@ impl RunDir {
         SealedFileCheckpointer::new(&self.checkpoints(), kind, ledger.clone())
     }
 
-    /// Step 5: the newest epoch whose checkpoint is whole (what `--resume` continues from).
+    /// Step 5: the newest epoch whose checkpoint is whole (what `--resume` continues from,
+    /// unless the run finished without its kept weights: see `Start::kept_after`).
     pub fn newest_intact(&self) -> Option<usize> {
         checkpoint::newest_intact(&self.checkpoints()).0
     }

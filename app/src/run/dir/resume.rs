@@ -10,6 +10,7 @@ use crate::error::TrainError;
 use crate::run::artifacts::{read_metrics_csv, EpochRecord};
 use crate::run::checkpoint::{file_path, newest_intact, newest_intact_before, seals_epochs};
 use crate::run::layout::*;
+use crate::run::weights::kept_needs_batches;
 use burn_lr::learner::LearnerSchedule;
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
@@ -61,15 +62,18 @@ pub(super) fn facts(data: &Cifar10, schedule: &LearnerSchedule) -> RunFacts {
     }
 }
 
-/// The run a checkpoint belongs to, as sealed with its newest intact epoch (or, for a run of
-/// a burn-lr before the seals, as its `config.toml` and `run.toml` say).
+/// The run a checkpoint belongs to, as sealed with the epoch resumed from (or, for a run of a
+/// burn-lr before the seals, as its `config.toml` and `run.toml` say).
 struct Then {
     config: TrainConfig,
     facts: RunFacts,
-    /// The newest intact checkpoint.
+    /// The checkpoint resumed from ([`resume_point`]): the newest intact one, or the one before
+    /// a finished epoch whose kept weights are missing.
     from: usize,
-    /// The newer checkpoints skipped, one line each.
+    /// The newer checkpoints skipped or passed over, one line each.
     skipped: Vec<String>,
+    /// The finished run's last epoch, when the resume trains up to it again for the kept weights.
+    kept_after: Option<usize>,
     /// The seal of `from` (`None` for a run before the seals).
     seal: Option<EpochSeal>,
     /// The run's files that differ from their sealed copies (`config.toml`, `run.toml`).
@@ -81,7 +85,11 @@ struct Then {
 fn then(dir: &RunDir, cfg: &TrainConfig) -> Result<Then, TrainError> {
     dir.lock.refuse_no_run()?;
     let ckpt = dir.checkpoints();
-    let (from, skipped) = resume_point(dir, cfg)?;
+    let ResumePoint {
+        from,
+        skipped,
+        kept_after,
+    } = resume_point(dir, cfg)?;
     if !seals_epochs(&ckpt) {
         let (config, facts) = read_run(dir)?;
         return Ok(Then {
@@ -89,6 +97,7 @@ fn then(dir: &RunDir, cfg: &TrainConfig) -> Result<Then, TrainError> {
             facts,
             from,
             skipped,
+            kept_after,
             seal: None,
             edited: Vec::new(),
         });
@@ -108,48 +117,74 @@ fn then(dir: &RunDir, cfg: &TrainConfig) -> Result<Then, TrainError> {
         facts,
         from,
         skipped,
+        kept_after,
         seal: Some(seal),
         edited,
     })
 }
 
-/// The checkpoint a resume with `cfg` continues from, and one line for each newer one it
-/// passes over: the newest intact one, except in a finished run (its last epoch checkpointed)
-/// without its kept weights (`model.bpk`: the process stopped or failed between the last
-/// epoch's seal and that write). There the last epoch is trained again from the checkpoint
-/// before it, which writes them as a straight run would have: an average's or schedule-free's
-/// BatchNorm statistics come from that epoch's training batches, which no checkpoint holds.
+/// Where a resume with `cfg` continues from ([`ResumePoint`]): the newest intact checkpoint,
+/// except in a finished run (its last epoch checkpointed) whose kept weights (`model.bpk`) are
+/// missing (the process stopped or failed between the last epoch's seal and that write) and
+/// need that epoch's training batches: an SWA average whose BatchNorm statistics are recomputed,
+/// schedule-free's `x`. There the run continues from the intact checkpoint before the last
+/// and trains the epochs after it again, which writes them as a straight run does. (Kept
+/// weights that need no batches are written from the last checkpoint: `train_in`.)
 ///
 /// # Errors
-/// [`TrainError::NoCheckpoint`] without an intact checkpoint; [`TrainError::NotARun`] for a
-/// finished run without `model.bpk` and no intact checkpoint before its last.
-fn resume_point(dir: &RunDir, cfg: &TrainConfig) -> Result<(usize, Vec<String>), TrainError> {
+/// [`TrainError::NoCheckpoint`] without an intact checkpoint; [`TrainError::NotARun`] for such
+/// a run without an intact checkpoint before its last.
+fn resume_point(dir: &RunDir, cfg: &TrainConfig) -> Result<ResumePoint, TrainError> {
     let ckpt = dir.checkpoints();
     let (newest, mut skipped) = newest_intact(&ckpt);
     let newest = newest.ok_or_else(|| TrainError::NoCheckpoint(ckpt.clone()))?;
     let kept = dir.path().join(KEPT_MODEL);
-    if newest != cfg.training.epochs || std::fs::symlink_metadata(&kept).is_ok() {
-        return Ok((newest, skipped));
+    let as_is = ResumePoint {
+        from: newest,
+        skipped: skipped.clone(),
+        kept_after: None,
+    };
+    if newest != cfg.training.epochs || std::fs::symlink_metadata(&kept).is_ok() || !kept_needs_batches(cfg) {
+        return Ok(as_is);
     }
     let (before, older) = newest_intact_before(&ckpt, newest);
     let Some(before) = before else {
         return Err(TrainError::NotARun {
             dir: dir.path().to_path_buf(),
             why: format!(
-                "it finished epoch {newest} of {newest}, but {} was not written, and no intact checkpoint before \
-                 epoch {newest} is there to train the last epoch again from; --overwrite trains the run again",
+                "its last epoch ({newest}) is checkpointed but {} is missing, and no intact checkpoint before it is \
+                 there to train that epoch again from (its BatchNorm statistics need the epoch's training batches); \
+                 --overwrite trains the run again",
                 kept.display()
             ),
         });
     };
+    let epochs = match newest - before {
+        1 => format!("epoch {newest} is"),
+        _ => format!("epochs {}..={newest} are", before + 1),
+    };
     skipped.push(format!(
-        "the run finished epoch {newest}, but {} was not written (it stopped or failed after its last \
-         checkpoint): epoch {newest} is trained again from the checkpoint of epoch {before}, which writes the \
-         kept weights exactly",
+        "the run finished epoch {newest}, but {} is missing (the run stopped or failed before writing it): {epochs} \
+         trained again from the checkpoint of epoch {before}, which writes the weights a straight run keeps",
         kept.display()
     ));
     skipped.extend(older);
-    Ok((before, skipped))
+    Ok(ResumePoint {
+        from: before,
+        skipped,
+        kept_after: Some(newest),
+    })
+}
+
+/// Where a resume continues from ([`resume_point`]).
+struct ResumePoint {
+    /// The checkpoint resumed from.
+    from: usize,
+    /// One line for each newer checkpoint passed over.
+    skipped: Vec<String>,
+    /// The finished run's last epoch, when the resume trains again up to it to write the kept
+    /// weights.
+    kept_after: Option<usize>,
 }
 
 /// The run's files whose meaning differs from the sealed copies (`config.toml`, `run.toml`): a
@@ -252,7 +287,7 @@ fn from_seal(dir: &RunDir, then: &Then, seal: &EpochSeal) -> Result<Start, Train
     if std::fs::read_to_string(dir.metrics_csv()).ok().as_ref() != Some(&seal.metrics_csv) {
         restored.push(format!(
             "{}: rebuilt with the rows of epochs 1..={} sealed with their checkpoint (it was missing, truncated \
-             or edited, or the run stopped before writing it)",
+             or edited, the run stopped before writing it, or it held rows of epochs now trained again)",
             dir.metrics_csv().display(),
             then.from
         ));
@@ -269,12 +304,13 @@ fn from_seal(dir: &RunDir, then: &Then, seal: &EpochSeal) -> Result<Start, Train
         skipped: then.skipped.clone(),
         restored,
         lr_csv: Some(seal.lr_csv.clone()),
+        kept_after: then.kept_after,
     })
 }
 
 /// Where a run before the seals starts: the `metrics.csv` rows before its checkpoint.
 fn from_files(dir: &RunDir, then: Then) -> Result<Start, TrainError> {
-    let from = then.from;
+    let (from, kept_after) = (then.from, then.kept_after);
     let rows: Vec<EpochRecord> = read_metrics_csv(&dir.metrics_csv())?
         .into_iter()
         .filter(|r| r.epoch <= from)
@@ -297,6 +333,7 @@ fn from_files(dir: &RunDir, then: Then) -> Result<Start, TrainError> {
         skipped,
         restored: Vec::new(),
         lr_csv: None,
+        kept_after,
     })
 }
 

@@ -2,6 +2,7 @@
 //! ([`Start`]), and the locked directory itself ([`RunDir`]) with what it names.
 
 use super::ownership::Lock;
+use crate::error::TrainError;
 use crate::run::artifacts::EpochRecord;
 use crate::run::layout::{CHECKPOINT_DIR, METRICS_CSV};
 use std::path::{Path, PathBuf};
@@ -36,13 +37,16 @@ pub struct Start {
     pub from: Option<usize>,
     /// The `metrics.csv` rows of the epochs before it.
     pub rows: Vec<EpochRecord>,
-    /// One warning line for each newer checkpoint that was not usable (and for epochs without
-    /// a `metrics.csv` row).
+    /// One warning line for each newer checkpoint that was not usable or is trained again (and
+    /// for epochs without a `metrics.csv` row).
     pub skipped: Vec<String>,
     /// One note for each of the run's files rebuilt from the checkpoint's seal.
     pub restored: Vec<String>,
     /// `lr.csv` as sealed with the checkpoint resumed from (the rows of its epochs).
     pub lr_csv: Option<String>,
+    /// The finished run's last epoch, when the resume starts before it to train up to it again:
+    /// its kept weights (`model.bpk`) are missing and need that epoch's training batches.
+    pub kept_after: Option<usize>,
 }
 
 /// An artifact directory locked by this process for one run (the run's config is passed to each
@@ -67,5 +71,24 @@ impl RunDir {
     /// `metrics.csv`.
     pub fn metrics_csv(&self) -> PathBuf {
         self.path().join(METRICS_CSV)
+    }
+}
+
+impl Start {
+    /// A resume that starts before a finished run's last epoch to write its kept weights
+    /// ([`Self::kept_after`]) but would stop short of that epoch (`--stop-after-epoch`) is refused
+    /// before any file changes: it would drop the epochs after its start and train none.
+    ///
+    /// # Errors
+    /// [`TrainError::Settings`] naming `--stop-after-epoch` and the epochs it would drop.
+    pub fn refuse_short_of_kept(&self, last_epoch: usize) -> Result<(), TrainError> {
+        match (self.kept_after, self.from) {
+            (Some(epoch), Some(from)) if last_epoch <= from => Err(TrainError::Settings(format!(
+                "--stop-after-epoch {last_epoch}: the run finished epoch {epoch} but its model.bpk is missing, and \
+                 writing it trains epochs {}..={epoch} again; resume without --stop-after-epoch",
+                from + 1
+            ))),
+            _ => Ok(()),
+        }
     }
 }
