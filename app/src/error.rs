@@ -39,7 +39,7 @@ pub enum TrainError {
         what: String,
     },
     /// The artifact directory holds files no run wrote where a run writes (e.g. an image folder).
-    #[error("{}: holds {what}, which no burn-lr run wrote; move it away or choose another --artifact-dir (a run writes train/, valid/, checkpoint/ and its files there)", dir.display())]
+    #[error("{}: holds {what}, which no burn-lr run wrote; remove it or choose another --artifact-dir (a run writes train/, valid/, checkpoint/ and its files there)", dir.display())]
     NotOurs {
         /// The directory.
         dir: PathBuf,

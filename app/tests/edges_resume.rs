@@ -394,6 +394,12 @@ fn a_finished_run_without_its_kept_weights_gets_them_from_its_last_checkpoint() 
         assert!(fx.run(&art, &[]).status.success());
         // Killed (or failed) after the last epoch's seal, before model.bpk.
         std::fs::remove_file(art.join("model.bpk")).unwrap();
+        if epochs > 1 {
+            // Fewer epochs than the run trained: refused before any file changes.
+            let line = one_line(&fx.run(&art, &["--resume", "--epochs", "2"]), 2);
+            assert!(line.contains("already trained 3 epochs"), "{line}");
+            assert!(!art.join("model.bpk").exists());
+        }
         let out = fx.run(&art, &["--resume"]);
         assert!(out.status.success(), "{}", stderr(&out));
         assert!(stdout(&out).contains("nothing to train"), "{}", stdout(&out));
@@ -438,6 +444,23 @@ fn a_finished_run_whose_missing_kept_weights_need_its_last_epoch_s_batches_train
     // With model.bpk there, nothing is trained.
     let again = fx.run(&art, &["--resume"]);
     assert!(stdout(&again).contains("nothing to train"), "{}", stdout(&again));
+    // The checkpoint before the last damaged: the best one before it (Burn keeps it) is used
+    // and the epochs trained again are named, or, without one, the refusal names the damage.
+    std::fs::remove_file(art.join("model.bpk")).unwrap();
+    let model_2 = art.join("checkpoint/model-2.bpk");
+    std::fs::write(&model_2, &std::fs::read(&model_2).unwrap()[..100]).unwrap();
+    let out = fx.run(&art, &["--resume"]);
+    if art.join("checkpoint/model-1.bpk").exists() {
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(stderr(&out).contains("epochs 2..=3 are trained again from the checkpoint of epoch 1"));
+        assert_eq!(files(&art), files(&straight));
+    } else {
+        let line = one_line(&out, 2);
+        assert!(
+            line.contains("checkpoint of epoch 2 in") && line.contains("--overwrite"),
+            "{line}"
+        );
+    }
     // A one-epoch run has no checkpoint before its last: one line naming --overwrite.
     let one = Fixture::new(1, 1, "[averaging]\nkind = \"swa\"\nupdate_bn_batches = 2");
     let art = one.path("one");

@@ -149,11 +149,12 @@ fn resume_point(dir: &RunDir, cfg: &TrainConfig) -> Result<ResumePoint, TrainErr
     }
     let (before, older) = newest_intact_before(&ckpt, newest);
     let Some(before) = before else {
+        let damaged: String = older.iter().map(|line| format!("; {line}")).collect();
         return Err(TrainError::NotARun {
             dir: dir.path().to_path_buf(),
             why: format!(
                 "its last epoch ({newest}) is checkpointed but {} is missing, and no intact checkpoint before it is \
-                 there to train that epoch again from (its BatchNorm statistics need the epoch's training batches); \
+                 there to train that epoch again from (its BatchNorm statistics need the epoch's training batches){damaged}; \
                  --overwrite trains the run again",
                 kept.display()
             ),

@@ -75,6 +75,22 @@ impl RunDir {
 }
 
 impl Start {
+    /// A resume whose `[training] epochs` (`--epochs`) is below the epochs the run already
+    /// trained is refused before any file changes: there is nothing such a run could be.
+    ///
+    /// # Errors
+    /// [`TrainError::Settings`] naming both counts.
+    pub fn refuse_fewer_epochs(&self, epochs: usize) -> Result<(), TrainError> {
+        let done = self.kept_after.or(self.from).unwrap_or(0);
+        match done > epochs {
+            true => Err(TrainError::Settings(format!(
+                "--resume with [training] epochs = {epochs} (--epochs): the run already trained {done} epochs; \
+                 resume with epochs >= {done}"
+            ))),
+            false => Ok(()),
+        }
+    }
+
     /// A resume that starts before a finished run's last epoch to write its kept weights
     /// ([`Self::kept_after`]) but would stop short of that epoch (`--stop-after-epoch`) is refused
     /// before any file changes: it would drop the epochs after its start and train none.
