@@ -164,3 +164,36 @@ fn configs_that_would_not_see_the_same_data_or_a_bad_target_are_refused_in_one_l
     let run = burn_lr(&["compare", "--configs", &a, "--out", o]);
     assert_eq!(run.status.code(), Some(2));
 }
+
+#[test]
+fn compare_resume_gives_every_finished_run_its_kept_weights() {
+    // One epoch each, killed after the seals, before model.bpk: the SGD run's weights are in its
+    // checkpoint; the SWA average's recomputed statistics need the epoch's batches, and a
+    // one-epoch run has no checkpoint before it, so compare trains that run again.
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    image_folder(&data, 2);
+    let one_epoch = |name: &str, extra: &str| {
+        let path = config(tmp.path(), name, "type = \"fixed\"", "");
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("epochs = 2", "epochs = 1")
+            + extra;
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let sgd = one_epoch("sgd", "");
+    let swa = one_epoch("swa", "[averaging]\nkind = \"swa\"\nupdate_bn_batches = 2\n");
+    let out = tmp.path().join("cmp");
+    let (d, o) = (data.to_str().unwrap(), out.to_str().unwrap());
+    let args = ["compare", "--configs", &sgd, &swa, "--data-dir", d, "--out", o];
+    assert!(burn_lr(&args).status.success());
+    let kept = |run: &str| app_common::saved_weights(&out.join(run).join("model.bpk"));
+    let straight = (kept("sgd").unwrap(), kept("swa").unwrap());
+    for run in ["sgd", "swa"] {
+        std::fs::remove_file(out.join(run).join("model.bpk")).unwrap();
+    }
+    let resumed = burn_lr(&[&args[..], &["--resume"]].concat());
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert_eq!((kept("sgd").unwrap(), kept("swa").unwrap()), straight);
+}
