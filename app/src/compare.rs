@@ -271,16 +271,20 @@ pub struct Stopped {
 
 /// The options of one contender: on `--resume`, resume a directory with an intact checkpoint
 /// and start the others anew (a run killed before its first checkpoint has nothing to keep; a
-/// one-epoch run whose kept weights are missing and need that epoch's batches is trained again).
+/// finished run whose kept weights are missing and need its last epoch's batches, without an
+/// intact checkpoint before that epoch, is trained again).
 fn options_for(c: &Contender, opts: &TrainOptions) -> TrainOptions {
     let dir = &c.config.training.artifact_dir;
     let newest = crate::run::dir::newest_intact_in(dir);
-    let lone_epoch_unkept = newest == Some(1)
-        && c.config.training.epochs == 1
+    let ckpt = dir.join(crate::run::layout::CHECKPOINT_DIR);
+    let unkept_without_earlier = newest == Some(c.config.training.epochs)
         && std::fs::symlink_metadata(dir.join(crate::run::layout::KEPT_MODEL)).is_err()
-        && crate::run::weights::kept_needs_batches(&c.config);
+        && crate::run::weights::kept_needs_batches(&c.config)
+        && crate::run::checkpoint::newest_intact_before(&ckpt, c.config.training.epochs)
+            .0
+            .is_none();
     let start = match opts.start {
-        StartMode::Resume if newest.is_none() || lone_epoch_unkept => StartMode::Overwrite,
+        StartMode::Resume if newest.is_none() || unkept_without_earlier => StartMode::Overwrite,
         other => other,
     };
     TrainOptions { start, ..opts.clone() }

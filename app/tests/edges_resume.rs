@@ -385,7 +385,12 @@ fn a_finished_run_resumed_again_drops_the_rows_of_an_interrupted_epoch() {
 #[test]
 fn a_finished_run_without_its_kept_weights_gets_them_from_its_last_checkpoint() {
     // The trained weights (SGD) and an EMA (statistics not recomputed) are in the checkpoint.
-    for (epochs, extra) in [(3, ""), (1, "[averaging]\nkind = \"ema\"\ndecay = 0.5")] {
+    let swa_buffers = "[averaging]\nkind = \"swa\"\nuse_buffers = true";
+    for (epochs, extra) in [
+        (3, ""),
+        (1, "[averaging]\nkind = \"ema\"\ndecay = 0.5"),
+        (2, swa_buffers),
+    ] {
         let fx = Fixture::new(1, epochs, extra);
         let straight = fx.path("straight");
         assert!(fx.run(&straight, &[]).status.success());
@@ -394,7 +399,7 @@ fn a_finished_run_without_its_kept_weights_gets_them_from_its_last_checkpoint() 
         assert!(fx.run(&art, &[]).status.success());
         // Killed (or failed) after the last epoch's seal, before model.bpk.
         std::fs::remove_file(art.join("model.bpk")).unwrap();
-        if epochs > 1 {
+        if epochs == 3 {
             // Fewer epochs than the run trained: refused before any file changes.
             let line = one_line(&fx.run(&art, &["--resume", "--epochs", "2"]), 2);
             assert!(line.contains("already trained 3 epochs"), "{line}");
@@ -421,7 +426,10 @@ fn a_finished_run_whose_missing_kept_weights_need_its_last_epoch_s_batches_train
     let straight = fx.path("straight");
     assert!(fx.run(&straight, &[]).status.success());
     let art = fx.path("a");
-    assert!(fx.run(&art, &[]).status.success());
+    // Stopped after epoch 1 (its checkpoint's files copied aside), then finished.
+    assert!(fx.run(&art, &["--stop-after-epoch", "1"]).status.success());
+    copy_epoch_files(&art.join("checkpoint"), 1, &fx.path("epoch-1"));
+    assert!(fx.run(&art, &["--resume"]).status.success());
     std::fs::remove_file(art.join("model.bpk")).unwrap();
     // Stopping before the last epoch would drop it and train nothing: refused, nothing touched.
     let before = files_without_kept(&art);
@@ -444,23 +452,45 @@ fn a_finished_run_whose_missing_kept_weights_need_its_last_epoch_s_batches_train
     // With model.bpk there, nothing is trained.
     let again = fx.run(&art, &["--resume"]);
     assert!(stdout(&again).contains("nothing to train"), "{}", stdout(&again));
-    // The checkpoint before the last damaged: the best one before it (Burn keeps it) is used
-    // and the epochs trained again are named, or, without one, the refusal names the damage.
-    std::fs::remove_file(art.join("model.bpk")).unwrap();
-    let model_2 = art.join("checkpoint/model-2.bpk");
-    std::fs::write(&model_2, &std::fs::read(&model_2).unwrap()[..100]).unwrap();
-    let out = fx.run(&art, &["--resume"]);
-    if art.join("checkpoint/model-1.bpk").exists() {
-        assert!(out.status.success(), "{}", stderr(&out));
-        assert!(stderr(&out).contains("epochs 2..=3 are trained again from the checkpoint of epoch 1"));
-        assert_eq!(files(&art), files(&straight));
-    } else {
-        let line = one_line(&out, 2);
-        assert!(
-            line.contains("checkpoint of epoch 2 in") && line.contains("--overwrite"),
-            "{line}"
-        );
+    // The checkpoint before the last damaged: an older one (as Burn keeps the best) is used,
+    // the epochs trained again named; --stop-after-epoch 2 is short of them.
+    let ckpt = art.join("checkpoint");
+    let epoch_1: Vec<(std::path::PathBuf, Vec<u8>)> = std::fs::read_dir(fx.path("epoch-1"))
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (ckpt.join(e.file_name()), std::fs::read(e.path()).unwrap())
+        })
+        .collect();
+    let damage = || {
+        std::fs::remove_file(art.join("model.bpk")).unwrap();
+        let model_2 = ckpt.join("model-2.bpk");
+        std::fs::write(&model_2, &std::fs::read(&model_2).unwrap()[..100]).unwrap();
+    };
+    damage();
+    for (path, bytes) in &epoch_1 {
+        std::fs::write(path, bytes).unwrap();
     }
+    let line = one_line(&fx.run(&art, &["--resume", "--stop-after-epoch", "2"]), 2);
+    assert!(line.contains("trains epochs 2..=3 again, past epoch 2"), "{line}");
+    let out = fx.run(&art, &["--resume"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let warning = stderr(&out);
+    assert!(
+        warning.contains("epochs 2..=3 are trained again from the checkpoint of epoch 1"),
+        "{warning}"
+    );
+    assert_eq!(files(&art), files(&straight));
+    // Without it, nothing to train the last epoch again from: the refusal names the damage.
+    damage();
+    for (path, _) in &epoch_1 {
+        let _ = std::fs::remove_file(path);
+    }
+    let line = one_line(&fx.run(&art, &["--resume"]), 2);
+    assert!(
+        line.contains("checkpoint of epoch 2 in") && line.contains("--overwrite"),
+        "{line}"
+    );
     // A one-epoch run has no checkpoint before its last: one line naming --overwrite.
     let one = Fixture::new(1, 1, "[averaging]\nkind = \"swa\"\nupdate_bn_batches = 2");
     let art = one.path("one");
@@ -478,4 +508,17 @@ fn files_without_kept(art: &Path) -> (Vec<String>, String) {
     let (rows, lr, kept) = files(art);
     assert!(kept.is_none());
     (rows, lr)
+}
+
+/// Copies the checkpoint files of `epoch` (`model-1.bpk`, `run-1.toml.md5`, ...) in `from` into
+/// a new folder `to`.
+fn copy_epoch_files(from: &Path, epoch: usize, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.contains(&format!("-{epoch}.")) {
+            std::fs::copy(e.path(), to.join(&name)).unwrap();
+        }
+    }
 }

@@ -160,7 +160,6 @@ pub fn train_in(
         weights.check_resume(run_dir.path(), from)?;
     }
     let last_epoch = opts.stop_after_epoch.map_or(t.epochs, |n| n.min(t.epochs));
-    start.refuse_fewer_epochs(t.epochs)?;
     start.refuse_short_of_kept(last_epoch)?;
     let leftovers = run_dir.begin(&mut start)?;
     if let (Some(from), None) = (start.from, &start.lr_csv) {

@@ -236,8 +236,8 @@ pub fn save_kept(dir: &std::path::Path, model: &ResNet) -> Result<(), String> {
 }
 
 /// Whether the weights a run with `cfg` keeps need its last epoch's training batches (their
-/// BatchNorm statistics are recomputed over them: an SWA average without buffers, schedule-free's
-/// `x`), so that a checkpoint alone does not give them.
+/// BatchNorm statistics are recomputed over them: an SWA average without buffers and with
+/// `update_bn_batches > 0`, schedule-free's `x`), so that a checkpoint alone does not give them.
 pub fn kept_needs_batches(cfg: &TrainConfig) -> bool {
     cfg.optimizer.name.is_schedule_free() || cfg.averaging.as_ref().is_some_and(|a| a.recomputes_bn())
 }
@@ -253,9 +253,12 @@ impl RunWeights {
         use burn::module::Module;
         let path = crate::run::checkpoint::file_path(ckpt, crate::run::layout::MODEL, epoch);
         let record = || burn::store::ModuleRecord::load(&path).map_err(|e| format!("{}: {e}", path.display()));
+        let misfit = |e| format!("{}: {e}", path.display());
         match self {
-            Self::Stepped(m) => Some(record().map(|r| m.load_record(r))),
-            Self::Averaged(m) if !m.config().recomputes_bn() => Some(record().map(|r| m.load_record(r).kept())),
+            Self::Stepped(m) => Some(record().and_then(|r| m.try_load_record(r).map_err(misfit))),
+            Self::Averaged(m) if !m.config().recomputes_bn() => {
+                Some(record().and_then(|r| m.try_load_record(r).map(|m| m.kept()).map_err(misfit)))
+            }
             Self::Averaged(_) | Self::ScheduleFree(_) => None,
         }
     }
@@ -291,7 +294,11 @@ pub fn write_missing_kept(dir: &Path, weights: RunWeights, epoch: usize, quiet: 
         resume: resume_note(Some(epoch), epoch),
     };
     let Some(kept) = weights.kept_from_checkpoint(&dir.join(CHECKPOINT_DIR), epoch) else {
-        return Ok(());
+        // The resume trains the last epoch again for such weights (`Start::kept_after`).
+        return Err(failed(format!(
+            "{}: they need the last epoch's training batches, which the checkpoint does not hold",
+            path.display()
+        )));
     };
     save_kept(dir, &kept.map_err(failed)?).map_err(failed)?;
     if !quiet {

@@ -210,9 +210,23 @@ fn edited_files(dir: &RunDir, config: &TrainConfig, facts: &RunFacts) -> Vec<&'s
 /// schedule depends on it).
 pub(super) fn precheck(dir: &RunDir, cfg: &TrainConfig) -> Result<(), TrainError> {
     let then = then(dir, cfg)?;
+    refuse_fewer_epochs(&then, cfg.training.epochs)?;
     let epochs_free = epochs_free(dir, cfg, &then);
     let changes = config_changes(&then.config, cfg, epochs_free);
     mismatch(dir, with_edits(changes, &then))
+}
+
+/// A resume whose `[training] epochs` (`--epochs`) is below the epochs the run already trained
+/// is refused before any data is read: there is nothing such a run could be.
+fn refuse_fewer_epochs(then: &Then, epochs: usize) -> Result<(), TrainError> {
+    let done = then.kept_after.unwrap_or(then.from);
+    match done > epochs {
+        true => Err(TrainError::Settings(format!(
+            "--resume with [training] epochs = {epochs} (--epochs): the run already trained {done} epochs; resume \
+             with epochs >= {done}"
+        ))),
+        false => Ok(()),
+    }
 }
 
 /// Whether the checkpoint's schedule is the same for this run's `[training] epochs` (the

@@ -75,33 +75,18 @@ impl RunDir {
 }
 
 impl Start {
-    /// A resume whose `[training] epochs` (`--epochs`) is below the epochs the run already
-    /// trained is refused before any file changes: there is nothing such a run could be.
-    ///
-    /// # Errors
-    /// [`TrainError::Settings`] naming both counts.
-    pub fn refuse_fewer_epochs(&self, epochs: usize) -> Result<(), TrainError> {
-        let done = self.kept_after.or(self.from).unwrap_or(0);
-        match done > epochs {
-            true => Err(TrainError::Settings(format!(
-                "--resume with [training] epochs = {epochs} (--epochs): the run already trained {done} epochs; \
-                 resume with epochs >= {done}"
-            ))),
-            false => Ok(()),
-        }
-    }
-
     /// A resume that starts before a finished run's last epoch to write its kept weights
     /// ([`Self::kept_after`]) but would stop short of that epoch (`--stop-after-epoch`) is refused
-    /// before any file changes: it would drop the epochs after its start and train none.
+    /// before any file changes: it would drop sealed epochs and not train them all again.
     ///
     /// # Errors
     /// [`TrainError::Settings`] naming `--stop-after-epoch` and the epochs it would drop.
     pub fn refuse_short_of_kept(&self, last_epoch: usize) -> Result<(), TrainError> {
         match (self.kept_after, self.from) {
-            (Some(epoch), Some(from)) if last_epoch <= from => Err(TrainError::Settings(format!(
+            (Some(epoch), Some(from)) if last_epoch < epoch => Err(TrainError::Settings(format!(
                 "--stop-after-epoch {last_epoch}: the run finished epoch {epoch} but its model.bpk is missing, and \
-                 writing it trains epochs {}..={epoch} again; resume without --stop-after-epoch",
+                 writing it trains epochs {}..={epoch} again, past epoch {last_epoch}; resume without \
+                 --stop-after-epoch",
                 from + 1
             ))),
             _ => Ok(()),
