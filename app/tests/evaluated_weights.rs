@@ -44,6 +44,14 @@ fn cfg(dir: &Path, epochs: usize, optimizer: &str, table: &str) -> TrainConfig {
     c
 }
 
+/// A tiny 3-epoch Schedule-Free AdamW run at a constant LR of 0.01 into `dir`.
+fn schedule_free_adamw(dir: &Path) -> TrainConfig {
+    let mut c = cfg(dir, 3, "adamw_schedule_free", "");
+    c.scheduler = toml::from_str("type = \"fixed\"").unwrap();
+    c.optimizer.lr = 0.01;
+    c
+}
+
 /// The straight run and the same run stopped after epoch 1 and 2 and resumed: equal rows, equal
 /// kept weights. Returns the straight run's rows.
 fn straight_and_resumed(make: impl Fn(&Path) -> TrainConfig) -> Vec<EpochRecord> {
@@ -100,9 +108,7 @@ fn ema_every_two_updates_from_update_3_resumes_exactly() {
 fn schedule_free_adamw_validates_x_and_resumes_exactly() {
     let _serial = serial();
     let rows = straight_and_resumed(|dir| {
-        let mut c = cfg(dir, 3, "adamw_schedule_free", "");
-        c.scheduler = toml::from_str("type = \"fixed\"").unwrap();
-        c.optimizer.lr = 0.01;
+        let mut c = schedule_free_adamw(dir);
         c.optimizer.warmup_steps = Some(2);
         c
     });
@@ -197,9 +203,7 @@ fn schedule_free_without_its_kept_x_trains_the_last_epoch_again_to_write_it() {
     // checkpoint holds: a run that stopped before writing model.bpk trains that epoch again.
     let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
-    let mut c = cfg(tmp.path(), 3, "adamw_schedule_free", "");
-    c.scheduler = toml::from_str("type = \"fixed\"").unwrap();
-    c.optimizer.lr = 0.01;
+    let c = schedule_free_adamw(tmp.path());
     let straight = training::train(&c, data(24), &quiet()).unwrap();
     let read = |name: &str| std::fs::read(tmp.path().join(name)).unwrap();
     let kept = tmp.path().join("model.bpk");
